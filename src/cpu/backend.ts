@@ -1,0 +1,84 @@
+import { BanditError } from '../errors.js';
+import { checkShape } from '../ops/check.js';
+import { CpuTensor } from './tensor.js';
+import type { Tensor, Backend, BackendInfo, HostArray, OpImpls, TensorOptions } from '../ops/types.js';
+import { axpyF64, scaleF64 } from './elementwise.js';
+import { gemmF64, matVecF64 } from './gemm.js';
+import { quadFormF64 } from './quadform.js';
+import { shermanMorrisonF64, symRank1F64 } from './rank1.js';
+import { rowArgmaxF64 } from './argmax.js';
+import { choleskyF64, spdInverseF64 } from './cholesky.js';
+
+/**
+ * The cpu backend: every op in float64, the oracle the WebGPU kernels are tested against and
+ * the fallback where no (fast) adapter exists.
+ */
+export class CpuBackend implements Backend {
+  readonly kind = 'cpu' as const;
+  readonly info: BackendInfo;
+  readonly ops: OpImpls = {
+    gemm: gemmF64,
+    matVec: matVecF64,
+    quadForm: quadFormF64,
+    shermanMorrison: shermanMorrisonF64,
+    symRank1: symRank1F64,
+    rowArgmax: rowArgmaxF64,
+    cholesky: choleskyF64,
+    spdInverse: spdInverseF64,
+    axpy: axpyF64,
+    scale: scaleF64,
+  };
+  private isDisposed = false;
+
+  constructor(fallbackReason?: string) {
+    this.info = fallbackReason
+      ? { kind: 'cpu', fallbackReason, summary: `cpu (float64): ${fallbackReason}` }
+      : { kind: 'cpu', summary: 'cpu (float64)' };
+  }
+
+  get disposed(): boolean {
+    return this.isDisposed;
+  }
+
+  private live(what: string): void {
+    if (this.isDisposed) throw new BanditError(`${what}: the backend has been disposed`);
+  }
+
+  owns(t: Tensor): boolean {
+    return t instanceof CpuTensor && t.owner === this;
+  }
+
+  tensor(data: ArrayLike<number>, shape: readonly number[], options: TensorOptions = {}): Tensor {
+    const t = this.zeros(shape, options);
+    this.write(t, data);
+    return t;
+  }
+
+  zeros(shape: readonly number[], options: TensorOptions = {}): Tensor {
+    this.live('zeros');
+    checkShape(shape, 'tensor');
+    return new CpuTensor(this, shape, options);
+  }
+
+  write(t: Tensor, data: ArrayLike<number>): void {
+    this.live('write');
+    if (!this.owns(t) || t.disposed) throw new BanditError(`write: ${t.label} is not a live tensor of this backend`);
+    if (data.length !== t.size) throw new BanditError(`write: ${t.label} holds ${t.size} elements, got ${data.length}`);
+    const dst = (t as CpuTensor).data;
+    for (let i = 0; i < dst.length; i++) dst[i] = data[i]!;
+  }
+
+  async read(t: Tensor): Promise<HostArray> {
+    this.live('read');
+    if (!this.owns(t) || t.disposed) throw new BanditError(`read: ${t.label} is not a live tensor of this backend`);
+    return (t as CpuTensor).data.slice();
+  }
+
+  async sync(): Promise<void> {
+    this.live('sync');
+  }
+
+  dispose(): void {
+    this.isDisposed = true;
+  }
+}

@@ -1,0 +1,11 @@
+export { createBackend, type CreateBackendOptions } from './backend.js';
+export { BanditError, BackendError } from './errors.js';
+export type { AdapterDescription } from './gpu/device.js';
+export { Tensor } from './ops/types.js';
+export type { Backend, BackendInfo, DType, HostArray, TensorOptions } from './ops/types.js';
+export { gemm, matVec, type GemmOptions, type MatVecOptions } from './ops/gemm.js';
+export { quadForm, type QuadFormOptions } from './ops/quadform.js';
+export { shermanMorrisonUpdate, symRank1Update } from './ops/rank1.js';
+export { rowArgmax } from './ops/argmax.js';
+export { cholesky, spdInverse, MAX_FACTOR_DIM, type Factorisation } from './ops/cholesky.js';
+export { axpy, scale } from './ops/elementwise.js';

@@ -1,0 +1,155 @@
+import type { AdapterDescription } from '../gpu/device.js';
+
+export type DType = 'f32' | 'i32';
+
+/** Host arrays a tensor can be read into. The cpu backend keeps float64; WebGPU has f32 only. */
+export type HostArray = Float32Array | Float64Array | Int32Array;
+
+/**
+ * A backend-owned array with a shape: a GPU buffer on `webgpu`, a Float64Array (or Int32Array)
+ * on `cpu`. Made by `backend.tensor()` / `backend.zeros()` or returned by ops; read with
+ * `backend.read()`; free with `dispose()`.
+ *
+ * @example
+ * const t = backend.tensor(new Float32Array([1, 2, 3, 4]), [2, 2]);
+ * console.log(await backend.read(t)); // Float32Array [1, 2, 3, 4] on webgpu
+ * t.dispose();
+ */
+export abstract class Tensor {
+  readonly shape: readonly number[];
+  readonly dtype: DType;
+  readonly size: number;
+  readonly label: string;
+  private isDisposed = false;
+
+  constructor(shape: readonly number[], dtype: DType, label: string) {
+    this.shape = Object.freeze([...shape]);
+    this.dtype = dtype;
+    this.size = shape.reduce((a, b) => a * b, 1);
+    this.label = label;
+  }
+
+  get disposed(): boolean {
+    return this.isDisposed;
+  }
+
+  dispose(): void {
+    if (this.isDisposed) return;
+    this.isDisposed = true;
+    this.release();
+  }
+
+  protected abstract release(): void;
+}
+
+export interface TensorOptions {
+  readonly dtype?: DType;
+  readonly label?: string;
+}
+
+/** What a backend runs on. */
+export interface BackendInfo {
+  readonly kind: 'webgpu' | 'cpu';
+  /** The adapter, for `webgpu`. */
+  readonly adapter?: AdapterDescription;
+  /** Why the cpu backend was chosen by `kind: 'auto'`. */
+  readonly fallbackReason?: string;
+  /** One line for logs: e.g. "webgpu: Google SwiftShader (fallback adapter) via webgpu package". */
+  readonly summary: string;
+}
+
+// Normalised arguments of each op, checked by the public functions in src/ops before they reach
+// a backend. Strides are in elements; a stride of 0 broadcasts one matrix over the batch.
+
+export interface GemmArgs {
+  readonly a: Tensor; readonly b: Tensor; readonly c: Tensor;
+  readonly batch: number; readonly m: number; readonly n: number; readonly k: number;
+  readonly transA: boolean; readonly transB: boolean;
+  readonly alpha: number; readonly beta: number;
+  readonly strideA: number; readonly strideB: number; readonly strideC: number;
+}
+
+export interface MatVecArgs {
+  /** A is stored rows × cols; y = α·op(A)·x + β·y with op(A) = Aᵀ when trans. */
+  readonly a: Tensor; readonly x: Tensor; readonly y: Tensor;
+  readonly batch: number; readonly rows: number; readonly cols: number;
+  readonly trans: boolean; readonly alpha: number; readonly beta: number;
+  readonly strideA: number; readonly strideX: number; readonly strideY: number;
+}
+
+export interface QuadFormArgs {
+  /** x: B×d (shared) or B×K×d (perArm); m: K×d×d; out: B×K with out[i,k] = xᵀ M_k x. */
+  readonly x: Tensor; readonly m: Tensor; readonly out: Tensor;
+  readonly rows: number; readonly arms: number; readonly d: number; readonly perArm: boolean;
+}
+
+export interface Rank1Args {
+  /** mats: K×d×d; x: U×d; arms: U arm indices in 0..K-1, applied in order within an arm. */
+  readonly mats: Tensor; readonly x: Tensor; readonly arms: Int32Array;
+  readonly count: number; readonly d: number; readonly matrices: number;
+  /** For `symRank1Update`: M_k += alpha·x xᵀ. */
+  readonly alpha: number;
+}
+
+export interface ArgmaxArgs {
+  readonly s: Tensor; readonly out: Tensor; readonly rows: number; readonly cols: number;
+}
+
+export interface FactorArgs {
+  /** a: batch×d×d symmetric positive definite; out: batch×d×d; status: batch i32. */
+  readonly a: Tensor; readonly out: Tensor; readonly status: Tensor;
+  readonly batch: number; readonly d: number;
+}
+
+export interface AxpyArgs {
+  readonly alpha: number; readonly x: Tensor; readonly y: Tensor; readonly n: number;
+}
+
+/** One implementation per backend of every batched op. Not public: call the functions in ops. */
+export interface OpImpls {
+  gemm(args: GemmArgs): void;
+  matVec(args: MatVecArgs): void;
+  quadForm(args: QuadFormArgs): void;
+  shermanMorrison(args: Rank1Args): void;
+  symRank1(args: Rank1Args): void;
+  rowArgmax(args: ArgmaxArgs): void;
+  cholesky(args: FactorArgs): void;
+  spdInverse(args: FactorArgs): void;
+  axpy(args: AxpyArgs): void;
+  scale(args: AxpyArgs): void;
+}
+
+/**
+ * A compute backend: `webgpu` (kernels on a GPUDevice) or `cpu` (float64, the test oracle and
+ * the fallback). Made by `createBackend`.
+ *
+ * @example
+ * const backend = await createBackend({ kind: 'webgpu' });
+ * console.log(backend.info.summary);
+ * const a = backend.tensor(new Float32Array(6).fill(1), [2, 3]);
+ * const b = backend.tensor(new Float32Array(6).fill(2), [3, 2]);
+ * const c = gemm(backend, a, b);          // 2×2, every entry 6
+ * console.log(await backend.read(c));
+ * backend.dispose();
+ */
+export interface Backend {
+  readonly kind: 'webgpu' | 'cpu';
+  readonly info: BackendInfo;
+  /** Copies host data into a new tensor (f32 by default). */
+  tensor(data: ArrayLike<number>, shape: readonly number[], options?: TensorOptions): Tensor;
+  /** A new tensor of zeros. */
+  zeros(shape: readonly number[], options?: TensorOptions): Tensor;
+  /** Overwrites a tensor's contents with host data of the same length. */
+  write(t: Tensor, data: ArrayLike<number>): void;
+  /** Reads a tensor back: Float32Array on webgpu, Float64Array on cpu, Int32Array for i32. */
+  read(t: Tensor): Promise<HostArray>;
+  /** Submits pending work and waits for it, rejecting on GPU errors or device loss. */
+  sync(): Promise<void>;
+  /** Releases the device (webgpu) and every later call throws. */
+  dispose(): void;
+  readonly disposed: boolean;
+  /** Whether `t` was made by this backend. */
+  owns(t: Tensor): boolean;
+  /** @internal The op implementations; use the functions exported from the package. */
+  readonly ops: OpImpls;
+}

@@ -1,0 +1,114 @@
+import { BanditError } from '../errors.js';
+import type { AdapterDescription } from '../gpu/device.js';
+import { GpuRuntime } from '../gpu/runtime.js';
+import { axpyWebGpu, scaleWebGpu } from './elementwise.js';
+import { gemmWebGpu, matVecWebGpu } from './gemm.js';
+import { GpuTensor } from './gpu-tensor.js';
+import { quadFormWebGpu } from './quadform.js';
+import { shermanMorrisonWebGpu, symRank1WebGpu } from './rank1.js';
+import { rowArgmaxWebGpu } from './argmax.js';
+import { choleskyWebGpu, spdInverseWebGpu } from './cholesky.js';
+import { checkShape } from './check.js';
+import type { Backend, BackendInfo, HostArray, OpImpls, Tensor, TensorOptions } from './types.js';
+
+function summarize(a: AdapterDescription): string {
+  const name = [a.vendor, a.architecture, a.description || a.device].filter(Boolean).join(' ') || 'unknown adapter';
+  return `webgpu: ${name}${a.isFallbackAdapter ? ' (fallback/CPU adapter)' : ''} via ${a.route}`;
+}
+
+/** The WebGPU backend: tensors are GPU buffers, ops are WGSL kernels. */
+export class WebGpuBackend implements Backend {
+  readonly kind = 'webgpu' as const;
+  readonly info: BackendInfo;
+  readonly runtime: GpuRuntime;
+  readonly ops: OpImpls;
+  private readonly ownsDevice: boolean;
+  private readonly keepAlive: unknown;
+  private isDisposed = false;
+
+  constructor(device: GPUDevice, adapter: AdapterDescription, ownsDevice: boolean, keepAlive: unknown = null) {
+    this.runtime = new GpuRuntime(device);
+    this.info = { kind: 'webgpu', adapter, summary: summarize(adapter) };
+    this.ownsDevice = ownsDevice;
+    this.keepAlive = keepAlive;
+    const rt = this.runtime;
+    this.ops = {
+      gemm: (a) => gemmWebGpu(rt, a),
+      matVec: (a) => matVecWebGpu(rt, a),
+      quadForm: (a) => quadFormWebGpu(rt, a),
+      shermanMorrison: (a) => shermanMorrisonWebGpu(rt, a),
+      symRank1: (a) => symRank1WebGpu(rt, a),
+      rowArgmax: (a) => rowArgmaxWebGpu(rt, a),
+      cholesky: (a) => choleskyWebGpu(rt, a),
+      spdInverse: (a) => spdInverseWebGpu(rt, a),
+      axpy: (a) => axpyWebGpu(rt, a),
+      scale: (a) => scaleWebGpu(rt, a),
+    };
+  }
+
+  get device(): GPUDevice {
+    return this.runtime.device;
+  }
+
+  get disposed(): boolean {
+    return this.isDisposed;
+  }
+
+  private live(what: string): void {
+    if (this.isDisposed) throw new BanditError(`${what}: the backend has been disposed`);
+    this.runtime.assertUsable();
+  }
+
+  owns(t: Tensor): boolean {
+    return t instanceof GpuTensor && t.runtime === this.runtime;
+  }
+
+  tensor(data: ArrayLike<number>, shape: readonly number[], options: TensorOptions = {}): Tensor {
+    const t = this.zeros(shape, options);
+    try {
+      this.write(t, data);
+    } catch (e) {
+      t.dispose();
+      throw e;
+    }
+    return t;
+  }
+
+  zeros(shape: readonly number[], options: TensorOptions = {}): Tensor {
+    this.live('zeros');
+    checkShape(shape, 'tensor');
+    const dtype = options.dtype ?? 'f32';
+    // New buffers are zero-initialised by WebGPU.
+    return new GpuTensor(this.runtime, shape, dtype, options.label ?? `tensor[${shape.join('x')}]`);
+  }
+
+  write(t: Tensor, data: ArrayLike<number>): void {
+    this.live('write');
+    if (!this.owns(t) || t.disposed) throw new BanditError(`write: ${t.label} is not a live tensor of this backend`);
+    if (data.length !== t.size) {
+      throw new BanditError(`write: ${t.label} holds ${t.size} elements, got ${data.length}`);
+    }
+    const host = t.dtype === 'i32' ? Int32Array.from(data) : data instanceof Float32Array ? data : Float32Array.from(data);
+    this.runtime.write((t as GpuTensor).buffer, 0, host);
+  }
+
+  async read(t: Tensor): Promise<HostArray> {
+    this.live('read');
+    if (!this.owns(t) || t.disposed) throw new BanditError(`read: ${t.label} is not a live tensor of this backend`);
+    const bytes = await this.runtime.read((t as GpuTensor).buffer, t.size * 4);
+    return t.dtype === 'i32' ? new Int32Array(bytes) : new Float32Array(bytes);
+  }
+
+  async sync(): Promise<void> {
+    this.live('sync');
+    await this.runtime.sync();
+  }
+
+  dispose(): void {
+    if (this.isDisposed) return;
+    this.isDisposed = true;
+    this.runtime.destroy();
+    if (this.ownsDevice) this.runtime.device.destroy();
+    void this.keepAlive;
+  }
+}

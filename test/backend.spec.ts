@@ -1,0 +1,133 @@
+import { expect } from 'chai';
+import { BackendError, BanditError, axpy, createBackend } from '../src/index.js';
+import { WebGpuBackend } from '../src/ops/webgpu-backend.js';
+import { cpuBackend, gpuBackend } from './fixture.js';
+
+describe('createBackend', () => {
+  it("kind 'cpu' gives the float64 backend", async () => {
+    const b = await createBackend({ kind: 'cpu' });
+    expect(b.kind).to.equal('cpu');
+    expect(b.info.summary).to.match(/^cpu/);
+    const t = b.tensor([0.1, 0.2], [2]);
+    expect(await b.read(t)).to.be.instanceOf(Float64Array);
+    b.dispose();
+  });
+
+  it("kind 'webgpu' reports the adapter it runs on", () => {
+    const { info } = gpuBackend();
+    expect(info.kind).to.equal('webgpu');
+    expect(info.adapter).to.not.equal(undefined);
+    expect(info.adapter!.isFallbackAdapter).to.be.a('boolean');
+    expect(info.adapter!.route).to.be.a('string').and.not.equal('');
+    expect(info.summary).to.contain('webgpu');
+  });
+
+  it("kind 'auto' picks the cpu backend on a fallback adapter and says why, else webgpu", async function () {
+    this.timeout(60_000);
+    const b = await createBackend({ kind: 'auto' });
+    try {
+      if (gpuBackend().info.adapter!.isFallbackAdapter) {
+        expect(b.kind).to.equal('cpu');
+        expect(b.info.fallbackReason).to.match(/fallback/);
+      } else {
+        expect(b.kind).to.equal('webgpu');
+      }
+    } finally {
+      b.dispose();
+    }
+  });
+
+  it('rejects an unknown kind', async () => {
+    let error: unknown;
+    await createBackend({ kind: 'tpu' as never }).catch((e) => (error = e));
+    expect(error).to.be.instanceOf(BackendError);
+    expect(String(error)).to.contain("'tpu'");
+  });
+
+  it('wraps a device the caller made and leaves it alive on dispose', async () => {
+    const device = gpuBackend().device;
+    const b = await createBackend({ device });
+    expect(b.kind).to.equal('webgpu');
+    const t = b.tensor([1, 2, 3], [3]);
+    expect(Array.from(await b.read(t))).to.deep.equal([1, 2, 3]);
+    b.dispose();
+    const again = gpuBackend().tensor([4], [1]);
+    expect(Array.from(await gpuBackend().read(again))).to.deep.equal([4]);
+    again.dispose();
+  });
+});
+
+describe('backend runtime', () => {
+  it('round-trips f32 and i32 tensors', async () => {
+    for (const b of [gpuBackend(), cpuBackend()]) {
+      const f = b.tensor(new Float32Array([1.5, -2, 3e-8]), [3]);
+      const i = b.tensor(new Int32Array([-7, 0, 2147483647]), [3], { dtype: 'i32' });
+      expect(Array.from(await b.read(f))).to.deep.equal([1.5, -2, Math.fround(3e-8)].map((v) => (b.kind === 'cpu' && v !== 1.5 && v !== -2 ? Math.fround(3e-8) : v)));
+      expect(Array.from(await b.read(i))).to.deep.equal([-7, 0, 2147483647]);
+      f.dispose();
+      i.dispose();
+    }
+  });
+
+  it('encodes a whole step into one submit', async () => {
+    const b = gpuBackend();
+    const x = b.tensor([1, 2, 3], [3]);
+    const y = b.zeros([3]);
+    await b.sync();
+    const before = b.runtime.submitCount;
+    for (let i = 0; i < 5; i++) axpy(b, 1, x, y);
+    const result = await b.read(y);
+    expect(Array.from(result)).to.deep.equal([5, 10, 15]);
+    expect(b.runtime.submitCount - before).to.equal(1);
+    x.dispose();
+    y.dispose();
+  });
+
+  it('caches pipelines per device', () => {
+    const { runtime } = gpuBackend();
+    const k = { name: 'axpy', source: '', entryPoint: 'axpy', storage: ['read', 'rw'], workgroupSize: 256 } as const;
+    expect(runtime.pipeline(k)).to.equal(runtime.pipeline(k));
+  });
+
+  it('refuses a tensor over maxStorageBufferBindingSize with a clear error', () => {
+    const b = gpuBackend();
+    const max = Math.min(b.runtime.limits.maxStorageBufferBindingSize, b.runtime.limits.maxBufferSize);
+    expect(() => b.zeros([max / 4 + 1])).to.throw(BackendError, /maxStorageBufferBindingSize/);
+  });
+
+  it('refuses bad shapes, lengths and foreign tensors', () => {
+    const g = gpuBackend(), c = cpuBackend();
+    expect(() => g.zeros([2, 0])).to.throw(BanditError, /positive integers/);
+    expect(() => g.tensor([1, 2, 3], [2])).to.throw(BanditError, /holds 2 elements, got 3/);
+    const t = c.zeros([2]);
+    expect(() => axpy(g, 1, t, t)).to.throw(BanditError, /another backend/);
+  });
+
+  it('a call after dispose throws', async () => {
+    const b = await createBackend({ kind: 'cpu' });
+    const t = b.zeros([1]);
+    b.dispose();
+    expect(() => b.zeros([1])).to.throw(BanditError, /disposed/);
+    let error: unknown;
+    await b.read(t).catch((e) => (error = e));
+    expect(error).to.be.instanceOf(BanditError);
+  });
+
+  it('notices device loss: pending and later calls reject instead of hanging', async function () {
+    this.timeout(60_000);
+    const b = (await createBackend({ kind: 'webgpu' })) as WebGpuBackend;
+    const t = b.tensor(new Float32Array(1024).fill(1), [1024]);
+    const pending = b.read(t);
+    b.device.destroy();
+    const settled = await pending.then(() => 'resolved', (e: unknown) => e);
+    // A read already submitted may complete before the loss; it must not hang either way.
+    if (settled !== 'resolved') expect(settled).to.be.instanceOf(Error);
+    await b.device.lost;
+    expect(() => b.zeros([1])).to.throw(BackendError, /lost/);
+    let error: unknown;
+    await b.read(t).catch((e) => (error = e));
+    expect(error).to.be.instanceOf(BackendError);
+    expect(String(error)).to.match(/device was lost \(destroyed/);
+    b.dispose();
+  });
+});

@@ -1,0 +1,40 @@
+/** Seeded, reproducible test data (mulberry32). */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** n values uniform in [-1, 1), rounded to f32 so both backends see the same inputs. */
+export function uniform(n: number, seed: number): Float32Array {
+  const r = rng(seed);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = 2 * r() - 1;
+  return out;
+}
+
+/** `batch` symmetric positive definite d×d matrices: G Gᵀ/d + shift·I, in f32. */
+export function spd(batch: number, d: number, seed: number, shift = 1): Float32Array {
+  const g = uniform(batch * d * d, seed);
+  const out = new Float32Array(batch * d * d);
+  for (let b = 0; b < batch; b++) {
+    const o = b * d * d;
+    for (let i = 0; i < d; i++) {
+      for (let j = 0; j <= i; j++) {
+        let s = 0;
+        for (let k = 0; k < d; k++) s += g[o + i * d + k]! * g[o + j * d + k]!;
+        const v = s / d + (i === j ? shift : 0);
+        out[o + i * d + j] = v;
+        out[o + j * d + i] = v;
+      }
+    }
+  }
+  return out;
+}
+
+export const absArray = (a: ArrayLike<number>): Float32Array => Float32Array.from(a, Math.abs);

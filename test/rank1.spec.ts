@@ -1,0 +1,1 @@
+// Filled in by the rank1 kernel work.
