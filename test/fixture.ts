@@ -48,7 +48,9 @@ before(async function () {
   gpu = b;
   void gpu.device.lost.then((info) => (lostMessage = `${info.reason}: ${info.message}`));
   // The harness reads this line to report which adapter each runtime used.
-  console.log(`[webgpu-bandits] runtime=${RUNTIME} adapter=${JSON.stringify(gpu.info.adapter)} summary=${gpu.info.summary}`);
+  const a = gpu.info.adapter!;
+  const brief = { vendor: a.vendor, architecture: a.architecture, description: a.description, isFallbackAdapter: a.isFallbackAdapter };
+  console.log(`[webgpu-bandits] runtime=${RUNTIME} adapter=${JSON.stringify(brief)} summary=${gpu.info.summary}`);
 });
 
 after(() => {
