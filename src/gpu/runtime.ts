@@ -87,7 +87,8 @@ export class GpuRuntime {
   private slot = 0;
   private readonly bindGroups = new Map<string, GPUBindGroup>();
   private readonly bindGroupKeysByBuffer = new Map<number, Set<string>>();
-  private pendingErrors: Promise<GPUError | null>[] = [];
+  /** The first error of the steps submitted since the last check (one promise, however many steps). */
+  private pendingError: Promise<GPUError | null> = Promise.resolve(null);
   private uncaptured: GPUError | null = null;
   /** Dispatches encoded since creation, for tests and benchmarks. */
   dispatchCount = 0;
@@ -315,7 +316,8 @@ export class GpuRuntime {
     this.device.queue.submit([this.encoder.finish()]);
     this.encoder = null;
     this.submitCount++;
-    this.pendingErrors.push(this.device.popErrorScope(), this.device.popErrorScope());
+    const validation = this.device.popErrorScope(), oom = this.device.popErrorScope();
+    this.pendingError = Promise.all([this.pendingError, validation, oom]).then(([a, b, c]) => a ?? b ?? c);
     const after = this.afterSubmit;
     this.afterSubmit = [];
     for (const f of after) f();
@@ -323,10 +325,9 @@ export class GpuRuntime {
 
   /** Rejects with the first validation / out-of-memory error reported since the last check. */
   async checkErrors(): Promise<void> {
-    const pending = this.pendingErrors;
-    this.pendingErrors = [];
-    const errors = await Promise.race([Promise.all(pending), this.lostPromise]);
-    const first = errors.find((e) => e !== null) ?? this.uncaptured;
+    const pending = this.pendingError;
+    this.pendingError = Promise.resolve(null);
+    const first = (await Promise.race([pending, this.lostPromise])) ?? this.uncaptured;
     this.uncaptured = null;
     if (first) {
       throw new BackendError(`webgpu-bandits: WebGPU reported ${first.constructor.name}: ${first.message}`);
