@@ -1,6 +1,8 @@
-import { BackendError, BanditError } from '../errors.js';
-import type { GpuRuntime, KernelDescriptor } from '../gpu/runtime.js';
+import source from '../../shaders/rank1.wgsl';
+import { BanditError } from '../errors.js';
+import { params, type GpuRuntime, type KernelDescriptor } from '../gpu/runtime.js';
 import { asMatrices, checkFinite, checkTensor } from './check.js';
+import { bufferOf } from './gpu-tensor.js';
 import type { Backend, Rank1Args, Tensor } from './types.js';
 
 function rank1Args(backend: Backend, op: string, mats: Tensor, x: Tensor, arms: Int32Array, alpha: number): Rank1Args {
@@ -12,6 +14,7 @@ function rank1Args(backend: Backend, op: string, mats: Tensor, x: Tensor, arms: 
   const d = M.rows;
   if (x.shape.length !== 2 || x.shape[1] !== d) throw new BanditError(`${op}: x must be U×${d}, got [${x.shape.join(', ')}]`);
   if (!(arms instanceof Int32Array)) throw new BanditError(`${op}: arms must be an Int32Array`);
+  if (x === mats) throw new BanditError(`${op}: x and mats must be different tensors`);
   const count = x.shape[0]!;
   if (arms.length !== count) throw new BanditError(`${op}: ${count} vectors but ${arms.length} arm indices`);
   for (let u = 0; u < count; u++) {
@@ -43,13 +46,101 @@ export function symRank1Update(backend: Backend, mats: Tensor, x: Tensor, arms: 
   backend.ops.symRank1(rank1Args(backend, 'symRank1Update', mats, x, arms, alpha));
 }
 
-export function shermanMorrisonWebGpu(_rt: GpuRuntime, _a: Rank1Args): void {
-  throw new BackendError('shermanMorrisonUpdate: not implemented on webgpu yet');
+const WG_SYM = 64;
+
+/**
+ * Sherman–Morrison runs one workgroup an arm with an invocation a column (quad): about one quad an
+ * invocation, at least 4 and at most 64 invocations. SwiftShader pays for every invocation at each
+ * barrier (an update each), so idle invocations cost time there.
+ */
+function smWorkgroupSize(d: number): number {
+  const quads = Math.ceil(d / 4);
+  return Math.min(64, Math.max(4, 2 ** Math.ceil(Math.log2(quads))));
+}
+const SM_SIZES = [4, 8, 16, 32, 64];
+
+const smKernel = (wg: number, vec4: boolean): KernelDescriptor => {
+  const entryPoint = vec4 ? 'shermanMorrisonVec4' : 'shermanMorrison';
+  return { name: `${entryPoint}-wg${wg}`, source, entryPoint, storage: ['read', 'read', 'rw', 'rw'], workgroupSize: wg };
+};
+const SM_KERNELS = new Map<string, KernelDescriptor>();
+for (const vec4 of [false, true]) for (const wg of SM_SIZES) SM_KERNELS.set(`${vec4}-${wg}`, smKernel(wg, vec4));
+
+const symKernel = (vec4: boolean): KernelDescriptor => {
+  const entryPoint = vec4 ? 'symRank1Vec4' : 'symRank1';
+  return { name: entryPoint, source, entryPoint, storage: ['read', 'read', 'rw'], workgroupSize: WG_SYM };
+};
+const SYM_KERNELS = [symKernel(false), symKernel(true)] as const;
+
+/**
+ * The updates grouped by arm, stably: `[arms of the T segments | T+1 segment starts | rows of x]`
+ * (the layout the shader reads), arms in order of first appearance.
+ */
+export function segmentIndex(arms: Int32Array, matrices: number): { index: Uint32Array; segments: number } {
+  const count = arms.length;
+  const segmentOf = new Int32Array(matrices).fill(-1);
+  const touched: number[] = [];
+  const sizes: number[] = [];
+  for (let u = 0; u < count; u++) {
+    const k = arms[u]!;
+    let s = segmentOf[k]!;
+    if (s < 0) {
+      s = segmentOf[k] = touched.length;
+      touched.push(k);
+      sizes.push(0);
+    }
+    sizes[s]!++;
+  }
+  const segments = touched.length;
+  const index = new Uint32Array(2 * segments + 1 + count);
+  const rows = 2 * segments + 1;
+  let start = 0;
+  for (let s = 0; s < segments; s++) {
+    index[s] = touched[s]!;
+    index[segments + s] = start;
+    start += sizes[s]!;
+  }
+  index[2 * segments] = count;
+  const next = index.slice(segments, 2 * segments);
+  for (let u = 0; u < count; u++) index[rows + next[segmentOf[arms[u]!]!]!++] = u;
+  return { index, segments };
 }
 
-export function symRank1WebGpu(_rt: GpuRuntime, _a: Rank1Args): void {
-  throw new BackendError('symRank1Update: not implemented on webgpu yet');
+function uploadIndex(rt: GpuRuntime, a: Rank1Args, op: string): { buffer: GPUBuffer; segments: number } {
+  const { index, segments } = segmentIndex(a.arms, a.matrices);
+  const buffer = rt.createBuffer(index.byteLength, `${op} index`);
+  rt.write(buffer, 0, index);
+  return { buffer, segments };
+}
+
+export function shermanMorrisonWebGpu(rt: GpuRuntime, a: Rank1Args): void {
+  if (a.count === 0) return;
+  const { buffer, segments } = uploadIndex(rt, a, 'shermanMorrisonUpdate');
+  const kernel = SM_KERNELS.get(`${a.d % 4 === 0}-${smWorkgroupSize(a.d)}`)!;
+  const v = rt.createBuffer(segments * 2 * a.d * 4, 'shermanMorrisonUpdate v');
+  rt.dispatch({
+    kernel,
+    buffers: [buffer, bufferOf(a.x), bufferOf(a.mats), v],
+    uniforms: params('uuuf', a.d, segments, 0, 0),
+    workgroups: segments,
+  });
+  rt.releaseBuffer(buffer);
+  rt.releaseBuffer(v);
+}
+
+export function symRank1WebGpu(rt: GpuRuntime, a: Rank1Args): void {
+  if (a.count === 0) return;
+  const { buffer, segments } = uploadIndex(rt, a, 'symRank1Update');
+  const vec4 = a.d % 4 === 0;
+  const groupsPerArm = Math.ceil((a.d * a.d) / (vec4 ? 16 : 1) / WG_SYM);
+  rt.dispatch({
+    kernel: SYM_KERNELS[vec4 ? 1 : 0],
+    buffers: [buffer, bufferOf(a.x), bufferOf(a.mats)],
+    uniforms: params('uuuf', a.d, segments, groupsPerArm, a.alpha),
+    workgroups: segments * groupsPerArm,
+  });
+  rt.releaseBuffer(buffer);
 }
 
 /** Every kernel of this family, for the shader-compilation test. */
-export const KERNELS: readonly KernelDescriptor[] = [];
+export const KERNELS: readonly KernelDescriptor[] = [...SM_KERNELS.values(), ...SYM_KERNELS];
