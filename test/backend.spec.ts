@@ -152,3 +152,20 @@ describe('backend runtime: uniform slots', () => {
     y.dispose();
   });
 });
+
+describe('backend copy', () => {
+  it('copies within a step on both backends and refuses mismatched tensors', async () => {
+    for (const b of [gpuBackend(), cpuBackend()]) {
+      const src = b.tensor([1, 2, 3, 4], [2, 2]);
+      const dst = b.zeros([4]);
+      axpy(b, 1, src, dst);
+      b.copy(src, dst);
+      axpy(b, 1, src, dst);
+      expect(Array.from(await b.read(dst))).to.deep.equal([2, 4, 6, 8]);
+      expect(() => b.copy(src, b.zeros([3]))).to.throw(BanditError, /src has 4 elements, dst has 3/);
+      expect(() => b.copy(src, b.zeros([4], { dtype: 'i32' }))).to.throw(BanditError, /must be f32/);
+      src.dispose();
+      dst.dispose();
+    }
+  });
+});

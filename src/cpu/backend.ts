@@ -1,5 +1,5 @@
 import { BanditError } from '../errors.js';
-import { checkShape } from '../ops/check.js';
+import { checkCopy, checkShape } from '../ops/check.js';
 import { CpuTensor } from './tensor.js';
 import type { Tensor, Backend, BackendInfo, HostArray, OpImpls, TensorOptions } from '../ops/types.js';
 import { axpyF64, scaleF64 } from './elementwise.js';
@@ -66,6 +66,11 @@ export class CpuBackend implements Backend {
     if (data.length !== t.size) throw new BanditError(`write: ${t.label} holds ${t.size} elements, got ${data.length}`);
     const dst = (t as CpuTensor).data;
     for (let i = 0; i < dst.length; i++) dst[i] = data[i]!;
+  }
+
+  copy(src: Tensor, dst: Tensor): void {
+    checkCopy(this, src, dst);
+    (dst as CpuTensor).data.set((src as CpuTensor).data);
   }
 
   async read(t: Tensor): Promise<HostArray> {

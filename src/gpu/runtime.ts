@@ -166,6 +166,26 @@ export class GpuRuntime {
 
   private afterSubmit: (() => void)[] = [];
 
+  /**
+   * A new storage buffer holding `data`, written at creation (mappedAtCreation), so unlike
+   * `write` it needs no queue operation and does not end the open step: for per-step index
+   * data. Release it with `releaseBuffer` once encoded.
+   */
+  upload(data: Int32Array | Uint32Array | Float32Array, label: string): GPUBuffer {
+    this.assertUsable();
+    this.checkBufferSize(data.byteLength, label);
+    const size = Math.max(16, Math.ceil(data.byteLength / 16) * 16);
+    const buffer = this.device.createBuffer({
+      label,
+      size,
+      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+      mappedAtCreation: true,
+    });
+    new Uint8Array(buffer.getMappedRange()).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    buffer.unmap();
+    return buffer;
+  }
+
   write(buffer: GPUBuffer, offset: number, data: ArrayBufferView): void {
     this.assertUsable();
     // Writes are queue operations: put earlier encoded work ahead of them.

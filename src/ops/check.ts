@@ -44,3 +44,10 @@ export function checkShape(shape: readonly number[], what: string): void {
     throw new BanditError(`${what}: shape must be a non-empty list of positive integers, got [${String(shape)}]`);
   }
 }
+
+/** Throws unless `src` can be copied into `dst`. */
+export function checkCopy(backend: Backend, src: Tensor, dst: Tensor): void {
+  checkTensor(backend, src, 'src', 'copy', src.dtype);
+  checkTensor(backend, dst, 'dst', 'copy', src.dtype);
+  if (src.size !== dst.size) throw new BanditError(`copy: src has ${src.size} elements, dst has ${dst.size}`);
+}

@@ -108,8 +108,7 @@ export function segmentIndex(arms: Int32Array, matrices: number): { index: Uint3
 
 function uploadIndex(rt: GpuRuntime, a: Rank1Args, op: string): { buffer: GPUBuffer; segments: number } {
   const { index, segments } = segmentIndex(a.arms, a.matrices);
-  const buffer = rt.createBuffer(index.byteLength, `${op} index`);
-  rt.write(buffer, 0, index);
+  const buffer = rt.upload(index, `${op} index`);
   return { buffer, segments };
 }
 

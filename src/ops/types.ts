@@ -141,6 +141,8 @@ export interface Backend {
   zeros(shape: readonly number[], options?: TensorOptions): Tensor;
   /** Overwrites a tensor's contents with host data of the same length. */
   write(t: Tensor, data: ArrayLike<number>): void;
+  /** Copies `src` into `dst` (same size and dtype), in the current step. */
+  copy(src: Tensor, dst: Tensor): void;
   /** Reads a tensor back: Float32Array on webgpu, Float64Array on cpu, Int32Array for i32. */
   read(t: Tensor): Promise<HostArray>;
   /** Submits pending work and waits for it, rejecting on GPU errors or device loss. */

@@ -8,7 +8,7 @@ import { quadFormWebGpu } from './quadform.js';
 import { shermanMorrisonWebGpu, symRank1WebGpu } from './rank1.js';
 import { rowArgmaxWebGpu } from './argmax.js';
 import { choleskyWebGpu, spdInverseWebGpu } from './cholesky.js';
-import { checkShape } from './check.js';
+import { checkCopy, checkShape } from './check.js';
 import type { Backend, BackendInfo, HostArray, OpImpls, Tensor, TensorOptions } from './types.js';
 
 function summarize(a: AdapterDescription): string {
@@ -90,6 +90,11 @@ export class WebGpuBackend implements Backend {
     }
     const host = t.dtype === 'i32' ? Int32Array.from(data) : data instanceof Float32Array ? data : Float32Array.from(data);
     this.runtime.write((t as GpuTensor).buffer, 0, host);
+  }
+
+  copy(src: Tensor, dst: Tensor): void {
+    checkCopy(this, src, dst);
+    if (src !== dst) this.runtime.copy((src as GpuTensor).buffer, 0, (dst as GpuTensor).buffer, 0, src.size * 4);
   }
 
   async read(t: Tensor): Promise<HostArray> {
