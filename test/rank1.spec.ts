@@ -5,6 +5,7 @@ import { segmentIndex } from '../src/ops/rank1.js';
 import { F32_EPS, dotBound, expectClose, type Tolerance } from './compare.js';
 import { backends, maxTestBindingBytes } from './fixture.js';
 import { rng, spd, uniform } from './random.js';
+import { inverseSpd } from './reference.js';
 
 /** Everything is in the per-element bound (see smErrorBound and symRank1Bound). */
 const TOL_BOUND_ONLY: Tolerance = { abs: 0, rel: 0 };
@@ -17,30 +18,6 @@ const SM_BOUND_SAFETY = 2;
 const SHIFT = 1;
 
 const gammaF32 = (n: number): number => (n * F32_EPS) / (1 - n * F32_EPS);
-
-/** The f64 inverse of an SPD matrix (Gauss–Jordan; no pivoting needed for SPD). */
-function inverseSpd(a: ArrayLike<number>, d: number): Float64Array {
-  const w = Float64Array.from(a);
-  const inv = new Float64Array(d * d);
-  for (let i = 0; i < d; i++) inv[i * d + i] = 1;
-  for (let c = 0; c < d; c++) {
-    const p = 1 / w[c * d + c]!;
-    for (let j = 0; j < d; j++) {
-      w[c * d + j] = w[c * d + j]! * p;
-      inv[c * d + j] = inv[c * d + j]! * p;
-    }
-    for (let r = 0; r < d; r++) {
-      if (r === c) continue;
-      const f = w[r * d + c]!;
-      if (f === 0) continue;
-      for (let j = 0; j < d; j++) {
-        w[r * d + j] = w[r * d + j]! - f * w[c * d + j]!;
-        inv[r * d + j] = inv[r * d + j]! - f * inv[c * d + j]!;
-      }
-    }
-  }
-  return inv;
-}
 
 /** One arm's start for Sherman–Morrison: M₀ = fl32(A⁻¹), exactly symmetric, with what the bound needs. */
 interface SmStart {
