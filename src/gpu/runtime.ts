@@ -94,9 +94,16 @@ export class GpuRuntime {
   dispatchCount = 0;
   submitCount = 0;
 
-  constructor(device: GPUDevice) {
+  /**
+   * Whether the device runs on a fallback (CPU) adapter such as SwiftShader, where invocations
+   * are SIMD lanes and barriers are costly: some kernels pick their layout by it.
+   */
+  readonly fallbackAdapter: boolean;
+
+  constructor(device: GPUDevice, fallbackAdapter: boolean) {
     this.device = device;
     this.limits = device.limits;
+    this.fallbackAdapter = fallbackAdapter;
     this.lostPromise = device.lost.then((info) => {
       this.lostInfo = info;
       throw this.lostError();

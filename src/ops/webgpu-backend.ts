@@ -8,6 +8,9 @@ import { quadFormWebGpu } from './quadform.js';
 import { shermanMorrisonWebGpu, symRank1WebGpu } from './rank1.js';
 import { rowArgmaxWebGpu } from './argmax.js';
 import { choleskyWebGpu, spdInverseWebGpu } from './cholesky.js';
+import {
+  discountedUpdateWebGpu, gatherMatVecWebGpu, inverseDriftWebGpu, scatterAddScaledWebGpu, ucbScoresWebGpu,
+} from './linucb.js';
 import { checkCopy, checkShape } from './check.js';
 import type { Backend, BackendInfo, HostArray, OpImpls, Tensor, TensorOptions } from './types.js';
 
@@ -27,7 +30,7 @@ export class WebGpuBackend implements Backend {
   private isDisposed = false;
 
   constructor(device: GPUDevice, adapter: AdapterDescription, ownsDevice: boolean, keepAlive: unknown = null) {
-    this.runtime = new GpuRuntime(device);
+    this.runtime = new GpuRuntime(device, adapter.isFallbackAdapter);
     this.info = { kind: 'webgpu', adapter, summary: summarize(adapter) };
     this.ownsDevice = ownsDevice;
     this.keepAlive = keepAlive;
@@ -43,6 +46,11 @@ export class WebGpuBackend implements Backend {
       spdInverse: (a) => spdInverseWebGpu(rt, a),
       axpy: (a) => axpyWebGpu(rt, a),
       scale: (a) => scaleWebGpu(rt, a),
+      ucbScores: (a) => ucbScoresWebGpu(rt, a),
+      scatterAddScaled: (a) => scatterAddScaledWebGpu(rt, a),
+      gatherMatVec: (a) => gatherMatVecWebGpu(rt, a),
+      discountedUpdate: (a) => discountedUpdateWebGpu(rt, a),
+      inverseDrift: (a) => inverseDriftWebGpu(rt, a),
     };
   }
 
