@@ -1,0 +1,379 @@
+// The benchmark suite: each case on the webgpu backend, the cpu (float64) backend and a plain-JS
+// loop, in the same process. The first run of each is timed apart (pipeline compilation, JIT
+// warm-up); then `reps` runs, each ending in `backend.sync()` so queued GPU work is inside the
+// timing (wall clock: SwiftShader has no timestamp queries). Results are checked against the
+// plain-JS answer before timing; a runner that throws or disagrees is reported as failed and the
+// others go on.
+//
+//   node build.mjs && node dist/bench/run.js [--quick] [--out DIR]
+//   (--quick: 3 repetitions of smaller shapes, a smoke run; default: 10 repetitions)
+//
+// Writes a table to stdout and JSON to bench/results/<date>-<runtime>.json (or DIR).
+import { createBackend, gemm, matVec, quadForm, type Backend, type BackendInfo, type Tensor } from '../src/index.js';
+
+interface Stats {
+  readonly median: number; readonly min: number; readonly max: number; readonly q1: number; readonly q3: number;
+}
+
+interface RunnerResult {
+  readonly runner: string;
+  readonly ok: boolean;
+  readonly error?: string;
+  /** The first run (compile + warm-up), ms. */
+  readonly firstMs?: number;
+  /** Steady-state runs, ms. */
+  readonly ms?: Stats;
+  readonly samples?: readonly number[];
+  /** From the median. */
+  readonly gflops?: number;
+  /** Largest |this − plain JS| and the bound it was held to. */
+  readonly check?: { readonly maxError: number; readonly bound: number };
+}
+
+interface CaseResult {
+  readonly name: string;
+  readonly shape: Readonly<Record<string, number>>;
+  readonly flops: number;
+  readonly runners: readonly RunnerResult[];
+}
+
+/** One runner of a case: `setup` (untimed) returns `run` (timed) and `result` (read after warm-up). */
+interface Runner {
+  readonly name: string;
+  setup(): Promise<{ run: () => Promise<void>; result: () => Promise<ArrayLike<number>>; dispose: () => void }>;
+}
+
+interface BenchCase {
+  readonly name: string;
+  readonly shape: Readonly<Record<string, number>>;
+  readonly flops: number;
+  /** The plain-JS reference answer, and the absolute error allowed against it. */
+  readonly reference: () => { values: ArrayLike<number>; bound: number };
+  readonly runners: readonly Runner[];
+}
+
+const F32_EPS = 2 ** -24;
+
+function lcg(n: number, seed: number): Float32Array {
+  let s = seed >>> 0;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = (s / 2 ** 32) * 2 - 1;
+  }
+  return out;
+}
+
+function stats(samples: readonly number[]): Stats {
+  const s = [...samples].sort((a, b) => a - b);
+  const at = (q: number): number => {
+    const pos = q * (s.length - 1), lo = Math.floor(pos), hi = Math.ceil(pos);
+    return s[lo]! + (s[hi]! - s[lo]!) * (pos - lo);
+  };
+  return { median: at(0.5), min: s[0]!, max: s[s.length - 1]!, q1: at(0.25), q3: at(0.75) };
+}
+
+const message = (e: unknown): string => (e instanceof Error ? `${e.name}: ${e.message}` : String(e));
+
+async function runCase(c: BenchCase, reps: number, log: (line: string) => void): Promise<CaseResult> {
+  log(`\n${c.name}`);
+  let reference: { values: ArrayLike<number>; bound: number } | null = null;
+  const results: RunnerResult[] = [];
+  for (const runner of c.runners) {
+    let dispose = (): void => undefined;
+    try {
+      const r = await runner.setup();
+      dispose = r.dispose;
+      const t0 = performance.now();
+      await r.run();
+      const firstMs = performance.now() - t0;
+      reference ??= c.reference();
+      const got = await r.result();
+      let maxError = got.length === reference.values.length ? 0 : Infinity;
+      for (let i = 0; i < got.length && maxError <= reference.bound; i++) {
+        const e = Math.abs(got[i]! - reference.values[i]!);
+        maxError = Number.isNaN(e) ? Infinity : Math.max(maxError, e);
+      }
+      const check = { maxError, bound: reference.bound };
+      if (!(maxError <= reference.bound)) {
+        throw new Error(`result differs from plain JS: max |error| ${maxError} > bound ${reference.bound}`);
+      }
+      const samples: number[] = [];
+      for (let i = 0; i < reps; i++) {
+        const t = performance.now();
+        await r.run();
+        samples.push(performance.now() - t);
+      }
+      const ms = stats(samples);
+      const gflops = c.flops / (ms.median * 1e6);
+      results.push({ runner: runner.name, ok: true, firstMs, ms, samples, gflops, check });
+      log(
+        `  ${runner.name.padEnd(8)} first ${firstMs.toFixed(1).padStart(8)} ms   median ${ms.median.toFixed(2).padStart(9)} ms` +
+          `   [${ms.min.toFixed(2)} … ${ms.max.toFixed(2)}]   ${gflops.toFixed(3).padStart(7)} GFLOP/s`,
+      );
+    } catch (e) {
+      results.push({ runner: runner.name, ok: false, error: message(e) });
+      log(`  ${runner.name.padEnd(8)} FAILED: ${message(e)}`);
+    } finally {
+      try {
+        dispose();
+      } catch {
+        // A failed setup may leave nothing to dispose.
+      }
+    }
+  }
+  return { name: c.name, shape: c.shape, flops: c.flops, runners: results };
+}
+
+/** A runner on a backend: `make` creates the tensors and returns the op to time and its output. */
+function backendRunner(name: string, backend: Backend | Error, make: (b: Backend) => { op: () => void; out: Tensor; owned: Tensor[] }): Runner {
+  return {
+    name,
+    async setup() {
+      if (backend instanceof Error) throw backend;
+      const { op, out, owned } = make(backend);
+      return {
+        run: async () => {
+          op();
+          await backend.sync();
+        },
+        result: () => backend.read(out),
+        dispose: () => owned.forEach((t) => t.dispose()),
+      };
+    },
+  };
+}
+
+function jsRunner(name: string, run: () => ArrayLike<number>): Runner {
+  return {
+    name,
+    async setup() {
+      let last: ArrayLike<number> = [];
+      return {
+        run: async () => {
+          last = run();
+        },
+        result: async () => last,
+        dispose: () => undefined,
+      };
+    },
+  };
+}
+
+// ---- plain-JS peers, written the way a careful user would: typed arrays, cache-friendly order ----
+
+/** C (m×n) = A (m×k) · B (k×n), batched, i-l-j order over Float32Array. */
+function jsGemm(a: Float32Array, b: Float32Array, c: Float32Array, batch: number, m: number, n: number, k: number): Float32Array {
+  for (let t = 0; t < batch; t++) {
+    const oa = t * m * k, ob = t * k * n, oc = t * m * n;
+    c.fill(0, oc, oc + m * n);
+    for (let i = 0; i < m; i++) {
+      const ci = oc + i * n;
+      for (let l = 0; l < k; l++) {
+        const ail = a[oa + i * k + l]!, bl = ob + l * n;
+        for (let j = 0; j < n; j++) c[ci + j]! += ail * b[bl + j]!;
+      }
+    }
+  }
+  return c;
+}
+
+function jsMatVec(a: Float32Array, x: Float32Array, y: Float32Array, batch: number, rows: number, cols: number): Float32Array {
+  for (let t = 0; t < batch; t++) {
+    const oa = t * rows * cols, ox = t * cols;
+    for (let i = 0; i < rows; i++) {
+      let s = 0;
+      const ai = oa + i * cols;
+      for (let j = 0; j < cols; j++) s += a[ai + j]! * x[ox + j]!;
+      y[t * rows + i] = s;
+    }
+  }
+  return y;
+}
+
+/** out[i, k] = x_iᵀ M_k x_i. */
+function jsQuadForm(x: Float32Array, mats: Float32Array, out: Float32Array, rows: number, arms: number, d: number): Float32Array {
+  for (let i = 0; i < rows; i++) {
+    const xi = i * d;
+    for (let k = 0; k < arms; k++) {
+      const mk = k * d * d;
+      let s = 0;
+      for (let r = 0; r < d; r++) {
+        let z = 0;
+        const mr = mk + r * d;
+        for (let j = 0; j < d; j++) z += mats[mr + j]! * x[xi + j]!;
+        s += z * x[xi + r]!;
+      }
+      out[i * arms + k] = s;
+    }
+  }
+  return out;
+}
+
+// ---- the cases ----
+
+/** Error allowed for a sum of `terms` products each at most `scale` in size, in f32 (γ_terms·terms·scale). */
+const sumBound = (terms: number, scale: number): number => 2 * terms * F32_EPS * terms * scale;
+
+function gemmCase(gpu: Backend | Error, cpu: Backend, batch: number, m: number, n: number, k: number): BenchCase {
+  const a = lcg(batch * m * k, 1), b = lcg(batch * k * n, 2);
+  const shapeA = batch === 1 ? [m, k] : [batch, m, k], shapeB = batch === 1 ? [k, n] : [batch, k, n];
+  const shapeC = batch === 1 ? [m, n] : [batch, m, n];
+  const make = (be: Backend) => {
+    const ta = be.tensor(a, shapeA), tb = be.tensor(b, shapeB), tc = be.zeros(shapeC);
+    return { op: () => void gemm(be, ta, tb, { c: tc }), out: tc, owned: [ta, tb, tc] };
+  };
+  const out = new Float32Array(batch * m * n);
+  return {
+    name: batch === 1 ? `gemm ${m}×${n}×${k}` : `gemm batch ${batch} × ${m}×${n}×${k}`,
+    shape: { batch, m, n, k },
+    flops: 2 * batch * m * n * k,
+    reference: () => ({ values: jsGemm(a, b, new Float32Array(batch * m * n), batch, m, n, k), bound: sumBound(k, 1) }),
+    runners: [
+      backendRunner('webgpu', gpu, make),
+      backendRunner('cpu', cpu, make),
+      jsRunner('js-f32', () => jsGemm(a, b, out, batch, m, n, k)),
+    ],
+  };
+}
+
+function matVecCase(gpu: Backend | Error, cpu: Backend, batch: number, rows: number, cols: number): BenchCase {
+  const a = lcg(batch * rows * cols, 3), x = lcg(batch * cols, 4);
+  const make = (be: Backend) => {
+    const ta = be.tensor(a, [batch, rows, cols]), tx = be.tensor(x, [batch, cols]), ty = be.zeros([batch, rows]);
+    return { op: () => void matVec(be, ta, tx, { y: ty }), out: ty, owned: [ta, tx, ty] };
+  };
+  const out = new Float32Array(batch * rows);
+  return {
+    name: `matVec batch ${batch} × ${rows}×${cols}`,
+    shape: { batch, rows, cols },
+    flops: 2 * batch * rows * cols,
+    reference: () => ({ values: jsMatVec(a, x, new Float32Array(batch * rows), batch, rows, cols), bound: sumBound(cols, 1) }),
+    runners: [
+      backendRunner('webgpu', gpu, make),
+      backendRunner('cpu', cpu, make),
+      jsRunner('js-f32', () => jsMatVec(a, x, out, batch, rows, cols)),
+    ],
+  };
+}
+
+function quadFormCase(gpu: Backend | Error, cpu: Backend, rows: number, arms: number, d: number): BenchCase {
+  const x = lcg(rows * d, 5), mats = lcg(arms * d * d, 6);
+  const make = (be: Backend) => {
+    const tx = be.tensor(x, [rows, d]), tm = be.tensor(mats, [arms, d, d]), to = be.zeros([rows, arms]);
+    return { op: () => void quadForm(be, tx, tm, { out: to }), out: to, owned: [tx, tm, to] };
+  };
+  const out = new Float32Array(rows * arms);
+  return {
+    name: `quadForm ${rows} contexts × ${arms} arms, d = ${d}`,
+    shape: { rows, arms, d },
+    flops: rows * arms * (2 * d * d + 2 * d),
+    reference: () => ({ values: jsQuadForm(x, mats, new Float32Array(rows * arms), rows, arms, d), bound: sumBound(d * d + d, 1) }),
+    runners: [
+      backendRunner('webgpu', gpu, make),
+      backendRunner('cpu', cpu, make),
+      jsRunner('js-f32', () => jsQuadForm(x, mats, out, rows, arms, d)),
+    ],
+  };
+}
+
+export interface BenchOptions {
+  readonly quick?: boolean;
+  readonly log?: (line: string) => void;
+}
+
+export interface BenchReport {
+  readonly date: string;
+  readonly quick: boolean;
+  readonly reps: number;
+  readonly webgpu: BackendInfo | { readonly error: string };
+  readonly cpu: BackendInfo;
+  readonly cases: readonly CaseResult[];
+  readonly failures: number;
+}
+
+/** Runs every case; never throws for a failing case (it is reported in the result). */
+export async function runBenchmarks(options: BenchOptions = {}): Promise<BenchReport> {
+  const quick = options.quick ?? false;
+  const log = options.log ?? ((line: string) => console.log(line));
+  const reps = quick ? 3 : 10;
+  const gpu: Backend | Error = await createBackend({ kind: 'webgpu' }).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));
+  const cpu = await createBackend({ kind: 'cpu' });
+  log(`webgpu: ${gpu instanceof Error ? `unavailable (${message(gpu)})` : gpu.info.summary}`);
+  log(`reps: ${reps} after one warm-up run${quick ? ' (--quick)' : ''}`);
+  // --quick: a smoke run, smaller shapes (their numbers are not comparable with a full run's).
+  const cases = quick
+    ? [
+        () => gemmCase(gpu, cpu, 1, 256, 256, 256),
+        () => gemmCase(gpu, cpu, 1000, 8, 8, 8),
+        () => matVecCase(gpu, cpu, 1000, 64, 64),
+        () => quadFormCase(gpu, cpu, 16, 1000, 32),
+      ]
+    : [
+        () => gemmCase(gpu, cpu, 1, 512, 512, 512),
+        // LinUCB shapes: 10000 arms of d = 8 (A·A), θ_k = A_k⁻¹ b_k at d = 64.
+        () => gemmCase(gpu, cpu, 10000, 8, 8, 8),
+        () => matVecCase(gpu, cpu, 10000, 64, 64),
+        () => quadFormCase(gpu, cpu, 64, 1000, 32),
+      ];
+  const results: CaseResult[] = [];
+  for (const make of cases) results.push(await runCase(make(), reps, log));
+  if (!(gpu instanceof Error)) gpu.dispose();
+  cpu.dispose();
+  const failures = results.reduce((n, c) => n + c.runners.filter((r) => !r.ok).length, 0);
+  return {
+    date: new Date().toISOString(),
+    quick,
+    reps,
+    webgpu: gpu instanceof Error ? { error: message(gpu) } : gpu.info,
+    cpu: cpu.info,
+    cases: results,
+    failures,
+  };
+}
+
+function printTable(report: BenchReport, log: (line: string) => void): void {
+  const rows = [['case', 'runner', 'first ms', 'median ms', 'IQR ms', 'min–max ms', 'GFLOP/s']];
+  for (const c of report.cases) {
+    for (const r of c.runners) {
+      rows.push(
+        r.ok && r.ms
+          ? [c.name, r.runner, r.firstMs!.toFixed(1), r.ms.median.toFixed(2), `${r.ms.q1.toFixed(2)}–${r.ms.q3.toFixed(2)}`,
+             `${r.ms.min.toFixed(2)}–${r.ms.max.toFixed(2)}`, r.gflops!.toFixed(3)]
+          : [c.name, r.runner, 'FAILED', '', '', '', (r.error ?? '').slice(0, 80)],
+      );
+    }
+  }
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  log('');
+  for (const r of rows) log(r.map((cell, i) => (i < 2 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  '));
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  const quick = argv.includes('--quick');
+  const outAt = argv.indexOf('--out');
+  const fs = await import('node:fs');
+  const path = await import('node:path');
+  const report = await runBenchmarks({ quick });
+  const log = (line: string) => console.log(line);
+  printTable(report, log);
+  const runtime = `node${process.versions.node.split('.')[0]}`;
+  const full = { ...report, runtime: { name: 'node', version: process.version, platform: process.platform, arch: process.arch } };
+  const dir = outAt >= 0 && argv[outAt + 1] ? argv[outAt + 1]! : path.join('bench', 'results');
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${report.date.slice(0, 19).replace(/:/g, '-')}-${runtime}.json`);
+  fs.writeFileSync(file, `${JSON.stringify(full, null, 2)}\n`);
+  log(`\n${report.failures} failed runner(s); results written to ${file}`);
+  // Dawn's instance can keep the event loop alive; everything is written, so leave.
+  process.exit(report.failures > 0 ? 1 : 0);
+}
+
+const isNodeMain =
+  typeof process !== 'undefined' && typeof process.versions?.node === 'string' && typeof window === 'undefined';
+if (isNodeMain) {
+  main().catch((e: unknown) => {
+    console.error(e);
+    process.exit(2);
+  });
+}
