@@ -9,3 +9,8 @@ export { shermanMorrisonUpdate, symRank1Update } from './ops/rank1.js';
 export { rowArgmax } from './ops/argmax.js';
 export { cholesky, spdInverse, MAX_FACTOR_DIM, type Factorisation } from './ops/cholesky.js';
 export { axpy, scale } from './ops/elementwise.js';
+export {
+  ucbScores, scatterAddScaled, gatherMatVec, discountedUpdate, inverseDrift,
+  type UcbScoresOptions, type DiscountOptions,
+} from './ops/linucb.js';
+export { LinUCB, type LinUCBOptions, type LinUCBDiagnostics } from './linucb/linucb.js';

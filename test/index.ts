@@ -9,3 +9,5 @@ import './quadform.spec.js';
 import './rank1.spec.js';
 import './argmax.spec.js';
 import './cholesky.spec.js';
+import './linucb-ops.spec.js';
+import './linucb.spec.js';

@@ -65,6 +65,27 @@ export class DirectLinUCB {
     return out;
   }
 
+  /** Every arm's A⁻¹ (K×d×d), by Gauss–Jordan. */
+  inverses(): Float64Array {
+    const d = this.dim, out = new Float64Array(this.arms * d * d);
+    this.a.forEach((a, k) => out.set(inverseSpd(a, d), k * d * d));
+    return out;
+  }
+
+  /** Every arm's θ = A⁻¹b (K×d). */
+  thetas(): Float64Array {
+    const d = this.dim, out = new Float64Array(this.arms * d);
+    const inv = this.inverses();
+    for (let k = 0; k < this.arms; k++) {
+      for (let i = 0; i < d; i++) {
+        let s = 0;
+        for (let j = 0; j < d; j++) s += inv[k * d * d + i * d + j]! * this.b[k]![j]!;
+        out[k * d + i] = s;
+      }
+    }
+    return out;
+  }
+
   /** Adds one observation: A_k += x xᵀ, b_k += r·x (x: dim values). */
   update(arm: number, x: ArrayLike<number>, reward: number): void {
     const d = this.dim, a = this.a[arm]!, b = this.b[arm]!;

@@ -8,6 +8,7 @@ import { quadFormF64 } from './quadform.js';
 import { shermanMorrisonF64, symRank1F64 } from './rank1.js';
 import { rowArgmaxF64 } from './argmax.js';
 import { choleskyF64, spdInverseF64 } from './cholesky.js';
+import { discountedUpdateF64, gatherMatVecF64, inverseDriftF64, scatterAddScaledF64, ucbScoresF64 } from './linucb.js';
 
 /**
  * The cpu backend: every op in float64, the oracle the WebGPU kernels are tested against and
@@ -27,6 +28,11 @@ export class CpuBackend implements Backend {
     spdInverse: spdInverseF64,
     axpy: axpyF64,
     scale: scaleF64,
+    ucbScores: ucbScoresF64,
+    scatterAddScaled: scatterAddScaledF64,
+    gatherMatVec: gatherMatVecF64,
+    discountedUpdate: discountedUpdateF64,
+    inverseDrift: inverseDriftF64,
   };
   private isDisposed = false;
 

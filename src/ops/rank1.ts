@@ -83,6 +83,7 @@ export function segmentIndex(arms: Int32Array, matrices: number): { index: Uint3
   const sizes: number[] = [];
   for (let u = 0; u < count; u++) {
     const k = arms[u]!;
+    if (k < 0) continue; // a row that touches none of these matrices (discountedUpdate's steps of other shards)
     let s = segmentOf[k]!;
     if (s < 0) {
       s = segmentOf[k] = touched.length;
@@ -100,9 +101,9 @@ export function segmentIndex(arms: Int32Array, matrices: number): { index: Uint3
     index[segments + s] = start;
     start += sizes[s]!;
   }
-  index[2 * segments] = count;
+  index[2 * segments] = start;
   const next = index.slice(segments, 2 * segments);
-  for (let u = 0; u < count; u++) index[rows + next[segmentOf[arms[u]!]!]!++] = u;
+  for (let u = 0; u < count; u++) if (arms[u]! >= 0) index[rows + next[segmentOf[arms[u]!]!]!++] = u;
   return { index, segments };
 }
 

@@ -101,6 +101,44 @@ export interface FactorArgs {
   readonly batch: number; readonly d: number;
 }
 
+export interface UcbScoresArgs {
+  /**
+   * x: B×d (shared) or B×Ktotal×d (perArm); aInv: K×d×d; theta: K×d; out: B×outCols. Writes
+   * out[i, armOffset + k] = θ_kᵀx + α·sqrt(max(xᵀA⁻¹_k x, 0)) (NaN where the form is NaN).
+   */
+  readonly x: Tensor; readonly aInv: Tensor; readonly theta: Tensor; readonly out: Tensor;
+  readonly rows: number; readonly arms: number; readonly d: number; readonly perArm: boolean;
+  /** Arms of x's middle axis (perArm only; else 0). */
+  readonly xArms: number;
+  readonly outCols: number; readonly armOffset: number; readonly alpha: number;
+}
+
+export interface ScatterAddArgs {
+  /** b: K×d; x: U×d; b[arms[u]] += weights[u]·x_u for u in order. */
+  readonly b: Tensor; readonly x: Tensor; readonly arms: Int32Array; readonly weights: Float32Array;
+  readonly count: number; readonly d: number; readonly vectors: number;
+}
+
+export interface GatherMatVecArgs {
+  /** m: K×d×d; v, out: K×d; out_k = M_k v_k for each distinct k of `arms`. */
+  readonly m: Tensor; readonly v: Tensor; readonly out: Tensor; readonly arms: Int32Array;
+  readonly d: number; readonly matrices: number;
+}
+
+export interface DiscountedUpdateArgs {
+  /** a: K×d×d; b: K×d; x: U×d; rows are consecutive steps (see discountedUpdate). */
+  readonly a: Tensor; readonly b: Tensor; readonly x: Tensor;
+  readonly arms: Int32Array; readonly rewards: Float32Array;
+  readonly count: number; readonly d: number; readonly matrices: number;
+  readonly gamma: number; readonly lambda: number;
+}
+
+export interface DriftArgs {
+  /** a, aInv: K×d×d; out: K, out_k = ‖A_k·A⁻¹_k − I‖∞. */
+  readonly a: Tensor; readonly aInv: Tensor; readonly out: Tensor;
+  readonly matrices: number; readonly d: number;
+}
+
 export interface AxpyArgs {
   readonly alpha: number; readonly x: Tensor; readonly y: Tensor; readonly n: number;
 }
@@ -117,6 +155,11 @@ export interface OpImpls {
   spdInverse(args: FactorArgs): void;
   axpy(args: AxpyArgs): void;
   scale(args: AxpyArgs): void;
+  ucbScores(args: UcbScoresArgs): void;
+  scatterAddScaled(args: ScatterAddArgs): void;
+  gatherMatVec(args: GatherMatVecArgs): void;
+  discountedUpdate(args: DiscountedUpdateArgs): void;
+  inverseDrift(args: DriftArgs): void;
 }
 
 /**
