@@ -248,6 +248,24 @@ describe('LinUCB', function () {
     model.dispose();
   });
 
+  it('runs 10,000 arms × d = 64 (164 MB a matrix set: split where one binding is smaller)', async function () {
+    this.timeout(600_000);
+    const g = gpuBackend();
+    const K = 10_000, d = 64;
+    const model = await LinUCB.create(g, { arms: K, dim: d, alpha: 0.1 });
+    const perShard = LinUCB.armsPerBinding(g, d);
+    expect(model.diagnostics().shards.length).to.equal(Math.ceil(K / perShard));
+    // Teach the first and the last arm opposite things, then ask along each direction.
+    const x = new Float32Array(2 * d);
+    x[0] = 1;
+    x[d + 1] = 1;
+    await model.update(new Int32Array([K - 1, 0, K - 1, 0]), new Float32Array([...x, ...x]), new Float32Array([1, 0, 1, 0]));
+    await model.update(new Int32Array([0, K - 1]), Float32Array.from([...x.subarray(d), ...x.subarray(0, d)]), new Float32Array([1, 0]));
+    expect(Array.from(await model.select(x))).to.deep.equal([K - 1, 0]);
+    expect(Array.from(model.diagnostics().plays.subarray(0, 2))).to.deep.equal([3, 0]);
+    model.dispose();
+  });
+
   it('save/load round-trips on each backend and continues identically on the other', async () => {
     const { gpu, cpu } = backends();
     const env = new LinearBandit(7, 4, 8);

@@ -1,4 +1,4 @@
-import { BanditError } from '../errors.js';
+import { BackendError, BanditError } from '../errors.js';
 import { decodeModel, encodeModel, type SavedArray } from '../persist.js';
 import { rowArgmax } from '../ops/argmax.js';
 import { spdInverse } from '../ops/cholesky.js';
@@ -184,6 +184,13 @@ export class LinUCB {
       await backend.sync();
     } catch (e) {
       for (const s of shards) for (const t of [s.a, s.aInv, s.b, s.theta]) t.dispose();
+      if (e instanceof BackendError && /OutOfMemory/i.test(e.message)) {
+        const bytes = 4 * o.arms * (2 * o.dim * o.dim + 2 * o.dim);
+        throw new BackendError(
+          `LinUCB.create: the device could not allocate ${o.arms} arms × dim ${o.dim} ` +
+            `(${(bytes / 2 ** 20).toFixed(0)} MiB of state in ${shards.length} or more tensors): ${e.message}`,
+        );
+      }
       throw e;
     }
     return new LinUCB(backend, o, shards);
