@@ -14,3 +14,10 @@ export {
   type UcbScoresOptions, type DiscountOptions,
 } from './ops/linucb.js';
 export { LinUCB, type LinUCBOptions, type LinUCBDiagnostics } from './linucb/linucb.js';
+export {
+  hybridScores, hybridArmUpdate, scatterOuterAdd,
+  type HybridScoresOptions, type HybridArmTensors, type HybridSharedTensors, type HybridInverses, type HybridUpdateRows,
+} from './ops/hybrid.js';
+export {
+  HybridLinUCB, type HybridLinUCBOptions, type HybridLinUCBDiagnostics, type HybridContexts,
+} from './linucb/hybrid.js';

@@ -11,3 +11,4 @@ import './argmax.spec.js';
 import './cholesky.spec.js';
 import './linucb-ops.spec.js';
 import './linucb.spec.js';
+import './hybrid.spec.js';

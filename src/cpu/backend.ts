@@ -8,6 +8,7 @@ import { quadFormF64 } from './quadform.js';
 import { shermanMorrisonF64, symRank1F64 } from './rank1.js';
 import { rowArgmaxF64 } from './argmax.js';
 import { choleskyF64, spdInverseF64 } from './cholesky.js';
+import { hybridArmUpdateF64, hybridScoresF64, scatterOuterAddF64 } from './hybrid.js';
 import { discountedUpdateF64, gatherMatVecF64, inverseDriftF64, scatterAddScaledF64, ucbScoresF64 } from './linucb.js';
 
 /**
@@ -33,6 +34,9 @@ export class CpuBackend implements Backend {
     gatherMatVec: gatherMatVecF64,
     discountedUpdate: discountedUpdateF64,
     inverseDrift: inverseDriftF64,
+    hybridScores: hybridScoresF64,
+    hybridArmUpdate: hybridArmUpdateF64,
+    scatterOuterAdd: scatterOuterAddF64,
   };
   private isDisposed = false;
 

@@ -105,7 +105,7 @@ function resolveOptions(backend: Backend, o: LinUCBOptions): Resolved {
 }
 
 /** Bytes one storage binding may hold on this backend (unbounded on cpu). */
-function bindingBytes(backend: Backend): number {
+export function bindingBytes(backend: Backend): number {
   if (backend instanceof WebGpuBackend) {
     const l = backend.runtime.limits;
     return Math.min(l.maxStorageBufferBindingSize, l.maxBufferSize);
@@ -517,7 +517,7 @@ export class LinUCB {
 }
 
 /** `count` copies of value·I (d×d), row-major; float64 for the cpu backend. */
-function identities(count: number, d: number, value: number, wide: boolean): Float32Array | Float64Array {
+export function identities(count: number, d: number, value: number, wide: boolean): Float32Array | Float64Array {
   const out = wide ? new Float64Array(count * d * d) : new Float32Array(count * d * d);
   for (let k = 0; k < count; k++) for (let i = 0; i < d; i++) out[k * d * d + i * d + i] = value;
   return out;

@@ -43,15 +43,15 @@ function checkFinite(op: string, what: string, values: ArrayLike<number>, rowLen
   }
 }
 
-/** Checks contexts laid out as B×dim (or B×arms×dim) and returns B. */
-export function checkContexts(op: string, layout: ContextLayout, contexts: unknown): number {
-  if (!isNumberArray(contexts)) throw new BanditError(`${op}: contexts must be a Float32Array (or an array of numbers)`);
+/** Checks contexts laid out as B×dim (or B×arms×dim) and returns B; `name` is what messages call them. */
+export function checkContexts(op: string, layout: ContextLayout, contexts: unknown, name = 'contexts'): number {
+  if (!isNumberArray(contexts)) throw new BanditError(`${op}: ${name} must be a Float32Array (or an array of numbers)`);
   const rowLength = layout.perArm ? layout.arms * layout.dim : layout.dim;
   const shape = layout.perArm ? `B×${layout.arms}×${layout.dim}` : `B×${layout.dim}`;
   if (contexts.length === 0 || contexts.length % rowLength !== 0) {
-    throw new BanditError(`${op}: contexts has ${contexts.length} values, not a whole number of rows of ${shape} (${rowLength} a row)`);
+    throw new BanditError(`${op}: ${name} has ${contexts.length} values, not a whole number of rows of ${shape} (${rowLength} a row)`);
   }
-  checkFinite(op, 'contexts', contexts, rowLength);
+  checkFinite(op, name, contexts, rowLength);
   return contexts.length / rowLength;
 }
 
@@ -75,12 +75,13 @@ export function checkRewards(op: string, rewards: unknown, rows: number): void {
  * The played arms' contexts as B×dim. Shared contexts are B×dim; per-arm contexts may be
  * B×arms×dim (the played arm's row is taken) or already B×dim. B comes from `arms`, so the two
  * per-arm forms are told apart without guessing (they coincide, and agree, when arms = 1).
+ * `name` is what messages call the contexts.
  */
-export function playedRows(op: string, layout: ContextLayout, contexts: unknown, chosen: Int32Array): Float32Array {
-  if (!isNumberArray(contexts)) throw new BanditError(`${op}: contexts must be a Float32Array (or an array of numbers)`);
+export function playedRows(op: string, layout: ContextLayout, contexts: unknown, chosen: Int32Array, name = 'contexts'): Float32Array {
+  if (!isNumberArray(contexts)) throw new BanditError(`${op}: ${name} must be a Float32Array (or an array of numbers)`);
   const rows = chosen.length, d = layout.dim;
   if (contexts.length === rows * d) {
-    checkFinite(op, 'contexts', contexts, d);
+    checkFinite(op, name, contexts, d);
     return Float32Array.from(contexts);
   }
   if (layout.perArm && contexts.length === rows * layout.arms * d) {
@@ -89,9 +90,9 @@ export function playedRows(op: string, layout: ContextLayout, contexts: unknown,
       const from = (i * layout.arms + chosen[i]!) * d;
       for (let j = 0; j < d; j++) out[i * d + j] = contexts[from + j]!;
     }
-    checkFinite(op, 'contexts (played rows)', out, d);
+    checkFinite(op, `${name} (played rows)`, out, d);
     return out;
   }
   const forms = layout.perArm ? `${rows}×${d} or ${rows}×${layout.arms}×${d}` : `${rows}×${d}`;
-  throw new BanditError(`${op}: contexts has ${contexts.length} values; ${rows} arms need ${forms}`);
+  throw new BanditError(`${op}: ${name} has ${contexts.length} values; ${rows} arms need ${forms}`);
 }

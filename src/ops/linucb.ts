@@ -22,20 +22,20 @@ export interface UcbScoresOptions {
   readonly armOffset?: number;
 }
 
-function squareMatrices(t: Tensor, name: string, op: string): { batch: number; d: number } {
+export function squareMatrices(t: Tensor, name: string, op: string): { batch: number; d: number } {
   const M = asMatrices(t, name, op);
   if (M.rows !== M.cols) throw new BanditError(`${op}: ${name} must hold square matrices, got ${M.rows}×${M.cols}`);
   return { batch: M.batch, d: M.rows };
 }
 
-function checkVectors(t: Tensor, name: string, op: string, count: number, d: number): void {
+export function checkVectors(t: Tensor, name: string, op: string, count: number, d: number): void {
   const V = asVectors(t, name, op);
   if (V.batch !== count || V.len !== d) {
     throw new BanditError(`${op}: ${name} must be ${count}×${d}, got [${t.shape.join(', ')}]`);
   }
 }
 
-function checkDistinct(op: string, ...named: [string, Tensor][]): void {
+export function checkDistinct(op: string, ...named: [string, Tensor][]): void {
   for (let i = 0; i < named.length; i++) {
     for (let j = i + 1; j < named.length; j++) {
       if (named[i]![1] === named[j]![1]) throw new BanditError(`${op}: ${named[i]![0]} and ${named[j]![0]} must be different tensors`);
@@ -43,7 +43,7 @@ function checkDistinct(op: string, ...named: [string, Tensor][]): void {
   }
 }
 
-function checkArms(op: string, arms: Int32Array, count: number, matrices: number, allowNone = false): void {
+export function checkArms(op: string, arms: Int32Array, count: number, matrices: number, allowNone = false): void {
   if (!(arms instanceof Int32Array)) throw new BanditError(`${op}: arms must be an Int32Array`);
   if (arms.length !== count) throw new BanditError(`${op}: ${count} rows of x but ${arms.length} arm indices`);
   for (let u = 0; u < count; u++) {
@@ -53,7 +53,7 @@ function checkArms(op: string, arms: Int32Array, count: number, matrices: number
   }
 }
 
-function checkWeights(op: string, name: string, w: Float32Array, count: number): void {
+export function checkWeights(op: string, name: string, w: Float32Array, count: number): void {
   if (!(w instanceof Float32Array)) throw new BanditError(`${op}: ${name} must be a Float32Array`);
   if (w.length !== count) throw new BanditError(`${op}: ${count} rows of x but ${w.length} ${name}`);
   for (let u = 0; u < count; u++) {
@@ -272,7 +272,7 @@ export function ucbScoresWebGpu(rt: GpuRuntime, a: UcbScoresArgs): void {
 }
 
 /** `index` followed by room for `extra` more u32 (f32 bits) of per-op data. */
-function withRoom(index: Uint32Array, extra: number): { data: Uint32Array; bits: Float32Array } {
+export function withRoom(index: Uint32Array, extra: number): { data: Uint32Array; bits: Float32Array } {
   const data = new Uint32Array(index.length + extra);
   data.set(index);
   return { data, bits: new Float32Array(data.buffer) };

@@ -139,6 +139,37 @@ export interface DriftArgs {
   readonly matrices: number; readonly d: number;
 }
 
+export interface HybridScoresArgs {
+  /**
+   * x: B×Ktotal×d and z: B×Ktotal×k (each row's per-arm and shared features of every arm);
+   * aInv: K×d×d; theta: K×d; dMat: K×d×k; l: k×k lower triangular (zeros above the diagonal)
+   * with A0⁻¹ = L Lᵀ; beta: k; out: B×outCols. Writes out[i, armOffset + a] =
+   * θ_aᵀx + βᵀz + α·sqrt(max(xᵀA⁻¹_a x + ‖Lᵀz − D_aᵀx‖², 0)) (NaN where the form is NaN).
+   */
+  readonly x: Tensor; readonly z: Tensor; readonly aInv: Tensor; readonly theta: Tensor; readonly dMat: Tensor;
+  readonly l: Tensor; readonly beta: Tensor; readonly out: Tensor;
+  readonly rows: number; readonly arms: number; readonly d: number; readonly k: number;
+  /** Arms of x's and z's middle axis. */
+  readonly xArms: number;
+  readonly outCols: number; readonly armOffset: number; readonly alpha: number;
+}
+
+export interface HybridArmUpdateArgs {
+  /**
+   * aInv: K×d×d, c: K×d×k, phi: K×d (A⁻¹, A⁻¹B, A⁻¹b of each arm); xz: U×(d+k), rows [x | z];
+   * arms: U indices; rewards: U; w: U×k, rho: U (written by row). See hybridArmUpdate.
+   */
+  readonly aInv: Tensor; readonly c: Tensor; readonly phi: Tensor; readonly xz: Tensor;
+  readonly arms: Int32Array; readonly rewards: Float32Array; readonly w: Tensor; readonly rho: Tensor;
+  readonly count: number; readonly d: number; readonly k: number; readonly matrices: number;
+}
+
+export interface OuterAddArgs {
+  /** m: K×d×k; x: U×d; z: U×k; m[arms[u]] += x_u z_uᵀ in order. */
+  readonly m: Tensor; readonly x: Tensor; readonly z: Tensor; readonly arms: Int32Array;
+  readonly count: number; readonly d: number; readonly k: number; readonly matrices: number;
+}
+
 export interface AxpyArgs {
   readonly alpha: number; readonly x: Tensor; readonly y: Tensor; readonly n: number;
 }
@@ -160,6 +191,9 @@ export interface OpImpls {
   gatherMatVec(args: GatherMatVecArgs): void;
   discountedUpdate(args: DiscountedUpdateArgs): void;
   inverseDrift(args: DriftArgs): void;
+  hybridScores(args: HybridScoresArgs): void;
+  hybridArmUpdate(args: HybridArmUpdateArgs): void;
+  scatterOuterAdd(args: OuterAddArgs): void;
 }
 
 /**

@@ -11,6 +11,7 @@ import { choleskyWebGpu, spdInverseWebGpu } from './cholesky.js';
 import {
   discountedUpdateWebGpu, gatherMatVecWebGpu, inverseDriftWebGpu, scatterAddScaledWebGpu, ucbScoresWebGpu,
 } from './linucb.js';
+import { hybridArmUpdateWebGpu, hybridScoresWebGpu, scatterOuterAddWebGpu } from './hybrid.js';
 import { checkCopy, checkShape } from './check.js';
 import type { Backend, BackendInfo, HostArray, OpImpls, Tensor, TensorOptions } from './types.js';
 
@@ -51,6 +52,9 @@ export class WebGpuBackend implements Backend {
       gatherMatVec: (a) => gatherMatVecWebGpu(rt, a),
       discountedUpdate: (a) => discountedUpdateWebGpu(rt, a),
       inverseDrift: (a) => inverseDriftWebGpu(rt, a),
+      hybridScores: (a) => hybridScoresWebGpu(rt, a),
+      hybridArmUpdate: (a) => hybridArmUpdateWebGpu(rt, a),
+      scatterOuterAdd: (a) => scatterOuterAddWebGpu(rt, a),
     };
   }
 
