@@ -1,4 +1,4 @@
-// The benchmark suite: each case on the webgpu backend, the cpu (float64) backend and a plain-JS
+// The ops benchmark: each case on the webgpu backend, the cpu (float64) backend and a plain-JS
 // loop, in the same process. The first run of each is timed apart (pipeline compilation, JIT
 // warm-up); then `reps` runs, each ending in `backend.sync()` so queued GPU work is inside the
 // timing (wall clock: SwiftShader has no timestamp queries). Results are checked against the
@@ -8,34 +8,14 @@
 //   node build.mjs && node dist/bench/run.js [--quick] [--out DIR]
 //   (--quick: 3 repetitions of smaller shapes, a smoke run; default: 10 repetitions)
 //
-// Writes a table to stdout and JSON to bench/results/<date>-<runtime>.json (or DIR).
-import { createBackend, gemm, matVec, quadForm, type Backend, type BackendInfo, type Tensor } from '../src/index.js';
-
-interface Stats {
-  readonly median: number; readonly min: number; readonly max: number; readonly q1: number; readonly q3: number;
-}
-
-interface RunnerResult {
-  readonly runner: string;
-  readonly ok: boolean;
-  readonly error?: string;
-  /** The first run (compile + warm-up), ms. */
-  readonly firstMs?: number;
-  /** Steady-state runs, ms. */
-  readonly ms?: Stats;
-  readonly samples?: readonly number[];
-  /** From the median. */
-  readonly gflops?: number;
-  /** Largest |this − plain JS| and the bound it was held to. */
-  readonly check?: { readonly maxError: number; readonly bound: number };
-}
-
-interface CaseResult {
-  readonly name: string;
-  readonly shape: Readonly<Record<string, number>>;
-  readonly flops: number;
-  readonly runners: readonly RunnerResult[];
-}
+// Writes a table to stdout and JSON to bench/results/<date>-<runtime>.json (or DIR). Timing,
+// statistics and output are shared with the other benches (bench/lib.ts); `npm run bench` runs
+// them all (bench/all.ts).
+import { gemm, matVec, quadForm, type Backend, type BackendInfo, type Tensor } from '../src/index.js';
+import {
+  F32_EPS, acquireBackends, backendInfo, dateStamp, fixedReps, lcg, message, resultsDir, runAsEntryPoint, runtimeInfo,
+  stats, textTable, timeOnce, timeRepeated, writeResults, type CaseResult, type RunnerResult,
+} from './lib.js';
 
 /** One runner of a case: `setup` (untimed) returns `run` (timed) and `result` (read after warm-up). */
 interface Runner {
@@ -45,35 +25,13 @@ interface Runner {
 
 interface BenchCase {
   readonly name: string;
+  readonly op: string;
   readonly shape: Readonly<Record<string, number>>;
   readonly flops: number;
   /** The plain-JS reference answer, and the absolute error allowed against it. */
   readonly reference: () => { values: ArrayLike<number>; bound: number };
   readonly runners: readonly Runner[];
 }
-
-const F32_EPS = 2 ** -24;
-
-function lcg(n: number, seed: number): Float32Array {
-  let s = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = (s / 2 ** 32) * 2 - 1;
-  }
-  return out;
-}
-
-function stats(samples: readonly number[]): Stats {
-  const s = [...samples].sort((a, b) => a - b);
-  const at = (q: number): number => {
-    const pos = q * (s.length - 1), lo = Math.floor(pos), hi = Math.ceil(pos);
-    return s[lo]! + (s[hi]! - s[lo]!) * (pos - lo);
-  };
-  return { median: at(0.5), min: s[0]!, max: s[s.length - 1]!, q1: at(0.25), q3: at(0.75) };
-}
-
-const message = (e: unknown): string => (e instanceof Error ? `${e.name}: ${e.message}` : String(e));
 
 async function runCase(c: BenchCase, reps: number, log: (line: string) => void): Promise<CaseResult> {
   log(`\n${c.name}`);
@@ -84,9 +42,7 @@ async function runCase(c: BenchCase, reps: number, log: (line: string) => void):
     try {
       const r = await runner.setup();
       dispose = r.dispose;
-      const t0 = performance.now();
-      await r.run();
-      const firstMs = performance.now() - t0;
+      const firstMs = await timeOnce(r.run);
       reference ??= c.reference();
       const got = await r.result();
       let maxError = got.length === reference.values.length ? 0 : Infinity;
@@ -98,15 +54,10 @@ async function runCase(c: BenchCase, reps: number, log: (line: string) => void):
       if (!(maxError <= reference.bound)) {
         throw new Error(`result differs from plain JS: max |error| ${maxError} > bound ${reference.bound}`);
       }
-      const samples: number[] = [];
-      for (let i = 0; i < reps; i++) {
-        const t = performance.now();
-        await r.run();
-        samples.push(performance.now() - t);
-      }
+      const samples = await timeRepeated(r.run, fixedReps(reps));
       const ms = stats(samples);
       const gflops = c.flops / (ms.median * 1e6);
-      results.push({ runner: runner.name, ok: true, firstMs, ms, samples, gflops, check });
+      results.push({ runner: runner.name, ok: true, firstMs, ms, samples, reps, gflops, check });
       log(
         `  ${runner.name.padEnd(8)} first ${firstMs.toFixed(1).padStart(8)} ms   median ${ms.median.toFixed(2).padStart(9)} ms` +
           `   [${ms.min.toFixed(2)} … ${ms.max.toFixed(2)}]   ${gflops.toFixed(3).padStart(7)} GFLOP/s`,
@@ -122,7 +73,7 @@ async function runCase(c: BenchCase, reps: number, log: (line: string) => void):
       }
     }
   }
-  return { name: c.name, shape: c.shape, flops: c.flops, runners: results };
+  return { name: c.name, op: c.op, shape: c.shape, flops: c.flops, runners: results };
 }
 
 /** A runner on a backend: `make` creates the tensors and returns the op to time and its output. */
@@ -225,6 +176,7 @@ function gemmCase(gpu: Backend | Error, cpu: Backend, batch: number, m: number, 
   };
   const out = new Float32Array(batch * m * n);
   return {
+    op: 'gemm',
     name: batch === 1 ? `gemm ${m}×${n}×${k}` : `gemm batch ${batch} × ${m}×${n}×${k}`,
     shape: { batch, m, n, k },
     flops: 2 * batch * m * n * k,
@@ -245,6 +197,7 @@ function matVecCase(gpu: Backend | Error, cpu: Backend, batch: number, rows: num
   };
   const out = new Float32Array(batch * rows);
   return {
+    op: 'matVec',
     name: `matVec batch ${batch} × ${rows}×${cols}`,
     shape: { batch, rows, cols },
     flops: 2 * batch * rows * cols,
@@ -265,6 +218,7 @@ function quadFormCase(gpu: Backend | Error, cpu: Backend, rows: number, arms: nu
   };
   const out = new Float32Array(rows * arms);
   return {
+    op: 'quadForm',
     name: `quadForm ${rows} contexts × ${arms} arms, d = ${d}`,
     shape: { rows, arms, d },
     flops: rows * arms * (2 * d * d + 2 * d),
@@ -297,8 +251,7 @@ export async function runBenchmarks(options: BenchOptions = {}): Promise<BenchRe
   const quick = options.quick ?? false;
   const log = options.log ?? ((line: string) => console.log(line));
   const reps = quick ? 3 : 10;
-  const gpu: Backend | Error = await createBackend({ kind: 'webgpu' }).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));
-  const cpu = await createBackend({ kind: 'cpu' });
+  const { gpu, cpu } = await acquireBackends();
   log(`webgpu: ${gpu instanceof Error ? `unavailable (${message(gpu)})` : gpu.info.summary}`);
   log(`reps: ${reps} after one warm-up run${quick ? ' (--quick)' : ''}`);
   // --quick: a smoke run, smaller shapes (their numbers are not comparable with a full run's).
@@ -325,7 +278,7 @@ export async function runBenchmarks(options: BenchOptions = {}): Promise<BenchRe
     date: new Date().toISOString(),
     quick,
     reps,
-    webgpu: gpu instanceof Error ? { error: message(gpu) } : gpu.info,
+    webgpu: backendInfo(gpu),
     cpu: cpu.info,
     cases: results,
     failures,
@@ -344,36 +297,21 @@ function printTable(report: BenchReport, log: (line: string) => void): void {
       );
     }
   }
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   log('');
-  for (const r of rows) log(r.map((cell, i) => (i < 2 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  '));
+  for (const line of textTable(rows, 2)) log(line);
 }
 
-async function main(): Promise<void> {
-  const argv = process.argv.slice(2);
+/** The ops suite from the command line (`--quick`, `--out DIR`); returns the exit code (1 if a runner failed). */
+export async function main(argv: readonly string[]): Promise<number> {
   const quick = argv.includes('--quick');
-  const outAt = argv.indexOf('--out');
-  const fs = await import('node:fs');
-  const path = await import('node:path');
   const report = await runBenchmarks({ quick });
   const log = (line: string) => console.log(line);
   printTable(report, log);
   const runtime = `node${process.versions.node.split('.')[0]}`;
-  const full = { ...report, runtime: { name: 'node', version: process.version, platform: process.platform, arch: process.arch } };
-  const dir = outAt >= 0 && argv[outAt + 1] ? argv[outAt + 1]! : path.join('bench', 'results');
-  fs.mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, `${report.date.slice(0, 19).replace(/:/g, '-')}-${runtime}.json`);
-  fs.writeFileSync(file, `${JSON.stringify(full, null, 2)}\n`);
+  const full = { ...report, runtime: await runtimeInfo() };
+  const [file] = await writeResults(await resultsDir(argv), `${dateStamp(report.date)}-${runtime}`, full);
   log(`\n${report.failures} failed runner(s); results written to ${file}`);
-  // Dawn's instance can keep the event loop alive; everything is written, so leave.
-  process.exit(report.failures > 0 ? 1 : 0);
+  return report.failures > 0 ? 1 : 0;
 }
 
-const isNodeMain =
-  typeof process !== 'undefined' && typeof process.versions?.node === 'string' && typeof window === 'undefined';
-if (isNodeMain) {
-  main().catch((e: unknown) => {
-    console.error(e);
-    process.exit(2);
-  });
-}
+runAsEntryPoint('run', main);
