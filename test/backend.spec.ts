@@ -163,6 +163,16 @@ describe('backend copy', () => {
       axpy(b, 1, src, dst);
       expect(Array.from(await b.read(dst))).to.deep.equal([2, 4, 6, 8]);
       expect(() => b.copy(src, b.zeros([3]))).to.throw(BanditError, /src has 4 elements, dst has 3/);
+      // A region: elements 1..2 of src to 0..1 of a longer tensor, the rest untouched.
+      const wide = b.tensor([9, 9, 9, 9, 9], [5]);
+      b.copy(src, wide, { srcOffset: 1, dstOffset: 0, count: 2 });
+      b.copy(src, wide, { srcOffset: 3, dstOffset: 4, count: 1 });
+      expect(Array.from(await b.read(wide))).to.deep.equal([2, 3, 9, 9, 4]);
+      expect(() => b.copy(src, wide, { srcOffset: 3, dstOffset: 0, count: 2 })).to.throw(BanditError, /src has 4 elements, the region ends at 5/);
+      expect(() => b.copy(src, wide, { srcOffset: 0, dstOffset: 4, count: 2 })).to.throw(BanditError, /dst has 5 elements/);
+      expect(() => b.copy(src, src, { srcOffset: 0, dstOffset: 2, count: 2 })).to.throw(BanditError, /two different tensors/);
+      expect(() => b.copy(src, wide, { srcOffset: -1, dstOffset: 0, count: 1 })).to.throw(BanditError, /srcOffset must be an integer/);
+      wide.dispose();
       expect(() => b.copy(src, b.zeros([4], { dtype: 'i32' }))).to.throw(BanditError, /must be f32/);
       src.dispose();
       dst.dispose();

@@ -340,6 +340,38 @@ describe('LinUCB', function () {
     }
   });
 
+  it('checks and re-factorises only the arms updated since the last time, and lands them in place', async () => {
+    const { gpu, cpu } = backends();
+    const K = 30, d = 6;
+    // Every 5 rows a drift check (bound 0: every measured arm is re-factorised), every 12 a periodic one.
+    const opts: LinUCBOptions = { arms: K, dim: d, driftCheckEvery: 5, driftBound: 1e-30, refactorEvery: 12, armsPerShard: 11 };
+    const [g, c] = [await LinUCB.create(gpu, opts), await LinUCB.create(cpu, opts)];
+    await g.update(new Int32Array([0]), uniform(d, 1), new Float32Array([1]));
+    const aInvOf = async (m: LinUCB) => decodeModel(await m.save(), 'LinUCB', [1]).arrays['aInv']!;
+    const before = await aInvOf(g);
+    const r = rng(3);
+    for (let step = 0; step < 12; step++) {
+      const rows = 1 + (step % 3);
+      // Arms 12..29 only: arm 0..11 (shard 0 but for arm 0's earlier update) must not be rewritten.
+      const arms = Int32Array.from({ length: rows }, () => 12 + Math.floor(r() * 18));
+      const x = uniform(rows * d, 40 + step), rewards = uniform(rows, 70 + step);
+      await g.update(arms, x, rewards);
+      await c.update(arms, x, rewards);
+    }
+    const diag = g.diagnostics();
+    expect(diag.refactorizations).to.be.greaterThan(3);
+    expect(diag.failedRefactorizations).to.equal(0);
+    const after = await aInvOf(g);
+    expect(Array.from(after.subarray(d * d, 12 * d * d)), 'untouched arms 1..11 keep their A⁻¹ bit for bit')
+      .to.deep.equal(Array.from(before.subarray(d * d, 12 * d * d)));
+    // Re-factorised inverses went back to their own arms (with θ): the scores still match float64.
+    await c.update(new Int32Array([0]), uniform(d, 1), new Float32Array([1]));
+    const probe = uniform(4 * d, 99);
+    expectClose(await g.scores(probe), await c.scores(probe), TOL_F32_MODEL, 'scores after partial re-factorisations');
+    g.dispose();
+    c.dispose();
+  });
+
   it('reports diagnostics: updates, re-factorisations, last drift, plays', async () => {
     const model = await LinUCB.create(gpuBackend(), { arms: 3, dim: 4, driftCheckEvery: 4, refactorEvery: 8 });
     const x = uniform(4 * 4, 3);

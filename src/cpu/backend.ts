@@ -1,5 +1,5 @@
 import { BanditError } from '../errors.js';
-import { checkCopy, checkShape } from '../ops/check.js';
+import { checkCopy, checkShape, type CopyRegion } from '../ops/check.js';
 import { CpuTensor } from './tensor.js';
 import type { Tensor, Backend, BackendInfo, HostArray, OpImpls, TensorOptions } from '../ops/types.js';
 import { axpyF64, scaleF64 } from './elementwise.js';
@@ -78,9 +78,10 @@ export class CpuBackend implements Backend {
     for (let i = 0; i < dst.length; i++) dst[i] = data[i]!;
   }
 
-  copy(src: Tensor, dst: Tensor): void {
-    checkCopy(this, src, dst);
-    (dst as CpuTensor).data.set((src as CpuTensor).data);
+  copy(src: Tensor, dst: Tensor, region?: CopyRegion): void {
+    const r = checkCopy(this, src, dst, region);
+    const from = (src as CpuTensor).data;
+    (dst as CpuTensor).data.set(from.subarray(r.srcOffset, r.srcOffset + r.count), r.dstOffset);
   }
 
   async read(t: Tensor): Promise<HostArray> {

@@ -24,11 +24,14 @@ export interface LinUCBOptions {
   /** Contexts are B×arms×dim (a vector per arm) instead of B×dim shared by all arms. Default false. */
   readonly perArmFeatures?: boolean;
   /**
-   * Re-factorise A⁻¹ from A (Cholesky on the backend) after this many updates (rows), whatever the
-   * drift. 0 turns it off. Default 2048.
+   * Re-factorise A⁻¹ from A (Cholesky on the backend) of the arms updated since the last time,
+   * after this many updates (rows), whatever the drift. 0 turns it off. Default 2048.
    */
   readonly refactorEvery?: number;
-  /** Measure the drift ‖A·A⁻¹ − I‖∞ after this many updates; 0 turns it off. Default 256. */
+  /**
+   * Measure the drift ‖A·A⁻¹ − I‖∞ of the arms updated since the last check after this many
+   * updates, and re-factorise those past `driftBound`; 0 turns it off. Default 256.
+   */
   readonly driftCheckEvery?: number;
   /** Re-factorise when the largest drift of an arm passes this. Default 1e-4. */
   readonly driftBound?: number;
@@ -51,10 +54,13 @@ export interface LinUCBDiagnostics {
   readonly updates: number;
   /** Times A⁻¹ was rebuilt from A. */
   readonly refactorizations: number;
-  /** Drift ‖A·A⁻¹ − I‖∞ (largest over arms) at the last measurement, or null if never measured. */
+  /**
+   * Drift ‖A·A⁻¹ − I‖∞ at the last measurement, the largest over the arms measured (those updated
+   * since the check before; every arm for measureDrift()), or null if never measured.
+   */
   readonly lastDrift: number | null;
   readonly driftChecks: number;
-  /** Times a re-factorisation was skipped because A was not numerically positive definite. */
+  /** Arms whose re-factorisation was skipped because A was not numerically positive definite. */
   readonly failedRefactorizations: number;
   /** Plays per arm. */
   readonly plays: Int32Array;
@@ -143,6 +149,12 @@ export class LinUCB {
   private driftChecks = 0;
   private sinceRefactor = 0;
   private sinceDriftCheck = 0;
+  /**
+   * Arms updated since the last drift check / re-factorisation: only their inverses can have
+   * drifted, so checks and periodic re-factorisations touch them alone (not all K arms).
+   */
+  private touchedSinceCheck = new Set<number>();
+  private touchedSinceRefactor = new Set<number>();
   private plays: Int32Array;
   private isDisposed = false;
   /** Serialises calls: each one sees the state the previous one left. */
@@ -328,61 +340,121 @@ export class LinUCB {
         gatherMatVec(this.backend, s.aInv, s.b, s.theta, local);
         x.dispose();
       }
-      for (let i = 0; i < rows; i++) this.plays[arms[i]!]!++;
+      for (let i = 0; i < rows; i++) {
+        this.plays[arms[i]!]!++;
+        this.touchedSinceCheck.add(arms[i]!);
+        this.touchedSinceRefactor.add(arms[i]!);
+      }
       this.updates += rows;
       this.sinceRefactor += rows;
       this.sinceDriftCheck += rows;
       if (this.options.forgetting) {
-        // The discounted A is not a rank-1 change of the old one: invert it afresh every batch.
-        await this.refactor();
+        // Every arm's A decayed, and not by a rank-1 change: invert them all afresh every batch.
+        await this.refactor(null);
         return;
       }
       const { refactorEvery, driftCheckEvery } = this.options;
-      if (refactorEvery > 0 && this.sinceRefactor >= refactorEvery) await this.refactor();
-      else if (driftCheckEvery > 0 && this.sinceDriftCheck >= driftCheckEvery) await this.checkDrift();
+      if (refactorEvery > 0 && this.sinceRefactor >= refactorEvery) await this.refactor(this.touchedSinceRefactor);
+      else if (driftCheckEvery > 0 && this.sinceDriftCheck >= driftCheckEvery) await this.checkDrift('touched');
       else await this.backend.sync();
     });
   }
 
-  /** Measures ‖A·A⁻¹ − I‖∞ on every arm and re-factorises when it passes the bound. */
-  private async checkDrift(): Promise<void> {
-    let worst = 0;
-    for (const s of this.shards) {
-      const drift = inverseDrift(this.backend, s.a, s.aInv);
-      try {
-        // A NaN drift (a broken inverse) is the worst of all.
-        for (const v of await this.backend.read(drift)) if (Number.isNaN(v) || v > worst) worst = Number.isNaN(worst) ? worst : v;
-      } finally {
-        drift.dispose();
-      }
-    }
-    this.lastDrift = worst;
-    this.driftChecks++;
-    this.sinceDriftCheck = 0;
-    if (!(worst <= this.options.driftBound)) await this.refactor();
+  /** The arms of shard `s` among `arms` (model-wide ids) as local indices, ascending; null for all of them. */
+  private localArms(s: Shard, arms: ReadonlySet<number> | null): Int32Array | null {
+    if (arms === null) return null;
+    const local: number[] = [];
+    for (const k of arms) if (k >= s.offset && k < s.offset + s.arms) local.push(k - s.offset);
+    return local.length === s.arms ? null : Int32Array.from(local.sort((x, y) => x - y));
   }
 
-  /** Rebuilds A⁻¹ from A by batched Cholesky, and θ = A⁻¹b; keeps the old A⁻¹ of a shard whose A is not SPD. */
-  private async refactor(): Promise<void> {
+  /** The d×d matrices of `local` arms of `m`, packed into a new tensor. */
+  private gatherMatrices(m: Tensor, local: Int32Array): Tensor {
+    const d2 = this.options.dim * this.options.dim;
+    const out = this.backend.zeros([local.length, this.options.dim, this.options.dim], { label: `${m.label} gathered` });
+    local.forEach((k, j) => this.backend.copy(m, out, { srcOffset: k * d2, dstOffset: j * d2, count: d2 }));
+    return out;
+  }
+
+  /**
+   * Measures ‖A·A⁻¹ − I‖∞ on the arms updated since the last check ('touched'; the others have
+   * not changed since theirs) or on every arm, and re-factorises the arms past the bound.
+   */
+  private async checkDrift(which: 'touched' | 'all'): Promise<void> {
+    let worst = 0, measured = 0;
+    const drifted = new Set<number>();
     for (const s of this.shards) {
-      const { result, status } = spdInverse(this.backend, s.a);
+      const local = this.localArms(s, which === 'all' ? null : this.touchedSinceCheck);
+      if (local && local.length === 0) continue;
+      const a = local ? this.gatherMatrices(s.a, local) : s.a;
+      const aInv = local ? this.gatherMatrices(s.aInv, local) : s.aInv;
+      const drift = inverseDrift(this.backend, a, aInv);
+      try {
+        const values = await this.backend.read(drift);
+        values.forEach((v, j) => {
+          // A NaN drift (a broken inverse) is the worst of all.
+          if (Number.isNaN(v) || v > worst) worst = Number.isNaN(worst) ? worst : v;
+          if (!(v <= this.options.driftBound)) drifted.add(s.offset + (local ? local[j]! : j));
+        });
+        measured += values.length;
+      } finally {
+        drift.dispose();
+        if (local) {
+          a.dispose();
+          aInv.dispose();
+        }
+      }
+    }
+    if (measured > 0) this.lastDrift = worst;
+    this.driftChecks++;
+    this.sinceDriftCheck = 0;
+    this.touchedSinceCheck.clear();
+    if (drifted.size > 0) await this.refactor(drifted);
+  }
+
+  /**
+   * Rebuilds A⁻¹ from A by batched Cholesky, and θ = A⁻¹b, for `arms` (model-wide ids) or every
+   * arm (null). An arm whose A is not numerically positive definite keeps its old A⁻¹ (counted).
+   */
+  private async refactor(arms: ReadonlySet<number> | null): Promise<void> {
+    const d2 = this.options.dim * this.options.dim;
+    for (const s of this.shards) {
+      const local = this.localArms(s, arms);
+      if (local && local.length === 0) continue;
+      const a = local ? this.gatherMatrices(s.a, local) : s.a;
+      const { result, status } = spdInverse(this.backend, a);
       try {
         const st = await this.backend.read(status);
-        if (st.some((v) => v !== 0)) {
-          this.failedRefactorizations++;
-          continue;
+        const ok: number[] = [];
+        st.forEach((v, j) => (v === 0 ? ok.push(j) : this.failedRefactorizations++));
+        if (!local && ok.length === s.arms) {
+          this.backend.copy(result, s.aInv);
+          matVec(this.backend, s.aInv, s.b, { y: s.theta });
+        } else if (ok.length > 0) {
+          const arm = (j: number) => (local ? local[j]! : j);
+          for (const j of ok) this.backend.copy(result, s.aInv, { srcOffset: j * d2, dstOffset: arm(j) * d2, count: d2 });
+          gatherMatVec(this.backend, s.aInv, s.b, s.theta, Int32Array.from(ok, arm));
         }
-        this.backend.copy(result, s.aInv);
-        matVec(this.backend, s.aInv, s.b, { y: s.theta });
       } finally {
         result.dispose();
         status.dispose();
+        if (local) a.dispose();
       }
     }
     await this.backend.sync();
     this.refactorizations++;
-    this.sinceRefactor = 0;
-    this.sinceDriftCheck = 0;
+    if (arms === null || arms === this.touchedSinceRefactor) {
+      // A periodic (or complete) re-factorisation: every arm is fresh now.
+      this.touchedSinceRefactor = new Set();
+      this.touchedSinceCheck.clear();
+      this.sinceRefactor = 0;
+      this.sinceDriftCheck = 0;
+    } else {
+      for (const k of arms) {
+        this.touchedSinceRefactor.delete(k);
+        this.touchedSinceCheck.delete(k);
+      }
+    }
   }
 
   /**
@@ -409,7 +481,7 @@ export class LinUCB {
    */
   measureDrift(): Promise<number> {
     return this.run('measureDrift', async () => {
-      await this.checkDrift();
+      await this.checkDrift('all');
       return this.lastDrift!;
     });
   }
@@ -449,7 +521,12 @@ export class LinUCB {
             sinceDriftCheck: this.sinceDriftCheck,
           },
         },
-        arrays: { ...all, plays: this.plays.slice() },
+        arrays: {
+          ...all,
+          plays: this.plays.slice(),
+          touchedSinceCheck: Int32Array.from([...this.touchedSinceCheck].sort((x, y) => x - y)),
+          touchedSinceRefactor: Int32Array.from([...this.touchedSinceRefactor].sort((x, y) => x - y)),
+        },
       });
     });
   }
@@ -483,6 +560,13 @@ export class LinUCB {
         backend.write(s.theta, theta.subarray(s.offset * dim, (s.offset + s.arms) * dim));
       }
       model.plays = Int32Array.from(plays);
+      for (const name of ['touchedSinceCheck', 'touchedSinceRefactor'] as const) {
+        const list = saved.arrays[name];
+        if (!(list instanceof Int32Array) || list.some((k) => k < 0 || k >= arms)) {
+          throw new BanditError(`LinUCB.load: array ${name} is missing or holds an arm out of range`);
+        }
+        model[name] = new Set(list);
+      }
       const c = meta.counters;
       const int = (k: string) => {
         const v = c[k];

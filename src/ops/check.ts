@@ -45,9 +45,27 @@ export function checkShape(shape: readonly number[], what: string): void {
   }
 }
 
-/** Throws unless `src` can be copied into `dst`. */
-export function checkCopy(backend: Backend, src: Tensor, dst: Tensor): void {
+/** Part of a tensor to copy, in elements. */
+export interface CopyRegion {
+  readonly srcOffset: number;
+  readonly dstOffset: number;
+  readonly count: number;
+}
+
+/** Throws unless `src` (or the region of it) can be copied into `dst`; returns the region. */
+export function checkCopy(backend: Backend, src: Tensor, dst: Tensor, region?: CopyRegion): CopyRegion {
   checkTensor(backend, src, 'src', 'copy', src.dtype);
   checkTensor(backend, dst, 'dst', 'copy', src.dtype);
-  if (src.size !== dst.size) throw new BanditError(`copy: src has ${src.size} elements, dst has ${dst.size}`);
+  if (!region) {
+    if (src.size !== dst.size) throw new BanditError(`copy: src has ${src.size} elements, dst has ${dst.size}`);
+    return { srcOffset: 0, dstOffset: 0, count: src.size };
+  }
+  const { srcOffset, dstOffset, count } = region;
+  for (const [name, v] of [['srcOffset', srcOffset], ['dstOffset', dstOffset], ['count', count]] as const) {
+    if (!Number.isInteger(v) || v < 0) throw new BanditError(`copy: ${name} must be an integer ≥ 0, got ${v}`);
+  }
+  if (srcOffset + count > src.size) throw new BanditError(`copy: src has ${src.size} elements, the region ends at ${srcOffset + count}`);
+  if (dstOffset + count > dst.size) throw new BanditError(`copy: dst has ${dst.size} elements, the region ends at ${dstOffset + count}`);
+  if (src === dst) throw new BanditError('copy: a region copy needs two different tensors');
+  return region;
 }

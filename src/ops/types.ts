@@ -218,8 +218,11 @@ export interface Backend {
   zeros(shape: readonly number[], options?: TensorOptions): Tensor;
   /** Overwrites a tensor's contents with host data of the same length. */
   write(t: Tensor, data: ArrayLike<number>): void;
-  /** Copies `src` into `dst` (same size and dtype), in the current step. */
-  copy(src: Tensor, dst: Tensor): void;
+  /**
+   * Copies `src` into `dst` (same size and dtype), or with `region` `count` elements from
+   * `src[srcOffset…]` to `dst[dstOffset…]` of two different tensors, in the current step.
+   */
+  copy(src: Tensor, dst: Tensor, region?: { srcOffset: number; dstOffset: number; count: number }): void;
   /** Reads a tensor back: Float32Array on webgpu, Float64Array on cpu, Int32Array for i32. */
   read(t: Tensor): Promise<HostArray>;
   /** Submits pending work and waits for it, rejecting on GPU errors or device loss. */

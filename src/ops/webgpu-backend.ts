@@ -12,7 +12,7 @@ import {
   discountedUpdateWebGpu, gatherMatVecWebGpu, inverseDriftWebGpu, scatterAddScaledWebGpu, ucbScoresWebGpu,
 } from './linucb.js';
 import { hybridArmUpdateWebGpu, hybridScoresWebGpu, scatterOuterAddWebGpu } from './hybrid.js';
-import { checkCopy, checkShape } from './check.js';
+import { checkCopy, checkShape, type CopyRegion } from './check.js';
 import type { Backend, BackendInfo, HostArray, OpImpls, Tensor, TensorOptions } from './types.js';
 
 function summarize(a: AdapterDescription): string {
@@ -104,9 +104,10 @@ export class WebGpuBackend implements Backend {
     this.runtime.write((t as GpuTensor).buffer, 0, host);
   }
 
-  copy(src: Tensor, dst: Tensor): void {
-    checkCopy(this, src, dst);
-    if (src !== dst) this.runtime.copy((src as GpuTensor).buffer, 0, (dst as GpuTensor).buffer, 0, src.size * 4);
+  copy(src: Tensor, dst: Tensor, region?: CopyRegion): void {
+    const r = checkCopy(this, src, dst, region);
+    if (src === dst || r.count === 0) return;
+    this.runtime.copy((src as GpuTensor).buffer, r.srcOffset * 4, (dst as GpuTensor).buffer, r.dstOffset * 4, r.count * 4);
   }
 
   async read(t: Tensor): Promise<HostArray> {
