@@ -13,6 +13,10 @@ export {
   ucbScores, scatterAddScaled, gatherMatVec, discountedUpdate, inverseDrift,
   type UcbScoresOptions, type DiscountOptions,
 } from './ops/linucb.js';
+export {
+  mlpLayout, mlpForward, perArmGradients, diagonalBonus, kPassGradients,
+  type MlpShape, type MlpLayout, type MlpLayer, type MlpForwardOptions, type MlpForwardResult, type MlpGradientOptions,
+} from './ops/neural.js';
 export { LinUCB, type LinUCBOptions, type LinUCBDiagnostics } from './linucb/linucb.js';
 export {
   hybridScores, hybridArmUpdate, scatterOuterAdd,

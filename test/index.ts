@@ -10,5 +10,6 @@ import './rank1.spec.js';
 import './argmax.spec.js';
 import './cholesky.spec.js';
 import './linucb-ops.spec.js';
+import './neural-ops.spec.js';
 import './linucb.spec.js';
 import './hybrid.spec.js';

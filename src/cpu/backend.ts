@@ -9,6 +9,7 @@ import { shermanMorrisonF64, symRank1F64 } from './rank1.js';
 import { rowArgmaxF64 } from './argmax.js';
 import { choleskyF64, spdInverseF64 } from './cholesky.js';
 import { hybridArmUpdateF64, hybridScoresF64, scatterOuterAddF64 } from './hybrid.js';
+import { mlpDiagonalBonusF64, mlpForwardF64, mlpJacobianF64, mlpKPassJacobianF64 } from './neural.js';
 import { discountedUpdateF64, gatherMatVecF64, inverseDriftF64, scatterAddScaledF64, ucbScoresF64 } from './linucb.js';
 
 /**
@@ -37,6 +38,10 @@ export class CpuBackend implements Backend {
     hybridScores: hybridScoresF64,
     hybridArmUpdate: hybridArmUpdateF64,
     scatterOuterAdd: scatterOuterAddF64,
+    mlpForward: mlpForwardF64,
+    mlpJacobian: mlpJacobianF64,
+    mlpKPassJacobian: mlpKPassJacobianF64,
+    mlpDiagonalBonus: mlpDiagonalBonusF64,
   };
   private isDisposed = false;
 

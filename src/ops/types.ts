@@ -170,6 +170,39 @@ export interface OuterAddArgs {
   readonly count: number; readonly d: number; readonly k: number; readonly matrices: number;
 }
 
+export interface MlpLayer {
+  /** Inputs n_{l−1} and units n_l of layer l; W_l at θ[weightOffset …] (n_l × n_{l−1}, row-major), c_l at θ[biasOffset …]. */
+  readonly in: number; readonly out: number; readonly weightOffset: number; readonly biasOffset: number;
+}
+
+export interface MlpArgs {
+  /**
+   * params: θ, paramCount values laid out by `layers` (see mlpLayout); x: rows×dim;
+   * activations: h_1 … h_{L−1}, each rows×n_l (written by mlpForward; read by the others
+   * unless `forward`, which recomputes them first).
+   */
+  readonly params: Tensor; readonly x: Tensor; readonly rows: number;
+  readonly layers: readonly MlpLayer[]; readonly paramCount: number;
+  readonly activations: readonly Tensor[];
+}
+
+export interface MlpForwardArgs extends MlpArgs {
+  /** rows outputs f(x_n; θ). */
+  readonly out: Tensor;
+}
+
+export interface MlpGradientArgs extends MlpArgs {
+  /** rows×paramCount (mlpJacobian, mlpKPassJacobian) or rows (mlpDiagonalBonus). */
+  readonly out: Tensor;
+  /** Run the forward pass into `activations` first (false: they hold this x and θ already). */
+  readonly forward: boolean;
+}
+
+export interface MlpBonusArgs extends MlpGradientArgs {
+  /** The diagonal of Z, paramCount values > 0. */
+  readonly z: Tensor;
+}
+
 export interface AxpyArgs {
   readonly alpha: number; readonly x: Tensor; readonly y: Tensor; readonly n: number;
 }
@@ -194,6 +227,10 @@ export interface OpImpls {
   hybridScores(args: HybridScoresArgs): void;
   hybridArmUpdate(args: HybridArmUpdateArgs): void;
   scatterOuterAdd(args: OuterAddArgs): void;
+  mlpForward(args: MlpForwardArgs): void;
+  mlpJacobian(args: MlpGradientArgs): void;
+  mlpKPassJacobian(args: MlpGradientArgs): void;
+  mlpDiagonalBonus(args: MlpBonusArgs): void;
 }
 
 /**

@@ -12,6 +12,7 @@ import {
   discountedUpdateWebGpu, gatherMatVecWebGpu, inverseDriftWebGpu, scatterAddScaledWebGpu, ucbScoresWebGpu,
 } from './linucb.js';
 import { hybridArmUpdateWebGpu, hybridScoresWebGpu, scatterOuterAddWebGpu } from './hybrid.js';
+import { mlpDiagonalBonusWebGpu, mlpForwardWebGpu, mlpJacobianWebGpu, mlpKPassJacobianWebGpu } from './neural.js';
 import { checkCopy, checkShape, type CopyRegion } from './check.js';
 import type { Backend, BackendInfo, HostArray, OpImpls, Tensor, TensorOptions } from './types.js';
 
@@ -55,6 +56,10 @@ export class WebGpuBackend implements Backend {
       hybridScores: (a) => hybridScoresWebGpu(rt, a),
       hybridArmUpdate: (a) => hybridArmUpdateWebGpu(rt, a),
       scatterOuterAdd: (a) => scatterOuterAddWebGpu(rt, a),
+      mlpForward: (a) => mlpForwardWebGpu(rt, a),
+      mlpJacobian: (a) => mlpJacobianWebGpu(rt, a),
+      mlpKPassJacobian: (a) => mlpKPassJacobianWebGpu(rt, a),
+      mlpDiagonalBonus: (a) => mlpDiagonalBonusWebGpu(rt, a),
     };
   }
 
