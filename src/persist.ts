@@ -148,3 +148,14 @@ export function decodeModel(bytes: Uint8Array, expectModel: string, supportedVer
   if (at !== bytes.length - 4) fail(`${bytes.length - 4 - at} unexpected bytes after the arrays`);
   return { model: expectModel, modelVersion: header.modelVersion as number, meta: header.meta as Record<string, unknown>, arrays };
 }
+
+/** Reads integer counters (≥ 0) saved in a model's header; a missing or bad one is a BanditError. */
+export function savedCounters<K extends string>(model: string, counters: Record<string, unknown>, keys: readonly K[]): Record<K, number> {
+  const out = {} as Record<K, number>;
+  for (const key of keys) {
+    const v = counters[key];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new BanditError(`${model}.load: counter ${key} is invalid`);
+    out[key] = v;
+  }
+  return out;
+}

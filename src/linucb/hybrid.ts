@@ -1,5 +1,5 @@
 import { BanditError } from '../errors.js';
-import { decodeModel, encodeModel, type SavedArray } from '../persist.js';
+import { decodeModel, encodeModel, savedCounters, type SavedArray } from '../persist.js';
 import { rowArgmax } from '../ops/argmax.js';
 import { cholesky, spdInverse } from '../ops/cholesky.js';
 import { gemm, matVec } from '../ops/gemm.js';
@@ -638,18 +638,10 @@ export class HybridLinUCB {
       backend.write(model.shared.b0, b0);
       model.plays = Int32Array.from(plays);
       const c = meta.counters;
-      const int = (key: string) => {
-        const v = c[key];
-        if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new BanditError(`${MODEL}.load: counter ${key} is invalid`);
-        return v;
-      };
-      model.updates = int('updates');
-      model.refactorizations = int('refactorizations');
-      model.failedRefactorizations = int('failedRefactorizations');
-      model.failedSharedFactorizations = int('failedSharedFactorizations');
-      model.driftChecks = int('driftChecks');
-      model.sinceRefactor = int('sinceRefactor');
-      model.sinceDriftCheck = int('sinceDriftCheck');
+      Object.assign(model, savedCounters(MODEL, c, [
+        'updates', 'refactorizations', 'failedRefactorizations', 'failedSharedFactorizations', 'driftChecks',
+        'sinceRefactor', 'sinceDriftCheck',
+      ] as const));
       model.lastDrift = typeof c['lastDrift'] === 'number' ? c['lastDrift'] : null;
       await model.refreshShared();
       return model;

@@ -1,5 +1,5 @@
 import { BackendError, BanditError } from '../errors.js';
-import { decodeModel, encodeModel, type SavedArray } from '../persist.js';
+import { decodeModel, encodeModel, savedCounters, type SavedArray } from '../persist.js';
 import { rowArgmax } from '../ops/argmax.js';
 import { spdInverse } from '../ops/cholesky.js';
 import { matVec } from '../ops/gemm.js';
@@ -576,17 +576,9 @@ export class LinUCB {
         model[name] = new Set(list);
       }
       const c = meta.counters;
-      const int = (k: string) => {
-        const v = c[k];
-        if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new BanditError(`LinUCB.load: counter ${k} is invalid`);
-        return v;
-      };
-      model.updates = int('updates');
-      model.refactorizations = int('refactorizations');
-      model.failedRefactorizations = int('failedRefactorizations');
-      model.driftChecks = int('driftChecks');
-      model.sinceRefactor = int('sinceRefactor');
-      model.sinceDriftCheck = int('sinceDriftCheck');
+      Object.assign(model, savedCounters(MODEL, c, [
+        'updates', 'refactorizations', 'failedRefactorizations', 'driftChecks', 'sinceRefactor', 'sinceDriftCheck',
+      ] as const));
       model.lastDrift = typeof c['lastDrift'] === 'number' ? c['lastDrift'] : null;
       await backend.sync();
       return model;

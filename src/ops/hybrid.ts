@@ -3,7 +3,7 @@ import { BanditError } from '../errors.js';
 import { params, type GpuRuntime, type KernelDescriptor } from '../gpu/runtime.js';
 import { asMatrices, checkFinite, checkTensor } from './check.js';
 import { bufferOf } from './gpu-tensor.js';
-import { checkArms, checkDistinct, checkVectors, checkWeights, squareMatrices, withRoom } from './linucb.js';
+import { checkArms, checkDistinct, checkVectors, checkWeights, scoreOptions, squareMatrices, withRoom } from './linucb.js';
 import { segmentIndex } from './rank1.js';
 import type { Backend, HybridArmUpdateArgs, HybridScoresArgs, OuterAddArgs, Tensor } from './types.js';
 
@@ -57,12 +57,7 @@ export function hybridScores(
   for (const [name, t] of [['x', x], ['z', z], ['aInv', aInv], ['theta', theta], ['dMat', dMat], ['l', l], ['beta', beta]] as const) {
     checkTensor(backend, t, name, op);
   }
-  const alpha = options?.alpha;
-  if (typeof alpha !== 'number') throw new BanditError(`${op}: options.alpha is required`);
-  checkFinite(op, 'alpha', alpha);
-  if (alpha < 0) throw new BanditError(`${op}: alpha must be ≥ 0, got ${alpha}`);
-  const armOffset = options.armOffset ?? 0;
-  if (!Number.isInteger(armOffset) || armOffset < 0) throw new BanditError(`${op}: armOffset must be an integer ≥ 0, got ${armOffset}`);
+  const { alpha, armOffset } = scoreOptions(op, options);
   const { batch: count, d } = squareMatrices(aInv, 'aInv', op);
   const { batch: one, d: k } = squareMatrices(l, 'l', op);
   if (one !== 1) throw new BanditError(`${op}: l must be one k×k matrix, got [${l.shape.join(', ')}]`);

@@ -53,6 +53,17 @@ export function checkArms(op: string, arms: Int32Array, count: number, matrices:
   }
 }
 
+/** The α (finite, ≥ 0, required) and armOffset (integer ≥ 0, default 0) of a UCB scoring op. */
+export function scoreOptions(op: string, options: { readonly alpha?: number; readonly armOffset?: number } | undefined): { alpha: number; armOffset: number } {
+  const alpha = options?.alpha;
+  if (typeof alpha !== 'number') throw new BanditError(`${op}: options.alpha is required`);
+  checkFinite(op, 'alpha', alpha);
+  if (alpha < 0) throw new BanditError(`${op}: alpha must be ≥ 0, got ${alpha}`);
+  const armOffset = options?.armOffset ?? 0;
+  if (!Number.isInteger(armOffset) || armOffset < 0) throw new BanditError(`${op}: armOffset must be an integer ≥ 0, got ${armOffset}`);
+  return { alpha, armOffset };
+}
+
 export function checkWeights(op: string, name: string, w: Float32Array, count: number): void {
   if (!(w instanceof Float32Array)) throw new BanditError(`${op}: ${name} must be a Float32Array`);
   if (w.length !== count) throw new BanditError(`${op}: ${count} rows of x but ${w.length} ${name}`);
@@ -76,12 +87,7 @@ export function ucbScores(backend: Backend, x: Tensor, aInv: Tensor, theta: Tens
   checkTensor(backend, x, 'x', op);
   checkTensor(backend, aInv, 'aInv', op);
   checkTensor(backend, theta, 'theta', op);
-  const alpha = options?.alpha;
-  if (typeof alpha !== 'number') throw new BanditError(`${op}: options.alpha is required`);
-  checkFinite(op, 'alpha', alpha);
-  if (alpha < 0) throw new BanditError(`${op}: alpha must be ≥ 0, got ${alpha}`);
-  const armOffset = options.armOffset ?? 0;
-  if (!Number.isInteger(armOffset) || armOffset < 0) throw new BanditError(`${op}: armOffset must be an integer ≥ 0, got ${armOffset}`);
+  const { alpha, armOffset } = scoreOptions(op, options);
   const { batch: arms, d } = squareMatrices(aInv, 'aInv', op);
   checkVectors(theta, 'theta', op, arms, d);
   const perArm = options.perArm ?? false;
