@@ -42,35 +42,31 @@ const WANTED_LIMITS = [
 const isNode = (): boolean =>
   typeof process !== 'undefined' && typeof process.versions?.node === 'string';
 
-export function describeAdapter(adapter: GPUAdapter, route: string): AdapterDescription {
-  const info = adapter.info as GPUAdapterInfo & { isFallbackAdapter?: boolean };
-  const legacyFallback = (adapter as GPUAdapter & { isFallbackAdapter?: boolean }).isFallbackAdapter;
+type InfoWithFallback = GPUAdapterInfo & { isFallbackAdapter?: boolean };
+
+function describe(info: InfoWithFallback | undefined, fallback: boolean | undefined, features: GPUSupportedFeatures, route: string): AdapterDescription {
   return {
-    runtime: isNode() && typeof navigator === 'undefined' ? 'node' : 'browser',
+    runtime: isNode() ? 'node' : 'browser',
     vendor: info?.vendor ?? '',
     architecture: info?.architecture ?? '',
     device: info?.device ?? '',
     description: info?.description ?? '',
-    isFallbackAdapter: Boolean(info?.isFallbackAdapter ?? legacyFallback ?? false),
-    features: [...adapter.features].sort(),
+    isFallbackAdapter: Boolean(info?.isFallbackAdapter ?? fallback ?? false),
+    features: [...features].sort(),
     route,
   };
 }
 
+export function describeAdapter(adapter: GPUAdapter, route: string): AdapterDescription {
+  // Older implementations put isFallbackAdapter on the adapter instead of its info.
+  const legacyFallback = (adapter as GPUAdapter & { isFallbackAdapter?: boolean }).isFallbackAdapter;
+  return describe(adapter.info as InfoWithFallback, legacyFallback, adapter.features, route);
+}
+
 /** Describes a device the caller made, from what the device itself exposes. */
 export function describeDevice(device: GPUDevice): AdapterDescription {
-  const info = (device as GPUDevice & { adapterInfo?: GPUAdapterInfo & { isFallbackAdapter?: boolean } })
-    .adapterInfo;
-  return {
-    runtime: isNode() && typeof navigator === 'undefined' ? 'node' : 'browser',
-    vendor: info?.vendor ?? '',
-    architecture: info?.architecture ?? '',
-    device: info?.device ?? '',
-    description: info?.description ?? '',
-    isFallbackAdapter: Boolean(info?.isFallbackAdapter ?? false),
-    features: [...device.features].sort(),
-    route: 'device given by the caller',
-  };
+  const info = (device as GPUDevice & { adapterInfo?: InfoWithFallback }).adapterInfo;
+  return describe(info, undefined, device.features, 'device given by the caller');
 }
 
 async function requestDevice(adapter: GPUAdapter): Promise<GPUDevice> {
