@@ -32,7 +32,8 @@
 import { LinUCB, type Backend } from '../src/index.js';
 import {
   acquireBackends, backendInfo, createCpuMeter, dateStamp, lcg, loadAverage, markdownTable, message, option, resultsDir, roundSamples,
-  runAsEntryPoint, runtimeInfo, stats, textTable, timeOnce, timeRepeated, writeResults,
+  runAsEntryPoint, runtimeInfo, stats, textTable, timeOnce, writeResults,
+  CONTENTION_RETRY, MAX_RETRIES, RETRY_BUDGET_MS, fmtContention, fmtMs, fmtSi, numberOption, renderFromJson, timeQuietest,
   type CaseResult, type CpuMeter, type RepPolicy, type RunnerResult,
 } from './lib.js';
 import { PlainLinUCB } from './peers/plain-linucb.js';
@@ -55,14 +56,6 @@ const HISTORY_BATCH = 256;
 /** Distinct input batches a timed case cycles through. */
 const POOL = 4;
 const SEED = 20240601;
-/**
- * A timed set during which other processes used more than this share of the machine's CPU is
- * timed again (at most MAX_RETRIES times, only while a set takes under RETRY_BUDGET_MS).
- */
-const CONTENTION_RETRY = 0.2;
-const MAX_RETRIES = 2;
-const RETRY_BUDGET_MS = 3000;
-
 type Op = 'select' | 'update' | 'driftCheck';
 
 /** One bandit implementation under test, created for one (K, d). */
@@ -449,19 +442,7 @@ async function timePeer(t: TimedRun): Promise<RunnerResult> {
       rates.record(runner, op, d, B, flops, firstMs, name);
       return { runner, ok: false, firstMs, ...estimate, skipped: `first call took ${seconds(firstMs)}, over the ${seconds(capMs)} cap: not repeated` };
     }
-    // On a shared machine: time again (within a budget) while others loaded it, keep the quietest.
-    let best: { samples: number[]; share: number | null } | null = null;
-    let retries = 0;
-    for (;;) {
-      t.meter.start();
-      const samples = await timeRepeated(run, t.reps);
-      const share = t.meter.share();
-      if (!best || (share ?? 0) < (best.share ?? 0)) best = { samples, share };
-      const spent = samples.reduce((a, b) => a + b, 0);
-      if (share === null || share <= CONTENTION_RETRY || spent > RETRY_BUDGET_MS || retries === MAX_RETRIES) break;
-      retries++;
-    }
-    const { samples, share } = best;
+    const { samples, share, retries } = await timeQuietest(run, t.reps, t.meter);
     const ms = stats(samples);
     rates.record(runner, op, d, B, flops, ms.median, name);
     return {
@@ -545,21 +526,6 @@ async function checkAgreement(
 
 // ---- reporting ----
 
-function fmtMs(v: number): string {
-  return v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v >= 1 ? v.toFixed(2) : v.toFixed(3);
-}
-
-function fmtSi(v: number): string {
-  if (!Number.isFinite(v)) return String(v);
-  const units = ['', 'k', 'M', 'G', 'T'];
-  let u = 0;
-  while (Math.abs(v) >= 1000 && u < units.length - 1) {
-    v /= 1000;
-    u++;
-  }
-  return `${v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2)}${units[u]}`;
-}
-
 const fmtBytes = (b: number): string => `${fmtSi(b)}B`;
 
 function describe(name: string, r: RunnerResult): string {
@@ -577,9 +543,6 @@ const HEADER = [
   'op', 'K', 'd', 'B', 'runner', 'first ms', 'median ms', 'IQR ms', 'min–max ms', 'reps', 'others CPU', 'decisions/s', 'bytes/call',
   'GB/s', '× plain-js', 'note',
 ];
-
-const fmtContention = (r: RunnerResult): string =>
-  r.contention === undefined ? '' : `${Math.round(r.contention * 100)}%${r.retries ? ` (${r.retries + 1} sets)` : ''}`;
 
 /** One row per case and runner: every number the JSON summarises. */
 function detailRows(report: LinUCBReport, shortNotes: boolean): string[][] {
@@ -693,24 +656,11 @@ function listOption(argv: readonly string[], name: string): number[] | undefined
   return list;
 }
 
-function numberOption(argv: readonly string[], name: string, fallback: number): number {
-  const v = option(argv, name);
-  if (v === undefined) return fallback;
-  const n = Number(v);
-  if (!(n > 0)) throw new Error(`${name} takes a positive number, got ${v}`);
-  return n;
-}
-
 /** The LinUCB bench from the command line (see the top of this file); returns the exit code (1 if a runner failed). */
 export async function main(argv: readonly string[]): Promise<number> {
   const render = option(argv, '--render');
   if (render) {
-    // Re-renders the markdown of a results JSON (e.g. after a change to the page's layout).
-    const fs = await import('node:fs');
-    const md = render.replace(/\.json$/, '.md');
-    const page = renderMarkdown(JSON.parse(fs.readFileSync(render, 'utf8')));
-    fs.writeFileSync(md, page.endsWith('\n') ? page : `${page}\n`);
-    console.log(`wrote ${md}`);
+    await renderFromJson(render, renderMarkdown);
     return 0;
   }
   const quick = argv.includes('--quick');

@@ -31,8 +31,9 @@ import {
 } from '../src/index.js';
 import {
   F32_EPS, acquireBackends, backendInfo, createCpuMeter, dateStamp, lcg, loadAverage, markdownTable, message, option, resultsDir,
-  roundSamples, runAsEntryPoint, runtimeInfo, stats, textTable, timeOnce, timeRepeated, writeResults,
-  type CaseResult, type CpuMeter, type RepPolicy, type RunnerResult,
+  roundSamples, runAsEntryPoint, runtimeInfo, stats, textTable, timeOnce, writeResults,
+  CONTENTION_RETRY, MAX_RETRIES, RETRY_BUDGET_MS, fmtContention, fmtMs, fmtSi, numberOption, renderFromJson, timeQuietest,
+  type CaseResult, type RepPolicy, type RunnerResult,
 } from './lib.js';
 
 const DIM = 32;
@@ -43,11 +44,6 @@ const TARGET_SPEEDUP = 10;
 const TARGET_K = 100;
 /** Dispatches of one Jacobian pass (forward L, backward L − 1, Jacobian blocks L; L = layers): a call of the one-pass, a row of the K-pass. */
 const DISPATCHES = 3 * (HIDDEN.length + 1) - 1;
-/** As in bench/linucb.ts: a timed set during which others used over this share of the CPU is timed again. */
-const CONTENTION_RETRY = 0.2;
-const MAX_RETRIES = 2;
-const RETRY_BUDGET_MS = 3000;
-
 type Op = 'jacobian' | 'bonus' | 'bonusSaved';
 
 // ---- data: one seeded set, the first K rows of x for each K ----
@@ -227,22 +223,6 @@ async function check(K: number, gpu: Backend | Error, cpu: Backend, gd: Data | n
 
 // ---- timing ----
 
-/** Repeated runs (after the first), timed again while others loaded the machine; the quietest set is kept. */
-async function timeSteady(run: () => Promise<unknown>, reps: RepPolicy, meter: CpuMeter): Promise<{ samples: number[]; share: number | null; retries: number }> {
-  let best: { samples: number[]; share: number | null } | null = null;
-  let retries = 0;
-  for (;;) {
-    meter.start();
-    const samples = await timeRepeated(run, reps);
-    const share = meter.share();
-    if (!best || (share ?? 0) < (best.share ?? 0)) best = { samples, share };
-    const spent = samples.reduce((a, b) => a + b, 0);
-    if (share === null || share <= CONTENTION_RETRY || spent > RETRY_BUDGET_MS || retries === MAX_RETRIES) break;
-    retries++;
-  }
-  return { ...best, retries };
-}
-
 export interface NeuralBenchOptions {
   readonly K: readonly number[];
   readonly reps: RepPolicy;
@@ -328,7 +308,7 @@ export async function runNeuralBench(options: NeuralBenchOptions): Promise<Neura
         else if (f! > options.capMs) res = { runner: r.name, ok: false, firstMs: f!, skipped: `first call took ${(f! / 1000).toFixed(1)} s, over the ${(options.capMs / 1000).toFixed(1)} s cap: not repeated` };
         else {
           try {
-            const { samples, share, retries } = await timeSteady(() => r.run(b, d), options.reps, meter);
+            const { samples, share, retries } = await timeQuietest(() => r.run(b, d), options.reps, meter);
             const ms = stats(samples);
             const flops = K * flopsPerRow(r.op, layers);
             const bytes = r.op === 'jacobian' ? K * p * r.valueBytes : undefined;
@@ -381,23 +361,6 @@ export async function runNeuralBench(options: NeuralBenchOptions): Promise<Neura
 }
 
 // ---- reporting ----
-
-function fmtMs(v: number): string {
-  return v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v >= 1 ? v.toFixed(2) : v.toFixed(3);
-}
-
-function fmtSi(v: number): string {
-  const units = ['', 'k', 'M', 'G'];
-  let u = 0;
-  while (Math.abs(v) >= 1000 && u < units.length - 1) {
-    v /= 1000;
-    u++;
-  }
-  return `${v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2)}${units[u]}`;
-}
-
-const fmtContention = (r: RunnerResult): string =>
-  r.contention === undefined ? '' : `${Math.round(r.contention * 100)}%${r.retries ? ` (${r.retries + 1} sets)` : ''}`;
 
 function describe(name: string, r: RunnerResult): string {
   const head = `  ${name.padEnd(20)} ${r.runner.padEnd(16)}`;
@@ -516,23 +479,11 @@ export function renderMarkdown(report: NeuralReport & { readonly runtime: Record
   ].join('\n');
 }
 
-function numberOption(argv: readonly string[], name: string, fallback: number): number {
-  const v = option(argv, name);
-  if (v === undefined) return fallback;
-  const n = Number(v);
-  if (!(n > 0)) throw new Error(`${name} takes a positive number, got ${v}`);
-  return n;
-}
-
 /** The NeuralUCB bench from the command line (see the top of this file); returns the exit code (1 if a runner or check failed). */
 export async function main(argv: readonly string[]): Promise<number> {
   const render = option(argv, '--render');
   if (render) {
-    const fs = await import('node:fs');
-    const md = render.replace(/\.json$/, '.md');
-    const page = renderMarkdown(JSON.parse(fs.readFileSync(render, 'utf8')));
-    fs.writeFileSync(md, page.endsWith('\n') ? page : `${page}\n`);
-    console.log(`wrote ${md}`);
+    await renderFromJson(render, renderMarkdown);
     return 0;
   }
   const quick = argv.includes('--quick');
