@@ -25,3 +25,10 @@ export {
 export {
   HybridLinUCB, type HybridLinUCBOptions, type HybridLinUCBDiagnostics, type HybridContexts,
 } from './linucb/hybrid.js';
+export { confidenceScores, accumulateSquares } from './ops/neuralucb.js';
+export { NeuralUCB, type NeuralUCBOptions, type NeuralUCBDiagnostics } from './neural/neuralucb.js';
+export { Random } from './random.js';
+export {
+  mlpLossGradient, optimizerStep, gatherRows, scatterAddRows,
+  type MlpLoss, type MlpLossOptions, type OptimizerStepOptions, type AdamState, type GatherRowsOptions, type ScatterAddRowsOptions,
+} from './ops/train.js';

@@ -11,5 +11,7 @@ import './argmax.spec.js';
 import './cholesky.spec.js';
 import './linucb-ops.spec.js';
 import './neural-ops.spec.js';
+import './train-ops.spec.js';
+import './neuralucb.spec.js';
 import './linucb.spec.js';
 import './hybrid.spec.js';

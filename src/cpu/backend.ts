@@ -9,6 +9,8 @@ import { shermanMorrisonF64, symRank1F64 } from './rank1.js';
 import { rowArgmaxF64 } from './argmax.js';
 import { choleskyF64, spdInverseF64 } from './cholesky.js';
 import { hybridArmUpdateF64, hybridScoresF64, scatterOuterAddF64 } from './hybrid.js';
+import { accumulateSquaresF64, confidenceScoresF64 } from './neuralucb.js';
+import { gatherRowsF64, mlpLossGradientF64, optimizerStepF64, scatterAddRowsF64 } from './train.js';
 import { mlpDiagonalBonusF64, mlpForwardF64, mlpJacobianF64, mlpKPassJacobianF64 } from './neural.js';
 import { discountedUpdateF64, gatherMatVecF64, inverseDriftF64, scatterAddScaledF64, ucbScoresF64 } from './linucb.js';
 
@@ -42,6 +44,12 @@ export class CpuBackend implements Backend {
     mlpJacobian: mlpJacobianF64,
     mlpKPassJacobian: mlpKPassJacobianF64,
     mlpDiagonalBonus: mlpDiagonalBonusF64,
+    mlpLossGradient: mlpLossGradientF64,
+    optimizerStep: optimizerStepF64,
+    gatherRows: gatherRowsF64,
+    scatterAddRows: scatterAddRowsF64,
+    confidenceScores: confidenceScoresF64,
+    accumulateSquares: accumulateSquaresF64,
   };
   private isDisposed = false;
 

@@ -28,12 +28,12 @@ export function numberOption(
   return value;
 }
 
-function isNumberArray(v: unknown): v is ArrayLike<number> {
+export function isNumberArray(v: unknown): v is ArrayLike<number> {
   return ArrayBuffer.isView(v) && !(v instanceof DataView) ? true : Array.isArray(v);
 }
 
 /** Throws on the first non-finite value, naming its row and column. */
-function checkFinite(op: string, what: string, values: ArrayLike<number>, rowLength: number): void {
+export function checkFinite(op: string, what: string, values: ArrayLike<number>, rowLength: number): void {
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!;
     if (typeof v !== 'number' || !Number.isFinite(v)) {

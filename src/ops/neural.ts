@@ -72,7 +72,7 @@ export interface MlpGradientOptions extends MlpShape {
 
 const isWidth = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 1;
 
-function checkWidths(op: string, dim: unknown, hidden: unknown): void {
+export function checkWidths(op: string, dim: unknown, hidden: unknown): void {
   if (!isWidth(dim)) throw new BanditError(`${op}: dim must be an integer ≥ 1, got ${dim}`);
   if (!Array.isArray(hidden)) throw new BanditError(`${op}: hidden must be an array of widths (e.g. [100]), got ${String(hidden)}`);
   hidden.forEach((h: unknown, l) => {
@@ -80,13 +80,13 @@ function checkWidths(op: string, dim: unknown, hidden: unknown): void {
   });
 }
 
-interface Prepared {
+export interface Prepared {
   readonly layout: MlpLayout;
   readonly rows: number;
   readonly rowShape: number[];
 }
 
-function prepare(backend: Backend, op: string, theta: Tensor, x: Tensor, options: MlpShape): Prepared {
+export function prepare(backend: Backend, op: string, theta: Tensor, x: Tensor, options: MlpShape): Prepared {
   checkTensor(backend, theta, 'params', op);
   checkTensor(backend, x, 'x', op);
   const dim = options?.dim, hidden = options?.hidden;
@@ -104,7 +104,7 @@ function prepare(backend: Backend, op: string, theta: Tensor, x: Tensor, options
   return { layout, rows: rowShape.reduce((a, b) => a * b, 1), rowShape };
 }
 
-function checkDistinct(op: string, named: [string, Tensor][]): void {
+export function checkDistinct(op: string, named: [string, Tensor][]): void {
   for (let i = 0; i < named.length; i++) {
     for (let j = i + 1; j < named.length; j++) {
       if (named[i]![1] === named[j]![1]) throw new BanditError(`${op}: ${named[i]![0]} and ${named[j]![0]} must be different tensors`);
@@ -126,7 +126,7 @@ function checkActivations(backend: Backend, op: string, acts: readonly Tensor[],
   });
 }
 
-function checkOut(backend: Backend, op: string, out: Tensor, shape: readonly number[]): void {
+export function checkOut(backend: Backend, op: string, out: Tensor, shape: readonly number[]): void {
   checkTensor(backend, out, 'out', op);
   if (out.shape.length !== shape.length || out.shape.some((v, i) => v !== shape[i])) {
     throw new BanditError(`${op}: out must be [${shape.join(', ')}], got [${out.shape.join(', ')}]`);
@@ -134,7 +134,7 @@ function checkOut(backend: Backend, op: string, out: Tensor, shape: readonly num
 }
 
 /** New tensors, all or none: if one cannot be made (over the device's limits), those made are freed. */
-function allocate(backend: Backend, wanted: readonly [readonly number[], string][]): Tensor[] {
+export function allocate(backend: Backend, wanted: readonly [readonly number[], string][]): Tensor[] {
   const made: Tensor[] = [];
   try {
     for (const [shape, label] of wanted) made.push(backend.zeros(shape, { label }));
@@ -145,10 +145,10 @@ function allocate(backend: Backend, wanted: readonly [readonly number[], string]
   return made;
 }
 
-const activationShapes = (p: Prepared, op: string): [number[], string][] =>
+export const activationShapes = (p: Prepared, op: string): [number[], string][] =>
   p.layout.layers.slice(0, -1).map((layer, l) => [[p.rows, layer.out], `${op} h${l + 1}`]);
 
-function baseArgs(theta: Tensor, x: Tensor, p: Prepared, activations: readonly Tensor[]): MlpArgs {
+export function baseArgs(theta: Tensor, x: Tensor, p: Prepared, activations: readonly Tensor[]): MlpArgs {
   return { params: theta, x, rows: p.rows, layers: p.layout.layers, paramCount: p.layout.paramCount, activations };
 }
 
@@ -265,14 +265,14 @@ export function diagonalBonus(backend: Backend, theta: Tensor, x: Tensor, z: Ten
 
 const WG = 64;
 /** Rows and units of the register tile of the dense kernels (fixed in the shader). */
-const TILE = 4;
+export const TILE = 4;
 const UNIT_INPUT = 1, RELU = 2, UNIT_DELTA = 4;
 
 const kernel = (name: string, entryPoint: string, storage: readonly ('read' | 'rw')[]): KernelDescriptor => ({
   name, source, entryPoint, storage, workgroupSize: WG,
 });
 /** Scalar-load and vec4-load variants of each GEMM-shaped kernel. */
-interface Variants { readonly scalar: KernelDescriptor; readonly vec4: KernelDescriptor }
+export interface Variants { readonly scalar: KernelDescriptor; readonly vec4: KernelDescriptor }
 /**
  * Rows of a tile in the vec4 kernels: two 4-row halves share each W load. Measured on SwiftShader
  * (K = 1000, d = 32, hidden [100]; and hidden [64, 64]) as fast or faster than 4 rows: forward
@@ -283,8 +283,8 @@ const variants = (name: string, entryPoint: string, storage: readonly ('read' | 
   scalar: kernel(name, entryPoint, storage),
   vec4: { ...kernel(`${name}Vec4`, `${entryPoint}Vec4`, storage), constants: { ROWS: VEC4_ROWS } },
 });
-const FORWARD_KERNELS = variants('mlpForwardLayer', 'denseForward', ['read', 'read', 'rw']);
-const BACKWARD_KERNELS = variants('mlpBackwardLayer', 'denseBackward', ['read', 'read', 'read', 'rw']);
+export const FORWARD_KERNELS = variants('mlpForwardLayer', 'denseForward', ['read', 'read', 'rw']);
+export const BACKWARD_KERNELS = variants('mlpBackwardLayer', 'denseBackward', ['read', 'read', 'read', 'rw']);
 const BONUS_KERNELS = variants('mlpBonusPartial', 'bonusPartial', ['read', 'read', 'read', 'rw']);
 const REDUCE_KERNEL = kernel('mlpBonusReduce', 'bonusReduce', ['read', 'rw']);
 const RECIPROCAL_KERNEL = kernel('mlpReciprocal', 'reciprocal', ['read', 'rw']);
@@ -306,7 +306,7 @@ function uniforms(f: Fields, rowsPerTile = TILE): ArrayBuffer {
 }
 
 /** A block of rows of a matrix inside a buffer: element (n, k) at off + n·row + k. */
-interface View { readonly buffer: GPUBuffer; readonly off: number; readonly row: number }
+export interface View { readonly buffer: GPUBuffer; readonly off: number; readonly row: number }
 
 const aligned = (...v: number[]) => v.every((e) => e % 4 === 0);
 
@@ -315,7 +315,7 @@ const aligned = (...v: number[]) => v.every((e) => e % 4 === 0);
  * unit runs) to start on a vec4: true for the common widths (d = 32, hidden [100]) whatever the
  * layer's place in θ, since every block before it then has a size divisible by 4.
  */
-function dense(rt: GpuRuntime, k: Variants, buffers: GPUBuffer[], f: Omit<Fields, 'blocks'>): void {
+export function dense(rt: GpuRuntime, k: Variants, buffers: GPUBuffer[], f: Omit<Fields, 'blocks'>): void {
   const blocks = Math.ceil(f.nout / TILE);
   const byRow = f.wIn === 1;
   const vec4 = !((f.flags ?? 0) & UNIT_INPUT) && aligned(f.nin, f.aOff ?? 0, f.aRow ?? 0, f.wOff ?? 0) &&
@@ -328,9 +328,9 @@ function dense(rt: GpuRuntime, k: Variants, buffers: GPUBuffer[], f: Omit<Fields
 }
 
 /** Layer l's input: x for the first layer, else h_{l−1}. */
-const inputOf = (x: View, acts: readonly View[], l: number): View => (l === 0 ? x : acts[l - 1]!);
+export const inputOf = (x: View, acts: readonly View[], l: number): View => (l === 0 ? x : acts[l - 1]!);
 
-function encodeForward(rt: GpuRuntime, theta: GPUBuffer, layers: readonly MlpLayer[], rows: number, x: View, acts: readonly View[], out: View): void {
+export function encodeForward(rt: GpuRuntime, theta: GPUBuffer, layers: readonly MlpLayer[], rows: number, x: View, acts: readonly View[], out: View): void {
   layers.forEach((layer, l) => {
     const last = l === layers.length - 1;
     const input = inputOf(x, acts, l), target = last ? out : acts[l]!;
@@ -379,10 +379,10 @@ function encodeJacobian(
   });
 }
 
-const whole = (t: Tensor, row: number): View => ({ buffer: bufferOf(t), off: 0, row });
+export const whole = (t: Tensor, row: number): View => ({ buffer: bufferOf(t), off: 0, row });
 
 /** Temporary buffers of one op, all released together (also when making one of them throws). */
-class Scratch {
+export class Scratch {
   private readonly made: GPUBuffer[] = [];
   constructor(private readonly rt: GpuRuntime) {}
 
@@ -402,7 +402,7 @@ class Scratch {
   }
 }
 
-function withScratch(rt: GpuRuntime, body: (s: Scratch) => void): void {
+export function withScratch(rt: GpuRuntime, body: (s: Scratch) => void): void {
   const s = new Scratch(rt);
   try {
     body(s);
@@ -411,7 +411,7 @@ function withScratch(rt: GpuRuntime, body: (s: Scratch) => void): void {
   }
 }
 
-const actViews = (a: MlpArgs): View[] => a.activations.map((t, l) => whole(t, a.layers[l]!.out));
+export const actViews = (a: MlpArgs): View[] => a.activations.map((t, l) => whole(t, a.layers[l]!.out));
 
 export function mlpForwardWebGpu(rt: GpuRuntime, a: MlpForwardArgs): void {
   encodeForward(rt, bufferOf(a.params), a.layers, a.rows, whole(a.x, a.layers[0]!.in), actViews(a), whole(a.out, 1));

@@ -203,6 +203,58 @@ export interface MlpBonusArgs extends MlpGradientArgs {
   readonly z: Tensor;
 }
 
+export interface ConfidenceArgs {
+  /** out[n] = mean[n] + scale·sqrt(max(width2[n], 0)) for n < rows. */
+  readonly mean: Tensor; readonly width2: Tensor; readonly out: Tensor; readonly rows: number; readonly scale: number;
+}
+
+export interface SquaresArgs {
+  /** z[q] += scale·Σ_n jac[n, q]² for q < cols, rows n in order. */
+  readonly z: Tensor; readonly jac: Tensor; readonly rows: number; readonly cols: number; readonly scale: number;
+}
+
+export interface MlpLossArgs extends MlpArgs {
+  /**
+   * targets: rows values y_n; grad: paramCount values ← scale·Σ_n e_n ∇θ f(x_n) with e_n = f − y
+   * (squared) or σ(f) − y (logistic); lossOut (one value) ← scale·Σ_n ℓ_n; inputGrad (rows×dim)
+   * ← scale·e_n ∇x f(x_n). activations are scratch (always recomputed).
+   */
+  readonly targets: Tensor; readonly loss: 'squared' | 'logistic'; readonly scale: number;
+  readonly grad: Tensor; readonly lossOut: Tensor | null; readonly inputGrad: Tensor | null;
+}
+
+export interface OptimizerArgs {
+  /**
+   * θ ← θ − lr·update(g̃), g̃ = grad + decay·(θ − anchor) (anchor ≡ 0 when null); update = g̃ (sgd)
+   * or Adam's m̂/(sqrt(v̂) + eps) with m, v updated in place. Every tensor n values.
+   */
+  readonly params: Tensor; readonly grad: Tensor; readonly m: Tensor | null; readonly v: Tensor | null;
+  readonly anchor: Tensor | null; readonly kind: 'sgd' | 'adam'; readonly n: number;
+  readonly lr: number; readonly beta1: number; readonly beta2: number; readonly eps: number;
+  readonly step: number; readonly decay: number;
+}
+
+export interface GatherRowsArgs {
+  /**
+   * src: srcRows×cols; indices: count row numbers (a host Int32Array, checked, or an i32 tensor:
+   * out-of-range entries give a row of zeros); out[n, column + j] = src[indices[n], j], out rows
+   * outCols wide.
+   */
+  readonly src: Tensor; readonly indices: Tensor | Int32Array; readonly out: Tensor;
+  readonly count: number; readonly cols: number; readonly srcRows: number;
+  readonly outCols: number; readonly column: number;
+}
+
+export interface ScatterRowsArgs {
+  /**
+   * rows: count×rowCols; target: targetRows×cols; target[indices[n], j] += scale·rows[n, column + j]
+   * for n in order (an i32 tensor's out-of-range entries are skipped).
+   */
+  readonly rows: Tensor; readonly indices: Tensor | Int32Array; readonly target: Tensor;
+  readonly count: number; readonly cols: number; readonly targetRows: number;
+  readonly rowCols: number; readonly column: number; readonly scale: number;
+}
+
 export interface AxpyArgs {
   readonly alpha: number; readonly x: Tensor; readonly y: Tensor; readonly n: number;
 }
@@ -231,6 +283,12 @@ export interface OpImpls {
   mlpJacobian(args: MlpGradientArgs): void;
   mlpKPassJacobian(args: MlpGradientArgs): void;
   mlpDiagonalBonus(args: MlpBonusArgs): void;
+  mlpLossGradient(args: MlpLossArgs): void;
+  optimizerStep(args: OptimizerArgs): void;
+  gatherRows(args: GatherRowsArgs): void;
+  scatterAddRows(args: ScatterRowsArgs): void;
+  confidenceScores(args: ConfidenceArgs): void;
+  accumulateSquares(args: SquaresArgs): void;
 }
 
 /**

@@ -12,6 +12,8 @@ import {
   discountedUpdateWebGpu, gatherMatVecWebGpu, inverseDriftWebGpu, scatterAddScaledWebGpu, ucbScoresWebGpu,
 } from './linucb.js';
 import { hybridArmUpdateWebGpu, hybridScoresWebGpu, scatterOuterAddWebGpu } from './hybrid.js';
+import { accumulateSquaresWebGpu, confidenceScoresWebGpu } from './neuralucb.js';
+import { gatherRowsWebGpu, mlpLossGradientWebGpu, optimizerStepWebGpu, scatterAddRowsWebGpu } from './train.js';
 import { mlpDiagonalBonusWebGpu, mlpForwardWebGpu, mlpJacobianWebGpu, mlpKPassJacobianWebGpu } from './neural.js';
 import { checkCopy, checkShape, type CopyRegion } from './check.js';
 import type { Backend, BackendInfo, HostArray, OpImpls, Tensor, TensorOptions } from './types.js';
@@ -60,6 +62,12 @@ export class WebGpuBackend implements Backend {
       mlpJacobian: (a) => mlpJacobianWebGpu(rt, a),
       mlpKPassJacobian: (a) => mlpKPassJacobianWebGpu(rt, a),
       mlpDiagonalBonus: (a) => mlpDiagonalBonusWebGpu(rt, a),
+      mlpLossGradient: (a) => mlpLossGradientWebGpu(rt, a),
+      optimizerStep: (a) => optimizerStepWebGpu(rt, a),
+      gatherRows: (a) => gatherRowsWebGpu(rt, a),
+      scatterAddRows: (a) => scatterAddRowsWebGpu(rt, a),
+      confidenceScores: (a) => confidenceScoresWebGpu(rt, a),
+      accumulateSquares: (a) => accumulateSquaresWebGpu(rt, a),
     };
   }
 

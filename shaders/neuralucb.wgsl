@@ -1,0 +1,53 @@
+// NeuralUCB's two elementwise steps around the batched MLP passes (shaders/neural.wgsl):
+//   confidenceScores  out[n] = mean[n] + scale·sqrt(max(width2[n], 0)), the UCB of every row from
+//                     f(x_n; θ) and gᵀZ⁻¹g (the clamp keeps a rounding-negative width from NaN);
+//   accumulateSquares z[q] += scale·Σ_n J[n, q]², the diagonal of Z after the played rows'
+//                     gradients (rows in order, so the sum is the float64 twin's order).
+// One output an invocation; the grid may be two-dimensional past 65535 workgroups.
+
+override WG: u32 = 64;
+
+struct Params {
+  // Outputs (rows of mean / columns of J).
+  n: u32,
+  // Rows of J (accumulateSquares).
+  rows: u32,
+  scale: f32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> mean: array<f32>;
+@group(0) @binding(2) var<storage, read> width2: array<f32>;
+@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+@group(0) @binding(1) var<storage, read> jac: array<f32>;
+@group(0) @binding(2) var<storage, read_write> z: array<f32>;
+
+fn flatIndex(wid: vec3u, nwg: vec3u, lid: u32) -> u32 {
+  return (wid.x + wid.y * nwg.x) * WG + lid;
+}
+
+@compute @workgroup_size(WG)
+fn confidenceScores(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+                    @builtin(local_invocation_index) lid: u32) {
+  let i = flatIndex(wid, nwg, lid);
+  if (i < p.n) {
+    out[i] = mean[i] + p.scale * sqrt(max(width2[i], 0.0));
+  }
+}
+
+// Column q of J is read with stride n: neighbouring invocations read neighbouring columns of one
+// row, so each step of the loop is one coalesced row read across the workgroup.
+@compute @workgroup_size(WG)
+fn accumulateSquares(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+                     @builtin(local_invocation_index) lid: u32) {
+  let q = flatIndex(wid, nwg, lid);
+  if (q >= p.n) {
+    return;
+  }
+  var s = 0.0;
+  for (var r = 0u; r < p.rows; r++) {
+    let g = jac[r * p.n + q];
+    s = fma(g, g, s);
+  }
+  z[q] = fma(p.scale, s, z[q]);
+}
