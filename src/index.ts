@@ -32,3 +32,16 @@ export {
   mlpLossGradient, optimizerStep, gatherRows, scatterAddRows,
   type MlpLoss, type MlpLossOptions, type OptimizerStepOptions, type AdamState, type GatherRowsOptions, type ScatterAddRowsOptions,
 } from './ops/train.js';
+export { EcommerceSimulator, type EcommerceSimulatorOptions, type MarketShockOptions, type ResolvedSimulatorOptions, type SimBatch } from './sim/simulator.js';
+export { FeatureBatch, armFeatureDim, hybridSharedDim, playedArmFeatures, type DecisionBatch, type FeatureShape } from './sim/batch.js';
+export {
+  runHeadToHead, recoveryTime, randomPolicy, oraclePolicy, linUCBPolicy, discountedLinUCBPolicy, hybridLinUCBPolicy, standardPolicies,
+  DEFAULT_POLICY_ALPHA, DEFAULT_DISCOUNT_GAMMA,
+  type Policy, type HeadToHeadOptions, type HeadToHeadResult, type PolicyMetrics, type LinUCBPolicyOptions, type HybridLinUCBPolicyOptions,
+} from './sim/headtohead.js';
+export { neuralUCBPolicy, embeddingMLPPolicy, type NeuralUCBModel, type EmbeddingMLPModel } from './sim/policies-extra.js';
+export {
+  replayEvaluate, ipsEstimate, snipsEstimate, logBatch, checkLog,
+  type BanditLog, type EstimatorInput, type ReplayOptions, type ReplayResult,
+} from './sim/replay.js';
+export { parseObd, type ObdLog, type ObdOptions } from './sim/obd.js';

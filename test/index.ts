@@ -15,3 +15,5 @@ import './train-ops.spec.js';
 import './neuralucb.spec.js';
 import './linucb.spec.js';
 import './hybrid.spec.js';
+import './sim.spec.js';
+import './replay.spec.js';

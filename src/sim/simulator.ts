@@ -1,0 +1,458 @@
+import { BanditError } from '../errors.js';
+import { FeatureBatch, type DecisionBatch, type FeatureShape } from './batch.js';
+import { hashUniform, SimRandom } from './random.js';
+import type { BanditLog } from './replay.js';
+
+/** The market shock: from `step` on, users' tastes rotate and one category's popularity changes. */
+export interface MarketShockOptions {
+  /** First step (0-based arrival index) of the shocked world. Default: half the run, ⌊steps/2⌋. */
+  readonly step?: number;
+  /**
+   * Angle in radians by which every user's latent preference vector turns. The rotation turns
+   * ⌊latentDim/2⌋ random orthogonal planes by this angle each, so every user's new preference
+   * has cosine cos(rotation) with the old one (exactly, for an even latentDim). Default π/2: the
+   * old preferences say nothing about the new ones. The observable user features do not change:
+   * the same people, new tastes.
+   */
+  readonly rotation?: number;
+  /** Category whose popularity changes. Default: the least popular one before the shock (a trend takes off). */
+  readonly category?: number;
+  /** Added to that category's popularity (a logit). Default +1.5. */
+  readonly popularityChange?: number;
+}
+
+/** Options of `new EcommerceSimulator`; every field has a default. */
+export interface EcommerceSimulatorOptions {
+  /** Seed of everything random (the world, the users arriving, the clicks). Default 1. */
+  readonly seed?: number;
+  /** Length of the run in steps (user arrivals). Default 6000. */
+  readonly steps?: number;
+  /** Number of items (arms). Default 50. */
+  readonly items?: number;
+  /** Number of item categories (each item has one; each category at least one item). Default min(5, items). */
+  readonly categories?: number;
+  /** Size of the user population; each step one of them arrives, uniformly at random. Default 500. */
+  readonly users?: number;
+  /** Dimension of the latent taste vectors of users and items (unit vectors). Default 8. */
+  readonly latentDim?: number;
+  /** Observable user features: a random projection of the latent, plus noise; a constant 1 is appended. Default 8. */
+  readonly userFeatureDim?: number;
+  /** Observable item features: a random projection of the item's latent, plus noise. Default 8. */
+  readonly itemFeatureDim?: number;
+  /** Standard deviation of the noise added to the projected features. Default 0.3. */
+  readonly featureNoise?: number;
+  /** The click model's intercept (a logit). Default −2. */
+  readonly baseLogit?: number;
+  /** Weight of the taste match u·v (both unit vectors) in the logit. Default 3. */
+  readonly affinityScale?: number;
+  /** Standard deviation of the categories' popularities (logits, drawn once). Default 0.5. */
+  readonly popularitySpread?: number;
+  /** The market shock; null for a stationary world. Default: the defaults of MarketShockOptions. */
+  readonly shock?: MarketShockOptions | null;
+}
+
+/** The resolved options (every default filled in; shock null when there is none). */
+export interface ResolvedSimulatorOptions {
+  readonly seed: number;
+  readonly steps: number;
+  readonly items: number;
+  readonly categories: number;
+  readonly users: number;
+  readonly latentDim: number;
+  readonly userFeatureDim: number;
+  readonly itemFeatureDim: number;
+  readonly featureNoise: number;
+  readonly baseLogit: number;
+  readonly affinityScale: number;
+  readonly popularitySpread: number;
+  readonly shock: { readonly step: number; readonly rotation: number; readonly category: number; readonly popularityChange: number } | null;
+}
+
+/** A DecisionBatch from the simulator, with what only a simulator knows. */
+export interface SimBatch extends DecisionBatch {
+  /** The step of each row (consecutive, from `start`). */
+  readonly steps: Int32Array;
+  readonly start: number;
+  /** B×K click probabilities of every item for each row's user at that step. */
+  readonly clickProbabilities: Float64Array;
+  /** The item with the highest click probability for each row (ties to the lowest). */
+  readonly optimal: Int32Array;
+  /** That item's click probability. */
+  readonly optimalProbability: Float64Array;
+  /** 1 where the row's step is at or after the shock. */
+  readonly shocked: Uint8Array;
+}
+
+// Streams of the counter-based draws: one purpose each, so none shares numbers with another.
+const STREAM_USER = 1;
+const STREAM_CLICK = 2;
+const STREAM_LOG_USER = 3;
+const STREAM_LOG_ACTION = 4;
+const STREAM_LOG_CLICK = 5;
+
+const DEFAULTS = {
+  seed: 1, steps: 6000, items: 50, categories: 5, users: 500, latentDim: 8, userFeatureDim: 8, itemFeatureDim: 8,
+  featureNoise: 0.3, baseLogit: -2, affinityScale: 3, popularitySpread: 0.5,
+} as const;
+
+function resolve(o: EcommerceSimulatorOptions): ResolvedSimulatorOptions {
+  if (o === null || typeof o !== 'object') throw new BanditError('EcommerceSimulator: options must be an object');
+  const int = (name: keyof typeof DEFAULTS, min: number, max = Number.MAX_SAFE_INTEGER): number => {
+    const v = (o as Record<string, unknown>)[name] ?? DEFAULTS[name];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+      throw new BanditError(`EcommerceSimulator: option ${name} must be an integer in ${min}..${max}, got ${String(v)}`);
+    }
+    return v;
+  };
+  const real = (name: keyof typeof DEFAULTS, ok: (v: number) => boolean = () => true, what = 'a finite number'): number => {
+    const v = (o as Record<string, unknown>)[name] ?? DEFAULTS[name];
+    if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v)) throw new BanditError(`EcommerceSimulator: option ${name} must be ${what}, got ${String(v)}`);
+    return v;
+  };
+  const seed = int('seed', 0, 0xffffffff);
+  const steps = int('steps', 1, 2 ** 31 - 1);
+  const items = int('items', 1, 100_000);
+  const categories = o.categories === undefined ? Math.min(DEFAULTS.categories, items) : int('categories', 1, items);
+  const users = int('users', 1, 10_000_000);
+  const latentDim = int('latentDim', 1, 1024);
+  const userFeatureDim = int('userFeatureDim', 1, 1024);
+  const itemFeatureDim = int('itemFeatureDim', 1, 1024);
+  if (items * users > 50_000_000) {
+    throw new BanditError(`EcommerceSimulator: items × users = ${items * users} is over 5e7 (the click-probability tables are users × items)`);
+  }
+  const featureNoise = real('featureNoise', (v) => v >= 0, '≥ 0');
+  const baseLogit = real('baseLogit');
+  const affinityScale = real('affinityScale');
+  const popularitySpread = real('popularitySpread', (v) => v >= 0, '≥ 0');
+  let shock: ResolvedSimulatorOptions['shock'] = null;
+  if (o.shock !== null) {
+    const s = o.shock ?? {};
+    if (typeof s !== 'object') throw new BanditError('EcommerceSimulator: option shock must be an object or null');
+    const step = s.step ?? Math.floor(steps / 2);
+    if (typeof step !== 'number' || !Number.isInteger(step) || step < 0 || step > steps) {
+      throw new BanditError(`EcommerceSimulator: shock.step must be an integer in 0..${steps} (steps), got ${String(step)}`);
+    }
+    const rotation = s.rotation ?? Math.PI / 2;
+    if (typeof rotation !== 'number' || !Number.isFinite(rotation)) throw new BanditError(`EcommerceSimulator: shock.rotation must be a finite angle in radians, got ${String(rotation)}`);
+    const category = s.category ?? -1;
+    if (s.category !== undefined && (typeof category !== 'number' || !Number.isInteger(category) || category < 0 || category >= categories)) {
+      throw new BanditError(`EcommerceSimulator: shock.category must be an integer in 0..${categories - 1}, got ${String(s.category)}`);
+    }
+    const popularityChange = s.popularityChange ?? 1.5;
+    if (typeof popularityChange !== 'number' || !Number.isFinite(popularityChange)) {
+      throw new BanditError(`EcommerceSimulator: shock.popularityChange must be a finite number, got ${String(popularityChange)}`);
+    }
+    shock = { step, rotation, category, popularityChange };
+  }
+  return {
+    seed, steps, items, categories, users, latentDim, userFeatureDim, itemFeatureDim, featureNoise, baseLogit,
+    affinityScale, popularitySpread, shock,
+  };
+}
+
+const sigmoid = (z: number): number => 1 / (1 + Math.exp(-z));
+
+/**
+ * A random rotation of R^n that turns ⌊n/2⌋ orthogonal planes (a random orthonormal basis, taken
+ * in pairs) by `angle` each: Q·diag(rot(angle), …)·Qᵀ, row-major n×n.
+ */
+function planeRotation(n: number, angle: number, random: SimRandom): Float64Array {
+  const basis: Float64Array[] = [];
+  while (basis.length < n) {
+    const v = random.normals(n);
+    for (const q of basis) {
+      let dot = 0;
+      for (let i = 0; i < n; i++) dot += v[i]! * q[i]!;
+      for (let i = 0; i < n; i++) v[i]! -= dot * q[i]!;
+    }
+    let norm = 0;
+    for (let i = 0; i < n; i++) norm += v[i]! * v[i]!;
+    norm = Math.sqrt(norm);
+    if (norm < 1e-6) continue;
+    for (let i = 0; i < n; i++) v[i]! /= norm;
+    basis.push(v);
+  }
+  // R = I + Σ_planes [(cos−1)(p pᵀ + q qᵀ) + sin (q pᵀ − p qᵀ)], which maps p → cos·p + sin·q.
+  const r = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) r[i * n + i] = 1;
+  const c = Math.cos(angle), s = Math.sin(angle);
+  for (let k = 0; k + 1 < n; k += 2) {
+    const p = basis[k]!, q = basis[k + 1]!;
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < n; j++) {
+        r[i * n + j]! += (c - 1) * (p[i]! * p[j]! + q[i]! * q[j]!) + s * (q[i]! * p[j]! - p[i]! * q[j]!);
+      }
+    }
+  }
+  return r;
+}
+
+/**
+ * A seeded, deterministic e-commerce world for head-to-head bandit runs.
+ *
+ * Users u have latent unit taste vectors t_u (latentDim) and observable features
+ * x_u = [P t_u + ε_u, 1] (P a fixed random userFeatureDim×latentDim Gaussian projection,
+ * ε_u ~ N(0, featureNoise²) drawn once per user, a constant 1 appended so linear models get an
+ * intercept). Items i have latent unit vectors v_i, a category c_i and observable features
+ * [Q v_i + ε_i, onehot(c_i)]. The click probability is
+ *
+ *     p(click | u, i) = σ(baseLogit + pop[c_i] + affinityScale · t_u·v_i)
+ *
+ * At every step one user of the population arrives (uniformly at random). At the shock step the
+ * world changes for good: every t_u turns by `shock.rotation` (a random rotation, the same for all
+ * users) and pop[shock.category] += shock.popularityChange; the observable features stay as they
+ * were. The simulator knows every probability, so the best item and the exact expected regret
+ * p(best) − p(chosen) of every decision are known.
+ *
+ * Everything is a function of the seed: the step-t user and the click of item i at step t are
+ * drawn from counter-based uniforms u(seed, t) and u(seed, t, i) (a click is u(seed, t, i) <
+ * p(t, i)), so policies run on the same stream see the same users and the same click luck for
+ * the same item, and any batch can be built on its own, in any order.
+ *
+ * @example
+ * const sim = new EcommerceSimulator({ seed: 7, steps: 4000 });       // shock at step 2000
+ * const batch = sim.batch(0, 32);                                      // steps 0..31
+ * const chosen = await linucb.select(batch.userFeatures);             // B×userDim contexts
+ * const clicks = sim.clicks(batch, chosen);                            // Float32Array of 0/1
+ * const regret = sim.regret(batch, chosen);                            // Float64Array, p* − p
+ */
+export class EcommerceSimulator {
+  readonly options: ResolvedSimulatorOptions;
+  /** Feature sizes: userDim = userFeatureDim + 1, itemDim = itemFeatureDim + categories, hybridItemDim = itemFeatureDim. */
+  readonly shape: FeatureShape;
+  /** The category of each item. */
+  readonly itemCategories: Int32Array;
+  /** Category popularities (logits) before the shock and from the shock on. */
+  readonly popularity: { readonly before: Float64Array; readonly after: Float64Array };
+  /** users×userDim observable user features (float32, what the policies see). */
+  readonly userFeatures: Float32Array;
+  /** K×itemDim observable item features: [Q v_i + ε_i, onehot(c_i)]. */
+  readonly itemFeatures: Float32Array;
+  /** K×itemFeatureDim: the projected item latents alone, the item half of the hybrid shared features. */
+  readonly hybridItemFeatures: Float32Array;
+  /** users×K click probabilities before the shock ([0]) and after it ([1]). */
+  private readonly probability: [Float64Array, Float64Array];
+  /** users: the best item before ([0]) and after ([1]) the shock. */
+  private readonly best: [Int32Array, Int32Array];
+
+  constructor(options: EcommerceSimulatorOptions = {}) {
+    const o = resolve(options);
+    const random = new SimRandom(o.seed);
+    const { items: k, users: n, latentDim: dl, userFeatureDim: du, itemFeatureDim: di, categories: nc } = o;
+
+    const categoryOf = random.shuffle(Array.from({ length: k }, (_, i) => i % nc));
+    const popBefore = Float64Array.from({ length: nc }, () => o.popularitySpread * random.normal());
+    let shockCategory = -1;
+    if (o.shock) {
+      shockCategory = o.shock.category;
+      if (shockCategory < 0) shockCategory = popBefore.indexOf(Math.min(...popBefore));
+    }
+    const popAfter = popBefore.slice();
+    if (o.shock) popAfter[shockCategory]! += o.shock.popularityChange;
+
+    const project = (rows: number, cols: number) => random.normals(rows * cols);
+    const pUser = project(du, dl), pItem = project(di, dl);
+    const userLatent = Array.from({ length: n }, () => random.unitVector(dl));
+    const itemLatent = Array.from({ length: k }, () => random.unitVector(dl));
+    const rotation = planeRotation(dl, o.shock?.rotation ?? 0, random);
+
+    const userDim = du + 1;
+    const userFeatures = new Float32Array(n * userDim);
+    for (let u = 0; u < n; u++) {
+      for (let r = 0; r < du; r++) {
+        let s = 0;
+        for (let j = 0; j < dl; j++) s += pUser[r * dl + j]! * userLatent[u]![j]!;
+        userFeatures[u * userDim + r] = s + o.featureNoise * random.normal();
+      }
+      userFeatures[u * userDim + du] = 1;
+    }
+    const itemDim = di + nc;
+    const itemFeatures = new Float32Array(k * itemDim);
+    const hybridItemFeatures = new Float32Array(k * di);
+    for (let i = 0; i < k; i++) {
+      for (let r = 0; r < di; r++) {
+        let s = 0;
+        for (let j = 0; j < dl; j++) s += pItem[r * dl + j]! * itemLatent[i]![j]!;
+        const f = s + o.featureNoise * random.normal();
+        itemFeatures[i * itemDim + r] = f;
+        hybridItemFeatures[i * di + r] = f;
+      }
+      itemFeatures[i * itemDim + di + categoryOf[i]!] = 1;
+    }
+
+    const tables = (latent: Float64Array[], pop: Float64Array): [Float64Array, Int32Array] => {
+      const p = new Float64Array(n * k);
+      const best = new Int32Array(n);
+      for (let u = 0; u < n; u++) {
+        let top = -1;
+        for (let i = 0; i < k; i++) {
+          let dot = 0;
+          for (let j = 0; j < dl; j++) dot += latent[u]![j]! * itemLatent[i]![j]!;
+          const v = sigmoid(o.baseLogit + pop[categoryOf[i]!]! + o.affinityScale * dot);
+          p[u * k + i] = v;
+          if (v > top) {
+            top = v;
+            best[u] = i;
+          }
+        }
+      }
+      return [p, best];
+    };
+    const rotated = userLatent.map((t) => {
+      const out = new Float64Array(dl);
+      for (let r = 0; r < dl; r++) {
+        let s = 0;
+        for (let j = 0; j < dl; j++) s += rotation[r * dl + j]! * t[j]!;
+        out[r] = s;
+      }
+      return out;
+    });
+    const [pBefore, bestBefore] = tables(userLatent, popBefore);
+    const [pAfter, bestAfter] = o.shock ? tables(rotated, popAfter) : [pBefore, bestBefore];
+
+    this.options = Object.freeze({ ...o, shock: o.shock ? Object.freeze({ ...o.shock, category: shockCategory }) : null });
+    this.shape = Object.freeze({ arms: k, users: n, userDim, itemDim, hybridItemDim: di });
+    this.itemCategories = Int32Array.from(categoryOf);
+    this.popularity = { before: popBefore, after: popAfter };
+    this.userFeatures = userFeatures;
+    this.itemFeatures = itemFeatures;
+    this.hybridItemFeatures = hybridItemFeatures;
+    this.probability = [pBefore, pAfter];
+    this.best = [bestBefore, bestAfter];
+  }
+
+  /** Number of steps of the run. */
+  get steps(): number {
+    return this.options.steps;
+  }
+
+  /** First step of the shocked world, or null when there is no shock. */
+  get shockStep(): number | null {
+    return this.options.shock?.step ?? null;
+  }
+
+  private world(step: number): 0 | 1 {
+    const s = this.options.shock;
+    return s && step >= s.step ? 1 : 0;
+  }
+
+  private checkStep(what: string, step: number): void {
+    if (!Number.isInteger(step) || step < 0) throw new BanditError(`EcommerceSimulator.${what}: step must be an integer ≥ 0, got ${step}`);
+  }
+
+  private checkItem(what: string, item: number): void {
+    if (!Number.isInteger(item) || item < 0 || item >= this.shape.arms) {
+      throw new BanditError(`EcommerceSimulator.${what}: item ${item} is out of range 0..${this.shape.arms - 1}`);
+    }
+  }
+
+  /** The user who arrives at `step`. Steps past the run's end are valid (the stream goes on). */
+  userAt(step: number): number {
+    this.checkStep('userAt', step);
+    return Math.floor(hashUniform(this.options.seed, STREAM_USER, step, 0) * this.shape.users);
+  }
+
+  /** Click probability of `item` for the user of `step`, in the world of that step. */
+  clickProbability(step: number, item: number): number {
+    this.checkItem('clickProbability', item);
+    return this.probability[this.world(step)][this.userAt(step) * this.shape.arms + item]!;
+  }
+
+  /** The best item at `step` (ties to the lowest). */
+  optimalItem(step: number): number {
+    return this.best[this.world(step)][this.userAt(step)]!;
+  }
+
+  /** Whether `item` shown at `step` is clicked (1) or not (0): u(seed, step, item) < p(step, item). */
+  click(step: number, item: number): 0 | 1 {
+    return hashUniform(this.options.seed, STREAM_CLICK, step, item) < this.clickProbability(step, item) ? 1 : 0;
+  }
+
+  /**
+   * Steps start..start+size−1 as one batch (B users arriving at once).
+   *
+   * @example
+   * for (let t = 0; t < sim.steps; t += 32) { const batch = sim.batch(t, Math.min(32, sim.steps - t)); … }
+   */
+  batch(start: number, size: number): SimBatch {
+    this.checkStep('batch', start);
+    if (!Number.isInteger(size) || size < 1) throw new BanditError(`EcommerceSimulator.batch: size must be a positive integer, got ${size}`);
+    const { arms: k, userDim } = this.shape;
+    const steps = new Int32Array(size);
+    const users = new Int32Array(size);
+    const userFeatures = new Float32Array(size * userDim);
+    const clickProbabilities = new Float64Array(size * k);
+    const optimal = new Int32Array(size);
+    const optimalProbability = new Float64Array(size);
+    const shocked = new Uint8Array(size);
+    for (let r = 0; r < size; r++) {
+      const t = start + r;
+      const u = this.userAt(t);
+      const w = this.world(t);
+      steps[r] = t;
+      users[r] = u;
+      shocked[r] = w;
+      userFeatures.set(this.userFeatures.subarray(u * userDim, (u + 1) * userDim), r * userDim);
+      clickProbabilities.set(this.probability[w].subarray(u * k, (u + 1) * k), r * k);
+      optimal[r] = this.best[w][u]!;
+      optimalProbability[r] = this.probability[w][u * k + optimal[r]!]!;
+    }
+    const base = new FeatureBatch(this.shape, users, userFeatures, this.itemFeatures, this.hybridItemFeatures);
+    return Object.assign(base, { steps, start, clickProbabilities, optimal, optimalProbability, shocked });
+  }
+
+  private checkChosen(what: string, batch: SimBatch, chosen: Int32Array): void {
+    if (!(chosen instanceof Int32Array) || chosen.length !== batch.size) {
+      throw new BanditError(`EcommerceSimulator.${what}: chosen must be an Int32Array of ${batch.size} items (one a row)`);
+    }
+    for (let r = 0; r < chosen.length; r++) this.checkItem(`${what} (row ${r})`, chosen[r]!);
+  }
+
+  /** The clicks (0/1) of showing `chosen[r]` to row r's user: the same draws for every policy. */
+  clicks(batch: SimBatch, chosen: Int32Array): Float32Array {
+    this.checkChosen('clicks', batch, chosen);
+    const k = this.shape.arms;
+    const out = new Float32Array(batch.size);
+    for (let r = 0; r < batch.size; r++) {
+      const item = chosen[r]!;
+      out[r] = hashUniform(this.options.seed, STREAM_CLICK, batch.steps[r]!, item) < batch.clickProbabilities[r * k + item]! ? 1 : 0;
+    }
+    return out;
+  }
+
+  /** The expected regret p(best) − p(chosen) of each row (≥ 0; 0 for the best item). */
+  regret(batch: SimBatch, chosen: Int32Array): Float64Array {
+    this.checkChosen('regret', batch, chosen);
+    const k = this.shape.arms;
+    return Float64Array.from(chosen, (item, r) => batch.optimalProbability[r]! - batch.clickProbabilities[r * k + item]!);
+  }
+
+  /**
+   * `rows` interactions logged by a uniformly random policy in the world BEFORE the shock, from
+   * draws of their own (not the run's stream): the training data of a batch-trained model (the
+   * Embedding + MLP baseline) that is then frozen. propensities = 1/K.
+   *
+   * @example
+   * const log = sim.randomLog(5000);   // { users, contexts, actions, rewards, propensities, … }
+   */
+  randomLog(rows: number): BanditLog {
+    if (!Number.isInteger(rows) || rows < 1) throw new BanditError(`EcommerceSimulator.randomLog: rows must be a positive integer, got ${rows}`);
+    const { arms: k, users: n, userDim } = this.shape;
+    const seed = this.options.seed;
+    const users = new Int32Array(rows), actions = new Int32Array(rows);
+    const contexts = new Float32Array(rows * userDim), rewards = new Float32Array(rows);
+    for (let r = 0; r < rows; r++) {
+      const u = Math.floor(hashUniform(seed, STREAM_LOG_USER, r, 0) * n);
+      const a = Math.floor(hashUniform(seed, STREAM_LOG_ACTION, r, 0) * k);
+      users[r] = u;
+      actions[r] = a;
+      contexts.set(this.userFeatures.subarray(u * userDim, (u + 1) * userDim), r * userDim);
+      rewards[r] = hashUniform(seed, STREAM_LOG_CLICK, r, a) < this.probability[0][u * k + a]! ? 1 : 0;
+    }
+    return {
+      shape: this.shape, length: rows, users, contexts, actions, rewards,
+      propensities: new Float64Array(rows).fill(1 / k),
+      itemFeatures: this.itemFeatures, hybridItemFeatures: this.hybridItemFeatures,
+    };
+  }
+}
