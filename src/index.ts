@@ -45,3 +45,6 @@ export {
   type BanditLog, type EstimatorInput, type ReplayOptions, type ReplayResult,
 } from './sim/replay.js';
 export { parseObd, type ObdLog, type ObdOptions } from './sim/obd.js';
+export {
+  EmbeddingMLP, type EmbeddingMLPOptions, type InteractionLog, type FitOptions, type EmbeddingMLPGradients,
+} from './neural/embedding-mlp.js';

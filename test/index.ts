@@ -12,6 +12,7 @@ import './cholesky.spec.js';
 import './linucb-ops.spec.js';
 import './neural-ops.spec.js';
 import './train-ops.spec.js';
+import './embedding-mlp.spec.js';
 import './neuralucb.spec.js';
 import './linucb.spec.js';
 import './hybrid.spec.js';

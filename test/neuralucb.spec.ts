@@ -257,6 +257,17 @@ describe('NeuralUCB', function () {
     gpu.dispose();
   });
 
+  it("takes 'diagonal' by default and resolves 'auto' by the memory budget", async () => {
+    const b = gpuBackend();
+    const made = [
+      await NeuralUCB.create(b, { dim: 3, hidden: [4] }),
+      await NeuralUCB.create(b, { dim: 3, hidden: [4], confidence: 'auto' }),
+      await NeuralUCB.create(b, { dim: 64, hidden: [128], confidence: 'auto', fullMemoryBytes: 2 ** 20 }),
+    ];
+    expect(made.map((m) => m.diagnostics().confidence)).to.deep.equal(['diagonal', 'full', 'diagonal']);
+    for (const m of made) m.dispose();
+  });
+
   it('full Z equals diagonal Z while Z is diagonal (at λI)', async () => {
     const options: NeuralUCBOptions = { dim: 4, hidden: [10], lambda: 0.3, nu: 1.5, trainEvery: 0, seed: 2 };
     const full = await NeuralUCB.create(gpuBackend(), { ...options, confidence: 'full' });

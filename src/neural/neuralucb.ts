@@ -43,9 +43,10 @@ export interface NeuralUCBOptions {
   /** Rows a step: the whole history while it holds at most this many (exact gradient descent), else a uniform sample. Default 64. */
   readonly batchSize?: number;
   /**
-   * 'diagonal' keeps diag(Z) (p values) and computes the bonus matrix-free; 'full' keeps Z and Z⁻¹
-   * (p×p each, Sherman–Morrison, drift-checked); 'auto' takes 'full' while both fit
-   * `fullMemoryBytes` and one storage binding, else 'diagonal'. Default 'auto'.
+   * 'diagonal' keeps diag(Z) (p values) and computes the bonus matrix-free, K·p work a select, as
+   * the authors' released code does; 'full' keeps Z and Z⁻¹ (p×p each, Sherman–Morrison,
+   * drift-checked), K·p² work a select and p³ a drift check; 'auto' takes 'full' while both fit
+   * `fullMemoryBytes` and one storage binding, else 'diagonal'. Default 'diagonal'.
    */
   readonly confidence?: 'diagonal' | 'full' | 'auto';
   /** Most bytes 'full' may use for Z and Z⁻¹ together (2·p²·4). Default 64 MiB. */
@@ -125,7 +126,7 @@ function resolveOptions(backend: Backend, o: NeuralUCBOptions): { options: Resol
   const driftBound = numberOption(M, 'driftBound', o.driftBound, 1e-3, (v) => v > 0, '> 0');
   const fullMemoryBytes = numberOption(M, 'fullMemoryBytes', o.fullMemoryBytes, DEFAULT_FULL_BYTES, (v) => v > 0, '> 0');
   const seed = numberOption(M, 'seed', o.seed, 0, (v) => Number.isInteger(v), 'an integer');
-  const wanted = o.confidence ?? 'auto';
+  const wanted = o.confidence ?? 'diagonal';
   if (wanted !== 'diagonal' && wanted !== 'full' && wanted !== 'auto') {
     throw new BanditError(`${M}: option confidence must be 'diagonal', 'full' or 'auto', got ${String(wanted)}`);
   }

@@ -305,9 +305,12 @@ const SCATTER_SEGMENTS_KERNEL = kernel('scatterSegments', ['read', 'read', 'rw']
 const SCATTER_OWNERS_KERNEL = kernel('scatterOwners', ['read', 'read', 'rw']);
 
 /**
- * Rows a weightGradPartial invocation sums (split-K chunk). Measured on SwiftShader (fit of
- * hidden [64] / [100] at N = 256 … 10⁴): see the train-ops note; larger chunks mean fewer
- * partial sums to add, smaller ones more invocations to spread over cores.
+ * Rows a weightGradPartial invocation sums (split-K chunk): smaller chunks give more invocations
+ * to spread over cores (and GPU lanes), larger ones fewer partial sums to add. Whole-op times on
+ * SwiftShader (loaded 2-core box, best of 7) for chunks of 16 / 32 / 64 / 128 / 256 rows:
+ * d = 24, hidden [64], N = 10⁴: 324 / 328 / 304 / 302 / 300 ms; d = 32, [100], N = 10⁴:
+ * 665 / 558 / 499 / 536 / 547 ms; d = 32, [300, 300], N = 1000: 1788 / 1545 / 1216 / 1264 / 1444 ms.
+ * A vec4-load variant measured no faster and was dropped.
  */
 export const GRAD_CHUNK_ROWS = 64;
 /** Rows a first-stage loss sum adds. */
