@@ -6,11 +6,13 @@
 // LinUCB keeps a ridge model an arm on the image itself (the same linear model class as a
 // shared linear model on the disjoint encoding). Both see the same image stream in one run.
 //
-//   node dist/bench/mnist-regret.js [--rounds 3000] [--pool 2] [--backend webgpu|cpu] [--seed 1]
-//                                   [--hidden 100] [--nu 0.01] [--lambda 0.001] [--out DIR]
+//   node dist/bench/mnist-regret.js [--rounds 3000] [--pool 4] [--backend webgpu|cpu] [--seed 1]
+//        [--hidden 100] [--nu 0.01] [--lambda 0.001] [--train-every 5] [--train-steps 10] [--out DIR]
 //
-// Images are average-pooled pool×pool (default 2: 14×14 = 196 pixels, which keeps LinUCB within
-// its d ≤ 256) and scaled to unit norm. Writes bench/results/mnist-regret-<date>.json and .md
+// Images are average-pooled pool×pool (default 4: 7×7 = 49 pixels, so NeuralUCB's disjoint input
+// is 490 wide and p = 49,201; pool 2 gives 196 pixels, p = 196,201, about 4× the time) and scaled
+// to unit norm. NeuralUCB trains every `train-every` rounds (default 5, to keep a 3000-round run
+// within minutes on SwiftShader; the paper trains every round). Writes bench/results/mnist-regret-<date>.json and .md
 // with the regret curves (every 100 rounds) and final figures.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -71,7 +73,9 @@ interface Curve {
 
 async function main(argv: readonly string[]): Promise<number> {
   const rounds = numberOption(argv, '--rounds', 3000);
-  const pool = numberOption(argv, '--pool', 2);
+  const pool = numberOption(argv, '--pool', 4);
+  const trainEvery = numberOption(argv, '--train-every', 5);
+  const trainSteps = numberOption(argv, '--train-steps', 10);
   const seed = numberOption(argv, '--seed', 1);
   const width = numberOption(argv, '--hidden', 100);
   const nu = numberOption(argv, '--nu', 0.01);
@@ -84,7 +88,7 @@ async function main(argv: readonly string[]): Promise<number> {
   if (rounds > labels.length) throw new Error(`--rounds at most ${labels.length} (one image a round)`);
   console.log(`MNIST: ${labels.length} images, ${dim} pixels after ${pool}×${pool} pooling; ${rounds} rounds`);
 
-  const neural = await NeuralUCB.create(backend, { dim: ARMS * dim, hidden: [width], nu, lambda, confidence: 'diagonal', seed });
+  const neural = await NeuralUCB.create(backend, { dim: ARMS * dim, hidden: [width], nu, lambda, confidence: 'diagonal', trainEvery, trainSteps, seed });
   const linear = await LinUCB.create(backend, { arms: ARMS, dim, alpha: 0.5 });
   const curves: Curve[] = [];
   for (const [name, play] of [
@@ -128,13 +132,13 @@ async function main(argv: readonly string[]): Promise<number> {
   const started = new Date().toISOString();
   const md = [
     `# MNIST bandit regret (${rounds} rounds, ${started.slice(0, 10)})`, '',
-    `Backend: ${backend.info.summary}. Images pooled ${pool}×${pool} (d = ${dim}), unit norm; NeuralUCB hidden [${width}], ν = ${nu}, λ = ${lambda}, diagonal Z, other options default; LinUCB α = 0.5, λ = 1. Regret = rounds where the chosen digit was not the label.`, '',
+    `Backend: ${backend.info.summary}. Images pooled ${pool}×${pool} (d = ${dim}), unit norm; NeuralUCB hidden [${width}], ν = ${nu}, λ = ${lambda}, diagonal Z, trains ${trainSteps} Adam steps every ${trainEvery} rounds, other options default; LinUCB α = 0.5, λ = 1. Regret = rounds where the chosen digit was not the label.`, '',
     ...markdownTable(rows, 1), '',
     'Cumulative regret every 100 rounds:', '',
     ...curves.map((c) => `- ${c.name}: ${c.cumulative.join(', ')}`),
   ].join('\n');
   const files = await writeResults(await resultsDir(argv), `mnist-regret-${dateStamp(started)}`, {
-    bench: 'mnist-regret', started, backend: backend.info, rounds, pool, dim, seed, neural: { hidden: [width], nu, lambda }, curves,
+    bench: 'mnist-regret', started, backend: backend.info, rounds, pool, dim, seed, neural: { hidden: [width], nu, lambda, trainEvery, trainSteps }, curves,
   }, md);
   console.log(md);
   console.log(`wrote ${files.join(', ')}`);
