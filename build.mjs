@@ -1,7 +1,7 @@
 // Bundles the library and the test suite with esbuild; WGSL files become string modules.
 // node build.mjs    Outputs under dist/ (or $OUTDIR).
 import { build } from 'esbuild';
-import { readdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
 
 const common = {
   bundle: true,
@@ -24,4 +24,10 @@ await Promise.all([
   build({ ...common, entryPoints: ['test/index.ts'], outfile: `${out}/test/suite.js`, platform: 'browser' }),
   // Benchmarks run in Node (and in the page through the harness).
   benches.length && build({ ...common, entryPoints: benches, outdir: `${out}/bench`, platform: 'node', packages: 'external' }),
+  // The command line (`webgpu-bandits`, `npm start`): Node, with its shebang.
+  build({ ...common, entryPoints: ['src/cli.ts'], outfile: `${out}/cli.js`, platform: 'node', packages: 'external', banner: { js: '#!/usr/bin/env node' } }),
+  // The demo page's script (examples/index.html is copied beside it).
+  build({ ...common, entryPoints: ['examples/demo.ts'], outfile: `${out}/examples/demo.js`, platform: 'browser' }),
 ]);
+mkdirSync(`${out}/examples`, { recursive: true });
+copyFileSync('examples/index.html', `${out}/examples/index.html`);

@@ -10,7 +10,7 @@ const grep = grepAt > 0 ? process.argv[grepAt + 1] : '';
 const root = new URL('..', import.meta.url).pathname;
 
 const server = await serve({
-  '/dist/': `${root}/dist`,
+  '/dist/': `${root}/${process.env.OUTDIR ?? 'dist'}`, // OUTDIR: a build of one's own (node build.mjs honours it too)
   '/node_modules/mocha/': `${root}/node_modules/mocha`,
   '/harness/': `${root}/harness`,
 });

@@ -6,7 +6,7 @@ import { adapterFromLine, printResult } from './results.mjs';
 const grepAt = process.argv.indexOf('--grep');
 const mocha = new Mocha({ timeout: 300_000, reporter: 'spec', color: false });
 if (grepAt > 0) mocha.grep(process.argv[grepAt + 1]);
-mocha.addFile(new URL('../dist/test/suite.js', import.meta.url).pathname);
+mocha.addFile(new URL(`../${process.env.OUTDIR ?? 'dist'}/test/suite.js`, import.meta.url).pathname); // OUTDIR: a build of one's own
 
 let adapter = null;
 const log = console.log.bind(console);

@@ -29,7 +29,8 @@ export async function serve(roots, port = 0) {
       const mount = mounts.find(([prefix]) => path.startsWith(prefix));
       if (!mount) throw Object.assign(new Error('no mount'), { code: 'ENOENT' });
       const [prefix, dir] = mount;
-      const file = normalize(join(dir, path.slice(prefix.length)));
+      let file = normalize(join(dir, path.slice(prefix.length)));
+      if (path.endsWith('/')) file = join(file, 'index.html');
       if (!file.startsWith(dir)) throw Object.assign(new Error('outside root'), { code: 'EACCES' });
       const body = await readFile(file);
       res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
@@ -39,7 +40,10 @@ export async function serve(roots, port = 0) {
       res.end(String(e.message));
     }
   });
-  await new Promise((ok) => server.listen(port, '127.0.0.1', ok));
+  await new Promise((ok, fail) => {
+    server.once('error', fail); // e.g. EADDRINUSE, for the caller to handle
+    server.listen(port, '127.0.0.1', ok);
+  });
   const address = server.address();
   return {
     url: `http://127.0.0.1:${address.port}`,

@@ -1,6 +1,8 @@
-// `npm test`: runs the one suite in Node (Dawn) and in headless Chromium, then prints, per runtime,
-// the adapter used and the pass/fail counts. Exit code 0 only when both ran with an adapter and passed.
-// Usage: node harness/test.mjs [--grep PATTERN] [--only node|chromium]
+// `npm test`: runs the one suite in Node (Dawn) and in headless Chromium, then the demo page's test
+// (headless Chromium), and prints, per stage, the adapter used and the pass/fail counts. Exit code 0
+// only when every stage ran with an adapter and passed. With --grep the demo stage is left out
+// (it is not a mocha suite) unless --only demo asks for it.
+// Usage: node harness/test.mjs [--grep PATTERN] [--only node|chromium|demo]
 import { spawn } from 'node:child_process';
 import { parseResult } from './results.mjs';
 
@@ -10,7 +12,8 @@ const only = onlyAt >= 0 ? args.splice(onlyAt, 2)[1] : null;
 const runners = [
   ['node (Dawn)', 'harness/run-node.mjs'],
   ['chromium', 'harness/run-browser.mjs'],
-].filter(([name]) => !only || name.startsWith(only));
+  ['demo (chromium)', 'harness/run-demo.mjs'],
+].filter(([name]) => (only ? name.startsWith(only) : !(name.startsWith('demo') && args.includes('--grep'))));
 
 function run(script) {
   return new Promise((done) => {

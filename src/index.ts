@@ -37,9 +37,21 @@ export { FeatureBatch, armFeatureDim, hybridSharedDim, playedArmFeatures, type D
 export {
   runHeadToHead, recoveryTime, randomPolicy, oraclePolicy, linUCBPolicy, discountedLinUCBPolicy, hybridLinUCBPolicy, standardPolicies,
   DEFAULT_POLICY_ALPHA, DEFAULT_DISCOUNT_GAMMA,
-  type Policy, type HeadToHeadOptions, type HeadToHeadResult, type PolicyMetrics, type LinUCBPolicyOptions, type HybridLinUCBPolicyOptions,
+  type Policy, type RoundSnapshot, type HeadToHeadOptions, type HeadToHeadResult, type PolicyMetrics, type LinUCBPolicyOptions, type HybridLinUCBPolicyOptions,
 } from './sim/headtohead.js';
-export { neuralUCBPolicy, embeddingMLPPolicy, type NeuralUCBModel, type EmbeddingMLPModel } from './sim/policies-extra.js';
+export {
+  neuralUCBPolicy, embeddingMLPPolicy, neuralUCBPolicyFor, embeddingMLPPolicyFor, interactionsOf,
+  DEFAULT_NEURAL_POLICY_OPTIONS, DEFAULT_EMBEDDING_TRAINING,
+  type NeuralUCBModel, type EmbeddingMLPModel, type NeuralUCBPolicyOptions, type EmbeddingMLPPolicyOptions,
+} from './sim/policies-extra.js';
+export {
+  ALGORITHMS, ALGORITHM_DESCRIPTIONS, resolveScenario, scenarioSimulator, defaultPolicies, runScenario,
+  type AlgorithmKey, type ScenarioOptions, type Scenario, type ScenarioHooks, type ScenarioRun,
+} from './sim/scenario.js';
+export {
+  lineChartSvg, resultCharts, resultRows, formatResultTable, reportHtml, seriesColor, escapeHtml, RESULT_COLUMNS,
+  type LineSeries, type LineChartOptions, type ReportContext,
+} from './sim/report.js';
 export {
   replayEvaluate, ipsEstimate, snipsEstimate, logBatch, checkLog,
   type BanditLog, type EstimatorInput, type ReplayOptions, type ReplayResult,

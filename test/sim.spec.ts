@@ -3,6 +3,10 @@ import {
   BanditError, EcommerceSimulator, FeatureBatch, linUCBPolicy, oraclePolicy, playedArmFeatures, randomPolicy, recoveryTime,
   runHeadToHead, hybridLinUCBPolicy, discountedLinUCBPolicy, type Backend, type EcommerceSimulatorOptions, type Policy,
 } from '../src/index.js';
+import type { RoundSnapshot } from '../src/sim/headtohead.js';
+import { embeddingMLPPolicyFor, neuralUCBPolicyFor } from '../src/sim/policies-extra.js';
+import { formatResultTable, lineChartSvg, reportHtml, resultRows } from '../src/sim/report.js';
+import { ALGORITHMS, resolveScenario, runScenario } from '../src/sim/scenario.js';
 import { backends } from './fixture.js';
 
 /** A world small enough for a few hundred steps to teach a linear model something (8 items, 4-d tastes). */
@@ -241,4 +245,162 @@ describe('sim: head-to-head', function () {
       }
     });
   }
+});
+
+describe('sim: runtime shock trigger', () => {
+  it('triggerShock moves the shock: batches built afterwards see the shocked world from the new step on', () => {
+    const steps = 400;
+    const armed = new EcommerceSimulator({ seed: 11, steps, shock: { step: steps } });
+    const planned = new EcommerceSimulator({ seed: 11, steps, shock: { step: 120 } });
+    const calm = new EcommerceSimulator({ seed: 11, steps, shock: null });
+    const k = armed.shape.arms;
+    expect(armed.shockStep).to.equal(steps);
+    // Armed past the end: the whole run is the calm world.
+    expect(Array.from(armed.batch(0, steps).clickProbabilities)).to.deep.equal(Array.from(calm.batch(0, steps).clickProbabilities));
+    const early = armed.batch(100, 40);
+    armed.triggerShock(120);
+    expect(armed.shockStep).to.equal(120);
+    expect(armed.options.shock!.step).to.equal(120);
+    // The same world as one planned at 120 from the start, rows 0..119 calm, 120.. shocked.
+    const now = armed.batch(0, steps), then = planned.batch(0, steps);
+    expect(Array.from(now.clickProbabilities)).to.deep.equal(Array.from(then.clickProbabilities));
+    expect(Array.from(now.shocked)).to.deep.equal(Array.from(then.shocked));
+    expect(Array.from(now.clickProbabilities.subarray(0, 120 * k))).to.deep.equal(Array.from(calm.batch(0, 120).clickProbabilities));
+    // A batch built before the call keeps its world.
+    expect(Array.from(early.shocked)).to.deep.equal(new Array(40).fill(0));
+    // Later again, or past the end.
+    armed.triggerShock(steps);
+    expect(armed.batch(200, 10).shocked.every((v) => v === 0)).to.equal(true);
+    throwsBandit(() => armed.triggerShock(steps + 1), /triggerShock: step must be an integer in 0\.\.400/);
+    throwsBandit(() => armed.triggerShock(1.5), /triggerShock/);
+    throwsBandit(() => calm.triggerShock(10), /shock: null/);
+  });
+
+  it('runHeadToHead splits its metrics at a shock triggered during the run, and reports every round', async () => {
+    const steps = 300, batchSize = 20, at = 140;
+    const sim = new EcommerceSimulator({ seed: 12, steps, items: 10, shock: { step: steps } });
+    const snapshots: RoundSnapshot[] = [];
+    const result = await runHeadToHead(sim, [randomPolicy(sim.shape, { seed: 2 }), oraclePolicy()], {
+      batchSize, window: 40,
+      onRound: (snap) => {
+        snapshots.push(snap);
+        if (snap.stepsDone === at) sim.triggerShock(at);
+      },
+    });
+    expect(result.shockStep).to.equal(at);
+    expect(snapshots.length).to.equal(result.rounds);
+    expect(snapshots.map((s) => s.stepsDone)).to.deep.equal(Array.from(result.roundEnds));
+    expect(snapshots[0]!.shockStep).to.equal(steps);
+    expect(snapshots[snapshots.length - 1]!.shockStep).to.equal(at);
+    const [random, oracle] = result.policies;
+    let before = 0, clicksBefore = 0;
+    for (let t = 0; t < at; t++) before += random!.stepRegret[t]!;
+    expect(random!.regretBeforeShock).to.be.closeTo(before, 1e-9);
+    expect(random!.regretAfterShock).to.be.closeTo(random!.totalRegret - before, 1e-9);
+    const last = snapshots[snapshots.length - 1]!.policies;
+    expect(last[0]!.cumulativeRegret).to.be.closeTo(random!.totalRegret, 1e-9);
+    expect(last[0]!.clicks).to.equal(random!.clicks);
+    expect(last[1]!.cumulativeRegret).to.equal(0);
+    expect(snapshots.reduce((sum, s) => sum + s.policies[0]!.roundClicks, 0)).to.equal(random!.clicks);
+    for (const s of snapshots.filter((x) => x.stepsDone <= at)) clicksBefore += s.policies[0]!.roundClicks;
+    expect(random!.ctrBeforeShock).to.be.closeTo(clicksBefore / at, 1e-12);
+    expect(random!.ctrAfterShock).to.be.closeTo((random!.clicks - clicksBefore) / (steps - at), 1e-12);
+    expect(oracle!.totalRegret).to.equal(0);
+    // A shock armed past the end is no shock: no split, no recovery.
+    const still = await runHeadToHead(new EcommerceSimulator({ seed: 12, steps: 100, items: 10, shock: { step: 100 } }), [oraclePolicy()]);
+    expect(still.shockStep).to.equal(null);
+    expect(still.policies[0]!.recoverySteps).to.equal(null);
+    expect(Number.isNaN(still.policies[0]!.ctrAfterShock)).to.equal(true);
+  });
+});
+
+describe('sim: default scenario and report', function () {
+  this.timeout(300_000);
+
+  it('resolves the default scenario and refuses bad options', () => {
+    const d = resolveScenario();
+    expect(d).to.include({ steps: 6000, shockAt: 3000, seed: 1, batchSize: 25, trainingRows: 10_000, trainingEpochs: 10, window: null });
+    expect(d.algorithms).to.deep.equal([...ALGORITHMS]);
+    expect(resolveScenario({ steps: 100, shockAt: null }).simulator.shock).to.equal(null);
+    expect(resolveScenario(resolveScenario({ steps: 90, window: 30 }))).to.deep.equal(resolveScenario({ steps: 90, window: 30 }));
+    throwsBandit(() => resolveScenario({ steps: 100, shockAt: 101 }), /shockAt/);
+    throwsBandit(() => resolveScenario({ algorithms: ['linucb', 'nope' as never] }), /unknown algorithm 'nope'/);
+    throwsBandit(() => resolveScenario({ algorithms: ['random', 'random'] }), /twice/);
+    throwsBandit(() => resolveScenario({ algorithms: [] }), /non-empty/);
+    throwsBandit(() => resolveScenario({ batchSize: 0 }), /batchSize/);
+  });
+
+  for (const which of ['cpu', 'gpu'] as const) {
+    it(`runs every algorithm end to end on a small world (${which === 'gpu' ? 'webgpu' : 'cpu'} backend) and reports it`, async () => {
+      const backend: Backend = backends()[which];
+      const stages: string[] = [];
+      const epochs: number[] = [];
+      let rounds = 0;
+      const run = await runScenario(backend, { steps: 100, batchSize: 20, trainingRows: 300, trainingEpochs: 2, window: 20 }, {
+        onStage: (s) => void stages.push(s), onTrainingEpoch: (e) => void epochs.push(e), onProgress: () => void rounds++,
+      });
+      const names = run.result.policies.map((p) => p.name);
+      expect(names).to.deep.equal(['LinUCB', 'hybrid LinUCB', 'discounted LinUCB (γ = 0.9995)', 'NeuralUCB', 'Embedding + MLP (frozen)', 'random', 'oracle']);
+      expect(run.result.shockStep).to.equal(50);
+      expect(rounds).to.equal(5);
+      expect(epochs).to.deep.equal([0, 1]);
+      expect(run.trainingLosses.length).to.equal(2);
+      expect(stages.some((s) => /training Embedding \+ MLP on 300/.test(s))).to.equal(true);
+      expect(run.backend).to.equal(backend.info.summary);
+      expect(run.world.items).to.equal(50);
+      expect(run.result.policies[6]!.totalRegret).to.equal(0);
+      for (const p of run.result.policies) expect(p.regretBeforeShock + p.regretAfterShock).to.be.closeTo(p.totalRegret, 1e-9);
+
+      const table = formatResultTable(run.result).split('\n');
+      expect(table.length).to.equal(2 + 7);
+      expect(table[0]).to.match(/^algorithm +regret before shock +regret after shock +total regret +CTR before +CTR after +recovery \(steps\) +time \(s\)$/);
+      expect(resultRows(run.result)[6]!.slice(0, 4)).to.deep.equal(['oracle', '0.0', '0.0', '0.0']);
+      const html = reportHtml(run, { command: 'webgpu-bandits test' });
+      expect(html.match(/<svg /g)?.length).to.equal(3);
+      expect(html.match(/class="series"/g)?.length).to.equal(3 * 7);
+      expect(html.match(/class="marker"/g)?.length).to.equal(3);
+      expect(html).to.not.match(/<script|<link |src="http/);
+      expect(html).to.include(backend.info.summary.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/'/g, '&#39;'));
+      expect(html).to.include('Embedding + MLP (frozen)');
+    });
+  }
+
+  it('the Embedding + MLP policy is frozen, NeuralUCB learns', async () => {
+    const backend = backends().cpu;
+    const sim = new EcommerceSimulator({ seed: 13, steps: 200, items: 6, users: 40 });
+    const frozen = await embeddingMLPPolicyFor(backend, sim.randomLog(200), { epochs: 1, hidden: [8] });
+    const neural = await neuralUCBPolicyFor(backend, sim.shape, { hidden: [8], trainEvery: 10 });
+    try {
+      const batch = sim.batch(0, 30);
+      const before = await frozen.select(batch);
+      await frozen.update(batch, before, new Float32Array(30).fill(1));
+      expect(Array.from(await frozen.select(batch))).to.deep.equal(Array.from(before));
+      const first = await neural.select(batch);
+      await neural.update(batch, first, Float32Array.from(first, (a) => (a % 2 ? 1 : 0)));
+      expect(first.length).to.equal(30);
+      expect(frozen.trainingLosses.length).to.equal(1);
+    } finally {
+      frozen.dispose();
+      neural.dispose();
+    }
+  });
+
+  it('draws a line chart as SVG: a path a series, NaN gaps, an escaped legend, the marker', () => {
+    const svg = lineChartSvg({
+      title: 'T <1>', xLabel: 'x', yLabel: 'y', marker: { x: 5, label: 'shock' },
+      series: [
+        { name: 'a & b', color: '#123456', x: [0, 5, 10], y: [0, 1, 2] },
+        { name: 'c', color: '#654321', x: [0, 5, 10], y: [1, NaN, 3] },
+      ],
+    });
+    expect(svg.startsWith('<svg ')).to.equal(true);
+    expect(svg.match(/class="series"/g)?.length).to.equal(2);
+    expect(svg).to.include('T &lt;1&gt;');
+    expect(svg).to.include('a &amp; b');
+    expect(svg).to.include('class="marker"');
+    // The NaN point lifts the pen: the second path is two moves, no line through the gap.
+    const d = /data-name="c" d="([^"]*)"/.exec(svg)![1]!;
+    expect(d.match(/M/g)?.length).to.equal(2);
+    expect(d).to.not.include('L');
+  });
 });

@@ -139,9 +139,9 @@ export async function hybridLinUCBPolicy(backend: Backend, shape: FeatureShape, 
 }
 
 /**
- * The line-up of the default comparison on one backend: random, oracle, LinUCB, hybrid LinUCB,
- * discounted LinUCB (NeuralUCB and the Embedding + MLP baseline: see policies-extra.ts).
- * `oracle: false` leaves the oracle out (for logged data).
+ * The linear line-up on one backend: random, oracle, LinUCB, hybrid LinUCB, discounted LinUCB.
+ * The whole head-to-head, with NeuralUCB and the trained Embedding + MLP baseline, is
+ * `defaultPolicies` / `runScenario` in scenario.ts. `oracle: false` leaves the oracle out (for logged data).
  *
  * @example
  * const policies = await standardPolicies(backend, sim.shape);
@@ -177,8 +177,35 @@ export interface HeadToHeadOptions {
   readonly recoveryFloor?: number;
   /** Called after each round with rounds done and rounds in all; may return a promise (awaited, e.g. to let a page paint). */
   readonly onProgress?: (done: number, total: number) => void | Promise<void>;
+  /**
+   * Called after each round with every policy's running figures (for live charts); may return a
+   * promise (awaited). Called before `onProgress` of the same round.
+   */
+  readonly onRound?: (snapshot: RoundSnapshot) => void | Promise<void>;
   /** Stops the run between rounds (rejects with the signal's reason). */
   readonly signal?: AbortSignal;
+}
+
+/** Every policy's running figures after a round of a head-to-head run (see `HeadToHeadOptions.onRound`). */
+export interface RoundSnapshot {
+  /** Rounds done (1-based index of the round just finished) and rounds in all. */
+  readonly round: number;
+  readonly rounds: number;
+  /** Steps done, and steps in the round just finished (its first step is stepsDone − roundSteps). */
+  readonly stepsDone: number;
+  readonly roundSteps: number;
+  /** The simulator's shock step now (it may move during a run: `EcommerceSimulator.triggerShock`). */
+  readonly shockStep: number | null;
+  readonly policies: readonly {
+    readonly name: string;
+    /** Regret summed over the steps done. */
+    readonly cumulativeRegret: number;
+    /** Clicks over the steps done, and in the round just finished. */
+    readonly clicks: number;
+    readonly roundClicks: number;
+    /** Regret in the round just finished. */
+    readonly roundRegret: number;
+  }[];
 }
 
 /** One policy's results of a head-to-head run. Regret is expected regret p(best) − p(chosen). */
@@ -193,6 +220,9 @@ export interface PolicyMetrics {
   readonly clicks: number;
   /** clicks / steps. */
   readonly ctr: number;
+  /** Click-through over the steps before the shock (all steps without one) and from the shock on (NaN over no steps). */
+  readonly ctrBeforeShock: number;
+  readonly ctrAfterShock: number;
   /** Mean click probability of the items shown (the click rate without the luck of the draws). */
   readonly expectedCtr: number;
   /** Click-through of each window of `window` steps (the last one may be shorter). */
@@ -220,6 +250,7 @@ export interface HeadToHeadResult {
   readonly batchSize: number;
   readonly rounds: number;
   readonly window: number;
+  /** The step the shock came at (read from the simulator after the run, so a triggered shock counts); null without one. */
   readonly shockStep: number | null;
   /** Steps done at the end of each round. */
   readonly roundEnds: Int32Array;
@@ -305,7 +336,6 @@ export async function runHeadToHead(sim: EcommerceSimulator, policies: readonly 
   const tolerance = nonNegativeOption('recoveryTolerance', options.recoveryTolerance, 0.2);
   const floor = nonNegativeOption('recoveryFloor', options.recoveryFloor, 0.01);
   const rounds = Math.ceil(steps / batchSize);
-  const shockStep = sim.shockStep;
   const k = sim.shape.arms;
 
   const started = now();
@@ -316,6 +346,9 @@ export async function runHeadToHead(sim: EcommerceSimulator, policies: readonly 
     shownProbability: new Float64Array(steps),
     cumulative: new Float64Array(rounds),
     total: 0,
+    clicks: 0,
+    roundClicks: 0,
+    roundRegret: 0,
     selectMs: 0,
     updateMs: 0,
   }));
@@ -332,33 +365,50 @@ export async function runHeadToHead(sim: EcommerceSimulator, policies: readonly 
       checkChosen(s.policy.name, chosen, size, k);
       const clicks = sim.clicks(batch, chosen);
       const regret = sim.regret(batch, chosen);
+      s.roundClicks = 0;
+      s.roundRegret = 0;
       for (let i = 0; i < size; i++) {
         s.regret[start + i] = regret[i]!;
         s.clicked[start + i] = clicks[i]!;
         s.shownProbability[start + i] = batch.clickProbabilities[i * k + chosen[i]!]!;
         s.total += regret[i]!;
+        s.roundClicks += clicks[i]!;
+        s.roundRegret += regret[i]!;
       }
+      s.clicks += s.roundClicks;
       s.cumulative[round] = s.total;
       t0 = now();
       await s.policy.update(batch, chosen, clicks);
       s.updateMs += now() - t0;
     }
     roundEnds[round] = start + size;
+    await options.onRound?.({
+      round: round + 1, rounds, stepsDone: start + size, roundSteps: size, shockStep: sim.shockStep,
+      policies: state.map((s) => ({
+        name: s.policy.name, cumulativeRegret: s.total, clicks: s.clicks, roundClicks: s.roundClicks, roundRegret: s.roundRegret,
+      })),
+    });
     await options.onProgress?.(round + 1, rounds);
   }
+
+  // Read after the run: a shock triggered during it (EcommerceSimulator.triggerShock) counts.
+  const shockStep = sim.shockStep !== null && sim.shockStep < steps ? sim.shockStep : null;
 
   const windows = Math.ceil(steps / window);
   const split = shockStep ?? steps;
   const metrics = state.map((s): PolicyMetrics => {
     const windowCtr = new Float64Array(windows), windowRegret = new Float64Array(windows);
-    let clicks = 0, expected = 0, before = 0;
+    let clicks = 0, expected = 0, before = 0, clicksBefore = 0;
     for (let t = 0; t < steps; t++) {
       const w = Math.floor(t / window);
       windowCtr[w]! += s.clicked[t]!;
       windowRegret[w]! += s.regret[t]!;
       clicks += s.clicked[t]!;
       expected += s.shownProbability[t]!;
-      if (t < split) before += s.regret[t]!;
+      if (t < split) {
+        before += s.regret[t]!;
+        clicksBefore += s.clicked[t]!;
+      }
     }
     for (let w = 0; w < windows; w++) {
       const n = Math.min(window, steps - w * window);
@@ -374,6 +424,8 @@ export async function runHeadToHead(sim: EcommerceSimulator, policies: readonly 
       totalRegret: s.total,
       clicks,
       ctr: clicks / steps,
+      ctrBeforeShock: split > 0 ? clicksBefore / split : NaN,
+      ctrAfterShock: steps > split ? (clicks - clicksBefore) / (steps - split) : NaN,
       expectedCtr: expected / steps,
       windowCtr,
       windowRegret,

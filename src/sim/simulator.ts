@@ -217,7 +217,11 @@ function planeRotation(n: number, angle: number, random: SimRandom): Float64Arra
  * const regret = sim.regret(batch, chosen);                            // Float64Array, p* − p
  */
 export class EcommerceSimulator {
-  readonly options: ResolvedSimulatorOptions;
+  /** The resolved options; `options.shock.step` follows `triggerShock`. */
+  get options(): ResolvedSimulatorOptions {
+    return this.resolved;
+  }
+  private resolved: ResolvedSimulatorOptions;
   /** Feature sizes: userDim = userFeatureDim + 1, itemDim = itemFeatureDim + categories, hybridItemDim = itemFeatureDim. */
   readonly shape: FeatureShape;
   /** The category of each item. */
@@ -310,7 +314,7 @@ export class EcommerceSimulator {
     const [pBefore, bestBefore] = tables(userLatent, popBefore);
     const [pAfter, bestAfter] = o.shock ? tables(rotated, popAfter) : [pBefore, bestBefore];
 
-    this.options = Object.freeze({ ...o, shock: o.shock ? Object.freeze({ ...o.shock, category: shockCategory }) : null });
+    this.resolved = Object.freeze({ ...o, shock: o.shock ? Object.freeze({ ...o.shock, category: shockCategory }) : null });
     this.shape = Object.freeze({ arms: k, users: n, userDim, itemDim, hybridItemDim: di });
     this.itemCategories = Int32Array.from(categoryOf);
     this.popularity = { before: popBefore, after: popAfter };
@@ -329,6 +333,33 @@ export class EcommerceSimulator {
   /** First step of the shocked world, or null when there is no shock. */
   get shockStep(): number | null {
     return this.options.shock?.step ?? null;
+  }
+
+  /**
+   * Makes the market shock happen at `step` instead of when it was planned (earlier or later):
+   * the runtime trigger of a live demo's "shock now" button. The shocked world itself (the
+   * rotation, the category and its popularity change) is the one planned at construction, so a
+   * run is still a function of the seed and the step the shock came at. Batches built before the
+   * call keep the world they were built in: a live caller passes the first step it has not built
+   * yet. `step` = `steps` moves the shock past the end of the run (it does not happen). A world
+   * built with `shock: null` has no shocked world to switch to; build it with
+   * `shock: { step: steps }` (armed, not planned within the run) to trigger it later.
+   *
+   * @example
+   * const sim = new EcommerceSimulator({ steps: 6000, shock: { step: 6000 } });   // armed, not planned
+   * // … after 1200 steps have been served, the user presses "shock now":
+   * sim.triggerShock(1200);
+   * sim.shockStep;   // 1200
+   */
+  triggerShock(step: number): void {
+    const shock = this.resolved.shock;
+    if (!shock) {
+      throw new BanditError('EcommerceSimulator.triggerShock: this world was built with shock: null; build it with shock: { step: steps } to arm a shock for later');
+    }
+    if (typeof step !== 'number' || !Number.isInteger(step) || step < 0 || step > this.resolved.steps) {
+      throw new BanditError(`EcommerceSimulator.triggerShock: step must be an integer in 0..${this.resolved.steps} (steps), got ${String(step)}`);
+    }
+    this.resolved = Object.freeze({ ...this.resolved, shock: Object.freeze({ ...shock, step }) });
   }
 
   private world(step: number): 0 | 1 {

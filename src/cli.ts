@@ -1,0 +1,455 @@
+/**
+ * The command line: `webgpu-bandits start | simulate | replay` (bundled to dist/cli.js for Node).
+ * Node only: it reads and writes files and draws progress on the terminal.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createBackend } from './backend.js';
+import { BackendError, BanditError } from './errors.js';
+import type { Backend } from './ops/types.js';
+import {
+  discountedLinUCBPolicy, hybridLinUCBPolicy, linUCBPolicy, randomPolicy, type Policy,
+} from './sim/headtohead.js';
+import { loadObd, OBD_SAMPLE_DIR } from './sim/obd-node.js';
+import { neuralUCBPolicyFor } from './sim/policies-extra.js';
+import { replayEvaluate, type ReplayResult } from './sim/replay.js';
+import { formatResultTable, reportHtml } from './sim/report.js';
+import { ALGORITHM_DESCRIPTIONS, ALGORITHMS, resolveScenario, runScenario, type AlgorithmKey, type ScenarioOptions } from './sim/scenario.js';
+
+/** A mistake in the command line: printed with a pointer to --help, exit code 2. */
+class UsageError extends Error {}
+
+const EXIT_USAGE = 2;
+const EXIT_FAILURE = 1;
+
+const BIN = 'webgpu-bandits';
+
+const MAIN_HELP = `${BIN}: WebGPU contextual bandits, head to head on a simulated shop with a market shock
+
+Usage:
+  ${BIN} start              the default scenario: every algorithm, 6000 steps, shock at step 3000;
+                              prints the result table and writes report/index.html
+  ${BIN} simulate [flags]   the head-to-head with your settings
+  ${BIN} replay [flags]     off-policy evaluation on the Open Bandit Dataset sample (replay, IPS, SNIPS)
+  ${BIN} <command> --help   the flags of a command
+
+From a checkout: npm start (builds, then runs start), or node dist/cli.js <command> after node build.mjs.
+`;
+
+const SIMULATE_FLAGS = `  --steps N           user arrivals (default 6000)
+  --shock-at N|none   step of the market shock (default steps/2); none: a stationary world
+  --algos LIST        comma-separated, in the order to show (default all):
+${ALGORITHMS.map((a) => `                        ${a.padEnd(11)}${ALGORITHM_DESCRIPTIONS[a]}`).join('\n')}
+  --batch N           users arriving at once, rows a select/update (default 25)
+  --seed N            seed of the world, the stream and the models (default 1)
+  --training-rows N   pre-shock random-log rows the Embedding + MLP is trained on (default 10000)
+  --epochs N          epochs of that training (default 10)
+  --backend KIND      webgpu (default: WebGPU, else the cpu backend with a message),
+                      cpu (float64 JavaScript), auto (cpu when the only adapter is a software one)
+  --out DIR           where to write index.html and results.json (default report/)
+  --help              this text`;
+
+const START_HELP = `${BIN} start: the default scenario, end to end on WebGPU
+
+Runs linucb, hybrid, discounted, neural, embedding, random and oracle on one simulated stream of
+6000 users (50 items, 500 users, shock at step 3000, batches of 25, seed 1), shows progress on
+stderr, prints the result table and writes report/index.html (charts, table, settings).
+
+Usage: ${BIN} start [flags]     (the flags of simulate are taken too)
+
+${SIMULATE_FLAGS}
+`;
+
+const SIMULATE_HELP = `${BIN} simulate: the head-to-head with your settings
+
+Usage: ${BIN} simulate [flags]
+
+${SIMULATE_FLAGS}
+
+Example: ${BIN} simulate --steps 2000 --shock-at 800 --algos linucb,discounted,random --backend cpu
+`;
+
+const REPLAY_ALGOS = ['random', 'linucb', 'discounted', 'hybrid', 'neural'] as const;
+type ReplayAlgo = (typeof REPLAY_ALGOS)[number];
+const DEFAULT_REPLAY_ALGOS: readonly ReplayAlgo[] = ['random', 'linucb', 'discounted', 'neural'];
+
+const REPLAY_HELP = `${BIN} replay: off-policy evaluation on logged data (the Open Bandit Dataset)
+
+Walks the log in order; a policy is scored (and learns) only on the rows where it picks the
+logged item (the replay method, unbiased under the uniformly random logging of the sample), and
+IPS and SNIPS are computed from the logged propensities.
+
+Usage: ${BIN} replay [flags]
+
+  --data DIR          folder with men.csv and item_context.csv (default ${OBD_SAMPLE_DIR},
+                      relative to the working directory)
+  --algos LIST        comma-separated from ${REPLAY_ALGOS.join(', ')} (default ${DEFAULT_REPLAY_ALGOS.join(',')};
+                      hybrid took 32 s on the cpu backend here, 215 s on SwiftShader)
+  --batch N           rows decided before learning from the matched ones (default 1: the exact replay method)
+  --max-rows N        replay only the first N rows (default all)
+  --backend KIND      auto (default: WebGPU on a real GPU, the cpu backend when the only adapter is a
+                      software one: one decision at a time, LinUCB took 21 s on SwiftShader, 0.4 s on cpu),
+                      webgpu (cpu fallback with a message) or cpu
+  --help              this text
+`;
+
+type Flags = Map<string, string | true>;
+
+/** `--name value`, `--name=value` and bare `--name` (boolean), checked against the command's flags. */
+function parseFlags(args: readonly string[], known: Record<string, 'value' | 'bool'>, command: string): Flags {
+  const flags: Flags = new Map();
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '-h') {
+      flags.set('help', true);
+      continue;
+    }
+    if (!arg.startsWith('--')) throw new UsageError(`${command}: unexpected argument '${arg}'`);
+    const eq = arg.indexOf('=');
+    const name = arg.slice(2, eq < 0 ? undefined : eq);
+    const kind = known[name];
+    if (!kind) throw new UsageError(`${command}: unknown flag --${name}`);
+    if (flags.has(name)) throw new UsageError(`${command}: --${name} given twice`);
+    if (kind === 'bool') {
+      if (eq >= 0) throw new UsageError(`${command}: --${name} takes no value`);
+      flags.set(name, true);
+    } else if (eq >= 0) {
+      flags.set(name, arg.slice(eq + 1));
+    } else {
+      const value = args[i + 1];
+      if (value === undefined || value.startsWith('--')) throw new UsageError(`${command}: --${name} needs a value`);
+      flags.set(name, value);
+      i++;
+    }
+  }
+  return flags;
+}
+
+function intFlag(flags: Flags, name: string, min: number): number | undefined {
+  const v = flags.get(name);
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (typeof v !== 'string' || !/^\d+$/.test(v.trim()) || !Number.isSafeInteger(n) || n < min) {
+    throw new UsageError(`--${name} must be an integer ≥ ${min}, got '${String(v)}'`);
+  }
+  return n;
+}
+
+function listFlag<T extends string>(flags: Flags, name: string, allowed: readonly T[]): T[] | undefined {
+  const v = flags.get(name);
+  if (v === undefined) return undefined;
+  const items = String(v).split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+  if (items.length === 0) throw new UsageError(`--${name} needs at least one of ${allowed.join(', ')}`);
+  for (const item of items) {
+    if (!(allowed as readonly string[]).includes(item)) throw new UsageError(`--${name}: unknown '${item}'; choose from ${allowed.join(', ')}`);
+  }
+  if (new Set(items).size !== items.length) throw new UsageError(`--${name} lists one twice: ${items.join(',')}`);
+  return items as T[];
+}
+
+type BackendKind = 'webgpu' | 'cpu' | 'auto';
+
+function backendFlag(flags: Flags, fallback: BackendKind = 'webgpu'): BackendKind {
+  const v = flags.get('backend') ?? fallback;
+  if (v !== 'webgpu' && v !== 'cpu' && v !== 'auto') throw new UsageError(`--backend must be webgpu, cpu or auto, got '${String(v)}'`);
+  return v;
+}
+
+const say = (line = ''): void => void process.stdout.write(`${line}\n`);
+const note = (line: string): void => void process.stderr.write(`${line}\n`);
+
+/**
+ * The backend the user asked for. 'webgpu' falls back to the cpu backend, with a message, when
+ * no adapter is found, so the job still runs on a machine without WebGPU.
+ */
+async function openBackend(kind: BackendKind): Promise<Backend> {
+  if (kind !== 'cpu') quietVulkan();
+  if (kind === 'webgpu') {
+    try {
+      return await createBackend({ kind: 'webgpu' });
+    } catch (e) {
+      if (!(e instanceof BackendError)) throw e;
+      note(`\nNo WebGPU adapter here: ${e.message}`);
+      note('Falling back to the cpu backend (float64 JavaScript): the same algorithms, not on a GPU. Pass --backend cpu to skip the search.\n');
+      return createBackend({ kind: 'cpu' });
+    }
+  }
+  const backend = await createBackend({ kind });
+  if (backend.info.fallbackReason) note('backend auto chose the cpu backend (reason below); pass --backend webgpu to run on the WebGPU adapter anyway.');
+  return backend;
+}
+
+/**
+ * Vulkan's window-system layer prints "XDG_RUNTIME_DIR is invalid" twice per adapter probe when
+ * the variable is unset (containers, CI), which reads like a failure; a private empty directory
+ * for this process quiets it (removed at exit). Dawn's note on drivers too old for WebGPU
+ * ("shaderUniform*ArrayDynamicIndexing required") still appears when it probes them: harmless.
+ */
+function quietVulkan(): void {
+  if (process.env['XDG_RUNTIME_DIR'] || process.platform !== 'linux') return;
+  const dir = mkdtempSync(join(tmpdir(), 'webgpu-bandits-xdg-'));
+  process.env['XDG_RUNTIME_DIR'] = dir;
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+}
+
+/** A progress bar on a terminal (redrawn in place), plain lines every 10% elsewhere (logs, pipes). */
+class Progress {
+  private readonly tty = Boolean(process.stderr.isTTY);
+  private readonly started = Date.now();
+  private lastDraw = 0;
+  private lastDecile = -1;
+  private drawn = false;
+
+  constructor(private readonly label: string, private readonly unit: string) {}
+
+  update(done: number, total: number): void {
+    const fraction = total > 0 ? done / total : 1;
+    const elapsed = (Date.now() - this.started) / 1000;
+    const left = done > 0 && done < total ? ` · ~${Math.ceil((elapsed * (total - done)) / done)} s left` : '';
+    const status = `${done}/${total} ${this.unit} · ${elapsed.toFixed(0)} s${left}`;
+    if (this.tty) {
+      const now = Date.now();
+      if (done < total && now - this.lastDraw < 100) return;
+      this.lastDraw = now;
+      const width = 30, filled = Math.round(fraction * width);
+      const bar = '█'.repeat(filled) + '░'.repeat(width - filled);
+      process.stderr.write(`\r\x1b[K${this.label} ${bar} ${(fraction * 100).toFixed(0).padStart(3)}% ${status}`);
+      this.drawn = true;
+    } else {
+      const decile = Math.floor(fraction * 10);
+      if (decile === this.lastDecile) return;
+      this.lastDecile = decile;
+      process.stderr.write(`${this.label}: ${(fraction * 100).toFixed(0)}% (${status})\n`);
+    }
+  }
+
+  finish(): void {
+    if (this.tty && this.drawn) process.stderr.write('\n');
+  }
+}
+
+function environment(): string {
+  const [one] = loadavg();
+  const runtime = `Node ${process.versions.node} on ${process.platform} ${process.arch}`;
+  return `${runtime}, ${cpus().length} CPU cores, load average ${one!.toFixed(2)} at the end of the run (1 min)`;
+}
+
+async function simulate(command: 'start' | 'simulate', args: readonly string[]): Promise<number> {
+  const flags = parseFlags(args, {
+    steps: 'value', 'shock-at': 'value', algos: 'value', batch: 'value', seed: 'value', backend: 'value', out: 'value',
+    'training-rows': 'value', epochs: 'value', help: 'bool',
+  }, command);
+  if (flags.has('help')) {
+    say(command === 'start' ? START_HELP : SIMULATE_HELP);
+    return 0;
+  }
+  const steps = intFlag(flags, 'steps', 1);
+  const shockText = flags.get('shock-at');
+  let shockAt: number | null | undefined;
+  if (shockText === 'none') shockAt = null;
+  else if (shockText !== undefined) shockAt = intFlag(flags, 'shock-at', 0);
+  const options: ScenarioOptions = {
+    ...(steps === undefined ? {} : { steps }),
+    ...(shockAt === undefined ? {} : { shockAt }),
+    ...optional('algorithms', listFlag<AlgorithmKey>(flags, 'algos', ALGORITHMS)),
+    ...optional('batchSize', intFlag(flags, 'batch', 1)),
+    ...optional('seed', intFlag(flags, 'seed', 0)),
+    ...optional('trainingRows', intFlag(flags, 'training-rows', 1)),
+    ...optional('trainingEpochs', intFlag(flags, 'epochs', 0)),
+  };
+  if (shockAt != null && shockAt > (steps ?? 6000)) throw new UsageError(`--shock-at must be at most the steps (${steps ?? 6000}), got ${shockAt}`);
+  let scenario;
+  try {
+    scenario = resolveScenario(options);
+  } catch (e) {
+    if (e instanceof BanditError) throw new UsageError(e.message.replace(/^scenario: /, ''));
+    throw e;
+  }
+  const kind = backendFlag(flags);
+  const out = resolve(String(flags.get('out') ?? 'report'));
+
+  say(command === 'start' ? 'webgpu-bandits: the default head-to-head scenario' : 'webgpu-bandits: head-to-head');
+  say(`  ${scenario.steps} steps in batches of ${scenario.batchSize}, ` +
+    `${scenario.shockAt === null ? 'no shock' : `market shock at step ${scenario.shockAt}`}, seed ${scenario.seed}`);
+  say(`  algorithms: ${scenario.algorithms.join(', ')}`);
+  const backend = await openBackend(kind);
+  say(`  backend: ${backend.info.summary}`);
+  say();
+  try {
+    let training: Progress | null = null;
+    const running = new Progress('head-to-head', 'rounds');
+    const run = await runScenario(backend, scenario, {
+      onStage: (stage) => note(`… ${stage}`),
+      onTrainingEpoch: (epoch, epochs) => {
+        training ??= new Progress('training Embedding + MLP', 'epochs');
+        training.update(epoch + 1, epochs);
+        if (epoch + 1 === epochs) training.finish();
+      },
+      onProgress: (done, total) => running.update(done, total),
+    });
+    running.finish();
+    say();
+    say(formatResultTable(run.result));
+    say();
+    say(`time: ${(run.totalMs / 1000).toFixed(1)} s (${(run.setupMs / 1000).toFixed(1)} s creating and training the models, ` +
+      `${(run.runMs / 1000).toFixed(1)} s running the stream) on ${run.backend}`);
+    await mkdir(out, { recursive: true });
+    const argv = process.argv.slice(2).join(' ');
+    const html = reportHtml(run, { command: `${BIN} ${argv}`.trim(), environment: environment() });
+    await writeFile(join(out, 'index.html'), html);
+    await writeFile(join(out, 'results.json'), `${JSON.stringify(summary(run), null, 2)}\n`);
+    say(`report: ${join(out, 'index.html')}`);
+    return 0;
+  } finally {
+    backend.dispose();
+  }
+}
+
+function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
+}
+
+/** The run without its per-step arrays: what a script comparing runs needs. */
+function summary(run: Awaited<ReturnType<typeof runScenario>>): unknown {
+  const { result } = run;
+  return {
+    backend: run.backend, startedAt: run.startedAt, totalMs: run.totalMs, setupMs: run.setupMs, runMs: run.runMs,
+    scenario: run.scenario, steps: result.steps, batchSize: result.batchSize, shockStep: result.shockStep, window: result.window,
+    trainingLosses: run.trainingLosses,
+    policies: result.policies.map((p) => ({
+      name: p.name, totalRegret: p.totalRegret, regretBeforeShock: p.regretBeforeShock, regretAfterShock: p.regretAfterShock,
+      ctr: p.ctr, ctrBeforeShock: p.ctrBeforeShock, ctrAfterShock: p.ctrAfterShock, expectedCtr: p.expectedCtr,
+      recoverySteps: p.recoverySteps, selectMs: p.selectMs, updateMs: p.updateMs,
+      windowCtr: Array.from(p.windowCtr), windowRegret: Array.from(p.windowRegret),
+    })),
+  };
+}
+
+async function replay(args: readonly string[]): Promise<number> {
+  const flags = parseFlags(args, { data: 'value', algos: 'value', batch: 'value', 'max-rows': 'value', backend: 'value', help: 'bool' }, 'replay');
+  if (flags.has('help')) {
+    say(REPLAY_HELP);
+    return 0;
+  }
+  const algos = listFlag<ReplayAlgo>(flags, 'algos', REPLAY_ALGOS) ?? DEFAULT_REPLAY_ALGOS;
+  const batchSize = intFlag(flags, 'batch', 1) ?? 1;
+  const maxRows = intFlag(flags, 'max-rows', 1);
+  const kind = backendFlag(flags, 'auto');
+  const dir = String(flags.get('data') ?? OBD_SAMPLE_DIR);
+
+  let log;
+  try {
+    log = await loadObd(dir);
+  } catch (e) {
+    if (!(e instanceof BanditError)) throw e;
+    note(`${BIN} replay: no Open Bandit Dataset data in ${resolve(dir)}.`);
+    note(`  ${e.message}`);
+    note('  Pass the folder holding men.csv and item_context.csv with --data DIR.');
+    return EXIT_FAILURE;
+  }
+  const rows = maxRows === undefined ? log.length : Math.min(maxRows, log.length);
+  let logged = 0;
+  for (let i = 0; i < rows; i++) logged += log.rewards[i]!;
+  say(`webgpu-bandits: replay on ${resolve(dir)}`);
+  say(`  ${rows} logged rows, ${log.shape.arms} items, user context ${log.shape.userDim}, item features ${log.shape.itemDim}; ` +
+    `logged CTR ${(logged / rows).toFixed(4)} (${logged} clicks)`);
+  say(`  batch ${batchSize}${batchSize === 1 ? ' (the exact replay method)' : ''}`);
+  const backend = await openBackend(kind);
+  say(`  backend: ${backend.info.summary}`);
+  say();
+  const results: (ReplayResult & { seconds: number })[] = [];
+  try {
+    for (const algo of algos) {
+      const policy = await replayPolicy(backend, algo, log.shape);
+      const progress = new Progress(`replay ${policy.name}`, 'rows');
+      const t0 = Date.now();
+      try {
+        const r = await replayEvaluate(log, policy, {
+          batchSize, ...(maxRows === undefined ? {} : { maxRows }), onProgress: (done, total) => progress.update(done, total),
+        });
+        results.push({ ...r, seconds: (Date.now() - t0) / 1000 });
+      } finally {
+        progress.finish();
+        policy.dispose();
+      }
+    }
+  } finally {
+    backend.dispose();
+  }
+  const header = ['policy', 'rows', 'matched', 'clicks', 'replay CTR', 'IPS', 'SNIPS', 'time (s)'];
+  const body = results.map((r) => [
+    r.policy, String(r.rows), String(r.matched), String(r.clicks), fixed(r.replayCtr, 4), fixed(r.ips, 4), fixed(r.snips, 4), r.seconds.toFixed(1),
+  ]);
+  const widths = header.map((_, c) => Math.max(header[c]!.length, ...body.map((r) => r[c]!.length)));
+  const line = (r: string[]) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ');
+  say();
+  say(line(header));
+  say(widths.map((w) => '─'.repeat(w)).join('  '));
+  for (const r of body) say(line(r));
+  say();
+  say(`About ${Math.round(rows / log.shape.arms)} rows match for any policy (1 in ${log.shape.arms}), and the sample has few clicks:`);
+  say('the estimates check the evaluator; they are too noisy to rank the policies.');
+  return 0;
+}
+
+const fixed = (v: number, digits: number): string => (Number.isFinite(v) ? v.toFixed(digits) : '—');
+
+async function replayPolicy(backend: Backend, algo: ReplayAlgo, shape: Parameters<typeof linUCBPolicy>[1]): Promise<Policy> {
+  switch (algo) {
+    case 'random': return randomPolicy(shape, { seed: 1 });
+    case 'linucb': return linUCBPolicy(backend, shape);
+    case 'discounted': return discountedLinUCBPolicy(backend, shape);
+    case 'hybrid': return hybridLinUCBPolicy(backend, shape);
+    case 'neural': return neuralUCBPolicyFor(backend, shape);
+  }
+}
+
+/**
+ * Runs the command line `argv` (without node and the script) and resolves with the exit code:
+ * 0 done, 1 failed, 2 a usage mistake (message on stderr).
+ *
+ * @example
+ * process.exitCode = await main(['simulate', '--steps', '1000', '--backend', 'cpu']);
+ */
+export async function main(argv: readonly string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'start':
+      case 'simulate':
+        return await simulate(command, rest);
+      case 'replay':
+        return await replay(rest);
+      case 'help':
+      case '--help':
+      case '-h':
+        say(MAIN_HELP);
+        return 0;
+      case undefined:
+        note(MAIN_HELP);
+        note('A command is required.');
+        return EXIT_USAGE;
+      default:
+        throw new UsageError(`unknown command '${command}'`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError) {
+      note(`${BIN}: ${e.message}`);
+      note(`Run '${BIN} ${command && ['start', 'simulate', 'replay'].includes(command) ? `${command} ` : ''}--help' for the usage.`);
+      return EXIT_USAGE;
+    }
+    note(`\n${BIN}: ${e instanceof Error ? (e instanceof BanditError || e instanceof BackendError ? e.message : e.stack ?? e.message) : String(e)}`);
+    return EXIT_FAILURE;
+  }
+}
+
+// Dawn can keep the event loop alive after the backend is disposed: leave once the work is done.
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e) => {
+    note(String(e?.stack ?? e));
+    process.exit(EXIT_FAILURE);
+  },
+);
