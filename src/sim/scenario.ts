@@ -21,7 +21,7 @@ export const ALGORITHM_DESCRIPTIONS: Readonly<Record<AlgorithmKey, string>> = Ob
   linucb: 'LinUCB, disjoint: one ridge model per item on the user context (Li et al. 2010)',
   hybrid: 'hybrid LinUCB: per-item models plus coefficients shared by all items on user ⊗ item features',
   discounted: 'discounted LinUCB: forgets old rows (γ = 0.9995), for a world that changes',
-  neural: 'NeuralUCB: one shared MLP on [user | item] with a gradient-based bonus (diagonal Z)',
+  neural: 'NeuralUCB: one shared MLP on [user | item] with a gradient-based bonus (diagonal Z), trained on the 500 most recent plays',
   embedding: 'Embedding + MLP: trained once on random logs from before the shock, then frozen',
   random: 'uniformly random items: the floor',
   oracle: 'the best item for each user (knows the click probabilities): the ceiling',
