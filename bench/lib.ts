@@ -72,6 +72,45 @@ export function lcg(n: number, seed: number): Float32Array {
   return out;
 }
 
+/** `rows` unit vectors of length d (f32). */
+export function unitRows(rows: number, d: number, seed: number): Float32Array {
+  const x = lcg(rows * d, seed);
+  for (let i = 0; i < rows; i++) {
+    let n = 0;
+    for (let j = 0; j < d; j++) n += x[i * d + j]! ** 2;
+    n = Math.sqrt(n) || 1;
+    for (let j = 0; j < d; j++) x[i * d + j]! /= n;
+  }
+  return x;
+}
+
+/** A synthetic disjoint linear bandit, reproducible from (K, d, seed): rewards θ*_aᵀx + U(-0.1, 0.1). */
+export class SyntheticBandit {
+  private readonly theta: Float32Array;
+  private seed: number;
+  constructor(readonly K: number, readonly d: number, seed: number) {
+    this.theta = unitRows(K, d, seed ^ (K * 7919 + d));
+    this.seed = seed + K * 31 + d;
+  }
+  private next(): number {
+    return (this.seed = (this.seed + 0x9e3779b9) >>> 0);
+  }
+  contexts(rows: number): Float32Array {
+    return unitRows(rows, this.d, this.next());
+  }
+  randomArms(rows: number): Int32Array {
+    const u = lcg(rows, this.next());
+    return Int32Array.from(u, (v) => Math.min(this.K - 1, Math.floor(((v + 1) / 2) * this.K)));
+  }
+  rewards(arms: Int32Array, x: Float32Array): Float32Array {
+    const noise = lcg(arms.length, this.next()), d = this.d;
+    return Float32Array.from(arms, (a, i) => {
+      let s = 0;
+      for (let j = 0; j < d; j++) s += this.theta[a * d + j]! * x[i * d + j]!;
+      return s + 0.1 * noise[i]!;
+    });
+  }
+}
 export function stats(samples: readonly number[]): Stats {
   const s = [...samples].sort((a, b) => a - b);
   const at = (q: number): number => {

@@ -31,9 +31,9 @@
 // bench/results/<base>.md (tables for people).
 import { LinUCB, type Backend } from '../src/index.js';
 import {
-  acquireBackends, backendInfo, createCpuMeter, dateStamp, lcg, loadAverage, markdownTable, message, option, resultsDir, roundSamples,
+  acquireBackends, backendInfo, createCpuMeter, dateStamp, loadAverage, markdownTable, message, option, resultsDir, roundSamples,
   runAsEntryPoint, runtimeInfo, stats, textTable, timeOnce, writeResults,
-  CONTENTION_RETRY, MAX_RETRIES, RETRY_BUDGET_MS, fmtContention, fmtMs, fmtSi, numberOption, renderFromJson, timeQuietest,
+  CONTENTION_RETRY, MAX_RETRIES, RETRY_BUDGET_MS, fmtContention, fmtMs, fmtSi, numberOption, renderFromJson, timeQuietest, SyntheticBandit,
   type CaseResult, type CpuMeter, type RepPolicy, type RunnerResult,
 } from './lib.js';
 import { PlainLinUCB } from './peers/plain-linucb.js';
@@ -116,48 +116,6 @@ function plainPeer(): PeerKind & { model: PlainLinUCB | null } {
     },
   };
   return kind;
-}
-
-// ---- data: a synthetic disjoint linear bandit, reproducible from (K, d) ----
-
-/** `rows` unit vectors of length d. */
-function unitRows(rows: number, d: number, seed: number): Float32Array {
-  const x = lcg(rows * d, seed);
-  for (let i = 0; i < rows; i++) {
-    let n = 0;
-    for (let j = 0; j < d; j++) n += x[i * d + j]! ** 2;
-    n = Math.sqrt(n) || 1;
-    for (let j = 0; j < d; j++) x[i * d + j]! /= n;
-  }
-  return x;
-}
-
-class SyntheticBandit {
-  private readonly theta: Float32Array;
-  private seed: number;
-  constructor(readonly K: number, readonly d: number) {
-    this.theta = unitRows(K, d, SEED ^ (K * 7919 + d));
-    this.seed = SEED + K * 31 + d;
-  }
-  private next(): number {
-    return (this.seed = (this.seed + 0x9e3779b9) >>> 0);
-  }
-  contexts(rows: number): Float32Array {
-    return unitRows(rows, this.d, this.next());
-  }
-  randomArms(rows: number): Int32Array {
-    const u = lcg(rows, this.next());
-    return Int32Array.from(u, (v) => Math.min(this.K - 1, Math.floor(((v + 1) / 2) * this.K)));
-  }
-  /** θ*_aᵀx + noise in [-0.1, 0.1). */
-  rewards(arms: Int32Array, x: Float32Array): Float32Array {
-    const noise = lcg(arms.length, this.next()), d = this.d;
-    return Float32Array.from(arms, (a, i) => {
-      let s = 0;
-      for (let j = 0; j < d; j++) s += this.theta[a * d + j]! * x[i * d + j]!;
-      return s + 0.1 * noise[i]!;
-    });
-  }
 }
 
 // ---- what a case costs ----
@@ -286,7 +244,7 @@ export async function runLinUCBBench(options: LinUCBBenchOptions): Promise<LinUC
   for (const K of Ks) {
     for (const d of ds) {
       log(`\nK = ${K}, d = ${d}`);
-      const env = new SyntheticBandit(K, d);
+      const env = new SyntheticBandit(K, d, SEED);
       const peers = new Map<string, Peer>();
       const refused = new Map<string, string>();
       const setupRows: SetupResult['runners'][number][] = [];

@@ -28,7 +28,7 @@ import {
 import { decodeModel } from '../src/persist.js';
 import { calibrateGpu, calibrateJs, type Calibration, type Rate } from './calibrate.js';
 import {
-  CONTENTION_RETRY, MAX_RETRIES, RETRY_BUDGET_MS, lcg, message, roundSamples, stats, timeOnce, timeQuietest,
+  CONTENTION_RETRY, MAX_RETRIES, RETRY_BUDGET_MS, lcg, message, roundSamples, stats, timeOnce, timeQuietest, SyntheticBandit,
   type CpuMeter, type RepPolicy, type RunnerResult,
 } from './lib.js';
 import { plainBatchedGemm } from './peers/plain-gemm.js';
@@ -587,46 +587,6 @@ async function gemmFamily(engine: Engine, peers: Peers, o: SuiteOptions, pruned:
 
 // ---- family: LinUCB ----
 
-/** `rows` unit vectors of length d. */
-function unitRows(rows: number, d: number, seed: number): Float32Array {
-  const x = lcg(rows * d, seed);
-  for (let i = 0; i < rows; i++) {
-    let n = 0;
-    for (let j = 0; j < d; j++) n += x[i * d + j]! ** 2;
-    n = Math.sqrt(n) || 1;
-    for (let j = 0; j < d; j++) x[i * d + j] = Math.fround(x[i * d + j]! / n);
-  }
-  return x;
-}
-
-/** A synthetic disjoint linear bandit, reproducible from (K, d): rewards θ*_aᵀx + U(-0.1, 0.1). */
-class SyntheticBandit {
-  private readonly theta: Float32Array;
-  private seed: number;
-  constructor(readonly K: number, readonly d: number) {
-    this.theta = unitRows(K, d, SEED ^ (K * 7919 + d));
-    this.seed = SEED + K * 31 + d;
-  }
-  private next(): number {
-    return (this.seed = (this.seed + 0x9e3779b9) >>> 0);
-  }
-  contexts(rows: number): Float32Array {
-    return unitRows(rows, this.d, this.next());
-  }
-  randomArms(rows: number): Int32Array {
-    const u = lcg(rows, this.next());
-    return Int32Array.from(u, (v) => Math.min(this.K - 1, Math.floor(((v + 1) / 2) * this.K)));
-  }
-  rewards(arms: Int32Array, x: Float32Array): Float32Array {
-    const noise = lcg(arms.length, this.next()), d = this.d;
-    return Float32Array.from(arms, (a, i) => {
-      let s = 0;
-      for (let j = 0; j < d; j++) s += this.theta[a * d + j]! * x[i * d + j]!;
-      return s + 0.1 * noise[i]!;
-    });
-  }
-}
-
 interface BanditPeer {
   readonly name: string;
   readonly limit: Limit;
@@ -658,7 +618,7 @@ async function linucbFamily(engine: Engine, peers: Peers, o: SuiteOptions, prune
         continue;
       }
       engine.log(`\nLinUCB K = ${K}, d = ${d}: setting up the peers`);
-      const env = new SyntheticBandit(K, d);
+      const env = new SyntheticBandit(K, d, SEED);
       const live: BanditPeer[] = [];
       const failed = new Map<string, string>();
       const plain = new PlainLinUCB(K, d, { alpha: ALPHA, lambda: LAMBDA });

@@ -4,7 +4,7 @@ import {
 } from '../src/index.js';
 import { F32_EPS, expectClose, type Tolerance } from './compare.js';
 import { backends, maxTestBindingBytes } from './fixture.js';
-import { absArray, rng, uniform } from './random.js';
+import { absArray, mlpTheta, rng, uniform } from './random.js';
 
 // Every GPU comparison here is against a per-element bound derived for the op (see each bound);
 // the twin is checked against central finite differences and against direct float64 evaluation.
@@ -55,18 +55,6 @@ interface Net {
   readonly rows: number;
 }
 const label = (c: Net) => `d=${c.dim} hidden=[${c.hidden.join(',')}] N=${c.rows}`;
-
-/** θ in f32: weights uniform in ±sqrt(3/n_{l−1})·1.5 (variance ~ 2/n, He-like), biases in ±0.5. */
-function makeTheta(dim: number, hidden: number[], seed: number): Float32Array {
-  const { layers, paramCount } = mlpLayout(dim, hidden);
-  const th = uniform(paramCount, seed);
-  for (const l of layers) {
-    const s = 1.5 * Math.sqrt(3 / l.in);
-    for (let q = l.weightOffset; q < l.biasOffset; q++) th[q] = Math.fround(th[q]! * s);
-    for (let q = l.biasOffset; q < l.biasOffset + l.out; q++) th[q] = Math.fround(th[q]! * 0.5);
-  }
-  return th;
-}
 
 /** Z's diagonal: positive, spread over three decades so that 1/Z weights matter. */
 function makeZ(p: number, seed: number): Float32Array {
@@ -163,7 +151,7 @@ function skipRows(bound: Float64Array, skip: Set<number>, width: number): Float6
 async function checkJacobian(c: Net, seed: number, kPass = true): Promise<void> {
   const { gpu } = backends();
   const { layers, paramCount: p } = mlpLayout(c.dim, c.hidden);
-  const theta = makeTheta(c.dim, c.hidden, seed), x = uniform(c.rows * c.dim, seed + 1);
+  const theta = mlpTheta(c.dim, c.hidden, seed), x = uniform(c.rows * c.dim, seed + 1);
   const skip = ambiguousRows(c, theta, x);
   const opts = { dim: c.dim, hidden: c.hidden };
   const tt = gpu.tensor(theta, [p]), tx = gpu.tensor(x, [c.rows, c.dim]);
@@ -211,7 +199,7 @@ describe('neural ops: layout and forward', function () {
     const { gpu } = backends();
     const dim = 3, hidden = [5, 4], B = 2, K = 3;
     const { paramCount: p } = mlpLayout(dim, hidden);
-    const theta = makeTheta(dim, hidden, 5), x = uniform(B * K * dim, 6);
+    const theta = mlpTheta(dim, hidden, 5), x = uniform(B * K * dim, 6);
     const tt = gpu.tensor(theta, [p]), tx = gpu.tensor(x, [B, K, dim]);
     const { output, activations } = mlpForward(gpu, tt, tx, { dim, hidden, saveActivations: true });
     expect(output.shape).to.deep.equal([B, K]);
@@ -243,7 +231,7 @@ describe('neural ops: per-row gradients', function () {
     let seed = 40;
     for (const c of fdCases) {
       const { layers, paramCount: p } = mlpLayout(c.dim, c.hidden);
-      const theta = Float64Array.from(makeTheta(c.dim, c.hidden, (seed += 3)));
+      const theta = Float64Array.from(mlpTheta(c.dim, c.hidden, (seed += 3)));
       const x = uniform(c.rows * c.dim, seed + 1);
       const opts = { dim: c.dim, hidden: c.hidden };
       const ref = await twin(c, theta, x);
@@ -304,7 +292,7 @@ describe('neural ops: per-row gradients', function () {
   it('reuses the activations of mlpForward and writes into a given out, on both backends', async () => {
     const dim = 6, hidden = [9, 5], rows = 11;
     const { paramCount: p } = mlpLayout(dim, hidden);
-    const theta = makeTheta(dim, hidden, 61), x = uniform(rows * dim, 62);
+    const theta = mlpTheta(dim, hidden, 61), x = uniform(rows * dim, 62);
     for (const backend of Object.values(backends()) as Backend[]) {
       const tt = backend.tensor(theta, [p]), tx = backend.tensor(x, [rows, dim]);
       const { output, activations } = mlpForward(backend, tt, tx, { dim, hidden, saveActivations: true });
@@ -347,7 +335,7 @@ describe('neural ops: per-row gradients', function () {
     const dim = 32, hidden = [100];
     const { layers, paramCount: p } = mlpLayout(dim, hidden);
     const rows = Math.floor(maxTestBindingBytes() / (4 * p));
-    const theta = makeTheta(dim, hidden, 77), x = uniform(rows * dim, 78);
+    const theta = mlpTheta(dim, hidden, 77), x = uniform(rows * dim, 78);
     const tt = gpu.tensor(theta, [p]), tx = gpu.tensor(x, [rows, dim]);
     const jac = perArmGradients(gpu, tt, tx, { dim, hidden });
     const j = await readF32(gpu, jac);
@@ -373,7 +361,7 @@ describe('neural ops: diagonal bonus', function () {
   async function checkBonus(c: Net, seed: number, reuse = false): Promise<void> {
     const { gpu } = backends();
     const { layers, paramCount: p } = mlpLayout(c.dim, c.hidden);
-    const theta = makeTheta(c.dim, c.hidden, seed), x = uniform(c.rows * c.dim, seed + 1), z = makeZ(p, seed + 2);
+    const theta = mlpTheta(c.dim, c.hidden, seed), x = uniform(c.rows * c.dim, seed + 1), z = makeZ(p, seed + 2);
     const skip = ambiguousRows(c, theta, x);
     const opts = { dim: c.dim, hidden: c.hidden };
     const tt = gpu.tensor(theta, [p]), tx = gpu.tensor(x, [c.rows, c.dim]), tz = gpu.tensor(z, [p]);
@@ -437,7 +425,7 @@ describe('neural ops: bad input', function () {
     const dim = 5, hidden = [5], N = 36;
     const { paramCount: p } = mlpLayout(dim, hidden);
     expect(p).to.equal(N);
-    const thetaData = makeTheta(dim, hidden, 9), xData = uniform(N * dim, 10);
+    const thetaData = mlpTheta(dim, hidden, 9), xData = uniform(N * dim, 10);
     const theta = gpu.tensor(thetaData, [p]), x = gpu.tensor(xData, [N, dim]), z = gpu.tensor(makeZ(p, 11), [p]);
     const jOut = gpu.tensor(new Float32Array(N * p).fill(SENTINEL), [N, p]);
     const bOut = gpu.tensor(new Float32Array(N).fill(SENTINEL), [N]);

@@ -1,3 +1,5 @@
+import { mlpLayout } from '../src/ops/neural.js';
+
 /** Seeded, reproducible test data (mulberry32). */
 export function rng(seed: number): () => number {
   let a = seed >>> 0;
@@ -42,4 +44,16 @@ export function absArray(a: ArrayLike<number>): Float32Array {
   const out = new Float32Array(a.length);
   for (let i = 0; i < a.length; i++) out[i] = Math.abs(a[i]!);
   return out;
+}
+
+/** An MLP's θ in f32 (mlpLayout order): weights uniform in ±sqrt(3/n_{l−1})·1.5 (variance ~ 2/n, He-like), biases in ±0.5. */
+export function mlpTheta(dim: number, hidden: number[], seed: number): Float32Array {
+  const { layers, paramCount } = mlpLayout(dim, hidden);
+  const th = uniform(paramCount, seed);
+  for (const l of layers) {
+    const s = 1.5 * Math.sqrt(3 / l.in);
+    for (let q = l.weightOffset; q < l.biasOffset; q++) th[q] = Math.fround(th[q]! * s);
+    for (let q = l.biasOffset; q < l.biasOffset + l.out; q++) th[q] = Math.fround(th[q]! * 0.5);
+  }
+  return th;
 }

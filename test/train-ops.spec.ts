@@ -6,7 +6,7 @@ import {
 import { GRAD_CHUNK_ROWS, gradientChunkRows } from '../src/ops/train.js';
 import { F32_EPS, TOL_EXACT, expectClose, type Tolerance } from './compare.js';
 import { backends, maxTestBindingBytes } from './fixture.js';
-import { absArray, rng, uniform } from './random.js';
+import { absArray, mlpTheta, rng, uniform } from './random.js';
 
 // GPU results are compared with the float64 twin under per-element bounds derived for each op
 // (see each bound); the twin itself is checked against central finite differences.
@@ -52,18 +52,6 @@ function disposeAll(...ts: Tensor[]): void {
 
 async function readF64(backend: Backend, t: Tensor): Promise<Float64Array> {
   return Float64Array.from(await backend.read(t));
-}
-
-/** θ in f32: weights uniform in ±1.5·sqrt(3/n_{l−1}), biases in ±0.5. */
-function makeTheta(dim: number, hidden: number[], seed: number): Float32Array {
-  const { layers, paramCount } = mlpLayout(dim, hidden);
-  const th = uniform(paramCount, seed);
-  for (const l of layers) {
-    const s = 1.5 * Math.sqrt(3 / l.in);
-    for (let q = l.weightOffset; q < l.biasOffset; q++) th[q] = Math.fround(th[q]! * s);
-    for (let q = l.biasOffset; q < l.biasOffset + l.out; q++) th[q] = Math.fround(th[q]! * 0.5);
-  }
-  return th;
 }
 
 /** Targets: uniform in ±1 (squared) or clicks 0/1 (logistic). */
@@ -197,7 +185,7 @@ async function bounds(c: Net, theta: Float32Array, x: Float32Array, y: Float32Ar
 async function checkLossGradient(c: Net, seed: number): Promise<void> {
   const { gpu } = backends();
   const { paramCount: p } = mlpLayout(c.dim, c.hidden);
-  const theta = makeTheta(c.dim, c.hidden, seed);
+  const theta = mlpTheta(c.dim, c.hidden, seed);
   const x = clearOfKinks(theta, uniform(c.rows * c.dim, seed + 1), c.dim, c.hidden, c.rows, seed + 2);
   const y = makeTargets(c, seed + 3);
   const tt = gpu.tensor(theta, [p]), tx = gpu.tensor(x, [c.rows, c.dim]), ty = gpu.tensor(y, [c.rows]);
@@ -230,7 +218,7 @@ describe('train ops: loss gradient', function () {
     let seed = 10, worst = 0;
     for (const c of fdCases) {
       const { layers, paramCount: p } = mlpLayout(c.dim, c.hidden);
-      const theta = Float64Array.from(makeTheta(c.dim, c.hidden, (seed += 5)));
+      const theta = Float64Array.from(mlpTheta(c.dim, c.hidden, (seed += 5)));
       const x = Float64Array.from(uniform(c.rows * c.dim, seed + 1)), y = makeTargets(c, seed + 2);
       const ref = await twinLoss(c, theta, x, y);
       const tt = cpu.tensor(theta, [p]), tx = cpu.tensor(x, [c.rows, c.dim]), ty = cpu.tensor(y, [c.rows]), lossOut = cpu.zeros([1]);
@@ -311,7 +299,7 @@ describe('train ops: loss gradient', function () {
     for (const backend of Object.values(backends()) as Backend[]) {
       const dim = 4, hidden = [6], rows = 70;
       const { paramCount: p } = mlpLayout(dim, hidden);
-      const tt = backend.tensor(makeTheta(dim, hidden, 5), [p]), tx = backend.tensor(uniform(rows * dim, 6), [rows, dim]);
+      const tt = backend.tensor(mlpTheta(dim, hidden, 5), [p]), tx = backend.tensor(uniform(rows * dim, 6), [rows, dim]);
       const ty = backend.tensor(uniform(rows, 7), [rows]);
       const out = backend.tensor(new Float32Array(p).fill(SENTINEL), [p]);
       const opts = { dim, hidden, loss: 'squared' as const, scale: 0.5 };
@@ -338,7 +326,7 @@ describe('train ops: loss gradient', function () {
       const dim = 4, hidden = [16], rows = 256, steps = 300;
       const { paramCount: p } = mlpLayout(dim, hidden);
       const { x, y } = planted(rows, dim, loss, 71);
-      const theta0 = makeTheta(dim, hidden, 72).map((v) => v / 1.5);
+      const theta0 = mlpTheta(dim, hidden, 72).map((v) => v / 1.5);
       const finals: number[] = [];
       for (const backend of Object.values(backends()) as Backend[]) {
         const tt = backend.tensor(theta0, [p]), tx = backend.tensor(x, [rows, dim]), ty = backend.tensor(y, [rows]);
