@@ -482,8 +482,14 @@ interface Peers {
   readonly tfjsError?: string;
 }
 
-/** TF.js runners of a family: one per TF.js backend (and route), or the reason none can run. */
+const TFJS_NOT_REQUESTED = 'TF.js peers not requested';
+
+/**
+ * TF.js runners of a family: one per TF.js backend (and route); none under --no-tfjs (a TF.js that
+ * failed to load still lists them, and each reports why it cannot run).
+ */
 function tfjsRunners(peers: Peers, suffixes: readonly string[] = ['']): { name: string; backend: (typeof TFJS_BACKENDS)[number]; route: string }[] {
+  if (!peers.tfjs && peers.tfjsError === TFJS_NOT_REQUESTED) return [];
   return TFJS_BACKENDS.flatMap((backend) => suffixes.map((route) => ({ name: `tfjs-${backend}${route ? ` ${route}` : ''}`, backend, route })));
 }
 
@@ -1225,7 +1231,7 @@ export async function runSuite(options: SuiteOptions, host: SuiteHost): Promise<
       tfjsError = message(e);
       log(`TF.js: not loaded (${tfjsError})`);
     }
-  } else tfjsError = 'TF.js peers not requested';
+  } else tfjsError = TFJS_NOT_REQUESTED;
   log('calibrating…');
   let gpuCal: Calibration['gpu'];
   if (gpu instanceof Error) gpuCal = { error: message(gpu) };
