@@ -1,4 +1,5 @@
 import { BanditError } from '../errors.js';
+import { CallQueue } from '../serial.js';
 import { decodeModel, encodeModel, savedCounters, type SavedArray } from '../persist.js';
 import { rowArgmax } from '../ops/argmax.js';
 import { cholesky, spdInverse } from '../ops/cholesky.js';
@@ -173,8 +174,7 @@ export class HybridLinUCB {
   private sinceDriftCheck = 0;
   private plays: Int32Array;
   private isDisposed = false;
-  /** Serialises calls: each one sees the state the previous one left. */
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly calls = new CallQueue();
 
   private constructor(backend: Backend, options: Resolved, shards: Shard[], shared: Shared) {
     this.backend = backend;
@@ -237,10 +237,7 @@ export class HybridLinUCB {
   }
 
   private run<T>(what: string, body: () => Promise<T>): Promise<T> {
-    if (this.isDisposed) return Promise.reject(new BanditError(`${MODEL}.${what}: the model has been disposed`));
-    const next = this.queue.then(body, body);
-    this.queue = next.catch(() => undefined);
-    return next;
+    return this.calls.run(`${MODEL}.${what}`, this.isDisposed, body);
   }
 
   private layouts(): { x: ContextLayout; z: ContextLayout } {

@@ -1,4 +1,5 @@
 import { BackendError, BanditError } from '../errors.js';
+import { CallQueue } from '../serial.js';
 import { decodeModel, encodeModel, savedCounters, type SavedArray } from '../persist.js';
 import { rowArgmax } from '../ops/argmax.js';
 import { spdInverse } from '../ops/cholesky.js';
@@ -159,8 +160,7 @@ export class LinUCB {
   private isDisposed = false;
   /** Select's tensors, kept for the next call of the same batch size (allocation was ~30% of a small select). */
   private scratch: { rows: number; x: Tensor; scores: Tensor; chosen: Tensor } | null = null;
-  /** Serialises calls: each one sees the state the previous one left. */
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly calls = new CallQueue();
 
   private constructor(backend: Backend, options: Resolved, shards: Shard[]) {
     this.backend = backend;
@@ -220,10 +220,7 @@ export class LinUCB {
   }
 
   private run<T>(what: string, body: () => Promise<T>): Promise<T> {
-    if (this.isDisposed) return Promise.reject(new BanditError(`LinUCB.${what}: the model has been disposed`));
-    const next = this.queue.then(body, body);
-    this.queue = next.catch(() => undefined);
-    return next;
+    return this.calls.run(`LinUCB.${what}`, this.isDisposed, body);
   }
 
   /** Checks contexts (sizes first, then values) and returns B. */

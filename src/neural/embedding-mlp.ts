@@ -1,4 +1,5 @@
 import { BanditError } from '../errors.js';
+import { CallQueue } from '../serial.js';
 import { decodeModel, encodeModel, savedCounters, type SavedArray } from '../persist.js';
 import { Random } from '../random.js';
 import { rowArgmax } from '../ops/argmax.js';
@@ -125,7 +126,7 @@ export class EmbeddingMLP {
   private steps = 0;
   private epochsTrained = 0;
   private isDisposed = false;
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly calls = new CallQueue();
 
   private constructor(backend: Backend, options: Resolved, state: { theta: Adam; userEmb: Adam; itemEmb: Adam; zeros: Tensor }, random: Random) {
     this.backend = backend;
@@ -193,10 +194,7 @@ export class EmbeddingMLP {
   }
 
   private run<T>(what: string, body: () => Promise<T>): Promise<T> {
-    if (this.isDisposed) return Promise.reject(new BanditError(`${MODEL}.${what}: the model has been disposed`));
-    const next = this.queue.then(body, body);
-    this.queue = next.catch(() => undefined);
-    return next;
+    return this.calls.run(`${MODEL}.${what}`, this.isDisposed, body);
   }
 
   private checkIds(op: string, name: 'users' | 'items', ids: unknown, rows?: number): Int32Array {

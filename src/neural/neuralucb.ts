@@ -1,4 +1,5 @@
 import { BackendError, BanditError } from '../errors.js';
+import { CallQueue } from '../serial.js';
 import { decodeModel, encodeModel, savedCounters, type SavedArray } from '../persist.js';
 import { Random } from '../random.js';
 import { rowArgmax } from '../ops/argmax.js';
@@ -237,7 +238,7 @@ export class NeuralUCB {
   private repairs = 0;
   private scratch: SelectScratch | null = null;
   private isDisposed = false;
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly calls = new CallQueue();
 
   private constructor(backend: Backend, options: Resolved, layout: MlpLayout, t: {
     theta: Tensor; theta0: Tensor; moments: { m: Tensor; v: Tensor } | null; zDiag: Tensor | null;
@@ -311,10 +312,7 @@ export class NeuralUCB {
   }
 
   private run<T>(what: string, body: () => Promise<T>): Promise<T> {
-    if (this.isDisposed) return Promise.reject(new BanditError(`NeuralUCB.${what}: the model has been disposed`));
-    const next = this.queue.then(body, body);
-    this.queue = next.catch(() => undefined);
-    return next;
+    return this.calls.run(`NeuralUCB.${what}`, this.isDisposed, body);
   }
 
   /** Checks B×K×dim features (K from `arms`, else B = 1) and returns [B, K]. */
