@@ -25,7 +25,7 @@ import {
   LinUCB, NeuralUCB, createBackend, gemm, kPassGradients, mlpForward, mlpLayout, mlpLossGradient, optimizerStep, perArmGradients, scale,
   type Backend, type BackendInfo, type Tensor,
 } from '../src/index.js';
-import { decodeModel } from '../src/persist.js';
+import { decodeModel } from '../src/models/persist.js';
 import { calibrateGpu, calibrateJs, type Calibration, type Rate } from './calibrate.js';
 import {
   CONTENTION_RETRY, MAX_RETRIES, RETRY_BUDGET_MS, lcg, message, roundSamples, stats, timeOnce, timeQuietest, SyntheticBandit,

@@ -1,8 +1,8 @@
 import { CpuBackend } from './cpu/backend.js';
-import { BackendError } from './errors.js';
+import { BackendError } from './core/errors.js';
 import { acquireDevice, describeDevice } from './gpu/device.js';
-import type { Backend } from './ops/types.js';
-import { WebGpuBackend } from './ops/webgpu-backend.js';
+import type { Backend } from './core/op-args.js';
+import { WebGpuBackend } from './gpu/backend.js';
 
 export interface CreateBackendOptions {
   /**

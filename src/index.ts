@@ -1,8 +1,8 @@
 export { createBackend, type CreateBackendOptions } from './backend.js';
-export { BanditError, BackendError } from './errors.js';
+export { BanditError, BackendError } from './core/errors.js';
 export type { AdapterDescription } from './gpu/device.js';
-export { Tensor } from './ops/types.js';
-export type { Backend, BackendInfo, DType, HostArray, TensorOptions } from './ops/types.js';
+export { Tensor } from './core/op-args.js';
+export type { Backend, BackendInfo, DType, HostArray, TensorOptions } from './core/op-args.js';
 export { gemm, matVec, type GemmOptions, type MatVecOptions } from './ops/gemm.js';
 export { quadForm, type QuadFormOptions } from './ops/quadform.js';
 export { shermanMorrisonUpdate, symRank1Update } from './ops/rank1.js';
@@ -16,7 +16,7 @@ export {
 export {
   mlpLayout, mlpForward, perArmGradients, diagonalBonus, kPassGradients,
   type MlpShape, type MlpLayout, type MlpLayer, type MlpForwardOptions, type MlpForwardResult, type MlpGradientOptions,
-} from './ops/neural.js';
+} from './ops/mlp.js';
 export { LinUCB, type LinUCBOptions, type LinUCBDiagnostics } from './linucb/linucb.js';
 export {
   hybridScores, hybridArmUpdate, scatterOuterAdd,
@@ -25,13 +25,13 @@ export {
 export {
   HybridLinUCB, type HybridLinUCBOptions, type HybridLinUCBDiagnostics, type HybridContexts,
 } from './linucb/hybrid.js';
-export { confidenceScores, accumulateSquares } from './ops/neuralucb.js';
+export { confidenceScores, accumulateSquares } from './ops/confidence.js';
 export { NeuralUCB, type NeuralUCBOptions, type NeuralUCBDiagnostics } from './neural/neuralucb.js';
-export { Random } from './random.js';
+export { Random } from './core/random.js';
 export {
   mlpLossGradient, optimizerStep, gatherRows, scatterAddRows,
   type MlpLoss, type MlpLossOptions, type OptimizerStepOptions, type AdamState, type GatherRowsOptions, type ScatterAddRowsOptions,
-} from './ops/train.js';
+} from './ops/mlp-train.js';
 export { EcommerceSimulator, type EcommerceSimulatorOptions, type MarketShockOptions, type ResolvedSimulatorOptions, type SimBatch } from './sim/simulator.js';
 export { FeatureBatch, armFeatureDim, hybridSharedDim, playedArmFeatures, type DecisionBatch, type FeatureShape } from './sim/batch.js';
 export {

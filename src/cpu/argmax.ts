@@ -1,4 +1,4 @@
-import type { ArgmaxArgs } from '../ops/types.js';
+import type { ArgmaxArgs } from '../core/op-args.js';
 import { f64, i32 } from './tensor.js';
 
 /** Per row: the lowest index of the largest non-NaN entry (−0 ties +0), or −1 when every entry is NaN. */

@@ -1,7 +1,7 @@
-import { BanditError } from '../errors.js';
-import { checkCopy, checkShape, type CopyRegion } from '../ops/check.js';
+import { BanditError } from '../core/errors.js';
+import { checkCopy, checkShape, type CopyRegion } from '../core/check.js';
 import { CpuTensor } from './tensor.js';
-import type { Tensor, Backend, BackendInfo, HostArray, OpImpls, TensorOptions } from '../ops/types.js';
+import type { Tensor, Backend, BackendInfo, HostArray, OpImpls, TensorOptions } from '../core/op-args.js';
 import { axpyF64, scaleF64 } from './elementwise.js';
 import { gemmF64, matVecF64 } from './gemm.js';
 import { quadFormF64 } from './quadform.js';
@@ -9,9 +9,9 @@ import { shermanMorrisonF64, symRank1F64 } from './rank1.js';
 import { rowArgmaxF64 } from './argmax.js';
 import { choleskyF64, spdInverseF64 } from './cholesky.js';
 import { hybridArmUpdateF64, hybridScoresF64, scatterOuterAddF64 } from './hybrid.js';
-import { accumulateSquaresF64, confidenceScoresF64 } from './neuralucb.js';
-import { gatherRowsF64, mlpLossGradientF64, optimizerStepF64, scatterAddRowsF64 } from './train.js';
-import { mlpDiagonalBonusF64, mlpForwardF64, mlpJacobianF64, mlpKPassJacobianF64 } from './neural.js';
+import { accumulateSquaresF64, confidenceScoresF64 } from './confidence.js';
+import { gatherRowsF64, mlpLossGradientF64, optimizerStepF64, scatterAddRowsF64 } from './mlp-train.js';
+import { mlpDiagonalBonusF64, mlpForwardF64, mlpJacobianF64, mlpKPassJacobianF64 } from './mlp.js';
 import { discountedUpdateF64, gatherMatVecF64, inverseDriftF64, scatterAddScaledF64, ucbScoresF64 } from './linucb.js';
 
 /**

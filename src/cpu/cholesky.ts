@@ -1,4 +1,4 @@
-import type { FactorArgs } from '../ops/types.js';
+import type { FactorArgs } from '../core/op-args.js';
 import { f64, i32 } from './tensor.js';
 
 // The same pivot test as the WGSL kernels (`usablePivot` in shaders/cholesky.wgsl): a pivot must be

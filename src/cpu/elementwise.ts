@@ -1,4 +1,4 @@
-import type { AxpyArgs } from '../ops/types.js';
+import type { AxpyArgs } from '../core/op-args.js';
 import { f64 } from './tensor.js';
 
 export function axpyF64({ alpha, x, y, n }: AxpyArgs): void {

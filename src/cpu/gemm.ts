@@ -1,4 +1,4 @@
-import type { GemmArgs, MatVecArgs } from '../ops/types.js';
+import type { GemmArgs, MatVecArgs } from '../core/op-args.js';
 import { f64 } from './tensor.js';
 
 // Same semantics as the WGSL kernels: α = 0 reads neither A nor B, β = 0 does not read C/y

@@ -1,4 +1,4 @@
-import type { HybridArmUpdateArgs, HybridScoresArgs, OuterAddArgs } from '../ops/types.js';
+import type { HybridArmUpdateArgs, HybridScoresArgs, OuterAddArgs } from '../core/op-args.js';
 import { f64 } from './tensor.js';
 
 /**

@@ -1,5 +1,5 @@
 import { decayFactors } from '../ops/linucb.js';
-import type { DiscountedUpdateArgs, DriftArgs, GatherMatVecArgs, ScatterAddArgs, UcbScoresArgs } from '../ops/types.js';
+import type { DiscountedUpdateArgs, DriftArgs, GatherMatVecArgs, ScatterAddArgs, UcbScoresArgs } from '../core/op-args.js';
 import { f64 } from './tensor.js';
 
 /** θ_kᵀx + α·sqrt(max(q, 0)), q = Σ_l (Σ_j x_j M_jl) x_l; Math.max keeps a NaN q NaN. */

@@ -1,4 +1,4 @@
-import type { QuadFormArgs } from '../ops/types.js';
+import type { QuadFormArgs } from '../core/op-args.js';
 import { f64 } from './tensor.js';
 
 /** out[i, k] = Σ_l (Σ_j x_j M_jl) x_l in float64, walking M by rows. */

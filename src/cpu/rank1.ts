@@ -1,4 +1,4 @@
-import type { Rank1Args } from '../ops/types.js';
+import type { Rank1Args } from '../core/op-args.js';
 import { f64 } from './tensor.js';
 
 // The same formulation as the kernel: v_j = Σ_i M_ij·x_i (column j, i ascending; (M x)_j for symmetric M),

@@ -1,4 +1,4 @@
-import { BackendError } from '../errors.js';
+import { BackendError } from '../core/errors.js';
 
 /** What the user runs on, as reported by the adapter (or why the cpu backend was chosen). */
 export interface AdapterDescription {

@@ -1,4 +1,4 @@
-import { BackendError } from '../errors.js';
+import { BackendError } from '../core/errors.js';
 
 /**
  * A compute kernel as data: the WGSL source, its entry point, what its bindings are and the

@@ -1,13 +1,13 @@
-import { BanditError } from '../errors.js';
-import { CallQueue } from '../serial.js';
-import { decodeModel, encodeModel, savedCounters, type SavedArray } from '../persist.js';
+import { BanditError } from '../core/errors.js';
+import { CallQueue } from '../models/queue.js';
+import { decodeModel, encodeModel, savedCounters, type SavedArray } from '../models/persist.js';
 import { rowArgmax } from '../ops/argmax.js';
 import { cholesky, spdInverse } from '../ops/cholesky.js';
 import { gemm, matVec } from '../ops/gemm.js';
 import { hybridArmUpdate, hybridScores, scatterOuterAdd } from '../ops/hybrid.js';
 import { inverseDrift, scatterAddScaled } from '../ops/linucb.js';
 import { symRank1Update } from '../ops/rank1.js';
-import type { Backend, Tensor } from '../ops/types.js';
+import type { Backend, Tensor } from '../core/op-args.js';
 import { bindingBytes, identities } from './linucb.js';
 import {
   checkArms, checkContexts, checkRewards, numberOption, playedRows, positiveInt, type ContextLayout,

@@ -1,13 +1,13 @@
-import { BackendError, BanditError } from '../errors.js';
-import { CallQueue } from '../serial.js';
-import { decodeModel, encodeModel, savedCounters, type SavedArray } from '../persist.js';
+import { BackendError, BanditError } from '../core/errors.js';
+import { CallQueue } from '../models/queue.js';
+import { decodeModel, encodeModel, savedCounters, type SavedArray } from '../models/persist.js';
 import { rowArgmax } from '../ops/argmax.js';
 import { spdInverse } from '../ops/cholesky.js';
 import { matVec } from '../ops/gemm.js';
 import { discountedUpdate, gatherMatVec, inverseDrift, scatterAddScaled, ucbScores } from '../ops/linucb.js';
 import { shermanMorrisonUpdate, symRank1Update } from '../ops/rank1.js';
-import type { Backend, Tensor } from '../ops/types.js';
-import { WebGpuBackend } from '../ops/webgpu-backend.js';
+import type { Backend, Tensor } from '../core/op-args.js';
+import { WebGpuBackend } from '../gpu/backend.js';
 import {
   checkArms, checkContexts, checkRewards, numberOption, playedRows, positiveInt, type ContextLayout,
 } from './validate.js';

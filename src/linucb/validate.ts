@@ -1,4 +1,4 @@
-import { BanditError } from '../errors.js';
+import { BanditError } from '../core/errors.js';
 
 /** How a model lays out its contexts. */
 export interface ContextLayout {

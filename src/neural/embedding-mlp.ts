@@ -1,11 +1,11 @@
-import { BanditError } from '../errors.js';
-import { CallQueue } from '../serial.js';
-import { decodeModel, encodeModel, savedCounters, type SavedArray } from '../persist.js';
-import { Random } from '../random.js';
+import { BanditError } from '../core/errors.js';
+import { CallQueue } from '../models/queue.js';
+import { decodeModel, encodeModel, savedCounters, type SavedArray } from '../models/persist.js';
+import { Random } from '../core/random.js';
 import { rowArgmax } from '../ops/argmax.js';
-import { mlpForward, mlpLayout, type MlpLayout } from '../ops/neural.js';
-import { gatherRows, mlpLossGradient, optimizerStep, scatterAddRows } from '../ops/train.js';
-import type { Backend, Tensor } from '../ops/types.js';
+import { mlpForward, mlpLayout, type MlpLayout } from '../ops/mlp.js';
+import { gatherRows, mlpLossGradient, optimizerStep, scatterAddRows } from '../ops/mlp-train.js';
+import type { Backend, Tensor } from '../core/op-args.js';
 import { bindingBytes } from '../linucb/linucb.js';
 import { numberOption, positiveInt } from '../linucb/validate.js';
 

@@ -1,18 +1,18 @@
-import { BackendError, BanditError } from '../errors.js';
-import { CallQueue } from '../serial.js';
-import { decodeModel, encodeModel, savedCounters, type SavedArray } from '../persist.js';
-import { Random } from '../random.js';
+import { BackendError, BanditError } from '../core/errors.js';
+import { CallQueue } from '../models/queue.js';
+import { decodeModel, encodeModel, savedCounters, type SavedArray } from '../models/persist.js';
+import { Random } from '../core/random.js';
 import { rowArgmax } from '../ops/argmax.js';
 import { MAX_FACTOR_DIM, spdInverse } from '../ops/cholesky.js';
 import { scale } from '../ops/elementwise.js';
 import { gemm } from '../ops/gemm.js';
 import { inverseDrift } from '../ops/linucb.js';
-import { diagonalBonus, mlpForward, mlpLayout, perArmGradients, type MlpLayout } from '../ops/neural.js';
-import { accumulateSquares, confidenceScores } from '../ops/neuralucb.js';
+import { diagonalBonus, mlpForward, mlpLayout, perArmGradients, type MlpLayout } from '../ops/mlp.js';
+import { accumulateSquares, confidenceScores } from '../ops/confidence.js';
 import { quadForm } from '../ops/quadform.js';
 import { shermanMorrisonUpdate, symRank1Update } from '../ops/rank1.js';
-import { gatherRows, mlpLossGradient, optimizerStep } from '../ops/train.js';
-import type { Backend, Tensor } from '../ops/types.js';
+import { gatherRows, mlpLossGradient, optimizerStep } from '../ops/mlp-train.js';
+import type { Backend, Tensor } from '../core/op-args.js';
 import { bindingBytes } from '../linucb/linucb.js';
 import { checkFinite, checkRewards, isNumberArray, numberOption, positiveInt } from '../linucb/validate.js';
 

@@ -1,9 +1,9 @@
 import source from '../../shaders/argmax.wgsl';
-import { BanditError } from '../errors.js';
+import { BanditError } from '../core/errors.js';
 import { params, type GpuRuntime, type KernelDescriptor } from '../gpu/runtime.js';
-import { checkTensor } from './check.js';
-import { bufferOf } from './gpu-tensor.js';
-import type { ArgmaxArgs, Backend, Tensor } from './types.js';
+import { checkTensor } from '../core/check.js';
+import { bufferOf } from '../gpu/tensor.js';
+import type { ArgmaxArgs, Backend, Tensor } from '../core/op-args.js';
 
 /**
  * Index of the largest entry of each row of a B×K matrix, as an i32 tensor of length B.

@@ -1,9 +1,9 @@
 import source from '../../shaders/cholesky.wgsl';
-import { BackendError, BanditError } from '../errors.js';
+import { BackendError, BanditError } from '../core/errors.js';
 import { params, type GpuRuntime, type KernelDescriptor } from '../gpu/runtime.js';
-import { asMatrices, checkTensor } from './check.js';
-import { bufferOf } from './gpu-tensor.js';
-import type { Backend, FactorArgs, Tensor } from './types.js';
+import { asMatrices, checkTensor } from '../core/check.js';
+import { bufferOf } from '../gpu/tensor.js';
+import type { Backend, FactorArgs, Tensor } from '../core/op-args.js';
 
 /** Largest matrix side the batched factorisations accept (one workgroup a matrix). */
 export const MAX_FACTOR_DIM = 256;

@@ -1,9 +1,9 @@
 import source from '../../shaders/elementwise.wgsl';
-import { BanditError } from '../errors.js';
+import { BanditError } from '../core/errors.js';
 import { params, type GpuRuntime, type KernelDescriptor } from '../gpu/runtime.js';
-import { checkFinite, checkTensor } from './check.js';
-import { bufferOf } from './gpu-tensor.js';
-import type { AxpyArgs, Backend, Tensor } from './types.js';
+import { checkFinite, checkTensor } from '../core/check.js';
+import { bufferOf } from '../gpu/tensor.js';
+import type { AxpyArgs, Backend, Tensor } from '../core/op-args.js';
 
 const WG = 256;
 export const AXPY_KERNEL: KernelDescriptor = { name: 'axpy', source, entryPoint: 'axpy', storage: ['read', 'rw'], workgroupSize: WG };

@@ -1,9 +1,9 @@
 import source from '../../shaders/gemm.wgsl';
-import { BanditError } from '../errors.js';
+import { BanditError } from '../core/errors.js';
 import { params, type GpuRuntime, type KernelDescriptor } from '../gpu/runtime.js';
-import { asMatrices, asVectors, broadcastBatch, checkFinite, checkTensor } from './check.js';
-import { bufferOf } from './gpu-tensor.js';
-import type { Backend, GemmArgs, MatVecArgs, Tensor } from './types.js';
+import { asMatrices, asVectors, broadcastBatch, checkFinite, checkTensor } from '../core/check.js';
+import { bufferOf } from '../gpu/tensor.js';
+import type { Backend, GemmArgs, MatVecArgs, Tensor } from '../core/op-args.js';
 
 export interface GemmOptions {
   readonly transA?: boolean;

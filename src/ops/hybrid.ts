@@ -1,11 +1,11 @@
 import source from '../../shaders/hybrid.wgsl';
-import { BanditError } from '../errors.js';
+import { BanditError } from '../core/errors.js';
 import { params, type GpuRuntime, type KernelDescriptor } from '../gpu/runtime.js';
-import { asMatrices, checkFinite, checkTensor } from './check.js';
-import { bufferOf } from './gpu-tensor.js';
+import { asMatrices, checkFinite, checkTensor } from '../core/check.js';
+import { bufferOf } from '../gpu/tensor.js';
 import { checkArms, checkDistinct, checkVectors, checkWeights, scoreOptions, squareMatrices, withRoom } from './linucb.js';
 import { segmentIndex } from './rank1.js';
-import type { Backend, HybridArmUpdateArgs, HybridScoresArgs, OuterAddArgs, Tensor } from './types.js';
+import type { Backend, HybridArmUpdateArgs, HybridScoresArgs, OuterAddArgs, Tensor } from '../core/op-args.js';
 
 // ---------------------------------------------------------------------------------------------
 // Public functions: validate everything before any work, so bad input leaves the tensors as they were.

@@ -1,12 +1,12 @@
 import source from '../../shaders/linucb.wgsl';
-import { BanditError } from '../errors.js';
+import { BanditError } from '../core/errors.js';
 import { params, type GpuRuntime, type KernelDescriptor } from '../gpu/runtime.js';
-import { asMatrices, asVectors, checkFinite, checkTensor } from './check.js';
-import { bufferOf } from './gpu-tensor.js';
+import { asMatrices, asVectors, checkFinite, checkTensor } from '../core/check.js';
+import { bufferOf } from '../gpu/tensor.js';
 import { segmentIndex } from './rank1.js';
 import type {
   Backend, DiscountedUpdateArgs, DriftArgs, GatherMatVecArgs, ScatterAddArgs, Tensor, UcbScoresArgs,
-} from './types.js';
+} from '../core/op-args.js';
 
 // ---------------------------------------------------------------------------------------------
 // Public functions: validate everything before any work, so bad input leaves the tensors as they were.

@@ -1,9 +1,9 @@
 import source from '../../shaders/quadform.wgsl';
-import { BanditError } from '../errors.js';
+import { BanditError } from '../core/errors.js';
 import { params, type GpuRuntime, type KernelDescriptor } from '../gpu/runtime.js';
-import { asMatrices, checkTensor } from './check.js';
-import { bufferOf } from './gpu-tensor.js';
-import type { Backend, QuadFormArgs, Tensor } from './types.js';
+import { asMatrices, checkTensor } from '../core/check.js';
+import { bufferOf } from '../gpu/tensor.js';
+import type { Backend, QuadFormArgs, Tensor } from '../core/op-args.js';
 
 export interface QuadFormOptions {
   /** x is B×K×d (one vector per row and matrix) instead of B×d shared by all K matrices. */

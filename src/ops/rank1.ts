@@ -1,9 +1,9 @@
 import source from '../../shaders/rank1.wgsl';
-import { BanditError } from '../errors.js';
+import { BanditError } from '../core/errors.js';
 import { params, type GpuRuntime, type KernelDescriptor } from '../gpu/runtime.js';
-import { asMatrices, checkFinite, checkTensor } from './check.js';
-import { bufferOf } from './gpu-tensor.js';
-import type { Backend, Rank1Args, Tensor } from './types.js';
+import { asMatrices, checkFinite, checkTensor } from '../core/check.js';
+import { bufferOf } from '../gpu/tensor.js';
+import type { Backend, Rank1Args, Tensor } from '../core/op-args.js';
 
 function rank1Args(backend: Backend, op: string, mats: Tensor, x: Tensor, arms: Int32Array, alpha: number): Rank1Args {
   checkTensor(backend, mats, 'mats', op);

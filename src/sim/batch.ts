@@ -1,4 +1,4 @@
-import { BanditError } from '../errors.js';
+import { BanditError } from '../core/errors.js';
 import type { HybridContexts } from '../linucb/hybrid.js';
 
 /**

@@ -4,7 +4,7 @@
  */
 import { access, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { BanditError } from '../errors.js';
+import { BanditError } from '../core/errors.js';
 import { parseObd, type ObdLog, type ObdOptions } from './obd.js';
 
 /** Where the repository's sample of the Open Bandit Dataset lives, relative to the working directory (the repo root). */

@@ -3,10 +3,10 @@
  * with the announced methods (structural types), and factories that build the models with the
  * settings of the default scenario.
  */
-import { BanditError } from '../errors.js';
+import { BanditError } from '../core/errors.js';
 import { EmbeddingMLP, type EmbeddingMLPOptions, type InteractionLog } from '../neural/embedding-mlp.js';
 import { NeuralUCB, type NeuralUCBOptions } from '../neural/neuralucb.js';
-import type { Backend } from '../ops/types.js';
+import type { Backend } from '../core/op-args.js';
 import { armFeatureDim, playedArmFeatures, type FeatureShape } from './batch.js';
 import type { Policy } from './headtohead.js';
 import type { BanditLog } from './replay.js';

@@ -3,7 +3,7 @@
  * a sequential generator for building a world, and a counter-based hash for the per-step draws,
  * so any step's user and clicks can be computed without replaying the steps before it.
  */
-import { Random } from '../random.js';
+import { Random } from '../core/random.js';
 
 /** murmur3's 32-bit finaliser: a bijection that spreads every input bit over the output. */
 function fmix32(h: number): number {

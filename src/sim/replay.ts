@@ -1,4 +1,4 @@
-import { BanditError } from '../errors.js';
+import { BanditError } from '../core/errors.js';
 import { FeatureBatch, type DecisionBatch, type FeatureShape } from './batch.js';
 import type { Policy } from './headtohead.js';
 

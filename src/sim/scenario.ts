@@ -3,8 +3,8 @@
  * simulated stream with a market shock), shared by the CLI (`webgpu-bandits start`) and the demo
  * page.
  */
-import { BanditError } from '../errors.js';
-import type { Backend } from '../ops/types.js';
+import { BanditError } from '../core/errors.js';
+import type { Backend } from '../core/op-args.js';
 import {
   discountedLinUCBPolicy, hybridLinUCBPolicy, linUCBPolicy, oraclePolicy, randomPolicy, runHeadToHead,
   type HeadToHeadResult, type Policy, type RoundSnapshot,
