@@ -18,8 +18,15 @@ const out = process.env.OUTDIR ?? 'dist';
 const benches = readdirSync('bench').filter((f) => f.endsWith('.ts')).map((f) => `bench/${f}`);
 
 await Promise.all([
-  // The library: one ESM file for Node and browsers ('webgpu' is imported lazily, by Node only).
-  build({ ...common, entryPoints: ['src/index.ts'], outfile: `${out}/index.js` }),
+  // The library's entry points, ESM for Node and browsers ('webgpu' is imported lazily, by Node
+  // only); code they share goes into chunks, so importing two entries loads it once.
+  build({
+    ...common,
+    entryPoints: { index: 'src/index.ts', ops: 'src/ops/index.ts', sim: 'src/sim/index.ts', eval: 'src/eval/index.ts' },
+    outdir: out,
+    splitting: true,
+    chunkNames: 'chunks/[name]-[hash]',
+  }),
   // The test suite: one bundle that runs under mocha in Node and in Chromium's page.
   build({ ...common, entryPoints: ['test/index.ts'], outfile: `${out}/test/suite.js`, platform: 'browser' }),
   // Benchmarks run in Node (and in the page through the harness).

@@ -17,7 +17,8 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { createBackend, LinUCB, NeuralUCB, Random, type Backend } from '../src/index.js';
+import { createBackend, LinUCB, NeuralUCB, type Backend } from '../src/index.js';
+import { Random } from '../src/sim/index.js';
 import { dateStamp, markdownTable, numberOption, option, resultsDir, runAsEntryPoint, writeResults } from './lib.js';
 
 const ARMS = 10;

@@ -26,9 +26,8 @@
 //
 // Output: a table on stdout (K-pass ÷ one-pass per K; the issue's target is ≥ 10× at K = 100),
 // bench/results/neural-<date>-node<N>.json (everything, samples included) and the same as .md.
-import {
-  diagonalBonus, kPassGradients, mlpForward, mlpLayout, perArmGradients, type Backend, type MlpLayer, type Tensor,
-} from '../src/index.js';
+import { diagonalBonus, kPassGradients, mlpForward, mlpLayout, perArmGradients, type MlpLayer } from '../src/ops/index.js';
+import { type Backend, type Tensor } from '../src/index.js';
 import {
   F32_EPS, acquireBackends, backendInfo, createCpuMeter, dateStamp, lcg, loadAverage, markdownTable, message, option, resultsDir,
   roundSamples, runAsEntryPoint, runtimeInfo, stats, textTable, timeOnce, writeResults,

@@ -11,7 +11,8 @@
 // Writes a table to stdout and JSON to bench/results/<date>-<runtime>.json (or DIR). Timing,
 // statistics and output are shared with the other benches (bench/lib.ts); `npm run bench` runs
 // them all (bench/all.ts).
-import { gemm, matVec, quadForm, type Backend, type BackendInfo, type Tensor } from '../src/index.js';
+import { gemm, matVec, quadForm } from '../src/ops/index.js';
+import { type Backend, type BackendInfo, type Tensor } from '../src/index.js';
 import {
   F32_EPS, acquireBackends, backendInfo, dateStamp, fixedReps, lcg, message, resultsDir, runAsEntryPoint, runtimeInfo,
   stats, textTable, timeOnce, timeRepeated, writeResults, type CaseResult, type RunnerResult,

@@ -21,10 +21,8 @@
 // a measured case) or measured over the cap is not repeated, and cases past the run's budget are
 // skipped, each with the reason in the results. The calibration kernels (bench/calibrate.ts) give
 // the adapter's best copy bandwidth and FLOP rate in the same run.
-import {
-  LinUCB, NeuralUCB, createBackend, gemm, kPassGradients, mlpForward, mlpLayout, mlpLossGradient, optimizerStep, perArmGradients, scale,
-  type Backend, type BackendInfo, type Tensor,
-} from '../src/index.js';
+import { LinUCB, NeuralUCB, createBackend, type Backend, type BackendInfo, type Tensor } from '../src/index.js';
+import { gemm, kPassGradients, mlpForward, mlpLayout, mlpLossGradient, optimizerStep, perArmGradients, scale } from '../src/ops/index.js';
 import { decodeModel } from '../src/models/persist.js';
 import { calibrateGpu, calibrateJs, type Calibration, type Rate } from './calibrate.js';
 import {

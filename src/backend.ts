@@ -1,7 +1,7 @@
 import { CpuBackend } from './cpu/backend.js';
 import { BackendError } from './core/errors.js';
 import { acquireDevice, describeDevice } from './gpu/device.js';
-import type { Backend } from './core/op-args.js';
+import type { Backend } from './core/backend.js';
 import { WebGpuBackend } from './gpu/backend.js';
 
 export interface CreateBackendOptions {

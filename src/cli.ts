@@ -8,7 +8,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createBackend } from './backend.js';
 import { BackendError, BanditError } from './core/errors.js';
-import type { Backend } from './core/op-args.js';
+import type { Backend } from './core/backend.js';
 import {
   discountedLinUCBPolicy, hybridLinUCBPolicy, linUCBPolicy, randomPolicy, type Policy,
 } from './sim/headtohead.js';

@@ -1,5 +1,6 @@
 import { BanditError } from './errors.js';
-import type { Backend, DType, Tensor } from './op-args.js';
+import type { DType, Tensor } from './tensor.js';
+import type { Backend } from './backend.js';
 
 /** Throws unless `t` is a live tensor of `backend` with the given dtype. */
 export function checkTensor(backend: Backend, t: Tensor, name: string, op: string, dtype: DType = 'f32'): void {
@@ -35,7 +36,8 @@ export function broadcastBatch(op: string, ...batches: [string, number][]): numb
   return n;
 }
 
-export function checkFinite(op: string, name: string, value: number): void {
+/** Throws unless a scalar option is a finite number. */
+export function checkFiniteNumber(op: string, name: string, value: number): void {
   if (!Number.isFinite(value)) throw new BanditError(`${op}: ${name} must be finite, got ${value}`);
 }
 
@@ -68,4 +70,143 @@ export function checkCopy(backend: Backend, src: Tensor, dst: Tensor, region?: C
   if (dstOffset + count > dst.size) throw new BanditError(`copy: dst has ${dst.size} elements, the region ends at ${dstOffset + count}`);
   if (src === dst) throw new BanditError('copy: a region copy needs two different tensors');
   return region;
+}
+
+export function squareMatrices(t: Tensor, name: string, op: string): { batch: number; d: number } {
+  const M = asMatrices(t, name, op);
+  if (M.rows !== M.cols) throw new BanditError(`${op}: ${name} must hold square matrices, got ${M.rows}×${M.cols}`);
+  return { batch: M.batch, d: M.rows };
+}
+
+export function checkVectors(t: Tensor, name: string, op: string, count: number, d: number): void {
+  const V = asVectors(t, name, op);
+  if (V.batch !== count || V.len !== d) {
+    throw new BanditError(`${op}: ${name} must be ${count}×${d}, got [${t.shape.join(', ')}]`);
+  }
+}
+
+export function checkDistinct(op: string, ...named: [string, Tensor][]): void {
+  for (let i = 0; i < named.length; i++) {
+    for (let j = i + 1; j < named.length; j++) {
+      if (named[i]![1] === named[j]![1]) throw new BanditError(`${op}: ${named[i]![0]} and ${named[j]![0]} must be different tensors`);
+    }
+  }
+}
+
+/** Throws unless `arms` holds `count` indices of 0 … matrices−1 (or −1 where `allowNone`). */
+export function checkArmIndices(op: string, arms: Int32Array, count: number, matrices: number, allowNone = false): void {
+  if (!(arms instanceof Int32Array)) throw new BanditError(`${op}: arms must be an Int32Array`);
+  if (arms.length !== count) throw new BanditError(`${op}: ${count} rows of x but ${arms.length} arm indices`);
+  for (let u = 0; u < count; u++) {
+    const k = arms[u]!;
+    if (allowNone && k === -1) continue;
+    if (k < 0 || k >= matrices) throw new BanditError(`${op}: arms[${u}] = ${k} is out of range 0..${matrices - 1}`);
+  }
+}
+
+export function checkWeights(op: string, name: string, w: Float32Array, count: number): void {
+  if (!(w instanceof Float32Array)) throw new BanditError(`${op}: ${name} must be a Float32Array`);
+  if (w.length !== count) throw new BanditError(`${op}: ${count} rows of x but ${w.length} ${name}`);
+  for (let u = 0; u < count; u++) {
+    if (!Number.isFinite(w[u]!)) throw new BanditError(`${op}: ${name}[${u}] must be finite, got ${w[u]}`);
+  }
+}
+
+// Checks of what callers pass to models.
+
+/** How a model lays out its contexts. */
+export interface ContextLayout {
+  readonly arms: number;
+  readonly dim: number;
+  /** B×arms×dim instead of B×dim. */
+  readonly perArm: boolean;
+}
+
+export function positiveInt(model: string, name: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+    throw new BanditError(`${model}: option ${name} must be a positive integer, got ${String(value)}`);
+  }
+  return value;
+}
+
+export function numberOption(
+  model: string, name: string, value: unknown, fallback: number, ok: (v: number) => boolean, what: string,
+): number {
+  if (value === undefined) {
+    if (Number.isNaN(fallback)) throw new BanditError(`${model}: option ${name} is required (${what})`);
+    return fallback;
+  }
+  if (typeof value !== 'number' || !Number.isFinite(value) || !ok(value)) {
+    throw new BanditError(`${model}: option ${name} must be ${what}, got ${String(value)}`);
+  }
+  return value;
+}
+
+export function isNumberArray(v: unknown): v is ArrayLike<number> {
+  return ArrayBuffer.isView(v) && !(v instanceof DataView) ? true : Array.isArray(v);
+}
+
+/** Throws on the first non-finite value, naming its row and column. */
+export function checkFiniteValues(op: string, what: string, values: ArrayLike<number>, rowLength: number): void {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (typeof v !== 'number' || !Number.isFinite(v)) {
+      const row = Math.floor(i / rowLength);
+      throw new BanditError(`${op}: ${what}[${i}] (row ${row}, element ${i - row * rowLength}) is ${String(v)}; values must be finite`);
+    }
+  }
+}
+
+/** Checks contexts laid out as B×dim (or B×arms×dim) and returns B; `name` is what messages call them. */
+export function checkContexts(op: string, layout: ContextLayout, contexts: unknown, name = 'contexts'): number {
+  if (!isNumberArray(contexts)) throw new BanditError(`${op}: ${name} must be a Float32Array (or an array of numbers)`);
+  const rowLength = layout.perArm ? layout.arms * layout.dim : layout.dim;
+  const shape = layout.perArm ? `B×${layout.arms}×${layout.dim}` : `B×${layout.dim}`;
+  if (contexts.length === 0 || contexts.length % rowLength !== 0) {
+    throw new BanditError(`${op}: ${name} has ${contexts.length} values, not a whole number of rows of ${shape} (${rowLength} a row)`);
+  }
+  checkFiniteValues(op, name, contexts, rowLength);
+  return contexts.length / rowLength;
+}
+
+/** Checks played arm indices and returns B. */
+export function checkPlayedArms(op: string, arms: number, chosen: unknown): number {
+  if (!(chosen instanceof Int32Array)) throw new BanditError(`${op}: arms must be an Int32Array`);
+  for (let i = 0; i < chosen.length; i++) {
+    const a = chosen[i]!;
+    if (a < 0 || a >= arms) throw new BanditError(`${op}: arms[${i}] = ${a} is out of range 0..${arms - 1}`);
+  }
+  return chosen.length;
+}
+
+export function checkRewards(op: string, rewards: unknown, rows: number): void {
+  if (!isNumberArray(rewards)) throw new BanditError(`${op}: rewards must be a Float32Array (or an array of numbers)`);
+  if (rewards.length !== rows) throw new BanditError(`${op}: ${rows} arms but ${rewards.length} rewards`);
+  checkFiniteValues(op, 'rewards', rewards, 1);
+}
+
+/**
+ * The played arms' contexts as B×dim. Shared contexts are B×dim; per-arm contexts may be
+ * B×arms×dim (the played arm's row is taken) or already B×dim. B comes from `arms`, so the two
+ * per-arm forms are told apart without guessing (they coincide, and agree, when arms = 1).
+ * `name` is what messages call the contexts.
+ */
+export function playedRows(op: string, layout: ContextLayout, contexts: unknown, chosen: Int32Array, name = 'contexts'): Float32Array {
+  if (!isNumberArray(contexts)) throw new BanditError(`${op}: ${name} must be a Float32Array (or an array of numbers)`);
+  const rows = chosen.length, d = layout.dim;
+  if (contexts.length === rows * d) {
+    checkFiniteValues(op, name, contexts, d);
+    return Float32Array.from(contexts);
+  }
+  if (layout.perArm && contexts.length === rows * layout.arms * d) {
+    const out = new Float32Array(rows * d);
+    for (let i = 0; i < rows; i++) {
+      const from = (i * layout.arms + chosen[i]!) * d;
+      for (let j = 0; j < d; j++) out[i * d + j] = contexts[from + j]!;
+    }
+    checkFiniteValues(op, `${name} (played rows)`, out, d);
+    return out;
+  }
+  const forms = layout.perArm ? `${rows}×${d} or ${rows}×${layout.arms}×${d}` : `${rows}×${d}`;
+  throw new BanditError(`${op}: ${name} has ${contexts.length} values; ${rows} arms need ${forms}`);
 }

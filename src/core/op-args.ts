@@ -1,62 +1,4 @@
-import type { AdapterDescription } from '../gpu/device.js';
-
-export type DType = 'f32' | 'i32';
-
-/** Host arrays a tensor can be read into. The cpu backend keeps float64; WebGPU has f32 only. */
-export type HostArray = Float32Array | Float64Array | Int32Array;
-
-/**
- * A backend-owned array with a shape: a GPU buffer on `webgpu`, a Float64Array (or Int32Array)
- * on `cpu`. Made by `backend.tensor()` / `backend.zeros()` or returned by ops; read with
- * `backend.read()`; free with `dispose()`.
- *
- * @example
- * const t = backend.tensor(new Float32Array([1, 2, 3, 4]), [2, 2]);
- * console.log(await backend.read(t)); // Float32Array [1, 2, 3, 4] on webgpu
- * t.dispose();
- */
-export abstract class Tensor {
-  readonly shape: readonly number[];
-  readonly dtype: DType;
-  readonly size: number;
-  readonly label: string;
-  private isDisposed = false;
-
-  constructor(shape: readonly number[], dtype: DType, label: string) {
-    this.shape = Object.freeze([...shape]);
-    this.dtype = dtype;
-    this.size = shape.reduce((a, b) => a * b, 1);
-    this.label = label;
-  }
-
-  get disposed(): boolean {
-    return this.isDisposed;
-  }
-
-  dispose(): void {
-    if (this.isDisposed) return;
-    this.isDisposed = true;
-    this.release();
-  }
-
-  protected abstract release(): void;
-}
-
-export interface TensorOptions {
-  readonly dtype?: DType;
-  readonly label?: string;
-}
-
-/** What a backend runs on. */
-export interface BackendInfo {
-  readonly kind: 'webgpu' | 'cpu';
-  /** The adapter, for `webgpu`. */
-  readonly adapter?: AdapterDescription;
-  /** Why the cpu backend was chosen by `kind: 'auto'`. */
-  readonly fallbackReason?: string;
-  /** One line for logs: e.g. "webgpu: Google SwiftShader (fallback adapter) via webgpu package". */
-  readonly summary: string;
-}
+import type { Tensor } from './tensor.js';
 
 // Normalised arguments of each op, checked by the public functions in src/ops before they reach
 // a backend. Strides are in elements; a stride of 0 broadcasts one matrix over the batch.
@@ -259,74 +201,45 @@ export interface AxpyArgs {
   readonly alpha: number; readonly x: Tensor; readonly y: Tensor; readonly n: number;
 }
 
-/** One implementation per backend of every batched op. Not public: call the functions in ops. */
-export interface OpImpls {
-  gemm(args: GemmArgs): void;
-  matVec(args: MatVecArgs): void;
-  quadForm(args: QuadFormArgs): void;
-  shermanMorrison(args: Rank1Args): void;
-  symRank1(args: Rank1Args): void;
-  rowArgmax(args: ArgmaxArgs): void;
-  cholesky(args: FactorArgs): void;
-  spdInverse(args: FactorArgs): void;
-  axpy(args: AxpyArgs): void;
-  scale(args: AxpyArgs): void;
-  ucbScores(args: UcbScoresArgs): void;
-  scatterAddScaled(args: ScatterAddArgs): void;
-  gatherMatVec(args: GatherMatVecArgs): void;
-  discountedUpdate(args: DiscountedUpdateArgs): void;
-  inverseDrift(args: DriftArgs): void;
-  hybridScores(args: HybridScoresArgs): void;
-  hybridArmUpdate(args: HybridArmUpdateArgs): void;
-  scatterOuterAdd(args: OuterAddArgs): void;
-  mlpForward(args: MlpForwardArgs): void;
-  mlpJacobian(args: MlpGradientArgs): void;
-  mlpKPassJacobian(args: MlpGradientArgs): void;
-  mlpDiagonalBonus(args: MlpBonusArgs): void;
-  mlpLossGradient(args: MlpLossArgs): void;
-  optimizerStep(args: OptimizerArgs): void;
-  gatherRows(args: GatherRowsArgs): void;
-  scatterAddRows(args: ScatterRowsArgs): void;
-  confidenceScores(args: ConfidenceArgs): void;
-  accumulateSquares(args: SquaresArgs): void;
+/**
+ * The registry of ops: every batched op's name and its normalised arguments, declared here once.
+ * Each backend provides the whole table (`OpImpls`, or `GpuOpTable` for WebGPU), so an op added
+ * here fails to compile until every backend implements it; the public, validated function goes
+ * in src/ops/<family>.ts.
+ */
+export interface OpArgs {
+  readonly gemm: GemmArgs;
+  readonly matVec: MatVecArgs;
+  readonly quadForm: QuadFormArgs;
+  readonly shermanMorrison: Rank1Args;
+  readonly symRank1: Rank1Args;
+  readonly rowArgmax: ArgmaxArgs;
+  readonly cholesky: FactorArgs;
+  readonly spdInverse: FactorArgs;
+  readonly axpy: AxpyArgs;
+  readonly scale: AxpyArgs;
+  readonly ucbScores: UcbScoresArgs;
+  readonly scatterAddScaled: ScatterAddArgs;
+  readonly gatherMatVec: GatherMatVecArgs;
+  readonly discountedUpdate: DiscountedUpdateArgs;
+  readonly inverseDrift: DriftArgs;
+  readonly hybridScores: HybridScoresArgs;
+  readonly hybridArmUpdate: HybridArmUpdateArgs;
+  readonly scatterOuterAdd: OuterAddArgs;
+  readonly mlpForward: MlpForwardArgs;
+  readonly mlpJacobian: MlpGradientArgs;
+  readonly mlpKPassJacobian: MlpGradientArgs;
+  readonly mlpDiagonalBonus: MlpBonusArgs;
+  readonly mlpLossGradient: MlpLossArgs;
+  readonly optimizerStep: OptimizerArgs;
+  readonly gatherRows: GatherRowsArgs;
+  readonly scatterAddRows: ScatterRowsArgs;
+  readonly confidenceScores: ConfidenceArgs;
+  readonly accumulateSquares: SquaresArgs;
 }
 
-/**
- * A compute backend: `webgpu` (kernels on a GPUDevice) or `cpu` (float64, the test oracle and
- * the fallback). Made by `createBackend`.
- *
- * @example
- * const backend = await createBackend({ kind: 'webgpu' });
- * console.log(backend.info.summary);
- * const a = backend.tensor(new Float32Array(6).fill(1), [2, 3]);
- * const b = backend.tensor(new Float32Array(6).fill(2), [3, 2]);
- * const c = gemm(backend, a, b);          // 2×2, every entry 6
- * console.log(await backend.read(c));
- * backend.dispose();
- */
-export interface Backend {
-  readonly kind: 'webgpu' | 'cpu';
-  readonly info: BackendInfo;
-  /** Copies host data into a new tensor (f32 by default). */
-  tensor(data: ArrayLike<number>, shape: readonly number[], options?: TensorOptions): Tensor;
-  /** A new tensor of zeros. */
-  zeros(shape: readonly number[], options?: TensorOptions): Tensor;
-  /** Overwrites a tensor's contents with host data of the same length. */
-  write(t: Tensor, data: ArrayLike<number>): void;
-  /**
-   * Copies `src` into `dst` (same size and dtype), or with `region` `count` elements from
-   * `src[srcOffset…]` to `dst[dstOffset…]` of two different tensors, in the current step.
-   */
-  copy(src: Tensor, dst: Tensor, region?: { srcOffset: number; dstOffset: number; count: number }): void;
-  /** Reads a tensor back: Float32Array on webgpu, Float64Array on cpu, Int32Array for i32. */
-  read(t: Tensor): Promise<HostArray>;
-  /** Submits pending work and waits for it, rejecting on GPU errors or device loss. */
-  sync(): Promise<void>;
-  /** Releases the device (webgpu) and every later call throws. */
-  dispose(): void;
-  readonly disposed: boolean;
-  /** Whether `t` was made by this backend. */
-  owns(t: Tensor): boolean;
-  /** @internal The op implementations; use the functions exported from the package. */
-  readonly ops: OpImpls;
-}
+/** The name of an op in the registry. */
+export type OpName = keyof OpArgs;
+
+/** One implementation per backend of every op. Not public: call the functions in ops. */
+export type OpImpls = { readonly [K in OpName]: (args: OpArgs[K]) => void };

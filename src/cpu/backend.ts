@@ -1,7 +1,9 @@
 import { BanditError } from '../core/errors.js';
 import { checkCopy, checkShape, type CopyRegion } from '../core/check.js';
 import { CpuTensor } from './tensor.js';
-import type { Tensor, Backend, BackendInfo, HostArray, OpImpls, TensorOptions } from '../core/op-args.js';
+import type { OpImpls } from '../core/op-args.js';
+import type { Tensor, HostArray, TensorOptions } from '../core/tensor.js';
+import type { Backend, BackendInfo } from '../core/backend.js';
 import { axpyF64, scaleF64 } from './elementwise.js';
 import { gemmF64, matVecF64 } from './gemm.js';
 import { quadFormF64 } from './quadform.js';
@@ -21,7 +23,7 @@ import { discountedUpdateF64, gatherMatVecF64, inverseDriftF64, scatterAddScaled
 export class CpuBackend implements Backend {
   readonly kind = 'cpu' as const;
   readonly info: BackendInfo;
-  readonly ops: OpImpls = {
+  readonly ops = {
     gemm: gemmF64,
     matVec: matVecF64,
     quadForm: quadFormF64,
@@ -50,7 +52,9 @@ export class CpuBackend implements Backend {
     scatterAddRows: scatterAddRowsF64,
     confidenceScores: confidenceScoresF64,
     accumulateSquares: accumulateSquaresF64,
-  };
+  } satisfies OpImpls;
+  /** Tensors are host arrays: no binding limit beyond the typed-array length. */
+  readonly maxBindingBytes = Number.MAX_SAFE_INTEGER;
   private isDisposed = false;
 
   constructor(fallbackReason?: string) {

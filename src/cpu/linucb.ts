@@ -1,4 +1,4 @@
-import { decayFactors } from '../ops/linucb.js';
+import { decayFactors } from '../core/discount.js';
 import type { DiscountedUpdateArgs, DriftArgs, GatherMatVecArgs, ScatterAddArgs, UcbScoresArgs } from '../core/op-args.js';
 import { f64 } from './tensor.js';
 

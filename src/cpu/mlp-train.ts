@@ -1,5 +1,6 @@
-import type { GatherRowsArgs, MlpLossArgs, OptimizerArgs, ScatterRowsArgs, Tensor } from '../core/op-args.js';
-import { segmentIndex } from '../ops/rank1.js';
+import type { GatherRowsArgs, MlpLossArgs, OptimizerArgs, ScatterRowsArgs } from '../core/op-args.js';
+import type { Tensor } from '../core/tensor.js';
+import { segmentIndex } from '../core/segments.js';
 import { f64, i32 } from './tensor.js';
 
 // The float64 twins of the training ops, with the kernels' semantics: ReLU σ(z) = z unless z ≤ 0,

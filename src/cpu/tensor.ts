@@ -1,4 +1,4 @@
-import { Tensor, type TensorOptions } from '../core/op-args.js';
+import { Tensor, type TensorOptions } from '../core/tensor.js';
 
 /** A tensor of the cpu backend: float64 (f32 tensors) or int32 storage. */
 export class CpuTensor extends Tensor {

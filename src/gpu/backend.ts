@@ -1,22 +1,19 @@
 import { BanditError } from '../core/errors.js';
 import type { AdapterDescription } from './device.js';
 import { GpuRuntime } from './runtime.js';
-import { axpyWebGpu, scaleWebGpu } from '../ops/elementwise.js';
-import { gemmWebGpu, matVecWebGpu } from '../ops/gemm.js';
+import { GPU_OPS } from './kernels/index.js';
 import { GpuTensor } from './tensor.js';
-import { quadFormWebGpu } from '../ops/quadform.js';
-import { shermanMorrisonWebGpu, symRank1WebGpu } from '../ops/rank1.js';
-import { rowArgmaxWebGpu } from '../ops/argmax.js';
-import { choleskyWebGpu, spdInverseWebGpu } from '../ops/cholesky.js';
-import {
-  discountedUpdateWebGpu, gatherMatVecWebGpu, inverseDriftWebGpu, scatterAddScaledWebGpu, ucbScoresWebGpu,
-} from '../ops/linucb.js';
-import { hybridArmUpdateWebGpu, hybridScoresWebGpu, scatterOuterAddWebGpu } from '../ops/hybrid.js';
-import { accumulateSquaresWebGpu, confidenceScoresWebGpu } from '../ops/confidence.js';
-import { gatherRowsWebGpu, mlpLossGradientWebGpu, optimizerStepWebGpu, scatterAddRowsWebGpu } from '../ops/mlp-train.js';
-import { mlpDiagonalBonusWebGpu, mlpForwardWebGpu, mlpJacobianWebGpu, mlpKPassJacobianWebGpu } from '../ops/mlp.js';
 import { checkCopy, checkShape, type CopyRegion } from '../core/check.js';
-import type { Backend, BackendInfo, HostArray, OpImpls, Tensor, TensorOptions } from '../core/op-args.js';
+import type { OpImpls } from '../core/op-args.js';
+import type { HostArray, Tensor, TensorOptions } from '../core/tensor.js';
+import type { Backend, BackendInfo } from '../core/backend.js';
+
+/** The registry's WebGPU table with the runtime bound in, as the Backend interface calls it. */
+function bindOps(rt: GpuRuntime): OpImpls {
+  const bound: Record<string, (args: never) => void> = {};
+  for (const [name, op] of Object.entries(GPU_OPS)) bound[name] = (args) => (op as (rt: GpuRuntime, a: unknown) => void)(rt, args);
+  return bound as unknown as OpImpls;
+}
 
 function summarize(a: AdapterDescription): string {
   const name = [a.vendor, a.architecture, a.description || a.device].filter(Boolean).join(' ') || 'unknown adapter';
@@ -38,37 +35,12 @@ export class WebGpuBackend implements Backend {
     this.info = { kind: 'webgpu', adapter, summary: summarize(adapter) };
     this.ownsDevice = ownsDevice;
     this.keepAlive = keepAlive;
-    const rt = this.runtime;
-    this.ops = {
-      gemm: (a) => gemmWebGpu(rt, a),
-      matVec: (a) => matVecWebGpu(rt, a),
-      quadForm: (a) => quadFormWebGpu(rt, a),
-      shermanMorrison: (a) => shermanMorrisonWebGpu(rt, a),
-      symRank1: (a) => symRank1WebGpu(rt, a),
-      rowArgmax: (a) => rowArgmaxWebGpu(rt, a),
-      cholesky: (a) => choleskyWebGpu(rt, a),
-      spdInverse: (a) => spdInverseWebGpu(rt, a),
-      axpy: (a) => axpyWebGpu(rt, a),
-      scale: (a) => scaleWebGpu(rt, a),
-      ucbScores: (a) => ucbScoresWebGpu(rt, a),
-      scatterAddScaled: (a) => scatterAddScaledWebGpu(rt, a),
-      gatherMatVec: (a) => gatherMatVecWebGpu(rt, a),
-      discountedUpdate: (a) => discountedUpdateWebGpu(rt, a),
-      inverseDrift: (a) => inverseDriftWebGpu(rt, a),
-      hybridScores: (a) => hybridScoresWebGpu(rt, a),
-      hybridArmUpdate: (a) => hybridArmUpdateWebGpu(rt, a),
-      scatterOuterAdd: (a) => scatterOuterAddWebGpu(rt, a),
-      mlpForward: (a) => mlpForwardWebGpu(rt, a),
-      mlpJacobian: (a) => mlpJacobianWebGpu(rt, a),
-      mlpKPassJacobian: (a) => mlpKPassJacobianWebGpu(rt, a),
-      mlpDiagonalBonus: (a) => mlpDiagonalBonusWebGpu(rt, a),
-      mlpLossGradient: (a) => mlpLossGradientWebGpu(rt, a),
-      optimizerStep: (a) => optimizerStepWebGpu(rt, a),
-      gatherRows: (a) => gatherRowsWebGpu(rt, a),
-      scatterAddRows: (a) => scatterAddRowsWebGpu(rt, a),
-      confidenceScores: (a) => confidenceScoresWebGpu(rt, a),
-      accumulateSquares: (a) => accumulateSquaresWebGpu(rt, a),
-    };
+    this.ops = bindOps(this.runtime);
+  }
+
+  get maxBindingBytes(): number {
+    const l = this.runtime.limits;
+    return Math.min(l.maxStorageBufferBindingSize, l.maxBufferSize);
   }
 
   get device(): GPUDevice {

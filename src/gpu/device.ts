@@ -1,18 +1,7 @@
 import { BackendError } from '../core/errors.js';
+import type { AdapterDescription } from '../core/tensor.js';
 
-/** What the user runs on, as reported by the adapter (or why the cpu backend was chosen). */
-export interface AdapterDescription {
-  readonly runtime: 'browser' | 'node';
-  readonly vendor: string;
-  readonly architecture: string;
-  readonly device: string;
-  readonly description: string;
-  /** True for software (CPU) adapters such as SwiftShader: correct, but not fast. */
-  readonly isFallbackAdapter: boolean;
-  readonly features: readonly string[];
-  /** How the adapter was found, e.g. 'navigator.gpu' or 'webgpu package, VK_ICD_FILENAMES=…'. */
-  readonly route: string;
-}
+export type { AdapterDescription };
 
 export interface AcquiredDevice {
   readonly device: GPUDevice;

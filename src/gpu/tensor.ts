@@ -1,5 +1,5 @@
 import type { GpuRuntime } from './runtime.js';
-import { Tensor, type DType } from '../core/op-args.js';
+import { Tensor, type DType } from '../core/tensor.js';
 
 /** A tensor held in one GPU storage buffer (4 bytes an element, f32 or i32). */
 export class GpuTensor extends Tensor {

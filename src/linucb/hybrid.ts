@@ -7,11 +7,12 @@ import { gemm, matVec } from '../ops/gemm.js';
 import { hybridArmUpdate, hybridScores, scatterOuterAdd } from '../ops/hybrid.js';
 import { inverseDrift, scatterAddScaled } from '../ops/linucb.js';
 import { symRank1Update } from '../ops/rank1.js';
-import type { Backend, Tensor } from '../core/op-args.js';
-import { bindingBytes, identities } from './linucb.js';
+import type { Tensor } from '../core/tensor.js';
+import type { Backend } from '../core/backend.js';
+import { identities } from './linucb.js';
 import {
-  checkArms, checkContexts, checkRewards, numberOption, playedRows, positiveInt, type ContextLayout,
-} from './validate.js';
+  checkPlayedArms, checkContexts, checkRewards, numberOption, playedRows, positiveInt, type ContextLayout,
+} from '../core/check.js';
 
 /**
  * The contexts of a batch for HybridLinUCB: for every row i and arm a, the arm's own features
@@ -130,7 +131,7 @@ function resolveOptions(backend: Backend, o: HybridLinUCBOptions): Resolved {
 
 /** The largest per-arm tensor holds d·max(d, k) floats an arm (A, A⁻¹: d×d; B, C, D: d×k). */
 function maxArmsPerBinding(backend: Backend, dim: number, sharedDim: number): number {
-  return Math.max(1, Math.floor(bindingBytes(backend) / (4 * dim * Math.max(dim, sharedDim))));
+  return Math.max(1, Math.floor(backend.maxBindingBytes / (4 * dim * Math.max(dim, sharedDim))));
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
@@ -272,7 +273,7 @@ export class HybridLinUCB {
   /** Refuses a batch whose contexts or scores would not fit one storage binding, with the largest that does. */
   private checkBindings(rows: number): void {
     const { arms, dim, sharedDim } = this.options;
-    const limit = bindingBytes(this.backend);
+    const limit = this.backend.maxBindingBytes;
     const what = [
       ['contexts.arm', rows * arms * dim * 4],
       ['contexts.shared', rows * arms * sharedDim * 4],
@@ -351,7 +352,7 @@ export class HybridLinUCB {
   update(arms: Int32Array, contexts: HybridContexts, rewards: Float32Array | ArrayLike<number>): Promise<void> {
     return this.run('update', async () => {
       const op = `${MODEL}.update`;
-      const rows = checkArms(op, this.options.arms, arms);
+      const rows = checkPlayedArms(op, this.options.arms, arms);
       const parts = HybridLinUCB.contextParts(op, contexts);
       const layout = this.layouts();
       const x = playedRows(op, layout.x, parts.arm, arms, 'contexts.arm');

@@ -6,11 +6,11 @@ import { spdInverse } from '../ops/cholesky.js';
 import { matVec } from '../ops/gemm.js';
 import { discountedUpdate, gatherMatVec, inverseDrift, scatterAddScaled, ucbScores } from '../ops/linucb.js';
 import { shermanMorrisonUpdate, symRank1Update } from '../ops/rank1.js';
-import type { Backend, Tensor } from '../core/op-args.js';
-import { WebGpuBackend } from '../gpu/backend.js';
+import type { Tensor } from '../core/tensor.js';
+import type { Backend } from '../core/backend.js';
 import {
-  checkArms, checkContexts, checkRewards, numberOption, playedRows, positiveInt, type ContextLayout,
-} from './validate.js';
+  checkPlayedArms, checkContexts, checkRewards, numberOption, playedRows, positiveInt, type ContextLayout,
+} from '../core/check.js';
 
 /** Options of `LinUCB.create`. */
 export interface LinUCBOptions {
@@ -111,17 +111,8 @@ function resolveOptions(backend: Backend, o: LinUCBOptions): Resolved {
   };
 }
 
-/** Bytes one storage binding may hold on this backend (unbounded on cpu). */
-export function bindingBytes(backend: Backend): number {
-  if (backend instanceof WebGpuBackend) {
-    const l = backend.runtime.limits;
-    return Math.min(l.maxStorageBufferBindingSize, l.maxBufferSize);
-  }
-  return Number.MAX_SAFE_INTEGER;
-}
-
 function maxArmsPerBinding(backend: Backend, dim: number): number {
-  return Math.max(1, Math.floor(bindingBytes(backend) / (4 * dim * dim)));
+  return Math.max(1, Math.floor(backend.maxBindingBytes / (4 * dim * dim)));
 }
 
 /**
@@ -235,7 +226,7 @@ export class LinUCB {
   /** Refuses a batch whose contexts or scores would not fit one storage binding, with the largest that does. */
   private checkBindings(rows: number): void {
     const { arms, dim, perArmFeatures } = this.options;
-    const limit = bindingBytes(this.backend);
+    const limit = this.backend.maxBindingBytes;
     const what = [
       ['contexts', rows * (perArmFeatures ? arms * dim : dim) * 4],
       ['scores', rows * arms * 4],
@@ -316,7 +307,7 @@ export class LinUCB {
   update(arms: Int32Array, contexts: Float32Array | ArrayLike<number>, rewards: Float32Array | ArrayLike<number>): Promise<void> {
     return this.run('update', async () => {
       const op = 'LinUCB.update';
-      const rows = checkArms(op, this.options.arms, arms);
+      const rows = checkPlayedArms(op, this.options.arms, arms);
       const played = playedRows(op, this.layout, contexts, arms);
       checkRewards(op, rewards, rows);
       if (rows === 0) return;

@@ -5,9 +5,9 @@ import { Random } from '../core/random.js';
 import { rowArgmax } from '../ops/argmax.js';
 import { mlpForward, mlpLayout, type MlpLayout } from '../ops/mlp.js';
 import { gatherRows, mlpLossGradient, optimizerStep, scatterAddRows } from '../ops/mlp-train.js';
-import type { Backend, Tensor } from '../core/op-args.js';
-import { bindingBytes } from '../linucb/linucb.js';
-import { numberOption, positiveInt } from '../linucb/validate.js';
+import type { Tensor } from '../core/tensor.js';
+import type { Backend } from '../core/backend.js';
+import { numberOption, positiveInt } from '../core/check.js';
 
 /** Options of `EmbeddingMLP.create`. */
 export interface EmbeddingMLPOptions {
@@ -157,7 +157,7 @@ export class EmbeddingMLP {
     const inputDim = 2 * o.embeddingDim + o.contextDim;
     const { layers, paramCount } = mlpLayout(inputDim, o.hidden);
     const e = o.embeddingDim;
-    const limit = bindingBytes(backend);
+    const limit = backend.maxBindingBytes;
     for (const [what, floats] of [['the user embeddings', o.users * e], ['the item embeddings', o.items * e], ['θ', paramCount]] as const) {
       if (floats * 4 > limit) throw new BanditError(`${MODEL}.create: ${what} need ${floats * 4} bytes, over the ${limit} one storage binding holds`);
     }
@@ -237,7 +237,7 @@ export class EmbeddingMLP {
       const v = clicks[n]!;
       if (typeof v !== 'number' || !(v >= 0 && v <= 1)) throw new BanditError(`${op}: clicks[${n}] is ${String(v)}; labels must be in [0, 1]`);
     }
-    const limit = bindingBytes(this.backend);
+    const limit = this.backend.maxBindingBytes;
     const widest = Math.max(this.options.contextDim, 1);
     if (rows * widest * 4 > limit) {
       throw new BanditError(`${op}: ${rows} rows of contexts need ${rows * widest * 4} bytes, over the ${limit} one binding holds; fit in parts`);
@@ -404,7 +404,7 @@ export class EmbeddingMLP {
     const b = this.backend, c = this.options.contextDim, total = users.length;
     const widest = Math.max(this.inputDim, ...this.options.hidden);
     // Whole groups (a user's row of items) a chunk, as many as one binding holds.
-    const groups = Math.max(1, Math.floor(bindingBytes(b) / (4 * widest * rowsPerGroup)));
+    const groups = Math.max(1, Math.floor(b.maxBindingBytes / (4 * widest * rowsPerGroup)));
     const chunk = Math.min(total, groups * rowsPerGroup);
     const ctx = c > 0 ? b.tensor(contexts, [contexts.length / c, c], { label: `${MODEL} contexts` }) : null;
     try {

@@ -12,9 +12,9 @@ import { accumulateSquares, confidenceScores } from '../ops/confidence.js';
 import { quadForm } from '../ops/quadform.js';
 import { shermanMorrisonUpdate, symRank1Update } from '../ops/rank1.js';
 import { gatherRows, mlpLossGradient, optimizerStep } from '../ops/mlp-train.js';
-import type { Backend, Tensor } from '../core/op-args.js';
-import { bindingBytes } from '../linucb/linucb.js';
-import { checkFinite, checkRewards, isNumberArray, numberOption, positiveInt } from '../linucb/validate.js';
+import type { Tensor } from '../core/tensor.js';
+import type { Backend } from '../core/backend.js';
+import { checkFiniteValues, checkRewards, isNumberArray, numberOption, positiveInt } from '../core/check.js';
 
 /** Options of `NeuralUCB.create`. Defaults and where they come from are listed on each. */
 export interface NeuralUCBOptions {
@@ -121,7 +121,7 @@ function resolveOptions(backend: Backend, o: NeuralUCBOptions): { options: Resol
   const trainEvery = int0('trainEvery', 1);
   const trainSteps = o.trainSteps === undefined ? 10 : positiveInt(M, 'trainSteps', o.trainSteps);
   const batchSize = o.batchSize === undefined ? 64 : positiveInt(M, 'batchSize', o.batchSize);
-  const mostRows = Math.floor(bindingBytes(backend) / (4 * dim));
+  const mostRows = Math.floor(backend.maxBindingBytes / (4 * dim));
   const historyLimit = o.historyLimit === undefined ? Math.min(65536, mostRows) : positiveInt(M, 'historyLimit', o.historyLimit);
   const driftCheckEvery = int0('driftCheckEvery', 256);
   const driftBound = numberOption(M, 'driftBound', o.driftBound, 1e-3, (v) => v > 0, '> 0');
@@ -133,12 +133,12 @@ function resolveOptions(backend: Backend, o: NeuralUCBOptions): { options: Resol
   }
   const p = layout.paramCount;
   const fullBytes = 2 * p * p * 4;
-  const fits = fullBytes <= fullMemoryBytes && p * p * 4 <= bindingBytes(backend);
+  const fits = fullBytes <= fullMemoryBytes && p * p * 4 <= backend.maxBindingBytes;
   if (wanted === 'full' && !fits) {
     throw new BanditError(
       `${M}: confidence 'full' keeps Z and Z⁻¹, 2·p² floats = ${(fullBytes / 2 ** 20).toFixed(1)} MiB for p = ${p} parameters, ` +
         `over fullMemoryBytes (${(fullMemoryBytes / 2 ** 20).toFixed(1)} MiB) or one storage binding ` +
-        `(${(bindingBytes(backend) / 2 ** 20).toFixed(0)} MiB); use confidence: 'diagonal' (p values, matrix-free bonus) or a smaller network`,
+        `(${(backend.maxBindingBytes / 2 ** 20).toFixed(0)} MiB); use confidence: 'diagonal' (p values, matrix-free bonus) or a smaller network`,
     );
   }
   if (historyLimit > mostRows) {
@@ -335,14 +335,14 @@ export class NeuralUCB {
       B = features.length / (arms * dim);
     }
     this.checkBindings(op, B * K);
-    checkFinite(op, 'armFeatures', features, dim);
+    checkFiniteValues(op, 'armFeatures', features, dim);
     return [B, K];
   }
 
   /** Refuses a call whose per-row tensors would not fit one storage binding, with the most rows that do. */
   private checkBindings(op: string, rows: number): void {
     const widest = Math.max(this.options.dim, ...this.options.hidden, this.options.confidence === 'full' ? this.layout.paramCount : 0);
-    const limit = bindingBytes(this.backend);
+    const limit = this.backend.maxBindingBytes;
     if (rows * widest * 4 > limit) {
       throw new BanditError(`${op}: ${rows} arm rows need ${rows * widest * 4} bytes in one tensor, over the ${limit} one binding holds; pass at most ${Math.floor(limit / (widest * 4))} rows (B·K) a call`);
     }
@@ -443,12 +443,12 @@ export class NeuralUCB {
       if (features.length !== rows * dim) {
         throw new BanditError(`${op}: features has ${features.length} values; ${rows} played arms need ${rows}×${dim} (the played arms' features only)`);
       }
-      checkFinite(op, 'features', features, dim);
+      checkFiniteValues(op, 'features', features, dim);
       checkRewards(op, rewards, rows);
       if (rows === 0) return;
       // Chunks keep each Jacobian within one storage binding.
       const p = this.layout.paramCount;
-      const chunk = Math.max(1, Math.floor(bindingBytes(this.backend) / (4 * Math.max(p, dim))));
+      const chunk = Math.max(1, Math.floor(this.backend.maxBindingBytes / (4 * Math.max(p, dim))));
       for (let start = 0; start < rows; start += chunk) {
         const end = Math.min(rows, start + chunk);
         const x = this.backend.tensor(Float32Array.from(sliceOf(features, start * dim, end * dim)), [end - start, dim], { label: 'NeuralUCB played x' });

@@ -1,9 +1,7 @@
-import source from '../../shaders/argmax.wgsl';
 import { BanditError } from '../core/errors.js';
-import { params, type GpuRuntime, type KernelDescriptor } from '../gpu/runtime.js';
 import { checkTensor } from '../core/check.js';
-import { bufferOf } from '../gpu/tensor.js';
-import type { ArgmaxArgs, Backend, Tensor } from '../core/op-args.js';
+import type { Tensor } from '../core/tensor.js';
+import type { Backend } from '../core/backend.js';
 
 /**
  * Index of the largest entry of each row of a B×K matrix, as an i32 tensor of length B.
@@ -26,46 +24,3 @@ export function rowArgmax(backend: Backend, s: Tensor, out?: Tensor): Tensor {
   backend.ops.rowArgmax({ s, out, rows, cols });
   return out;
 }
-
-const WG = 64;
-/**
- * Entries one invocation scans in the two-pass kernels; rows up to this long get one invocation
- * each (rowArgmaxSerial). On SwiftShader slices of 16 to 1024 entries measured within noise on long rows.
- */
-export const ARGMAX_SLICE = 256;
-
-const argmaxKernel = (entryPoint: string): KernelDescriptor => ({
-  name: entryPoint, source, entryPoint, storage: ['read', 'rw'], workgroupSize: WG,
-});
-export const ROW_ARGMAX_SERIAL_KERNEL = argmaxKernel('rowArgmaxSerial');
-export const ROW_ARGMAX_SLICES_KERNEL = argmaxKernel('rowArgmaxSlices');
-export const ROW_ARGMAX_COMBINE_KERNEL = argmaxKernel('rowArgmaxCombine');
-
-export function rowArgmaxWebGpu(rt: GpuRuntime, a: ArgmaxArgs): void {
-  if (a.cols <= ARGMAX_SLICE) {
-    rt.dispatch({
-      kernel: ROW_ARGMAX_SERIAL_KERNEL,
-      buffers: [bufferOf(a.s), bufferOf(a.out)],
-      uniforms: params('uuu', a.rows, a.cols, 1),
-      workgroups: Math.ceil(a.rows / WG),
-    });
-    return;
-  }
-  const slices = Math.ceil(a.cols / ARGMAX_SLICE);
-  const uniforms = params('uuu', a.rows, a.cols, slices);
-  // One (key, index) pair of u32 per slice.
-  const candidates = rt.createBuffer(a.rows * slices * 8, 'rowArgmax candidates');
-  rt.dispatch({
-    kernel: ROW_ARGMAX_SLICES_KERNEL,
-    buffers: [bufferOf(a.s), candidates],
-    uniforms,
-    workgroups: Math.ceil((a.rows * slices) / WG),
-  });
-  rt.dispatch({ kernel: ROW_ARGMAX_COMBINE_KERNEL, buffers: [candidates, bufferOf(a.out)], uniforms, workgroups: Math.ceil(a.rows / WG) });
-  rt.releaseBuffer(candidates);
-}
-
-/** Every kernel of this family, for the shader-compilation test. */
-export const KERNELS: readonly KernelDescriptor[] = [
-  ROW_ARGMAX_SERIAL_KERNEL, ROW_ARGMAX_SLICES_KERNEL, ROW_ARGMAX_COMBINE_KERNEL,
-];

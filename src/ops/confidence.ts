@@ -1,9 +1,7 @@
-import source from '../../shaders/confidence.wgsl';
 import { BanditError } from '../core/errors.js';
-import { params, type GpuRuntime, type KernelDescriptor } from '../gpu/runtime.js';
-import { checkFinite, checkTensor } from '../core/check.js';
-import { bufferOf } from '../gpu/tensor.js';
-import type { Backend, ConfidenceArgs, SquaresArgs, Tensor } from '../core/op-args.js';
+import { checkFiniteNumber, checkTensor } from '../core/check.js';
+import type { Tensor } from '../core/tensor.js';
+import type { Backend } from '../core/backend.js';
 
 /**
  * The UCB of every row from its mean and squared width: out[n] = mean[n] + scale·sqrt(max(width2[n], 0)).
@@ -17,7 +15,7 @@ export function confidenceScores(backend: Backend, mean: Tensor, width2: Tensor,
   const op = 'confidenceScores';
   checkTensor(backend, mean, 'mean', op);
   checkTensor(backend, width2, 'width2', op);
-  checkFinite(op, 'scale', scale);
+  checkFiniteNumber(op, 'scale', scale);
   if (width2.size !== mean.size) throw new BanditError(`${op}: mean has ${mean.size} values but width2 has ${width2.size}`);
   if (out) {
     checkTensor(backend, out, 'out', op);
@@ -40,35 +38,10 @@ export function accumulateSquares(backend: Backend, z: Tensor, jac: Tensor, scal
   const op = 'accumulateSquares';
   checkTensor(backend, z, 'z', op);
   checkTensor(backend, jac, 'jac', op);
-  checkFinite(op, 'scale', scale);
+  checkFiniteNumber(op, 'scale', scale);
   if (jac.shape.length !== 2 || jac.shape[1] !== z.size) {
     throw new BanditError(`${op}: jac must be N×${z.size} (a row per gradient), got [${jac.shape.join(', ')}]`);
   }
   if (jac === z) throw new BanditError(`${op}: z and jac must be different tensors`);
   backend.ops.accumulateSquares({ z, jac, rows: jac.shape[0]!, cols: z.size, scale });
 }
-
-const WG = 64;
-const kernel = (entryPoint: string, storage: readonly ('read' | 'rw')[]): KernelDescriptor => ({
-  name: entryPoint, source, entryPoint, storage, workgroupSize: WG,
-});
-const CONFIDENCE_KERNEL = kernel('confidenceScores', ['read', 'read', 'rw']);
-const SQUARES_KERNEL = kernel('accumulateSquares', ['read', 'rw']);
-
-export function confidenceScoresWebGpu(rt: GpuRuntime, a: ConfidenceArgs): void {
-  rt.dispatch({
-    kernel: CONFIDENCE_KERNEL, buffers: [bufferOf(a.mean), bufferOf(a.width2), bufferOf(a.out)],
-    uniforms: params('uuf', a.rows, 0, a.scale), workgroups: Math.ceil(a.rows / WG),
-  });
-}
-
-export function accumulateSquaresWebGpu(rt: GpuRuntime, a: SquaresArgs): void {
-  if (a.rows === 0) return;
-  rt.dispatch({
-    kernel: SQUARES_KERNEL, buffers: [bufferOf(a.jac), bufferOf(a.z)],
-    uniforms: params('uuf', a.cols, a.rows, a.scale), workgroups: Math.ceil(a.cols / WG),
-  });
-}
-
-/** Every kernel of this family, for the shader-compilation test. */
-export const KERNELS: readonly KernelDescriptor[] = [CONFIDENCE_KERNEL, SQUARES_KERNEL];

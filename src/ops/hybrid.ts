@@ -1,13 +1,10 @@
-import source from '../../shaders/hybrid.wgsl';
 import { BanditError } from '../core/errors.js';
-import { params, type GpuRuntime, type KernelDescriptor } from '../gpu/runtime.js';
-import { asMatrices, checkFinite, checkTensor } from '../core/check.js';
-import { bufferOf } from '../gpu/tensor.js';
-import { checkArms, checkDistinct, checkVectors, checkWeights, scoreOptions, squareMatrices, withRoom } from './linucb.js';
-import { segmentIndex } from './rank1.js';
-import type { Backend, HybridArmUpdateArgs, HybridScoresArgs, OuterAddArgs, Tensor } from '../core/op-args.js';
+import { asMatrices, checkArmIndices, checkDistinct, checkFiniteNumber, checkTensor, checkVectors, checkWeights, squareMatrices } from '../core/check.js';
+import { scoreOptions } from './linucb.js';
+import type { HybridArmUpdateArgs, HybridScoresArgs, OuterAddArgs } from '../core/op-args.js';
+import type { Tensor } from '../core/tensor.js';
+import type { Backend } from '../core/backend.js';
 
-// ---------------------------------------------------------------------------------------------
 // Public functions: validate everything before any work, so bad input leaves the tensors as they were.
 
 /** One shard of a hybrid model's per-arm state, as the score reads it. */
@@ -141,7 +138,7 @@ export function hybridArmUpdate(
     throw new BanditError(`${op}: xz must be U×${d + k} (rows [x | z]), got [${xz.shape.join(', ')}]`);
   }
   const count = xz.shape[0]!;
-  checkArms(op, arms, count, matrices);
+  checkArmIndices(op, arms, count, matrices);
   checkWeights(op, 'rewards', rewards, count);
   let w = out?.w, rho = out?.rho;
   if (w || rho) {
@@ -180,90 +177,7 @@ export function scatterOuterAdd(backend: Backend, m: Tensor, x: Tensor, z: Tenso
   if (z.shape.length !== 2 || z.shape[0] !== count || z.shape[1] !== k) {
     throw new BanditError(`${op}: z must be ${count}×${k}, got [${z.shape.join(', ')}]`);
   }
-  checkArms(op, arms, count, M.batch);
+  checkArmIndices(op, arms, count, M.batch);
   const args: OuterAddArgs = { m, x, z, arms, count, d, k, matrices: M.batch };
   backend.ops.scatterOuterAdd(args);
 }
-
-// ---------------------------------------------------------------------------------------------
-// WebGPU implementations.
-
-const WG = 64;
-
-const SCORE_STORAGE = ['read', 'read', 'read', 'read', 'read', 'read', 'read', 'rw'] as const;
-/**
- * Row tiles of hybridScores, the largest ≤ B is used (a small batch computes few clamped copies).
- * A⁻¹ and D are loaded once a tile: on SwiftShader at K = 1000, B = 64, d = 16, k = 8, tiles of
- * 1, 2, 4, 8 rows took 214, 155, 111, 89 ms; at d = k = 32, 4 and 8 rows took 672 and 482 ms.
- */
-const SCORE_VEC4_ROW_TILES = [8, 4, 2, 1] as const;
-const SCORE_SCALAR_ROW_TILES = [4, 2, 1] as const;
-const scoreKernel = (entryPoint: 'hybridScoresVec4' | 'hybridScoresScalar', rows: number): KernelDescriptor => ({
-  name: `${entryPoint}Rows${rows}`, source, entryPoint, storage: SCORE_STORAGE, workgroupSize: WG, constants: { ROWS: rows },
-});
-const SCORE_VEC4 = new Map(SCORE_VEC4_ROW_TILES.map((r) => [r, scoreKernel('hybridScoresVec4', r)]));
-const SCORE_SCALAR = new Map(SCORE_SCALAR_ROW_TILES.map((r) => [r, scoreKernel('hybridScoresScalar', r)]));
-
-export function hybridScoresWebGpu(rt: GpuRuntime, a: HybridScoresArgs): void {
-  const vec4 = a.d % 4 === 0 && a.k % 4 === 0;
-  const tile = (vec4 ? SCORE_VEC4_ROW_TILES : SCORE_SCALAR_ROW_TILES).find((r) => r <= a.rows)!;
-  const kernel = (vec4 ? SCORE_VEC4 : SCORE_SCALAR).get(tile)!;
-  const rowTiles = Math.ceil(a.rows / tile);
-  rt.dispatch({
-    kernel,
-    buffers: [a.x, a.z, a.aInv, a.dMat, a.theta, a.l, a.beta, a.out].map(bufferOf),
-    uniforms: params('uuuuuuuuuf', a.rows, a.arms, a.d, a.k, a.xArms * a.d, a.xArms * a.k, a.armOffset, a.outCols, rowTiles, a.alpha),
-    workgroups: Math.ceil((a.arms * rowTiles) / WG),
-  });
-}
-
-/**
- * hybridArmUpdate runs one workgroup an arm with an invocation a column of [A⁻¹ | C | φ]: the
- * smallest size that gives every column its own invocation, 4 to 64. SwiftShader pays for every
- * invocation at each barrier (one a row), so idle invocations cost time there.
- */
-const ARM_UPDATE_SIZES = [4, 8, 16, 32, 64] as const;
-const ARM_UPDATE_KERNELS = new Map<number, KernelDescriptor>(ARM_UPDATE_SIZES.map((wg) => [wg, {
-  name: `hybridArmUpdate-wg${wg}`, source, entryPoint: 'hybridArmUpdate',
-  storage: ['read', 'read', 'rw', 'rw', 'rw', 'rw', 'rw', 'rw'], workgroupSize: wg,
-}]));
-
-export function hybridArmUpdateWebGpu(rt: GpuRuntime, a: HybridArmUpdateArgs): void {
-  const { index, segments } = segmentIndex(a.arms, a.matrices);
-  const { data, bits } = withRoom(index, a.count);
-  bits.set(a.rewards, index.length);
-  const columns = a.d + a.k + 1;
-  const wg = ARM_UPDATE_SIZES.find((s) => s >= columns) ?? 64;
-  const idx = rt.upload(data, 'hybridArmUpdate index');
-  const scratch = rt.createBuffer(segments * 2 * columns * 4, 'hybridArmUpdate scratch');
-  rt.dispatch({
-    kernel: ARM_UPDATE_KERNELS.get(wg)!,
-    buffers: [idx, bufferOf(a.xz), bufferOf(a.aInv), bufferOf(a.c), bufferOf(a.phi), bufferOf(a.w), bufferOf(a.rho), scratch],
-    uniforms: params('uuuu', a.d, a.k, segments, index.length),
-    workgroups: segments,
-  });
-  rt.releaseBuffer(idx);
-  rt.releaseBuffer(scratch);
-}
-
-const OUTER_KERNEL: KernelDescriptor = {
-  name: 'scatterOuterAdd', source, entryPoint: 'scatterOuterAdd', storage: ['read', 'read', 'read', 'rw'], workgroupSize: WG,
-};
-
-export function scatterOuterAddWebGpu(rt: GpuRuntime, a: OuterAddArgs): void {
-  const { index, segments } = segmentIndex(a.arms, a.matrices);
-  const groupsPerArm = Math.ceil((a.d * a.k) / WG);
-  const idx = rt.upload(index, 'scatterOuterAdd index');
-  rt.dispatch({
-    kernel: OUTER_KERNEL,
-    buffers: [idx, bufferOf(a.x), bufferOf(a.z), bufferOf(a.m)],
-    uniforms: params('uuuu', a.d, a.k, segments, groupsPerArm),
-    workgroups: segments * groupsPerArm,
-  });
-  rt.releaseBuffer(idx);
-}
-
-/** Every kernel of this family, for the shader-compilation test. */
-export const KERNELS: readonly KernelDescriptor[] = [
-  ...SCORE_VEC4.values(), ...SCORE_SCALAR.values(), ...ARM_UPDATE_KERNELS.values(), OUTER_KERNEL,
-];

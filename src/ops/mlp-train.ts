@@ -1,18 +1,10 @@
-import source from '../../shaders/mlp-train.wgsl';
 import { BanditError } from '../core/errors.js';
-import { params, type GpuRuntime, type KernelDescriptor } from '../gpu/runtime.js';
 import { checkTensor } from '../core/check.js';
-import { bufferOf } from '../gpu/tensor.js';
-import {
-  BACKWARD_KERNELS, Scratch, activationShapes, actViews, allocate, baseArgs, checkDistinct, dense, encodeForward,
-  inputOf, prepare, whole, type MlpShape, type View,
-} from './mlp.js';
-import { segmentIndex } from './rank1.js';
-import type {
-  Backend, GatherRowsArgs, MlpLayer, MlpLossArgs, OptimizerArgs, ScatterRowsArgs, Tensor,
-} from '../core/op-args.js';
+import { checkDistinct } from '../core/check.js';
+import { activationShapes, allocate, baseArgs, prepare, type MlpShape } from './mlp.js';
+import type { Tensor } from '../core/tensor.js';
+import type { Backend } from '../core/backend.js';
 
-// ---------------------------------------------------------------------------------------------
 // Public functions. Everything is validated before any work, so bad input leaves every tensor as
 // it was. Values inside tensors (NaN, targets outside [0, 1] for the logistic loss, indices of an
 // i32 tensor) are not looked at: that would need a readback.
@@ -79,7 +71,7 @@ export function mlpLossGradient(backend: Backend, theta: Tensor, x: Tensor, targ
     }
     named.push(['inputGrad', inputGrad]);
   }
-  checkDistinct(op, named);
+  checkDistinct(op, ...named);
   const made = allocate(backend, [...(out ? [] : [[[p.layout.paramCount], `${op} gradient`] as [number[], string]]), ...activationShapes(p, op)]);
   const grad = out ?? made[0]!;
   const activations = made.slice(out ? 0 : 1);
@@ -179,7 +171,7 @@ export function optimizerStep(backend: Backend, options: OptimizerStepOptions): 
     throw new BanditError(`${op}: sgd keeps no state; pass state only with kind 'adam'`);
   }
   if (anchor !== undefined) sameSize(anchor, 'anchor');
-  checkDistinct(op, named);
+  checkDistinct(op, ...named);
   backend.ops.optimizerStep({ params: theta, grad, m, v, anchor: anchor ?? null, kind, n, lr, beta1, beta2, eps, step, decay });
 }
 
@@ -248,7 +240,7 @@ export function gatherRows(backend: Backend, src: Tensor, indices: Tensor | Int3
   } else if (options.column !== undefined && options.column !== 0) {
     throw new BanditError(`${op}: column needs an out tensor`);
   }
-  checkDistinct(op, named);
+  checkDistinct(op, ...named);
   out ??= backend.zeros(src.shape.length === 1 ? [count] : [count, table.cols], { label: `${op} out` });
   backend.ops.gatherRows({ src, indices, out, count, cols: table.cols, srcRows: table.rows, outCols, column });
   return out;
@@ -284,176 +276,6 @@ export function scatterAddRows(backend: Backend, rows: Tensor, indices: Tensor |
   if (typeof scale !== 'number' || !Number.isFinite(scale)) throw new BanditError(`${op}: scale must be a finite number, got ${String(scale)}`);
   const named: [string, Tensor][] = [['rows', rows], ['target', target]];
   if (!(indices instanceof Int32Array)) named.push(['indices', indices]);
-  checkDistinct(op, named);
+  checkDistinct(op, ...named);
   backend.ops.scatterAddRows({ rows, indices, target, count, cols: t.cols, targetRows: t.rows, rowCols: r.cols, column, scale });
 }
-
-// ---------------------------------------------------------------------------------------------
-// WebGPU implementations (see shaders/train.wgsl).
-
-const WG = 64;
-const kernel = (entryPoint: string, storage: readonly ('read' | 'rw')[]): KernelDescriptor => ({
-  name: entryPoint, source, entryPoint, storage, workgroupSize: WG,
-});
-const RESIDUAL_KERNEL = kernel('lossResidual', ['read', 'read', 'rw', 'rw']);
-const WEIGHT_GRAD_KERNEL = kernel('weightGradPartial', ['read', 'read', 'rw']);
-const SUM_KERNEL = kernel('sumRuns', ['read', 'rw']);
-const SGD_KERNEL = kernel('sgdStep', ['read', 'read', 'rw']);
-const ADAM_KERNEL = kernel('adamStep', ['read', 'read', 'rw', 'rw', 'rw']);
-const GATHER_KERNEL = kernel('gatherRows', ['read', 'read', 'rw']);
-const SCATTER_SEGMENTS_KERNEL = kernel('scatterSegments', ['read', 'read', 'rw']);
-const SCATTER_OWNERS_KERNEL = kernel('scatterOwners', ['read', 'read', 'rw']);
-
-/**
- * Rows a weightGradPartial invocation sums (split-K chunk): smaller chunks give more invocations
- * to spread over cores (and GPU lanes), larger ones fewer partial sums to add. Whole-op times on
- * SwiftShader (loaded 2-core box, best of 7) for chunks of 16 / 32 / 64 / 128 / 256 rows:
- * d = 24, hidden [64], N = 10⁴: 324 / 328 / 304 / 302 / 300 ms; d = 32, [100], N = 10⁴:
- * 665 / 558 / 499 / 536 / 547 ms; d = 32, [300, 300], N = 1000: 1788 / 1545 / 1216 / 1264 / 1444 ms.
- * A vec4-load variant measured no faster and was dropped.
- */
-export const GRAD_CHUNK_ROWS = 64;
-/** Rows a first-stage loss sum adds. */
-const LOSS_RUN = 256;
-/** Most bytes the per-chunk partial gradients may take (the chunk grows past GRAD_CHUNK_ROWS to stay under). */
-const PARTIAL_CAP_BYTES = 64 * 1024 * 1024;
-const NO_LIMIT = 0xffffffff;
-
-function sumRuns(rt: GpuRuntime, input: GPUBuffer, out: GPUBuffer, f: { outputs: number; terms: number; qStride: number; kStride: number; limit: number; oOff?: number }): void {
-  rt.dispatch({
-    kernel: SUM_KERNEL, buffers: [input, out],
-    uniforms: params('uuuuuu', f.outputs, f.terms, f.qStride, f.kStride, f.limit, f.oOff ?? 0),
-    workgroups: Math.ceil(f.outputs / WG),
-  });
-}
-
-/** Rows a gradient chunk sums, so that the partial sums of every chunk fit the cap. */
-export function gradientChunkRows(rows: number, paramCount: number, bindingBytes: number): number {
-  const maxChunks = Math.max(1, Math.floor(Math.min(PARTIAL_CAP_BYTES, bindingBytes) / (4 * paramCount)));
-  return Math.max(GRAD_CHUNK_ROWS, Math.ceil(rows / maxChunks));
-}
-
-/** One layer's δ'ᵀ·[h | 1] over chunks of rows into `partial` (θ's layout, pStride a chunk). */
-function encodeWeightGradient(rt: GpuRuntime, layer: MlpLayer, rows: number, chunkRows: number, delta: View, input: View, partial: GPUBuffer, pStride: number): void {
-  const chunks = Math.ceil(rows / chunkRows);
-  const unitBlocks = Math.ceil(layer.out / 4), colBlocks = Math.ceil((layer.in + 1) / 4);
-  rt.dispatch({
-    kernel: WEIGHT_GRAD_KERNEL, buffers: [delta.buffer, input.buffer, partial],
-    uniforms: params(
-      'uuuuuuuuuuuuuu', rows, layer.in, layer.out, chunkRows, chunks, unitBlocks, colBlocks,
-      delta.off, delta.row, input.off, input.row, layer.weightOffset, layer.biasOffset, pStride,
-    ),
-    workgroups: Math.ceil((chunks * unitBlocks * colBlocks) / WG),
-  });
-}
-
-export function mlpLossGradientWebGpu(rt: GpuRuntime, a: MlpLossArgs): void {
-  const s = new Scratch(rt);
-  try {
-    const theta = bufferOf(a.params), rows = a.rows, layers = a.layers, L = layers.length, p = a.paramCount;
-    const x = whole(a.x, layers[0]!.in), acts = actViews(a);
-    const f = s.buffer(rows, 'mlpLossGradient f');
-    encodeForward(rt, theta, layers, rows, x, acts, { buffer: f, off: 0, row: 1 });
-    const e = s.buffer(rows, 'mlpLossGradient residuals'), rowLoss = s.buffer(rows, 'mlpLossGradient row losses');
-    rt.dispatch({
-      kernel: RESIDUAL_KERNEL, buffers: [f, bufferOf(a.targets), e, rowLoss],
-      uniforms: params('uuf', rows, a.loss === 'logistic' ? 1 : 0, a.scale), workgroups: Math.ceil(rows / WG),
-    });
-    // δ'_l = e_n·δ_l: the backward pass of neural.wgsl with the residuals as δ_L.
-    const residual: View = { buffer: e, off: 0, row: 1 };
-    const deltas = s.deltas(layers, rows);
-    const deltaOf = (l: number): View => (l === L - 1 ? residual : deltas[l]!);
-    for (let l = L - 2; l >= 0; l--) {
-      const next = layers[l + 1]!, units = layers[l]!.out, upstream = deltaOf(l + 1);
-      dense(rt, BACKWARD_KERNELS, [upstream.buffer, theta, acts[l]!.buffer, deltas[l]!.buffer], {
-        rows, nin: next.out, nout: units, aOff: upstream.off, aRow: upstream.row,
-        wOff: next.weightOffset, wUnit: 1, wIn: units, mOff: acts[l]!.off, mRow: acts[l]!.row,
-        oOff: deltas[l]!.off, oRow: deltas[l]!.row,
-      });
-    }
-    if (a.inputGrad) {
-      // ∇x = W_1ᵀ δ'_1 with no ReLU mask: the mask reads a row of ones (mRow 0).
-      const first = layers[0]!, upstream = deltaOf(0);
-      const ones = rt.upload(new Float32Array(first.in).fill(1), 'mlpLossGradient ones');
-      dense(rt, BACKWARD_KERNELS, [upstream.buffer, theta, ones, bufferOf(a.inputGrad)], {
-        rows, nin: first.out, nout: first.in, aOff: upstream.off, aRow: upstream.row,
-        wOff: first.weightOffset, wUnit: 1, wIn: first.in, mOff: 0, mRow: 0, oOff: 0, oRow: first.in,
-      });
-      rt.releaseBuffer(ones);
-    }
-    const chunkRows = gradientChunkRows(rows, p, Math.min(rt.limits.maxStorageBufferBindingSize, rt.limits.maxBufferSize));
-    const chunks = Math.ceil(rows / chunkRows);
-    const partial = chunks === 1 ? bufferOf(a.grad) : s.buffer(chunks * p, 'mlpLossGradient partial gradients');
-    layers.forEach((layer, l) => encodeWeightGradient(rt, layer, rows, chunkRows, deltaOf(l), inputOf(x, acts, l), partial, p));
-    if (chunks > 1) sumRuns(rt, partial, bufferOf(a.grad), { outputs: p, terms: chunks, qStride: 1, kStride: p, limit: NO_LIMIT });
-    if (a.lossOut) {
-      const runs = Math.ceil(rows / LOSS_RUN);
-      if (runs === 1) {
-        sumRuns(rt, rowLoss, bufferOf(a.lossOut), { outputs: 1, terms: rows, qStride: rows, kStride: 1, limit: rows });
-      } else {
-        const runSums = s.buffer(runs, 'mlpLossGradient loss runs');
-        sumRuns(rt, rowLoss, runSums, { outputs: runs, terms: LOSS_RUN, qStride: LOSS_RUN, kStride: 1, limit: rows });
-        sumRuns(rt, runSums, bufferOf(a.lossOut), { outputs: 1, terms: runs, qStride: runs, kStride: 1, limit: runs });
-      }
-    }
-  } finally {
-    s.release();
-  }
-}
-
-export function optimizerStepWebGpu(rt: GpuRuntime, a: OptimizerArgs): void {
-  const theta = bufferOf(a.params), grad = bufferOf(a.grad);
-  // Without an anchor the kernel never reads it: bind grad there (two read-only bindings may share a buffer).
-  const anchor = a.anchor ? bufferOf(a.anchor) : grad;
-  const adam = a.kind === 'adam';
-  const c1 = adam ? 1 / (1 - a.beta1 ** a.step) : 0, c2 = adam ? 1 / (1 - a.beta2 ** a.step) : 0;
-  rt.dispatch({
-    kernel: adam ? ADAM_KERNEL : SGD_KERNEL,
-    buffers: adam ? [grad, anchor, theta, bufferOf(a.m!), bufferOf(a.v!)] : [grad, anchor, theta],
-    uniforms: params('uufffffffff', a.n, a.anchor ? 1 : 0, a.lr, a.decay, a.beta1, 1 - a.beta1, a.beta2, 1 - a.beta2, c1, c2, a.eps),
-    workgroups: Math.ceil(a.n / WG),
-  });
-}
-
-const rowUniforms = (count: number, cols: number, tableRows: number, batchCols: number, column: number, segments: number, scale: number) =>
-  params('uuuuuuf', count, cols, tableRows, batchCols, column, segments, scale);
-
-/** A host index array as a buffer (no queue write, so the open step goes on), or the tensor's. */
-function indexBuffer(rt: GpuRuntime, indices: Tensor | Int32Array, label: string): { buffer: GPUBuffer; temporary: boolean } {
-  if (indices instanceof Int32Array) return { buffer: rt.upload(indices, label), temporary: true };
-  return { buffer: bufferOf(indices), temporary: false };
-}
-
-export function gatherRowsWebGpu(rt: GpuRuntime, a: GatherRowsArgs): void {
-  const idx = indexBuffer(rt, a.indices, 'gatherRows indices');
-  rt.dispatch({
-    kernel: GATHER_KERNEL, buffers: [bufferOf(a.src), idx.buffer, bufferOf(a.out)],
-    uniforms: rowUniforms(a.count, a.cols, a.srcRows, a.outCols, a.column, 0, 0),
-    workgroups: Math.ceil((a.count * a.cols) / WG),
-  });
-  if (idx.temporary) rt.releaseBuffer(idx.buffer);
-}
-
-export function scatterAddRowsWebGpu(rt: GpuRuntime, a: ScatterRowsArgs): void {
-  if (a.indices instanceof Int32Array) {
-    const { index, segments } = segmentIndex(a.indices, a.targetRows);
-    const buffer = rt.upload(index, 'scatterAddRows segments');
-    rt.dispatch({
-      kernel: SCATTER_SEGMENTS_KERNEL, buffers: [bufferOf(a.rows), buffer, bufferOf(a.target)],
-      uniforms: rowUniforms(a.count, a.cols, a.targetRows, a.rowCols, a.column, segments, a.scale),
-      workgroups: Math.ceil((segments * a.cols) / WG),
-    });
-    rt.releaseBuffer(buffer);
-    return;
-  }
-  rt.dispatch({
-    kernel: SCATTER_OWNERS_KERNEL, buffers: [bufferOf(a.rows), bufferOf(a.indices), bufferOf(a.target)],
-    uniforms: rowUniforms(a.count, a.cols, a.targetRows, a.rowCols, a.column, 0, a.scale),
-    workgroups: Math.ceil(a.count / WG),
-  });
-}
-
-/** Every kernel of this family, for the shader-compilation test. */
-export const KERNELS: readonly KernelDescriptor[] = [
-  RESIDUAL_KERNEL, WEIGHT_GRAD_KERNEL, SUM_KERNEL, SGD_KERNEL, ADAM_KERNEL, GATHER_KERNEL, SCATTER_SEGMENTS_KERNEL, SCATTER_OWNERS_KERNEL,
-];

@@ -1,7 +1,7 @@
 import { BanditError } from '../core/errors.js';
 import { HybridLinUCB, type HybridLinUCBOptions } from '../linucb/hybrid.js';
 import { LinUCB, type LinUCBOptions } from '../linucb/linucb.js';
-import type { Backend } from '../core/op-args.js';
+import type { Backend } from '../core/backend.js';
 import { hybridSharedDim, type DecisionBatch, type FeatureShape } from './batch.js';
 import { SimRandom } from './random.js';
 import type { EcommerceSimulator, SimBatch } from './simulator.js';

@@ -6,7 +6,7 @@
 import { BanditError } from '../core/errors.js';
 import { EmbeddingMLP, type EmbeddingMLPOptions, type InteractionLog } from '../neural/embedding-mlp.js';
 import { NeuralUCB, type NeuralUCBOptions } from '../neural/neuralucb.js';
-import type { Backend } from '../core/op-args.js';
+import type { Backend } from '../core/backend.js';
 import { armFeatureDim, playedArmFeatures, type FeatureShape } from './batch.js';
 import type { Policy } from './headtohead.js';
 import type { BanditLog } from './replay.js';

@@ -4,7 +4,7 @@
  * page.
  */
 import { BanditError } from '../core/errors.js';
-import type { Backend } from '../core/op-args.js';
+import type { Backend } from '../core/backend.js';
 import {
   discountedLinUCBPolicy, hybridLinUCBPolicy, linUCBPolicy, oraclePolicy, randomPolicy, runHeadToHead,
   type HeadToHeadResult, type Policy, type RoundSnapshot,

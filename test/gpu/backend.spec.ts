@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { BackendError, BanditError, axpy, createBackend } from '../../src/index.js';
+import { BackendError, BanditError, createBackend } from '../../src/index.js';
+import { axpy } from '../../src/ops/index.js';
 import { WebGpuBackend } from '../../src/gpu/backend.js';
 import { cpuBackend, gpuBackend } from '../support/fixture.js';
 

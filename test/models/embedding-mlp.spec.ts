@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { BanditError, EmbeddingMLP, Random, type Backend, type InteractionLog } from '../../src/index.js';
+import { BanditError, EmbeddingMLP, type Backend, type InteractionLog } from '../../src/index.js';
+import { Random } from '../../src/sim/index.js';
 import { decodeModel, encodeModel } from '../../src/models/persist.js';
 import { F32_EPS } from '../support/compare.js';
 import { backends } from '../support/fixture.js';

@@ -1,8 +1,6 @@
 import { expect } from 'chai';
-import {
-  BanditError, HybridLinUCB, LinUCB, hybridArmUpdate, hybridScores, scatterOuterAdd,
-  type Backend, type HybridContexts, type HybridLinUCBOptions, type Tensor,
-} from '../../src/index.js';
+import { BanditError, HybridLinUCB, LinUCB, type Backend, type HybridContexts, type HybridLinUCBOptions, type Tensor } from '../../src/index.js';
+import { hybridArmUpdate, hybridScores, scatterOuterAdd } from '../../src/ops/index.js';
 import { crc32, decodeModel } from '../../src/models/persist.js';
 import { F32_EPS, dotBound, expectClose, type Tolerance } from '../support/compare.js';
 import { backends, cpuBackend, gpuBackend, maxTestBindingBytes } from '../support/fixture.js';

@@ -1,8 +1,6 @@
 import { expect } from 'chai';
-import {
-  BanditError, LinUCB, NeuralUCB, accumulateSquares, confidenceScores, mlpLayout, type Backend, type MlpLayout,
-  type NeuralUCBOptions,
-} from '../../src/index.js';
+import { BanditError, LinUCB, NeuralUCB, type Backend, type NeuralUCBOptions } from '../../src/index.js';
+import { accumulateSquares, confidenceScores, mlpLayout, type MlpLayout } from '../../src/ops/index.js';
 import { decodeModel } from '../../src/models/persist.js';
 import { F32_EPS, TOL_ELEMENTWISE, TOL_EXACT, expectClose, type Tolerance } from '../support/compare.js';
 import { backends, cpuBackend, gpuBackend } from '../support/fixture.js';

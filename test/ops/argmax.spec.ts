@@ -1,6 +1,7 @@
 import { expect } from 'chai';
-import { BanditError, rowArgmax, type Backend } from '../../src/index.js';
-import { ARGMAX_SLICE } from '../../src/ops/argmax.js';
+import { BanditError, type Backend } from '../../src/index.js';
+import { rowArgmax } from '../../src/ops/index.js';
+import { ARGMAX_SLICE } from '../../src/gpu/kernels/argmax.js';
 import { TOL_EXACT, expectClose } from '../support/compare.js';
 import { backends, maxTestBindingBytes } from '../support/fixture.js';
 import { rng } from '../support/random.js';

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
-import { BanditError, cholesky, spdInverse, type Backend, type Factorisation, type Tensor } from '../../src/index.js';
-import { factorLayout, type FactorLayout } from '../../src/ops/cholesky.js';
+import { BanditError, type Backend, type Tensor } from '../../src/index.js';
+import { cholesky, spdInverse, type Factorisation } from '../../src/ops/index.js';
+import { factorLayout, type FactorLayout } from '../../src/gpu/kernels/cholesky.js';
 import { F32_EPS, expectClose, type Tolerance } from '../support/compare.js';
 import { backends, gpuBackend, maxTestBindingBytes } from '../support/fixture.js';
 import { rng, spd } from '../support/random.js';

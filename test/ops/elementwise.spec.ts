@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { BanditError, axpy, scale } from '../../src/index.js';
+import { BanditError } from '../../src/index.js';
+import { axpy, scale } from '../../src/ops/index.js';
 import { F32_EPS, expectClose, type Tolerance } from '../support/compare.js';
 import { backends, maxTestBindingBytes } from '../support/fixture.js';
 import { uniform } from '../support/random.js';

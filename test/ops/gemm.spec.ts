@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { BanditError, gemm, matVec, type Backend, type Tensor } from '../../src/index.js';
+import { BanditError, type Backend, type Tensor } from '../../src/index.js';
+import { gemm, matVec } from '../../src/ops/index.js';
 import { dotBound, expectClose, type Tolerance } from '../support/compare.js';
 import { backends, maxTestBindingBytes } from '../support/fixture.js';
 import { absArray, uniform } from '../support/random.js';

@@ -1,8 +1,6 @@
 import { expect } from 'chai';
-import {
-  BanditError, discountedUpdate, gatherMatVec, inverseDrift, scatterAddScaled, symRank1Update, ucbScores,
-  type Backend, type Tensor,
-} from '../../src/index.js';
+import { BanditError, type Backend, type Tensor } from '../../src/index.js';
+import { discountedUpdate, gatherMatVec, inverseDrift, scatterAddScaled, symRank1Update, ucbScores } from '../../src/ops/index.js';
 import { F32_EPS, dotBound, expectClose, type Tolerance } from '../support/compare.js';
 import { backends, maxTestBindingBytes } from '../support/fixture.js';
 import { absArray, rng, spd, uniform } from '../support/random.js';

@@ -1,9 +1,7 @@
 import { expect } from 'chai';
-import {
-  BanditError, gatherRows, mlpForward, mlpLayout, mlpLossGradient, optimizerStep, perArmGradients, scatterAddRows,
-  type Backend, type MlpLayer, type MlpLoss, type Tensor,
-} from '../../src/index.js';
-import { GRAD_CHUNK_ROWS, gradientChunkRows } from '../../src/ops/mlp-train.js';
+import { BanditError, type Backend, type Tensor } from '../../src/index.js';
+import { gatherRows, mlpForward, mlpLayout, mlpLossGradient, optimizerStep, perArmGradients, scatterAddRows, type MlpLayer, type MlpLoss } from '../../src/ops/index.js';
+import { GRAD_CHUNK_ROWS, gradientChunkRows } from '../../src/gpu/kernels/mlp-train.js';
 import { F32_EPS, TOL_EXACT, expectClose, type Tolerance } from '../support/compare.js';
 import { backends, maxTestBindingBytes } from '../support/fixture.js';
 import { absArray, mlpTheta, rng, uniform } from '../support/random.js';

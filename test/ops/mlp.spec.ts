@@ -1,7 +1,6 @@
 import { expect } from 'chai';
-import {
-  BanditError, diagonalBonus, kPassGradients, mlpForward, mlpLayout, perArmGradients, type Backend, type MlpLayer, type Tensor,
-} from '../../src/index.js';
+import { BanditError, type Backend, type Tensor } from '../../src/index.js';
+import { diagonalBonus, kPassGradients, mlpForward, mlpLayout, perArmGradients, type MlpLayer } from '../../src/ops/index.js';
 import { F32_EPS, expectClose, type Tolerance } from '../support/compare.js';
 import { backends, maxTestBindingBytes } from '../support/fixture.js';
 import { absArray, mlpTheta, rng, uniform } from '../support/random.js';

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { BanditError, quadForm, type Backend, type Tensor } from '../../src/index.js';
+import { BanditError, type Backend, type Tensor } from '../../src/index.js';
+import { quadForm } from '../../src/ops/index.js';
 import { dotBound, expectClose, type Tolerance } from '../support/compare.js';
 import { backends, maxTestBindingBytes } from '../support/fixture.js';
 import { absArray, spd, uniform } from '../support/random.js';

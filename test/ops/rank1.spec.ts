@@ -1,7 +1,8 @@
 import { expect } from 'chai';
-import { BanditError, shermanMorrisonUpdate, symRank1Update, type Backend, type Tensor } from '../../src/index.js';
+import { BanditError, type Backend, type Tensor } from '../../src/index.js';
+import { shermanMorrisonUpdate, symRank1Update } from '../../src/ops/index.js';
 import { f64 } from '../../src/cpu/tensor.js';
-import { segmentIndex } from '../../src/ops/rank1.js';
+import { segmentIndex } from '../../src/core/segments.js';
 import { F32_EPS, dotBound, expectClose, type Tolerance } from '../support/compare.js';
 import { backends, maxTestBindingBytes } from '../support/fixture.js';
 import { rng, spd, uniform } from '../support/random.js';

@@ -1,8 +1,7 @@
 import { expect } from 'chai';
-import {
-  BanditError, EcommerceSimulator, ipsEstimate, linUCBPolicy, parseObd, randomPolicy, replayEvaluate, snipsEstimate,
-  type BanditLog, type DecisionBatch, type Policy,
-} from '../../src/index.js';
+import { BanditError } from '../../src/index.js';
+import { EcommerceSimulator, linUCBPolicy, randomPolicy, type DecisionBatch, type Policy } from '../../src/sim/index.js';
+import { ipsEstimate, parseObd, replayEvaluate, snipsEstimate, type BanditLog } from '../../src/eval/index.js';
 import { backends } from '../support/fixture.js';
 
 /** Exact arithmetic on a handful of doubles: only the last bits of a sum or a quotient may differ. */

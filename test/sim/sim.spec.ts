@@ -1,8 +1,6 @@
 import { expect } from 'chai';
-import {
-  BanditError, EcommerceSimulator, FeatureBatch, linUCBPolicy, oraclePolicy, playedArmFeatures, randomPolicy, recoveryTime,
-  runHeadToHead, hybridLinUCBPolicy, discountedLinUCBPolicy, type Backend, type EcommerceSimulatorOptions, type Policy,
-} from '../../src/index.js';
+import { BanditError, type Backend } from '../../src/index.js';
+import { EcommerceSimulator, FeatureBatch, linUCBPolicy, oraclePolicy, playedArmFeatures, randomPolicy, recoveryTime, runHeadToHead, hybridLinUCBPolicy, discountedLinUCBPolicy, type EcommerceSimulatorOptions, type Policy } from '../../src/sim/index.js';
 import type { RoundSnapshot } from '../../src/sim/headtohead.js';
 import { embeddingMLPPolicyFor, neuralUCBPolicyFor } from '../../src/sim/policies-extra.js';
 import { formatResultTable, lineChartSvg, reportHtml, resultRows } from '../../src/sim/report.js';

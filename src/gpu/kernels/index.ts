@@ -1,17 +1,27 @@
 import type { KernelDescriptor } from '../runtime.js';
-import { KERNELS as argmax } from '../../ops/argmax.js';
-import { KERNELS as cholesky } from '../../ops/cholesky.js';
-import { KERNELS as elementwise } from '../../ops/elementwise.js';
-import { KERNELS as gemm } from '../../ops/gemm.js';
-import { KERNELS as hybrid } from '../../ops/hybrid.js';
-import { KERNELS as linucb } from '../../ops/linucb.js';
-import { KERNELS as neural } from '../../ops/mlp.js';
-import { KERNELS as neuralucb } from '../../ops/confidence.js';
-import { KERNELS as quadform } from '../../ops/quadform.js';
-import { KERNELS as rank1 } from '../../ops/rank1.js';
-import { KERNELS as train } from '../../ops/mlp-train.js';
+import type { GpuOpTable } from './family.js';
+import { family as elementwise } from './elementwise.js';
+import { family as gemm } from './gemm.js';
+import { family as quadform } from './quadform.js';
+import { family as rank1 } from './rank1.js';
+import { family as argmax } from './argmax.js';
+import { family as cholesky } from './cholesky.js';
+import { family as linucb } from './linucb.js';
+import { family as hybrid } from './hybrid.js';
+import { family as mlp } from './mlp.js';
+import { family as mlpTrain } from './mlp-train.js';
+import { family as confidence } from './confidence.js';
 
-/** The registry of every kernel the library dispatches. */
-export const ALL_KERNELS: readonly KernelDescriptor[] = [
-  ...elementwise, ...gemm, ...quadform, ...rank1, ...argmax, ...cholesky, ...linucb, ...hybrid, ...neural, ...train, ...neuralucb,
-];
+/** Every kernel family, one a shaders/*.wgsl file. */
+export const FAMILIES = [elementwise, gemm, quadform, rank1, argmax, cholesky, linucb, hybrid, mlp, mlpTrain, confidence] as const;
+
+/**
+ * The WebGPU op table: every op of the registry (core/op-args.ts), from its family. The type says
+ * it is complete: an op declared in the registry and implemented by no family fails to compile.
+ */
+export const GPU_OPS = {
+  ...elementwise.ops, ...gemm.ops, ...quadform.ops, ...rank1.ops, ...argmax.ops, ...cholesky.ops, ...linucb.ops, ...hybrid.ops, ...mlp.ops, ...mlpTrain.ops, ...confidence.ops,
+} satisfies GpuOpTable;
+
+/** The registry of every kernel the library dispatches, for the shader-compilation test. */
+export const ALL_KERNELS: readonly KernelDescriptor[] = FAMILIES.flatMap((f) => f.kernels);

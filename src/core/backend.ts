@@ -1,0 +1,58 @@
+import type { OpImpls } from './op-args.js';
+import type { AdapterDescription, HostArray, Tensor, TensorOptions } from './tensor.js';
+
+/** What a backend runs on. */
+export interface BackendInfo {
+  readonly kind: 'webgpu' | 'cpu';
+  /** The adapter, for `webgpu`. */
+  readonly adapter?: AdapterDescription;
+  /** Why the cpu backend was chosen by `kind: 'auto'`. */
+  readonly fallbackReason?: string;
+  /** One line for logs: e.g. "webgpu: Google SwiftShader (fallback adapter) via webgpu package". */
+  readonly summary: string;
+}
+
+/**
+ * A compute backend: `webgpu` (kernels on a GPUDevice) or `cpu` (float64, the test oracle and
+ * the fallback). Made by `createBackend`.
+ *
+ * @example
+ * const backend = await createBackend({ kind: 'webgpu' });
+ * console.log(backend.info.summary);
+ * const a = backend.tensor(new Float32Array(6).fill(1), [2, 3]);
+ * const b = backend.tensor(new Float32Array(6).fill(2), [3, 2]);
+ * const c = gemm(backend, a, b);          // 2×2, every entry 6
+ * console.log(await backend.read(c));
+ * backend.dispose();
+ */
+export interface Backend {
+  readonly kind: 'webgpu' | 'cpu';
+  readonly info: BackendInfo;
+  /** Copies host data into a new tensor (f32 by default). */
+  tensor(data: ArrayLike<number>, shape: readonly number[], options?: TensorOptions): Tensor;
+  /** A new tensor of zeros. */
+  zeros(shape: readonly number[], options?: TensorOptions): Tensor;
+  /** Overwrites a tensor's contents with host data of the same length. */
+  write(t: Tensor, data: ArrayLike<number>): void;
+  /**
+   * Copies `src` into `dst` (same size and dtype), or with `region` `count` elements from
+   * `src[srcOffset…]` to `dst[dstOffset…]` of two different tensors, in the current step.
+   */
+  copy(src: Tensor, dst: Tensor, region?: { srcOffset: number; dstOffset: number; count: number }): void;
+  /** Reads a tensor back: Float32Array on webgpu, Float64Array on cpu, Int32Array for i32. */
+  read(t: Tensor): Promise<HostArray>;
+  /** Submits pending work and waits for it, rejecting on GPU errors or device loss. */
+  sync(): Promise<void>;
+  /** Releases the device (webgpu) and every later call throws. */
+  dispose(): void;
+  readonly disposed: boolean;
+  /**
+   * The most bytes one tensor may hold: one storage binding on webgpu (the smaller of
+   * maxStorageBufferBindingSize and maxBufferSize), unbounded on cpu. Models split their state by it.
+   */
+  readonly maxBindingBytes: number;
+  /** Whether `t` was made by this backend. */
+  owns(t: Tensor): boolean;
+  /** @internal The op implementations; use the functions exported from the package. */
+  readonly ops: OpImpls;
+}
