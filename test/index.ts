@@ -12,6 +12,7 @@ import './ops/cholesky.spec.js';
 import './ops/linucb.spec.js';
 import './ops/mlp.spec.js';
 import './ops/mlp-train.spec.js';
+import './ops/explore.spec.js';
 import './models/embedding-mlp.spec.js';
 import './models/neuralucb.spec.js';
 import './models/linucb.spec.js';
