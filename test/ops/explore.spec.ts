@@ -661,7 +661,7 @@ describe('explore: Thompson sampling ops', function () {
     }
   });
 
-  it('the per-slot Thompson sampler chooses at the exact probabilities, and the estimates are unbiased (10⁴ decisions, k = 2)', async () => {
+  it('the per-slot Thompson sampler chooses at the exact probabilities, the estimates are unbiased, and cpu and webgpu agree (10⁴ decisions, k = 2)', async () => {
     const mu = [0.1, 0.3, 0.25, -0.2], w2 = [1, 0.5, 0.8, 2], scale = 0.5, cols = 4, rows = 10_000, k = 2, draws = 64;
     const sd = w2.map((v) => scale * Math.sqrt(v));
     const key = { seed: 1234, step: 56 };
@@ -672,6 +672,7 @@ describe('explore: Thompson sampling ops', function () {
     }
     const exact0 = argmaxProbabilities(mu, sd);
     const exact1 = mu.map((_, c) => argmaxProbabilities(mu, sd, new Set([c])));
+    const decisions: Int32Array[] = [];
     for (const backend of [backends().cpu, backends().gpu]) {
       const m = backend.tensor(mean, [rows, cols]), w = backend.tensor(width2, [rows, cols]);
       const sampled = sampleScores(backend, m, w, scale, key, { draws: k });
@@ -694,8 +695,17 @@ describe('explore: Thompson sampling ops', function () {
       const all = Array.from({ length: rows }, (_, row) => row);
       check('slot 0', all, 0, exact0);
       for (let c = 0; c < cols; c++) check(`slot 1 after ${c}`, all.filter((row) => arms[row * k] === c), 1, exact1[c]!);
+      decisions.push(arms);
       for (const t of [m, w, sampled, picked.arms, picked.propensities, picked.status, estimate]) t.dispose();
     }
+    // Same seed, same decisions, except where two arms' samples lie within the normals' bound:
+    // δ = 2·NORMAL_ABS·max sd (+ rounding), P(a pair within δ) ≤ 2δ·φ(0)/σ_diff, K − 1 pairs a slot.
+    const sdMax = Math.max(...sd), sdMin = Math.min(...sd);
+    const delta = 2 * NORMAL_ABS * sdMax + 8 * F32_EPS * (0.5 + MAX_NORMAL * sdMax);
+    const expected = rows * k * (cols - 1) * (2 * delta * 0.4) / (Math.SQRT2 * sdMin);
+    const differing = rowsDiffering({ arms: decisions[0]! } as Sampled, { arms: decisions[1]! } as Sampled, rows, k);
+    console.log(`      Thompson decisions: ${differing} of ${rows} rows differ between cpu and webgpu (bound ${Math.ceil(expected + 4 * Math.sqrt(expected))})`);
+    expect(differing).to.be.at.most(Math.ceil(expected + 4 * Math.sqrt(expected)));
   });
 
   it('refuses bad arguments with a BanditError', () => {
