@@ -7,8 +7,9 @@
 //                         eligible arms with a finite score not chosen yet, one arm drawn by
 //                         inverse CDF with the uniform of (step, row, j), and its probability.
 //   sampleScores          one invocation an output: mean + scale·sqrt(max(width2, 0))·ξ.
-//   thompsonPropensities  one workgroup a row, invocations over blocks of four draws: how often
-//                         each chosen slot's arm is the argmax of a fresh posterior draw.
+//   thompsonPropensities  G workgroups a row, invocations over blocks of four draws: how often
+//                         each chosen slot's arm is the argmax of a fresh posterior draw
+//                         (counted with atomics; thompsonFrequencies divides by M).
 //   posteriorDraws        one invocation an output: θ + scale·L z.
 //
 // Scores are read as bits: NaN and ±Inf are told apart from finite values on the integers
@@ -358,7 +359,11 @@ fn sampleArms(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: v
 @group(0) @binding(3) var<storage, read_write> sampledOut: array<f32>;
 @group(0) @binding(3) var<storage, read> eligibleArms: array<i32>;
 @group(0) @binding(4) var<storage, read> chosenArms: array<i32>;
-@group(0) @binding(5) var<storage, read_write> frequencyOut: array<f32>;
+// Wins per (row, slot), added to by every workgroup of the row.
+@group(0) @binding(5) var<storage, read_write> winCounts: array<atomic<u32>>;
+// thompsonFrequencies: wins in, frequencies out.
+@group(0) @binding(1) var<storage, read> winTotals: array<u32>;
+@group(0) @binding(2) var<storage, read_write> frequencyOut: array<f32>;
 
 var<workgroup> partWins: array<u32, WG>;
 
@@ -414,13 +419,18 @@ fn finiteLanes(v: vec4f) -> vec4<bool> {
   return (bitcast<vec4u>(v) & vec4u(0x7f800000u)) != vec4u(0x7f800000u);
 }
 
+// Workgroup (row, g) of p.chunkWords = G workgroups a row takes the blocks g·WG + t, stepping by
+// G·WG, so a row's draws spread over G workgroups (one row alone fills more than one core or SM).
 @compute @workgroup_size(WG)
 fn thompsonPropensities(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
                         @builtin(local_invocation_index) t: u32) {
-  let row = rowIndex(wid, nwg);
+  let index = rowIndex(wid, nwg);
+  let groups = p.chunkWords;
+  let row = index / groups;
   if (row >= p.rows) {
     return;
   }
+  let first = (index - row * groups) * WG + t;
   let base = row * p.cols;
   let eligibleBase = row * p.eligibleStride;
   let chosenBase = row * p.k;
@@ -437,7 +447,7 @@ fn thompsonPropensities(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgrou
     if (valid) {
       let meanC = bitcast<f32>(mean[base + cu]);
       let sdC = drawScale(base + cu);
-      for (var q = t; q < blocks; q += WG) {
+      for (var q = first; q < blocks; q += groups * WG) {
         let rc = meanC + sdC * normalsFromBlock(philox4x32(vec4u(p.step, row, cu, q), key));
         var beaten = !finiteLanes(rc);
         for (var a = 0u; a < p.cols; a++) {
@@ -463,9 +473,18 @@ fn thompsonPropensities(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgrou
       for (var i = 0u; i < WG; i++) {
         total += partWins[i];
       }
-      frequencyOut[chosenBase + j] = f32(total) / f32(p.draws);
+      atomicAdd(&winCounts[chosenBase + j], total);
     }
     workgroupBarrier();
+  }
+}
+
+@compute @workgroup_size(WG)
+fn thompsonFrequencies(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+                       @builtin(local_invocation_index) lid: u32) {
+  let i = flatIndex(wid, nwg, lid);
+  if (i < p.rows * p.k) {
+    frequencyOut[i] = f32(winTotals[i]) / f32(p.draws);
   }
 }
 

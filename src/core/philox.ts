@@ -10,7 +10,13 @@ import { BanditError } from './errors.js';
  * a model that saves its seed and step continues the same stream after load.
  */
 
-/** What a random op is keyed by: the model's seed and the decision step, each a u32. */
+/**
+ * What a random op is keyed by: the model's seed and the decision step, each a u32.
+ *
+ * @example
+ * const key: RandomKey = { seed: 42, step: model.step };   // one step per decision call
+ * sampleArms(backend, scores, { policy, key });
+ */
 export interface RandomKey {
   /** 0 … 2³²−1. */
   readonly seed: number;
@@ -38,7 +44,12 @@ const W1 = 0xbb67ae85;
 /** 2⁻²⁴: the spacing of the uniforms. */
 export const UNIFORM_STEP = 2 ** -24;
 
-/** The high word of the 64-bit product a·b of two u32, from 16-bit halves (as the WGSL does). */
+/**
+ * The high word of the 64-bit product a·b of two u32, from 16-bit halves (as the WGSL does).
+ *
+ * @example
+ * mulHi32(0xffffffff, 0xffffffff);   // 0xfffffffe
+ */
 export function mulHi32(a: number, b: number): number {
   const a0 = a & 0xffff, a1 = a >>> 16, b0 = b & 0xffff, b1 = b >>> 16;
   const p00 = a0 * b0, p01 = a0 * b1, p10 = a1 * b0, p11 = a1 * b1;
@@ -115,7 +126,12 @@ export function normalsFromBlock(block: ArrayLike<number>, out = new Float64Arra
 /** The largest normal Box–Muller can give here: sqrt(−2 ln 2⁻²⁴) ≈ 5.77. */
 export const MAX_NORMAL = Math.sqrt(-2 * Math.log(UNIFORM_STEP));
 
-/** Throws a BanditError unless seed and step are integers in 0 … 2³²−1. */
+/**
+ * Throws a BanditError unless seed and step are integers in 0 … 2³²−1; returns the key.
+ *
+ * @example
+ * const key = checkRandomKey('sampleArms', options.key);
+ */
 export function checkRandomKey(op: string, key: unknown): RandomKey {
   if (typeof key !== 'object' || key === null) throw new BanditError(`${op}: key must be { seed, step }, got ${String(key)}`);
   const { seed, step } = key as Record<string, unknown>;

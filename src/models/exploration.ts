@@ -91,7 +91,13 @@ export function loadExploration(model: string, saved: unknown): Exploration | nu
   return resolveExploration(`${model}.load`, saved);
 }
 
-/** Checks a model's `seed` option (an integer in 0 … 2³²−1); absent, an unpredictable one (saved with the model, so load continues it). */
+/**
+ * Checks a model's `seed` option (an integer in 0 … 2³²−1); absent, an unpredictable one (saved
+ * with the model, so load continues it).
+ *
+ * @example
+ * const stream = new DecisionStream(resolveSeed('LinTS', options.seed));
+ */
 export function resolveSeed(model: string, value: unknown): number {
   if (value === undefined) {
     const c = (globalThis as { crypto?: { getRandomValues?: (a: Uint32Array) => Uint32Array } }).crypto;
@@ -197,7 +203,12 @@ export function parseEventId(modelId: string, id: unknown): { step: number; row:
 /** The default number of posterior draws a Thompson propensity is estimated from (standard error ≤ 0.5/√M ≈ 0.016). */
 export const DEFAULT_PROPENSITY_DRAWS = 1024;
 
-/** Checks a Thompson model's `propensityDraws` option (M, 1 … 2²⁴; default DEFAULT_PROPENSITY_DRAWS). */
+/**
+ * Checks a Thompson model's `propensityDraws` option (M, 1 … 2²⁴; default DEFAULT_PROPENSITY_DRAWS).
+ *
+ * @example
+ * const draws = resolvePropensityDraws('LinTS', options.propensityDraws);   // 1024 when absent
+ */
 export function resolvePropensityDraws(model: string, value: unknown): number {
   if (value === undefined) return DEFAULT_PROPENSITY_DRAWS;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_PROPENSITY_DRAWS) {

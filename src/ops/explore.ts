@@ -35,7 +35,13 @@ export function decodeSampleStatus(code: number): SampleStatus {
   return { kind, available: kind === 'ok' ? 0 : code >>> 2 };
 }
 
-/** Throws a BanditError unless the policy is one of the four with its parameter in range. */
+/**
+ * Throws a BanditError unless the policy is one of the four with its parameter in range; returns
+ * a copy with only the policy's fields.
+ *
+ * @example
+ * checkSamplingPolicy('sampleArms', { kind: 'softmax', temperature: 0 });   // throws: policy.temperature must be …
+ */
 export function checkSamplingPolicy(op: string, policy: unknown): SamplingPolicy {
   const p = policy as Record<string, unknown> | null;
   const range = `${POLICY_PARAMETER_RANGE.min} … ${POLICY_PARAMETER_RANGE.max}`;
@@ -195,8 +201,9 @@ export interface ThompsonPropensityOptions {
  * ties) — P(slot j = a | slots < j) for a sampler that takes slot j from its own posterior draw,
  * as sampleScores(…, { draws: k }) with sampleArms' perSlotScores does. Its standard error is
  * sqrt(p(1 − p)/M) ≤ 0.5/√M; a chosen arm whose probability is far below 1/M can get 0.
- * One workgroup a row, its invocations over the draws. An invalid, ineligible or repeated chosen
- * arm gets 0. Cost: k·M·K draws a row.
+ * On webgpu a row's draws are spread over up to 64 workgroups (blocks of four draws an
+ * invocation) and counted exactly (integer atomics), so the result does not depend on the layout.
+ * An invalid, ineligible or repeated chosen arm gets 0. Cost: k·M·K draws a row.
  *
  * @example
  * const p = thompsonPropensities(backend, mean, width2, v, arms, { draws: 1024, key: { seed, step } });

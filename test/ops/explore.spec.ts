@@ -5,7 +5,7 @@ import {
   cholesky, decodeSampleStatus, posteriorDraws, sampleArms, sampleScores, thompsonPropensities, type SamplingPolicy,
 } from '../../src/ops/index.js';
 import { MAX_NORMAL, RANDOM_STREAMS, normalsFromBlock, philox4x32, uniformFromBits } from '../../src/core/philox.js';
-import { SAMPLE_ARMS_SIZES, sampleArmsWorkgroup } from '../../src/gpu/kernels/explore.js';
+import { SAMPLE_ARMS_SIZES, sampleArmsWorkgroup, thompsonGroups } from '../../src/gpu/kernels/explore.js';
 import { F32_EPS } from '../support/compare.js';
 import { backends, gpuBackend } from '../support/fixture.js';
 import { rng, spd } from '../support/random.js';
@@ -291,7 +291,7 @@ describe('explore: sampleArms', function () {
 
   it('every policy matches its definition on both backends, over shapes, slates, masks, ties, NaN, ±Inf and ±1e30', async () => {
     const { gpu, cpu } = backends();
-    let cases = 0, decisions = 0, differing = 0, expected = 0;
+    let cases = 0, decisions = 0, differing = 0, expected = 0, expectedShort = 0, decisionsShort = 0;
     let seed = 100;
     for (const [rows, cols] of shapes) {
       const ks = [...new Set([1, Math.min(3, cols), cols <= 33 ? cols : 1])];
@@ -313,12 +313,19 @@ describe('explore: sampleArms', function () {
           }
           expected += bound.reduce((x, y) => x + y, 0);
           decisions += rows;
+          if (cols <= 100) {
+            expectedShort += bound.reduce((x, y) => x + y, 0);
+            decisionsShort += rows;
+          }
           cases++;
         }
       }
     }
     const allowed = Math.ceil(expected + 4 * Math.sqrt(expected));
-    console.log(`      ${cases} cases, ${decisions} rows: ${differing} differ between cpu and webgpu (bound ${allowed}, expected ≤ ${expected.toFixed(3)})`);
+    // The worst-case rounding of a K-term CDF grows like K², so the long rows dominate the bound;
+    // every mismatch was also checked above to lie within its boundary's band.
+    console.log(`      ${cases} cases, ${decisions} rows: ${differing} differ between cpu and webgpu, each within a boundary's rounding band ` +
+      `(worst-case expectation ${expected.toFixed(1)}, bound ${allowed}; rows of K ≤ 100: ${(expectedShort / decisionsShort).toExponential(1)} a row)`);
     expect(differing).to.be.at.most(allowed);
   });
 
@@ -489,6 +496,21 @@ describe('explore: sampleArms', function () {
     }
   });
 
+  it('rows past 65535 workgroups (a 2-D grid): sampleArms and thompsonPropensities reach the last row', async () => {
+    const rows = 70_001, cols = 3;
+    const scores = Float32Array.from({ length: rows * cols }, (_, i) => (i % cols === 2 ? 1 : 0));
+    const c: SampleCase = { rows, cols, policy: { kind: 'epsilon-greedy', epsilon: 0.3 }, key: { seed: 4, step: 4 } };
+    const { gpu } = backends();
+    const got = await runSampleArms(gpu, scores, c);
+    checkDefinition(got, scores, c, true, 'webgpu 70001 rows');
+    const [m, w] = [gpu.tensor(scores, [rows, cols]), gpu.tensor(new Float32Array(rows * cols), [rows, cols])];
+    const chosen = gpu.tensor(new Int32Array(rows).fill(2), [rows], { dtype: 'i32' });
+    // Zero widths: the draws are the means, so arm 2 wins every draw of every row.
+    const p = thompsonPropensities(gpu, m, w, 1, chosen, { draws: 3, key: c.key });
+    expect((await gpu.read(p)).every((v) => v === 1)).to.equal(true);
+    for (const t of [m, w, chosen, p]) t.dispose();
+  });
+
   it('a slate of every arm (k = K = 2000) is a permutation on both backends', async () => {
     const cols = 2000;
     const scores = Float32Array.from({ length: cols }, (_, a) => Math.sin(a) * 0.01);
@@ -622,9 +644,11 @@ describe('explore: Thompson sampling ops', function () {
     }
   });
 
-  it('matches the twin for slates and masks; K = 1 is 1; invalid, ineligible and repeated chosen arms get 0', async () => {
+  it('matches the twin for slates and masks over several workgroups a row; K = 1 is 1; invalid, ineligible and repeated chosen arms get 0', async () => {
     const { gpu, cpu } = backends();
-    const rows = 4, cols = 6, k = 2, draws = 1000, scale = 1.3, key = { seed: 9, step: 4 };
+    const rows = 4, cols = 6, k = 2, draws = 1001, scale = 1.3, key = { seed: 9, step: 4 };
+    // 251 blocks of four draws (the last one partial) over 4 workgroups a row.
+    expect([thompsonGroups(draws), thompsonGroups(1), thompsonGroups(256), thompsonGroups(257), thompsonGroups(2 ** 24)]).to.deep.equal([4, 1, 1, 2, 64]);
     const r = rng(31);
     const mean = Float32Array.from({ length: rows * cols }, () => r() - 0.5);
     const width2 = Float32Array.from({ length: rows * cols }, () => 0.2 + r());

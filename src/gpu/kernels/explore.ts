@@ -33,6 +33,7 @@ const SAMPLE_ARMS_KERNELS = new Map(SAMPLE_ARMS_SIZES.map((size) => [
 ]));
 const SAMPLE_SCORES_KERNEL = kernel('sampleScores', ['read', 'read', 'rw']);
 const THOMPSON_KERNEL = kernel('thompsonPropensities', ['read', 'read', 'read', 'read', 'rw']);
+const FREQUENCIES_KERNEL = kernel('thompsonFrequencies', ['read', 'rw']);
 const POSTERIOR_KERNEL = kernel('posteriorDraws', ['read', 'read', 'rw']);
 
 /** The workgroup size sampleArms uses for rows of `cols` arms. */
@@ -113,16 +114,30 @@ export function sampleScoresWebGpu(rt: GpuRuntime, a: SampleScoresArgs): void {
   });
 }
 
+/**
+ * Workgroups a row for thompsonPropensities: enough that each invocation has a block of four
+ * draws, at most 64 (then the row's blocks are strided over 64·64 invocations).
+ */
+export function thompsonGroups(draws: number): number {
+  return Math.min(64, Math.max(1, Math.ceil(Math.ceil(draws / 4) / WG)));
+}
+
 export function thompsonPropensitiesWebGpu(rt: GpuRuntime, a: ThompsonPropensitiesArgs): void {
+  const groups = thompsonGroups(a.draws);
+  // New buffers are zero-initialised: the counts start at 0.
+  const counts = rt.createBuffer(a.rows * a.k * 4, 'thompsonPropensities wins');
+  const u = uniforms({
+    rows: a.rows, cols: a.cols, k: a.k, eligibleStride: a.eligibleStride, hasEligible: a.eligible !== null,
+    seed: a.seed, step: a.step, draws: a.draws, scale: a.scale, chunkWords: groups,
+  });
   rt.dispatch({
     kernel: THOMPSON_KERNEL,
-    buffers: [bufferOf(a.mean), bufferOf(a.width2), maskBuffer(rt, a.eligible), bufferOf(a.chosen), bufferOf(a.out)],
-    uniforms: uniforms({
-      rows: a.rows, cols: a.cols, k: a.k, eligibleStride: a.eligibleStride, hasEligible: a.eligible !== null,
-      seed: a.seed, step: a.step, draws: a.draws, scale: a.scale,
-    }),
-    workgroups: a.rows,
+    buffers: [bufferOf(a.mean), bufferOf(a.width2), maskBuffer(rt, a.eligible), bufferOf(a.chosen), counts],
+    uniforms: u,
+    workgroups: a.rows * groups,
   });
+  rt.dispatch({ kernel: FREQUENCIES_KERNEL, buffers: [counts, bufferOf(a.out)], uniforms: u, workgroups: Math.ceil((a.rows * a.k) / WG) });
+  rt.releaseBuffer(counts);
 }
 
 export function posteriorDrawsWebGpu(rt: GpuRuntime, a: PosteriorDrawsArgs): void {
@@ -142,5 +157,5 @@ export const family: KernelFamily<'sampleArms' | 'sampleScores' | 'thompsonPrope
     thompsonPropensities: thompsonPropensitiesWebGpu,
     posteriorDraws: posteriorDrawsWebGpu,
   },
-  kernels: [...SAMPLE_ARMS_KERNELS.values(), SAMPLE_SCORES_KERNEL, THOMPSON_KERNEL, POSTERIOR_KERNEL],
+  kernels: [...SAMPLE_ARMS_KERNELS.values(), SAMPLE_SCORES_KERNEL, THOMPSON_KERNEL, FREQUENCIES_KERNEL, POSTERIOR_KERNEL],
 };
