@@ -3,9 +3,10 @@
 // src/cpu/explore.ts. Every random number comes from Philox keyed by (seed, stream) with the
 // counter (step, row, arm or slot, draw block), so no kernel keeps generator state.
 //
-//   sampleArms            one workgroup a row: for slot j = 0 … k−1, the policy over the row's
-//                         eligible arms with a finite score not chosen yet, one arm drawn by
-//                         inverse CDF with the uniform of (step, row, j), and its probability.
+//   sampleArms            for slot j = 0 … k−1, the policy over the row's eligible arms with a
+//                         finite score not chosen yet, one arm drawn by inverse CDF with the
+//                         uniform of (step, row, j), and its probability: one workgroup a row
+//                         (sampleArms), or one invocation a row (sampleArmsSerial).
 //   sampleScores          one invocation an output: mean + scale·sqrt(max(width2, 0))·ξ.
 //   thompsonPropensities  G workgroups a row, invocations over blocks of four draws: how often
 //                         each chosen slot's arm is the argmax of a fresh posterior draw
@@ -34,7 +35,8 @@ struct Params {
   slotStride: u32,
   seed: u32,
   step: u32,
-  // Words of the taken-bitset (32 arms a word) each invocation owns.
+  // sampleArms: words of the taken-bitset (32 arms a word) each invocation owns;
+  // thompsonPropensities: workgroups a row.
   chunkWords: u32,
   draws: u32,
   d: u32,
@@ -113,6 +115,12 @@ fn isTaken(wordBase: u32, arm: u32) -> bool {
   return ((taken[wordBase + (arm >> 5u)] >> (arm & 31u)) & 1u) != 0u;
 }
 
+fn markTaken(wordBase: u32, arm: u32) {
+  if (arm != NO_INDEX) {
+    taken[wordBase + (arm >> 5u)] |= 1u << (arm & 31u);
+  }
+}
+
 // SquareCB's inverse-gap weight of an arm that is not the best: 1/(n + γ·(m − s)), with
 // h = m/2 − s/2 (no overflow) and γ·(m − s) = (2γ)·h capped at GAP_CAP (param1 = GAP_CAP/(2γ)).
 fn squareCbGap(s: f32, m: f32) -> f32 {
@@ -148,6 +156,162 @@ fn armWeight(arm: u32, s: f32, best: u32, m: f32, n: f32, bestWeight: f32) -> f3
   }
 }
 
+// One slot's view of a row: where its scores, mask and taken-bits are.
+struct SlotRow {
+  sBase: u32,
+  eligibleBase: u32,
+  wordBase: u32,
+}
+
+// The score bits of arm a if it is a candidate of this slot (eligible, not taken), or NaN's bits.
+fn candidateBits(r: SlotRow, a: u32) -> u32 {
+  if (!isEligible(r.eligibleBase, a) || isTaken(r.wordBase, a)) {
+    return 0xffffffffu;
+  }
+  return scores[r.sBase + a];
+}
+
+// Over arms a0 … a1−1: (eligible not taken, of them finite, the largest finite's key, its arm —
+// the lowest on ties).
+fn scanCandidates(r: SlotRow, a0: u32, a1: u32) -> vec4u {
+  var s = vec4u(0u, 0u, 0u, NO_INDEX);
+  for (var a = a0; a < a1; a++) {
+    if (!isEligible(r.eligibleBase, a) || isTaken(r.wordBase, a)) {
+      continue;
+    }
+    s.x++;
+    let bits = scores[r.sBase + a];
+    if (!isFiniteBits(bits)) {
+      continue;
+    }
+    s.y++;
+    let key = orderKey(bits);
+    if (key > s.z) {
+      s.z = key;
+      s.w = a;
+    }
+  }
+  return s;
+}
+
+// Σ q_a/(n + q_a) over the candidates a ≠ best in a0 … a1−1, for SquareCB's best weight
+// p_best = 1 − Σ_{a≠best} 1/(n + q_a) = (1 + Σ_{a≠best} q_a/(n + q_a))/n: non-negative terms,
+// accurate where 1 − Σ would cancel (many arms near the best).
+fn squareCbRest(r: SlotRow, a0: u32, a1: u32, best: u32, m: f32, n: f32) -> f32 {
+  var rest = 0.0;
+  for (var a = a0; a < a1; a++) {
+    let bits = candidateBits(r, a);
+    if (a != best && isFiniteBits(bits)) {
+      let q = squareCbGap(bitcast<f32>(bits), m);
+      rest += q / (n + q);
+    }
+  }
+  return rest;
+}
+
+// Σ of the candidates' weights over a0 … a1−1, in arm order.
+fn weightSum(r: SlotRow, a0: u32, a1: u32, best: u32, m: f32, n: f32, bestWeight: f32) -> f32 {
+  var sum = 0.0;
+  for (var a = a0; a < a1; a++) {
+    let bits = candidateBits(r, a);
+    if (isFiniteBits(bits)) {
+      sum += armWeight(a, bitcast<f32>(bits), best, m, n, bestWeight);
+    }
+  }
+  return sum;
+}
+
+// The inverse CDF over a0 … a1−1 with the running sum starting at `start`: the first candidate
+// whose cumulative weight passes `threshold`, or the last of positive weight (u·W can round up to
+// W). Returns (arm, its weight's bits); the running sum is weightSum's, term for term.
+fn walkCdf(r: SlotRow, a0: u32, a1: u32, start: f32, threshold: f32, best: u32, m: f32, n: f32, bestWeight: f32) -> vec2u {
+  var acc = 0.0;
+  var found = vec2u(NO_INDEX, 0u);
+  for (var a = a0; a < a1; a++) {
+    let bits = candidateBits(r, a);
+    if (!isFiniteBits(bits)) {
+      continue;
+    }
+    let w = armWeight(a, bitcast<f32>(bits), best, m, n, bestWeight);
+    if (w > 0.0) {
+      acc += w;
+      found = vec2u(a, bitcast<u32>(w));
+      if (start + acc > threshold) {
+        break;
+      }
+    }
+  }
+  return found;
+}
+
+// A row's status from its slot-0 counts: 0, or the code and the count of usable arms.
+fn rowStatus(counts: vec2u) -> u32 {
+  if (counts.x < p.k) {
+    return STATUS_TOO_FEW_ELIGIBLE | (counts.x << 2u);
+  }
+  if (counts.y < p.k) {
+    return STATUS_TOO_FEW_FINITE | (counts.y << 2u);
+  }
+  return 0u;
+}
+
+fn writeFailedRow(row: u32, code: u32) {
+  statusOut[row] = i32(code);
+  for (var i = 0u; i < p.k; i++) {
+    armsOut[row * p.k + i] = -1;
+    propensitiesOut[row * p.k + i] = 0.0;
+  }
+}
+
+fn slotUniform(row: u32, slot: u32) -> f32 {
+  return uniformFromBits(philox4x32(vec4u(p.step, row, slot, 0u), vec2u(p.seed, STREAM_SAMPLE_ARMS)).x);
+}
+
+// One invocation a row, every pass sequential over the row: no workgroup memory, no barriers.
+// For short rows, and for many rows on CPU adapters (src/gpu/kernels/explore.ts sampleArmsLayout).
+@compute @workgroup_size(WG)
+fn sampleArmsSerial(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+                    @builtin(local_invocation_index) lid: u32) {
+  let row = (wid.x + wid.y * nwg.x) * WG + lid;
+  if (row >= p.rows) {
+    return;
+  }
+  let words = (p.cols + 31u) / 32u;
+  for (var w = 0u; w < words; w++) {
+    taken[row * words + w] = 0u;
+  }
+  for (var j = 0u; j < p.k; j++) {
+    let r = SlotRow(j * p.slotStride + row * p.cols, row * p.eligibleStride, row * words);
+    let summary = scanCandidates(r, 0u, p.cols);
+    if (j == 0u) {
+      let code = rowStatus(summary.xy);
+      if (code != 0u) {
+        writeFailedRow(row, code);
+        return;
+      }
+      statusOut[row] = 0;
+    }
+    let best = summary.w;
+    var picked = vec2u(best, bitcast<u32>(1.0));
+    var total = 1.0;
+    if (p.policy != POLICY_GREEDY) {
+      let n = f32(summary.y);
+      let m = bitcast<f32>(scores[r.sBase + best]);
+      var bestWeight = 0.0;
+      if (p.policy == POLICY_SQUARECB) {
+        bestWeight = (1.0 + squareCbRest(r, 0u, p.cols, best, m, n)) / n;
+      }
+      total = weightSum(r, 0u, p.cols, best, m, n, bestWeight);
+      picked = walkCdf(r, 0u, p.cols, 0.0, slotUniform(row, j) * total, best, m, n, bestWeight);
+    }
+    markTaken(r.wordBase, picked.x);
+    armsOut[row * p.k + j] = i32(picked.x);
+    propensitiesOut[row * p.k + j] = bitcast<f32>(picked.y) / total;
+  }
+}
+
+// One workgroup a row: invocation t owns the arms of taken-words t·chunkWords …, and each pass is
+// the chunks' partial results folded in chunk (= arm) order by invocation 0.
 @compute @workgroup_size(WG)
 fn sampleArms(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
               @builtin(local_invocation_index) t: u32) {
@@ -156,43 +320,21 @@ fn sampleArms(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: v
     return;
   }
   let words = (p.cols + 31u) / 32u;
-  let wordBase = row * words;
   let w0 = min(t * p.chunkWords, words);
   let w1 = min(w0 + p.chunkWords, words);
   let a0 = w0 * 32u;
   let a1 = min(w1 * 32u, p.cols);
   for (var w = w0; w < w1; w++) {
-    taken[wordBase + w] = 0u;
+    taken[row * words + w] = 0u;
   }
-  let eligibleBase = row * p.eligibleStride;
-  let outBase = row * p.k;
 
   for (var j = 0u; j < p.k; j++) {
-    let sBase = j * p.slotStride + row * p.cols;
+    let r = SlotRow(j * p.slotStride + row * p.cols, row * p.eligibleStride, row * words);
 
-    // Pass A: counts and the best candidate (largest score, lowest arm on ties) of each chunk.
-    var nEligible = 0u;
-    var nCandidates = 0u;
-    var bestKey = 0u;
-    var bestArm = NO_INDEX;
-    for (var a = a0; a < a1; a++) {
-      if (!isEligible(eligibleBase, a) || isTaken(wordBase, a)) {
-        continue;
-      }
-      nEligible++;
-      let bits = scores[sBase + a];
-      if (!isFiniteBits(bits)) {
-        continue;
-      }
-      nCandidates++;
-      let key = orderKey(bits);
-      if (key > bestKey) {
-        bestKey = key;
-        bestArm = a;
-      }
-    }
-    partCounts[t] = vec2u(nEligible, nCandidates);
-    partBest[t] = vec2u(bestKey, bestArm);
+    // Pass A: counts and the best candidate of each chunk, folded.
+    let part = scanCandidates(r, a0, a1);
+    partCounts[t] = part.xy;
+    partBest[t] = part.zw;
     workgroupBarrier();
     if (t == 0u) {
       var s = vec4u(0u, 0u, 0u, NO_INDEX);
@@ -211,22 +353,10 @@ fn sampleArms(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: v
     let summary = workgroupUniformLoad(&slotSummary);
 
     if (j == 0u) {
-      var code = 0u;
-      var available = 0u;
-      if (summary.x < p.k) {
-        code = STATUS_TOO_FEW_ELIGIBLE;
-        available = summary.x;
-      } else if (summary.y < p.k) {
-        code = STATUS_TOO_FEW_FINITE;
-        available = summary.y;
-      }
+      let code = rowStatus(summary.xy);
       if (code != 0u) {
         if (t == 0u) {
-          statusOut[row] = i32(code | (available << 2u));
-          for (var i = 0u; i < p.k; i++) {
-            armsOut[outBase + i] = -1;
-            propensitiesOut[outBase + i] = 0.0;
-          }
+          writeFailedRow(row, code);
         }
         return;
       }
@@ -238,58 +368,35 @@ fn sampleArms(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: v
     let best = summary.w;
     if (p.policy == POLICY_GREEDY) {
       if (best >= a0 && best < a1) {
-        taken[wordBase + (best >> 5u)] |= 1u << (best & 31u);
+        markTaken(r.wordBase, best);
       }
       if (t == 0u) {
-        armsOut[outBase + j] = i32(best);
-        propensitiesOut[outBase + j] = 1.0;
+        armsOut[row * p.k + j] = i32(best);
+        propensitiesOut[row * p.k + j] = 1.0;
       }
       continue;
     }
 
     let n = f32(summary.y);
-    let m = bitcast<f32>(scores[sBase + best]);
+    let m = bitcast<f32>(scores[r.sBase + best]);
     var bestWeight = 0.0;
     if (p.policy == POLICY_SQUARECB) {
-      // p_best = 1 − Σ_{a≠best} 1/(n + q_a) = (1 + Σ_{a≠best} q_a/(n + q_a))/n: a sum of
-      // non-negative terms, accurate where 1 − Σ would cancel (many arms near the best).
-      var part = 0.0;
-      for (var a = a0; a < a1; a++) {
-        if (a == best || !isEligible(eligibleBase, a) || isTaken(wordBase, a)) {
-          continue;
-        }
-        let bits = scores[sBase + a];
-        if (!isFiniteBits(bits)) {
-          continue;
-        }
-        let q = squareCbGap(bitcast<f32>(bits), m);
-        part += q / (n + q);
-      }
-      partSums[t] = part;
+      partSums[t] = squareCbRest(r, a0, a1, best, m, n);
       workgroupBarrier();
       if (t == 0u) {
-        var total = 0.0;
+        var rest = 0.0;
         for (var i = 0u; i < WG; i++) {
-          total += partSums[i];
+          rest += partSums[i];
         }
-        sharedWeight = (1.0 + total) / n;
+        sharedWeight = (1.0 + rest) / n;
       }
       bestWeight = workgroupUniformLoad(&sharedWeight);
     }
 
     // Pass B: each chunk's total weight; invocation 0 turns them into chunk starts, so the CDF is
-    // one monotone sequence: chunk t covers [starts[t], starts[t] + partSums[t]).
-    var part = 0.0;
-    for (var a = a0; a < a1; a++) {
-      if (!isEligible(eligibleBase, a) || isTaken(wordBase, a)) {
-        continue;
-      }
-      let bits = scores[sBase + a];
-      if (isFiniteBits(bits)) {
-        part += armWeight(a, bitcast<f32>(bits), best, m, n, bestWeight);
-      }
-    }
-    partSums[t] = part;
+    // one monotone sequence: chunk t covers [starts[t], starts[t] + its total).
+    let sum = weightSum(r, a0, a1, best, m, n, bestWeight);
+    partSums[t] = sum;
     workgroupBarrier();
     if (t == 0u) {
       var c = 0.0;
@@ -306,47 +413,22 @@ fn sampleArms(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: v
     }
     workgroupBarrier();
 
-    // Pass C: the chunk holding threshold = u·W finds the first arm whose cumulative weight passes
-    // it (u·W can round up to W: then the last arm of positive weight).
+    // Pass C: the chunk holding threshold = u·W walks to its arm (u·W can round up to W: then the
+    // chunk of the last positive weight).
     let total = sharedTotal;
-    let u = uniformFromBits(philox4x32(vec4u(p.step, row, j, 0u), vec2u(p.seed, STREAM_SAMPLE_ARMS)).x);
-    let threshold = u * total;
+    let threshold = slotUniform(row, j) * total;
     let start = starts[t];
-    let end = start + part;
-    let mine = part > 0.0 && ((threshold >= start && threshold < end) || (threshold >= total && t == lastPositive));
+    let mine = sum > 0.0 && ((threshold >= start && threshold < start + sum) || (threshold >= total && t == lastPositive));
     if (mine) {
-      var acc = 0.0;
-      var found = NO_INDEX;
-      var foundWeight = 0.0;
-      for (var a = a0; a < a1; a++) {
-        if (!isEligible(eligibleBase, a) || isTaken(wordBase, a)) {
-          continue;
-        }
-        let bits = scores[sBase + a];
-        if (!isFiniteBits(bits)) {
-          continue;
-        }
-        let w = armWeight(a, bitcast<f32>(bits), best, m, n, bestWeight);
-        if (w > 0.0) {
-          acc += w;
-          found = a;
-          foundWeight = w;
-          if (start + acc > threshold) {
-            break;
-          }
-        }
-      }
-      // part > 0 guarantees an arm of positive weight in this chunk.
-      if (found != NO_INDEX) {
-        taken[wordBase + (found >> 5u)] |= 1u << (found & 31u);
-      }
-      choice = vec2u(found, bitcast<u32>(foundWeight));
+      let c = walkCdf(r, a0, a1, start, threshold, best, m, n, bestWeight);
+      markTaken(r.wordBase, c.x);
+      choice = c;
     }
     workgroupBarrier();
     if (t == 0u) {
       let c = choice;
-      armsOut[outBase + j] = i32(c.x);
-      propensitiesOut[outBase + j] = bitcast<f32>(c.y) / total;
+      armsOut[row * p.k + j] = i32(c.x);
+      propensitiesOut[row * p.k + j] = bitcast<f32>(c.y) / total;
     }
   }
 }

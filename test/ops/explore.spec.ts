@@ -5,7 +5,7 @@ import {
   cholesky, decodeSampleStatus, posteriorDraws, sampleArms, sampleScores, thompsonPropensities, type SamplingPolicy,
 } from '../../src/ops/index.js';
 import { MAX_NORMAL, RANDOM_STREAMS, normalsFromBlock, philox4x32, uniformFromBits } from '../../src/core/philox.js';
-import { SAMPLE_ARMS_SIZES, sampleArmsWorkgroup, thompsonGroups } from '../../src/gpu/kernels/explore.js';
+import { SAMPLE_ARMS_SIZES, sampleArmsLayout, sampleArmsWorkgroup, thompsonGroups } from '../../src/gpu/kernels/explore.js';
 import { F32_EPS } from '../support/compare.js';
 import { backends, gpuBackend } from '../support/fixture.js';
 import { rng, spd } from '../support/random.js';
@@ -281,11 +281,16 @@ describe('explore: sampleArms', function () {
   this.timeout(600_000);
 
   const shapes: [number, number][] = [
-    [1, 1], [1, 7], [5, 13], [4, 33], [3, 100], [2, 200], [2, 300], [2, 1000], [1, 10000], [64, 10],
+    [1, 1], [1, 7], [5, 13], [4, 33], [3, 100], [2, 200], [2, 300], [2, 1000], [1, 10000], [64, 10], [9, 300], [8, 2049],
   ];
 
-  it('picks a workgroup size for every row length, each compiled', () => {
-    expect(shapes.map(([, K]) => sampleArmsWorkgroup(K))).to.deep.equal([1, 1, 1, 2, 4, 8, 16, 32, 64, 1]);
+  it('the shapes reach both layouts on this adapter and every workgroup size, each compiled', () => {
+    const cpuAdapter = gpuBackend().runtime.fallbackAdapter;
+    const layouts = shapes.map(([B, K]) => sampleArmsLayout(B, K, cpuAdapter));
+    expect(new Set(layouts)).to.deep.equal(new Set(['invocation', 'workgroup']));
+    expect(shapes.map(([, K]) => sampleArmsWorkgroup(K))).to.deep.equal([1, 1, 1, 2, 4, 8, 16, 32, 64, 1, 16, 64]);
+    expect(sampleArmsLayout(9, 300, true)).to.equal('invocation');
+    expect(sampleArmsLayout(9, 300, false)).to.equal('workgroup');
     for (const K of [1, 32, 33, 2048, 2049, 1e6]) expect(SAMPLE_ARMS_SIZES).to.include(sampleArmsWorkgroup(K));
   });
 

@@ -23,20 +23,37 @@ const kernel = (entryPoint: string, storage: readonly ('read' | 'rw')[], workgro
 });
 
 /**
- * sampleArms runs one workgroup a row with a power-of-two size up to 64, chosen so that every
- * invocation owns at least one 32-arm word: short rows get one invocation and no idle lanes
- * waiting at barriers (SwiftShader charges barriers by the workgroup), long rows 64.
+ * sampleArms' one-workgroup-a-row kernel comes in power-of-two sizes up to 64, chosen so that
+ * every invocation owns at least one 32-arm word of the row.
  */
 export const SAMPLE_ARMS_SIZES = [1, 2, 4, 8, 16, 32, 64] as const;
 const SAMPLE_ARMS_KERNELS = new Map(SAMPLE_ARMS_SIZES.map((size) => [
   size, kernel('sampleArms', ['read', 'read', 'rw', 'rw', 'rw', 'rw'], size, `sampleArms/wg${size}`),
 ]));
+/** One invocation a row; 8 rows a workgroup on CPU adapters (a workgroup runs on one core there), 64 on GPUs. */
+const SAMPLE_ARMS_SERIAL_KERNELS = [8, 64].map((size) => kernel('sampleArmsSerial', ['read', 'read', 'rw', 'rw', 'rw', 'rw'], size, `sampleArmsSerial/wg${size}`));
+
+/** How sampleArms maps rows to the GPU. */
+export type SampleArmsLayout = 'invocation' | 'workgroup';
+
+/**
+ * One invocation a row (sequential passes, no barriers) or one workgroup a row (passes split over
+ * 32-arm chunks, about six barriers a slot). Rows of at most 64 arms are too short to split. On
+ * a CPU adapter a barrier switches every group of lanes (SwiftShader: barriers of 64 workgroups
+ * of 32 invocations cost B = 64, K = 1000 some 12 ms against 1 ms for rowArgmax), so from 8 rows
+ * on, one invocation a row wins; on a GPU one thread scanning a long row is latency-bound while
+ * barriers are cheap (not measured on a GPU yet).
+ */
+export function sampleArmsLayout(rows: number, cols: number, cpuAdapter: boolean): SampleArmsLayout {
+  return cols <= 64 || (cpuAdapter && rows >= 8) ? 'invocation' : 'workgroup';
+}
+
 const SAMPLE_SCORES_KERNEL = kernel('sampleScores', ['read', 'read', 'rw']);
 const THOMPSON_KERNEL = kernel('thompsonPropensities', ['read', 'read', 'read', 'read', 'rw']);
 const FREQUENCIES_KERNEL = kernel('thompsonFrequencies', ['read', 'rw']);
 const POSTERIOR_KERNEL = kernel('posteriorDraws', ['read', 'read', 'rw']);
 
-/** The workgroup size sampleArms uses for rows of `cols` arms. */
+/** The workgroup size of sampleArms' one-workgroup-a-row kernel for rows of `cols` arms. */
 export function sampleArmsWorkgroup(cols: number): number {
   const words = Math.ceil(cols / 32);
   let size = 1;
@@ -88,19 +105,23 @@ function uniforms(u: Uniforms): ArrayBuffer {
 }
 
 export function sampleArmsWebGpu(rt: GpuRuntime, a: SampleArmsArgs): void {
-  const size = sampleArmsWorkgroup(a.cols);
   const words = Math.ceil(a.cols / 32);
   const [policy, param0, param1] = policyConstants(a.policy);
   const taken = rt.createBuffer(a.rows * words * 4, 'sampleArms taken');
+  const serial = sampleArmsLayout(a.rows, a.cols, rt.fallbackAdapter) === 'invocation';
+  const size = serial ? 1 : sampleArmsWorkgroup(a.cols);
+  const kernel = serial
+    ? SAMPLE_ARMS_SERIAL_KERNELS[rt.fallbackAdapter ? 0 : 1]!
+    : SAMPLE_ARMS_KERNELS.get(size as (typeof SAMPLE_ARMS_SIZES)[number])!;
   rt.dispatch({
-    kernel: SAMPLE_ARMS_KERNELS.get(size as (typeof SAMPLE_ARMS_SIZES)[number])!,
+    kernel,
     buffers: [bufferOf(a.scores), maskBuffer(rt, a.eligible), bufferOf(a.arms), bufferOf(a.propensities), bufferOf(a.status), taken],
     uniforms: uniforms({
       rows: a.rows, cols: a.cols, k: a.k, policy, param0, param1, eligibleStride: a.eligibleStride,
       hasEligible: a.eligible !== null, slotStride: a.slotStride, seed: a.seed, step: a.step,
       chunkWords: Math.ceil(words / size),
     }),
-    workgroups: a.rows,
+    workgroups: serial ? Math.ceil(a.rows / kernel.workgroupSize) : a.rows,
   });
   rt.releaseBuffer(taken);
 }
@@ -157,5 +178,5 @@ export const family: KernelFamily<'sampleArms' | 'sampleScores' | 'thompsonPrope
     thompsonPropensities: thompsonPropensitiesWebGpu,
     posteriorDraws: posteriorDrawsWebGpu,
   },
-  kernels: [...SAMPLE_ARMS_KERNELS.values(), SAMPLE_SCORES_KERNEL, THOMPSON_KERNEL, FREQUENCIES_KERNEL, POSTERIOR_KERNEL],
+  kernels: [...SAMPLE_ARMS_KERNELS.values(), ...SAMPLE_ARMS_SERIAL_KERNELS, SAMPLE_SCORES_KERNEL, THOMPSON_KERNEL, FREQUENCIES_KERNEL, POSTERIOR_KERNEL],
 };
