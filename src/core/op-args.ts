@@ -201,6 +201,47 @@ export interface AxpyArgs {
   readonly alpha: number; readonly x: Tensor; readonly y: Tensor; readonly n: number;
 }
 
+/** How sampleArms picks among a row's candidate arms (see src/ops/explore.ts). */
+export type SamplingPolicy =
+  | { readonly kind: 'greedy' }
+  | { readonly kind: 'epsilon-greedy'; readonly epsilon: number }
+  | { readonly kind: 'softmax'; readonly temperature: number }
+  | { readonly kind: 'squarecb'; readonly gamma: number };
+
+export interface SampleArmsArgs {
+  /**
+   * scores: B×K, or k×B×K with one matrix a slot (slotStride = B·K, else 0); eligible: i32, K
+   * values for every row (eligibleStride 0) or B×K (eligibleStride K), nonzero = eligible, or
+   * null (every arm); arms (i32), propensities: B×k; status (i32): B. See sampleArms.
+   */
+  readonly scores: Tensor; readonly eligible: Tensor | null; readonly eligibleStride: number;
+  readonly arms: Tensor; readonly propensities: Tensor; readonly status: Tensor;
+  readonly rows: number; readonly cols: number; readonly k: number; readonly slotStride: number;
+  readonly policy: SamplingPolicy; readonly seed: number; readonly step: number;
+}
+
+export interface SampleScoresArgs {
+  /** mean, width2: B×K; out: draws×B×K, out[m, r, a] = mean + scale·sqrt(max(width2, 0))·ξ(seed, step, r, a, m). */
+  readonly mean: Tensor; readonly width2: Tensor; readonly out: Tensor;
+  readonly rows: number; readonly cols: number; readonly draws: number; readonly scale: number;
+  readonly seed: number; readonly step: number;
+}
+
+export interface ThompsonPropensitiesArgs {
+  /** mean, width2: B×K; eligible as in SampleArmsArgs; chosen (i32), out: B×k; draws: M. */
+  readonly mean: Tensor; readonly width2: Tensor; readonly eligible: Tensor | null; readonly eligibleStride: number;
+  readonly chosen: Tensor; readonly out: Tensor;
+  readonly rows: number; readonly cols: number; readonly k: number; readonly draws: number; readonly scale: number;
+  readonly seed: number; readonly step: number;
+}
+
+export interface PosteriorDrawsArgs {
+  /** theta: K×d; factor: K×d×d lower triangular (only j ≤ i read); out: draws×K×d, θ + scale·L z. */
+  readonly theta: Tensor; readonly factor: Tensor; readonly out: Tensor;
+  readonly arms: number; readonly d: number; readonly draws: number; readonly scale: number;
+  readonly seed: number; readonly step: number;
+}
+
 /**
  * The registry of ops: every batched op's name and its normalised arguments, declared here once.
  * Each backend provides the whole table (`OpImpls`, or `GpuOpTable` for WebGPU), so an op added
@@ -236,6 +277,10 @@ export interface OpArgs {
   readonly scatterAddRows: ScatterRowsArgs;
   readonly confidenceScores: ConfidenceArgs;
   readonly accumulateSquares: SquaresArgs;
+  readonly sampleArms: SampleArmsArgs;
+  readonly sampleScores: SampleScoresArgs;
+  readonly thompsonPropensities: ThompsonPropensitiesArgs;
+  readonly posteriorDraws: PosteriorDrawsArgs;
 }
 
 /** The name of an op in the registry. */

@@ -15,6 +15,7 @@ import { accumulateSquaresF64, confidenceScoresF64 } from './confidence.js';
 import { gatherRowsF64, mlpLossGradientF64, optimizerStepF64, scatterAddRowsF64 } from './mlp-train.js';
 import { mlpDiagonalBonusF64, mlpForwardF64, mlpJacobianF64, mlpKPassJacobianF64 } from './mlp.js';
 import { discountedUpdateF64, gatherMatVecF64, inverseDriftF64, scatterAddScaledF64, ucbScoresF64 } from './linucb.js';
+import { posteriorDrawsF64, sampleArmsF64, sampleScoresF64, thompsonPropensitiesF64 } from './explore.js';
 
 /**
  * The cpu backend: every op in float64, the oracle the WebGPU kernels are tested against and
@@ -52,6 +53,10 @@ export class CpuBackend implements Backend {
     scatterAddRows: scatterAddRowsF64,
     confidenceScores: confidenceScoresF64,
     accumulateSquares: accumulateSquaresF64,
+    sampleArms: sampleArmsF64,
+    sampleScores: sampleScoresF64,
+    thompsonPropensities: thompsonPropensitiesF64,
+    posteriorDraws: posteriorDrawsF64,
   } satisfies OpImpls;
   /** Tensors are host arrays: no binding limit beyond the typed-array length. */
   readonly maxBindingBytes = Number.MAX_SAFE_INTEGER;

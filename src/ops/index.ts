@@ -24,3 +24,8 @@ export {
   mlpLossGradient, optimizerStep, gatherRows, scatterAddRows,
   type MlpLoss, type MlpLossOptions, type OptimizerStepOptions, type AdamState, type GatherRowsOptions, type ScatterAddRowsOptions,
 } from './mlp-train.js';
+export {
+  sampleArms, sampleScores, thompsonPropensities, posteriorDraws, decodeSampleStatus, checkSamplingPolicy,
+  POLICY_PARAMETER_RANGE, MAX_PROPENSITY_DRAWS,
+  type SamplingPolicy, type RandomKey, type SampleArmsOptions, type SampledArms, type SampleStatus, type ThompsonPropensityOptions,
+} from './explore.js';

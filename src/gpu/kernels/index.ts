@@ -11,16 +11,17 @@ import { family as hybrid } from './hybrid.js';
 import { family as mlp } from './mlp.js';
 import { family as mlpTrain } from './mlp-train.js';
 import { family as confidence } from './confidence.js';
+import { family as explore } from './explore.js';
 
 /** Every kernel family, one a shaders/*.wgsl file. */
-export const FAMILIES = [elementwise, gemm, quadform, rank1, argmax, cholesky, linucb, hybrid, mlp, mlpTrain, confidence] as const;
+export const FAMILIES = [elementwise, gemm, quadform, rank1, argmax, cholesky, linucb, hybrid, mlp, mlpTrain, confidence, explore] as const;
 
 /**
  * The WebGPU op table: every op of the registry (core/op-args.ts), from its family. The type says
  * it is complete: an op declared in the registry and implemented by no family fails to compile.
  */
 export const GPU_OPS = {
-  ...elementwise.ops, ...gemm.ops, ...quadform.ops, ...rank1.ops, ...argmax.ops, ...cholesky.ops, ...linucb.ops, ...hybrid.ops, ...mlp.ops, ...mlpTrain.ops, ...confidence.ops,
+  ...elementwise.ops, ...gemm.ops, ...quadform.ops, ...rank1.ops, ...argmax.ops, ...cholesky.ops, ...linucb.ops, ...hybrid.ops, ...mlp.ops, ...mlpTrain.ops, ...confidence.ops, ...explore.ops,
 } satisfies GpuOpTable;
 
 /** The registry of every kernel the library dispatches, for the shader-compilation test. */
