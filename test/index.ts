@@ -16,5 +16,6 @@ import './models/embedding-mlp.spec.js';
 import './models/neuralucb.spec.js';
 import './models/linucb.spec.js';
 import './models/hybrid.spec.js';
+import './models/device-calls.spec.js';
 import './sim/sim.spec.js';
 import './sim/replay.spec.js';

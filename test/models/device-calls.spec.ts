@@ -1,0 +1,171 @@
+import { expect } from 'chai';
+import { createBackend, EmbeddingMLP, HybridLinUCB, LinUCB, NeuralUCB, type Backend } from '../../src/index.js';
+import { gpuBackend } from '../support/fixture.js';
+import { uniform } from '../support/random.js';
+
+/** What a call asked of the GPUDevice. */
+interface DeviceCalls {
+  submits: number;
+  createBuffer: number;
+  createBindGroup: number;
+}
+
+/** Which tensors a call asked the backend for, by label, and how many writes. */
+interface BackendCalls {
+  allocations: string[];
+  writes: number;
+}
+
+/**
+ * A proxy of `device` that counts queue.submit, createBuffer and createBindGroup; every other
+ * member is the device's own (methods bound to it, so native bindings see the real object).
+ */
+function countingDevice(device: GPUDevice): { device: GPUDevice; calls: DeviceCalls } {
+  const calls: DeviceCalls = { submits: 0, createBuffer: 0, createBindGroup: 0 };
+  const forward = <T extends object>(target: T, name: PropertyKey): unknown => {
+    const v = Reflect.get(target, name);
+    return typeof v === 'function' ? v.bind(target) : v;
+  };
+  const queue = new Proxy(device.queue, {
+    get: (target, name) => (name === 'submit' ? (buffers: GPUCommandBuffer[]) => (calls.submits++, target.submit(buffers)) : forward(target, name)),
+  });
+  const proxy = new Proxy(device, {
+    get(target, name) {
+      if (name === 'queue') return queue;
+      if (name === 'createBuffer') return (d: GPUBufferDescriptor) => (calls.createBuffer++, target.createBuffer(d));
+      if (name === 'createBindGroup') return (d: GPUBindGroupDescriptor) => (calls.createBindGroup++, target.createBindGroup(d));
+      return forward(target, name);
+    },
+  });
+  return { device: proxy, calls };
+}
+
+/**
+ * A proxy of `backend` that records the labels of the tensors made through it (by the model, and
+ * by the ops the model calls with it) and counts writes.
+ */
+function countingBackend(backend: Backend): { backend: Backend; calls: BackendCalls } {
+  const calls: BackendCalls = { allocations: [], writes: 0 };
+  const proxy = new Proxy(backend, {
+    get(target, name) {
+      if (name === 'tensor' || name === 'zeros') {
+        return (...args: unknown[]) => {
+          const options = args[name === 'tensor' ? 2 : 1] as { label?: string } | undefined;
+          calls.allocations.push(options?.label ?? '(unlabelled)');
+          return (target[name] as (...a: unknown[]) => unknown)(...args);
+        };
+      }
+      if (name === 'write') return (...args: Parameters<Backend['write']>) => (calls.writes++, target.write(...args));
+      const v = Reflect.get(target, name);
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  });
+  return { backend: proxy, calls };
+}
+
+interface Measured {
+  readonly device: DeviceCalls;
+  /** Tensors the model itself made (labels that start with its name), not those of the ops it called. */
+  readonly modelAllocations: string[];
+  readonly allocations: number;
+  readonly writes: number;
+}
+
+/** Runs `call` once to warm up (pipelines, kept scratch), then counts a second, steady-state run. */
+async function steadyState(
+  model: string, counters: { device: DeviceCalls; backend: BackendCalls }, call: () => Promise<unknown>,
+): Promise<Measured> {
+  await call();
+  await call();
+  const d0 = { ...counters.device }, a0 = counters.backend.allocations.length, w0 = counters.backend.writes;
+  await call();
+  const made = counters.backend.allocations.slice(a0);
+  const device = {
+    submits: counters.device.submits - d0.submits,
+    createBuffer: counters.device.createBuffer - d0.createBuffer,
+    createBindGroup: counters.device.createBindGroup - d0.createBindGroup,
+  };
+  return { device, modelAllocations: made.filter((l) => l.startsWith(model)), allocations: made.length, writes: counters.backend.writes - w0 };
+}
+
+const report = (what: string, m: Measured): void => {
+  console.log(
+    `      ${what}: ${m.device.submits} submits, ${m.device.createBuffer} createBuffer, ${m.device.createBindGroup} createBindGroup; ` +
+      `${m.allocations} tensors (${m.modelAllocations.length} by the model), ${m.writes} writes`,
+  );
+};
+
+describe('device calls of the models (steady state, one GPUDevice proxy)', function () {
+  this.timeout(300_000);
+  let counted: { backend: Backend; device: DeviceCalls; calls: BackendCalls };
+
+  before(async () => {
+    const { device, calls: deviceCalls } = countingDevice(gpuBackend().device);
+    const made = await createBackend({ device });
+    const { backend, calls } = countingBackend(made);
+    counted = { backend, device: deviceCalls, calls };
+  });
+
+  after(() => counted.backend.dispose());
+
+  const counters = () => ({ device: counted.device, backend: counted.calls });
+
+  it('LinUCB.select and update over 4 shards: one submit each, nothing allocated by the model', async () => {
+    const d = 8, K = 40, B = 4;
+    const model = await LinUCB.create(counted.backend, { arms: K, dim: d, armsPerShard: 10 });
+    const x = uniform(B * d, 1), arms = Int32Array.of(3, 14, 25, 36), rewards = uniform(B, 2);
+    const select = await steadyState('LinUCB', counters(), () => model.select(x));
+    const update = await steadyState('LinUCB', counters(), () => model.update(arms, x, rewards));
+    report('LinUCB.select (4 shards, B = 4)', select);
+    report('LinUCB.update (4 shards, B = 4)', update);
+    expect(select.device.submits).to.equal(1);
+    expect(select.modelAllocations).to.deep.equal([]);
+    expect(update.device.submits).to.equal(1);
+    expect(update.modelAllocations).to.deep.equal([]);
+    model.dispose();
+  });
+
+  it('NeuralUCB.train(10): one submit, nothing allocated by the model', async () => {
+    for (const rows of [6, 40]) {
+      // 6 rows: every step the whole history; 40 rows > batchSize 16: sampled minibatches.
+      const model = await NeuralUCB.create(counted.backend, { dim: 4, hidden: [8], trainEvery: 0, batchSize: 16, seed: 1 });
+      await model.update(new Int32Array(rows), uniform(rows * 4, 3), uniform(rows, 4));
+      const train = await steadyState('NeuralUCB', counters(), () => model.train(10));
+      report(`NeuralUCB.train(10) (${rows} history rows)`, train);
+      expect(train.device.submits).to.equal(1);
+      expect(train.modelAllocations).to.deep.equal([]);
+      model.dispose();
+    }
+  });
+
+  it('HybridLinUCB.select and update, NeuralUCB.select and EmbeddingMLP.fit: counted', async () => {
+    const hybrid = await HybridLinUCB.create(counted.backend, { arms: 12, dim: 4, sharedDim: 3, armsPerShard: 4 });
+    const contexts = { arm: uniform(2 * 12 * 4, 5), shared: uniform(2 * 12 * 3, 6) };
+    const hs = await steadyState('HybridLinUCB', counters(), () => hybrid.select(contexts));
+    const hu = await steadyState('HybridLinUCB', counters(), () => hybrid.update(Int32Array.of(1, 9), contexts, uniform(2, 7)));
+    report('HybridLinUCB.select (3 shards, B = 2)', hs);
+    report('HybridLinUCB.update (3 shards, B = 2)', hu);
+    expect(hs.device.submits).to.equal(1);
+    expect(hs.modelAllocations).to.deep.equal([]);
+    expect(hu.device.submits).to.equal(1);
+    expect(hu.modelAllocations).to.deep.equal([]);
+    hybrid.dispose();
+
+    const neural = await NeuralUCB.create(counted.backend, { dim: 4, hidden: [8], seed: 2 });
+    const ns = await steadyState('NeuralUCB', counters(), () => neural.select(uniform(10 * 4, 8), { arms: 10 }));
+    report('NeuralUCB.select (K = 10)', ns);
+    expect(ns.device.submits).to.equal(1);
+    expect(ns.modelAllocations).to.deep.equal([]);
+    const nu = await steadyState('NeuralUCB', counters(), () => neural.update(Int32Array.of(0), uniform(4, 9), uniform(1, 10)));
+    report('NeuralUCB.update (1 row, then train(10))', nu);
+    expect(nu.device.submits).to.equal(1);
+    neural.dispose();
+
+    const mlp = await EmbeddingMLP.create(counted.backend, { users: 5, items: 6, contextDim: 2, hidden: [8], batchSize: 4, seed: 3 });
+    const log = { users: Int32Array.of(0, 1, 2, 3, 4, 0, 1), items: Int32Array.of(0, 1, 2, 3, 4, 5, 0), contexts: uniform(14, 11), clicks: Float32Array.of(1, 0, 1, 0, 1, 0, 1) };
+    const fit = await steadyState('EmbeddingMLP', counters(), () => mlp.fit(log, { epochs: 3 }));
+    report('EmbeddingMLP.fit (3 epochs of 2 minibatches)', fit);
+    expect(fit.device.submits).to.equal(1);
+    mlp.dispose();
+  });
+});
