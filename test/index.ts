@@ -17,5 +17,8 @@ import './models/neuralucb.spec.js';
 import './models/linucb.spec.js';
 import './models/hybrid.spec.js';
 import './models/device-calls.spec.js';
+import './models/saved-before.spec.js';
+import './models/arm-state.spec.js';
+import './models/trainer.spec.js';
 import './sim/sim.spec.js';
 import './sim/replay.spec.js';

@@ -51,6 +51,24 @@ export interface Confidence {
   dispose(): void;
 }
 
+/** What both kinds hold: the backend and how their Z is made. */
+abstract class ConfidenceParts {
+  protected readonly backend: Backend;
+  protected readonly setup: ConfidenceSetup;
+
+  constructor(backend: Backend, setup: ConfidenceSetup) {
+    this.backend = backend;
+    this.setup = setup;
+  }
+
+  /** p×… values starting as `value`·I (p values when `diagonal`), in f32 as every backend starts them. */
+  protected start(value: number, diagonal: boolean, label: string): Tensor {
+    const p = this.setup.params;
+    const data = diagonal ? new Float32Array(p).fill(value) : identities(1, p, value, false);
+    return this.backend.tensor(data, diagonal ? [p] : [1, p, p], { label: `${this.setup.label} ${label}` });
+  }
+}
+
 /**
  * diag(Z) only (p values), with the bonus computed matrix-free (K·p work a select), as Zhou et
  * al.'s released code does. It keeps no inverse: the bonus divides by diag(Z) itself, so there
@@ -59,19 +77,11 @@ export interface Confidence {
  * @example
  * const z = new DiagonalConfidence(backend, { label: 'NeuralUCB', shape, params: p, width: m, lambda, driftBound });
  */
-export class DiagonalConfidence implements Confidence {
+export class DiagonalConfidence extends ConfidenceParts implements Confidence {
   readonly kind = 'diagonal';
   readonly drifts = false;
   readonly health = { lastDrift: null, driftChecks: 0, repairs: 0 };
-  private readonly backend: Backend;
-  private readonly setup: ConfidenceSetup;
-  private readonly z: Tensor;
-
-  constructor(backend: Backend, setup: ConfidenceSetup) {
-    this.backend = backend;
-    this.setup = setup;
-    this.z = backend.tensor(new Float32Array(setup.params).fill(setup.lambda), [setup.params], { label: `${setup.label} diag Z` });
-  }
+  private readonly z = this.start(this.setup.lambda, true, 'diag Z');
 
   add(theta: Tensor, x: Tensor): void {
     const jac = perArmGradients(this.backend, theta, x, this.setup.shape);
@@ -112,22 +122,18 @@ export class DiagonalConfidence implements Confidence {
  * const z = new FullConfidence(backend, { label: 'NeuralUCB', shape, params: p, width: m, lambda, driftBound: 1e-3 });
  * await z.repair();   // after driftCheckEvery update rows
  */
-export class FullConfidence implements Confidence {
+export class FullConfidence extends ConfidenceParts implements Confidence {
   readonly kind = 'full';
   readonly drifts = true;
   health = { lastDrift: null as number | null, driftChecks: 0, repairs: 0 };
-  private readonly backend: Backend;
-  private readonly setup: ConfidenceSetup;
   private readonly z: Tensor;
   private readonly inv: Tensor;
 
   constructor(backend: Backend, setup: ConfidenceSetup) {
-    this.backend = backend;
-    this.setup = setup;
-    const p = setup.params;
-    this.z = backend.tensor(identities(1, p, setup.lambda, false), [1, p, p], { label: `${setup.label} Z` });
+    super(backend, setup);
+    this.z = this.start(setup.lambda, false, 'Z');
     try {
-      this.inv = backend.tensor(identities(1, p, 1 / setup.lambda, false), [1, p, p], { label: `${setup.label} Z⁻¹` });
+      this.inv = this.start(1 / setup.lambda, false, 'Z⁻¹');
     } catch (e) {
       this.z.dispose();
       throw e;

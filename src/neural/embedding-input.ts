@@ -1,5 +1,52 @@
 import { BanditError } from '../core/errors.js';
-import { checkBatchBindings, isNumberArray } from '../core/check.js';
+import { checkBatchBindings, isNumberArray, numberOption, positiveInt } from '../core/check.js';
+
+const MODEL = 'EmbeddingMLP';
+
+/** Options of `EmbeddingMLP.create`. */
+export interface EmbeddingMLPOptions {
+  /** Number of users (ids 0 … users − 1). */
+  readonly users: number;
+  /** Number of items (ids 0 … items − 1). */
+  readonly items: number;
+  /** Width of the context features of an interaction (0: none). */
+  readonly contextDim: number;
+  /** Width of each user and item embedding. Default 8. */
+  readonly embeddingDim?: number;
+  /** Hidden layer widths of the ReLU network on [user embedding | item embedding | context]. Default [64]. */
+  readonly hidden?: readonly number[];
+  /** Adam's step size. Default 1e-2. */
+  readonly lr?: number;
+  /** Interactions a minibatch (the last one of an epoch may be smaller). Default 256. */
+  readonly batchSize?: number;
+  /** Passes over the log a `fit` makes unless it says otherwise. Default 5. */
+  readonly epochs?: number;
+  /** L2 weight decay: l2·w is added to the gradient of every weight and embedding (the loss gains l2/2·‖w‖²). Default 0. */
+  readonly l2?: number;
+  /** Seed of the initial weights and the minibatch order. Default 0. */
+  readonly seed?: number;
+}
+
+/** The options with every default filled in. */
+export type ResolvedEmbeddingMLPOptions = Required<Omit<EmbeddingMLPOptions, 'hidden'>> & { readonly hidden: readonly number[] };
+
+/** Checks the options and fills in the defaults. */
+export function resolveEmbeddingMLPOptions(o: EmbeddingMLPOptions): ResolvedEmbeddingMLPOptions {
+  if (!o || typeof o !== 'object') throw new BanditError(`${MODEL}.create: options are required ({ users, items, contextDim, … })`);
+  const users = positiveInt(MODEL, 'users', o.users);
+  const items = positiveInt(MODEL, 'items', o.items);
+  const contextDim = numberOption(MODEL, 'contextDim', o.contextDim, NaN, (v) => Number.isInteger(v) && v >= 0, 'an integer ≥ 0');
+  const embeddingDim = o.embeddingDim === undefined ? 8 : positiveInt(MODEL, 'embeddingDim', o.embeddingDim);
+  const hidden = o.hidden ?? [64];
+  if (!Array.isArray(hidden)) throw new BanditError(`${MODEL}: option hidden must be an array of widths, got ${String(hidden)}`);
+  hidden.forEach((h, l) => positiveInt(MODEL, `hidden[${l}]`, h));
+  const lr = numberOption(MODEL, 'lr', o.lr, 1e-2, (v) => v > 0, '> 0');
+  const batchSize = o.batchSize === undefined ? 256 : positiveInt(MODEL, 'batchSize', o.batchSize);
+  const epochs = numberOption(MODEL, 'epochs', o.epochs, 5, (v) => Number.isInteger(v) && v >= 0, 'an integer ≥ 0');
+  const l2 = numberOption(MODEL, 'l2', o.l2, 0, (v) => v >= 0, '≥ 0');
+  const seed = numberOption(MODEL, 'seed', o.seed, 0, (v) => Number.isInteger(v), 'an integer');
+  return { users, items, contextDim, embeddingDim, hidden: [...hidden], lr, batchSize, epochs, l2, seed };
+}
 
 /** Logged interactions: row n is user `users[n]` shown item `items[n]` in context n, clicked or not. */
 export interface InteractionLog {

@@ -5,39 +5,16 @@ import { SavedModelReader, saveModel } from '../models/saved.js';
 import { Trainer, type Minibatches, type TrainedTensor } from '../models/trainer.js';
 import { mlpForward, mlpLayout, type MlpLayout } from '../ops/mlp.js';
 import { gatherRows, scatterAddRows } from '../ops/mlp-train.js';
-import { checkIds, checkInteractionContexts, checkLog, type CheckedLog, type InteractionLog } from './embedding-input.js';
+import {
+  checkIds, checkInteractionContexts, checkLog, resolveEmbeddingMLPOptions,
+  type CheckedLog, type EmbeddingMLPOptions, type InteractionLog, type ResolvedEmbeddingMLPOptions,
+} from './embedding-input.js';
 import type { SavedArray } from '../models/persist.js';
 import type { Tensor } from '../core/tensor.js';
 import type { Backend } from '../core/backend.js';
-import { numberOption, positiveInt } from '../core/check.js';
+import { numberOption } from '../core/check.js';
 
-export type { InteractionLog } from './embedding-input.js';
-
-/** Options of `EmbeddingMLP.create`. */
-export interface EmbeddingMLPOptions {
-  /** Number of users (ids 0 … users − 1). */
-  readonly users: number;
-  /** Number of items (ids 0 … items − 1). */
-  readonly items: number;
-  /** Width of the context features of an interaction (0: none). */
-  readonly contextDim: number;
-  /** Width of each user and item embedding. Default 8. */
-  readonly embeddingDim?: number;
-  /** Hidden layer widths of the ReLU network on [user embedding | item embedding | context]. Default [64]. */
-  readonly hidden?: readonly number[];
-  /** Adam's step size. Default 1e-2. */
-  readonly lr?: number;
-  /** Interactions a minibatch (the last one of an epoch may be smaller). Default 256. */
-  readonly batchSize?: number;
-  /** Passes over the log a `fit` makes unless it says otherwise. Default 5. */
-  readonly epochs?: number;
-  /** L2 weight decay: l2·w is added to the gradient of every weight and embedding (the loss gains l2/2·‖w‖²). Default 0. */
-  readonly l2?: number;
-  /** Seed of the initial weights and the minibatch order. Default 0. */
-  readonly seed?: number;
-}
-
-type Resolved = Required<Omit<EmbeddingMLPOptions, 'hidden'>> & { readonly hidden: readonly number[] };
+export type { EmbeddingMLPOptions, InteractionLog } from './embedding-input.js';
 
 export interface FitOptions {
   /** Passes over the log. Default: the model's `epochs`. */
@@ -68,23 +45,6 @@ const EMBEDDING_INIT_STD = 0.1;
 /** A trained table with its Adam moments (saved as name.value, name.m, name.v). */
 type AdamTable = TrainedTensor & { readonly moments: { readonly m: Tensor; readonly v: Tensor } };
 
-function resolveOptions(o: EmbeddingMLPOptions): Resolved {
-  if (!o || typeof o !== 'object') throw new BanditError(`${MODEL}.create: options are required ({ users, items, contextDim, … })`);
-  const users = positiveInt(MODEL, 'users', o.users);
-  const items = positiveInt(MODEL, 'items', o.items);
-  const contextDim = numberOption(MODEL, 'contextDim', o.contextDim, NaN, (v) => Number.isInteger(v) && v >= 0, 'an integer ≥ 0');
-  const embeddingDim = o.embeddingDim === undefined ? 8 : positiveInt(MODEL, 'embeddingDim', o.embeddingDim);
-  const hidden = o.hidden ?? [64];
-  if (!Array.isArray(hidden)) throw new BanditError(`${MODEL}: option hidden must be an array of widths, got ${String(hidden)}`);
-  hidden.forEach((h, l) => positiveInt(MODEL, `hidden[${l}]`, h));
-  const lr = numberOption(MODEL, 'lr', o.lr, 1e-2, (v) => v > 0, '> 0');
-  const batchSize = o.batchSize === undefined ? 256 : positiveInt(MODEL, 'batchSize', o.batchSize);
-  const epochs = numberOption(MODEL, 'epochs', o.epochs, 5, (v) => Number.isInteger(v) && v >= 0, 'an integer ≥ 0');
-  const l2 = numberOption(MODEL, 'l2', o.l2, 0, (v) => v >= 0, '≥ 0');
-  const seed = numberOption(MODEL, 'seed', o.seed, 0, (v) => Number.isInteger(v), 'an integer');
-  return { users, items, contextDim, embeddingDim, hidden: [...hidden], lr, batchSize, epochs, l2, seed };
-}
-
 /**
  * The static recommender baseline: user and item embeddings and the context features,
  * concatenated as [userEmb[u] | itemEmb[i] | context], feed a ReLU MLP whose output is the logit
@@ -103,7 +63,7 @@ function resolveOptions(o: EmbeddingMLPOptions): Resolved {
  * model.dispose();
  */
 export class EmbeddingMLP extends ModelBase {
-  readonly options: Readonly<Resolved>;
+  readonly options: Readonly<ResolvedEmbeddingMLPOptions>;
   /** The MLP's parameter layout (input width 2·embeddingDim + contextDim). */
   readonly layout: MlpLayout;
   private readonly theta: AdamTable;
@@ -115,7 +75,7 @@ export class EmbeddingMLP extends ModelBase {
   private random: Random;
   private epochsTrained = 0;
 
-  private constructor(backend: Backend, options: Resolved) {
+  private constructor(backend: Backend, options: ResolvedEmbeddingMLPOptions) {
     super(backend, MODEL);
     this.options = Object.freeze(options);
     const o = options, e = o.embeddingDim;
@@ -163,7 +123,7 @@ export class EmbeddingMLP extends ModelBase {
    */
   static async create(backend: Backend, options: EmbeddingMLPOptions): Promise<EmbeddingMLP> {
     requireBackend(MODEL, backend);
-    const o = resolveOptions(options);
+    const o = resolveEmbeddingMLPOptions(options);
     const e = o.embeddingDim, { paramCount } = mlpLayout(2 * e + o.contextDim, o.hidden);
     const limit = backend.maxBindingBytes;
     for (const [what, floats] of [['the user embeddings', o.users * e], ['the item embeddings', o.items * e], ['θ', paramCount]] as const) {

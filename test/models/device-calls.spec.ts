@@ -1,67 +1,8 @@
 import { expect } from 'chai';
-import { createBackend, EmbeddingMLP, HybridLinUCB, LinUCB, NeuralUCB, type Backend } from '../../src/index.js';
+import { createBackend, EmbeddingMLP, HybridLinUCB, LinUCB, NeuralUCB, type Backend, type LinUCBOptions } from '../../src/index.js';
 import { gpuBackend } from '../support/fixture.js';
 import { uniform } from '../support/random.js';
-
-/** What a call asked of the GPUDevice. */
-interface DeviceCalls {
-  submits: number;
-  createBuffer: number;
-  createBindGroup: number;
-}
-
-/** Which tensors a call asked the backend for, by label, and how many writes. */
-interface BackendCalls {
-  allocations: string[];
-  writes: number;
-}
-
-/**
- * A proxy of `device` that counts queue.submit, createBuffer and createBindGroup; every other
- * member is the device's own (methods bound to it, so native bindings see the real object).
- */
-function countingDevice(device: GPUDevice): { device: GPUDevice; calls: DeviceCalls } {
-  const calls: DeviceCalls = { submits: 0, createBuffer: 0, createBindGroup: 0 };
-  const forward = <T extends object>(target: T, name: PropertyKey): unknown => {
-    const v = Reflect.get(target, name);
-    return typeof v === 'function' ? v.bind(target) : v;
-  };
-  const queue = new Proxy(device.queue, {
-    get: (target, name) => (name === 'submit' ? (buffers: GPUCommandBuffer[]) => (calls.submits++, target.submit(buffers)) : forward(target, name)),
-  });
-  const proxy = new Proxy(device, {
-    get(target, name) {
-      if (name === 'queue') return queue;
-      if (name === 'createBuffer') return (d: GPUBufferDescriptor) => (calls.createBuffer++, target.createBuffer(d));
-      if (name === 'createBindGroup') return (d: GPUBindGroupDescriptor) => (calls.createBindGroup++, target.createBindGroup(d));
-      return forward(target, name);
-    },
-  });
-  return { device: proxy, calls };
-}
-
-/**
- * A proxy of `backend` that records the labels of the tensors made through it (by the model, and
- * by the ops the model calls with it) and counts writes.
- */
-function countingBackend(backend: Backend): { backend: Backend; calls: BackendCalls } {
-  const calls: BackendCalls = { allocations: [], writes: 0 };
-  const proxy = new Proxy(backend, {
-    get(target, name) {
-      if (name === 'tensor' || name === 'zeros') {
-        return (...args: unknown[]) => {
-          const options = args[name === 'tensor' ? 2 : 1] as { label?: string } | undefined;
-          calls.allocations.push(options?.label ?? '(unlabelled)');
-          return (target[name] as (...a: unknown[]) => unknown)(...args);
-        };
-      }
-      if (name === 'write') return (...args: Parameters<Backend['write']>) => (calls.writes++, target.write(...args));
-      const v = Reflect.get(target, name);
-      return typeof v === 'function' ? v.bind(target) : v;
-    },
-  });
-  return { backend: proxy, calls };
-}
+import { countingBackend, countingDevice, type BackendCalls, type DeviceCalls } from './counting.js';
 
 interface Measured {
   readonly device: DeviceCalls;
@@ -69,6 +10,7 @@ interface Measured {
   readonly modelAllocations: string[];
   readonly allocations: number;
   readonly writes: number;
+  readonly reads: number;
 }
 
 /** Runs `call` once to warm up (pipelines, kept scratch), then counts a second, steady-state run. */
@@ -77,7 +19,7 @@ async function steadyState(
 ): Promise<Measured> {
   await call();
   await call();
-  const d0 = { ...counters.device }, a0 = counters.backend.allocations.length, w0 = counters.backend.writes;
+  const d0 = { ...counters.device }, a0 = counters.backend.allocations.length, w0 = counters.backend.writes, r0 = counters.backend.reads;
   await call();
   const made = counters.backend.allocations.slice(a0);
   const device = {
@@ -85,13 +27,13 @@ async function steadyState(
     createBuffer: counters.device.createBuffer - d0.createBuffer,
     createBindGroup: counters.device.createBindGroup - d0.createBindGroup,
   };
-  return { device, modelAllocations: made.filter((l) => l.startsWith(model)), allocations: made.length, writes: counters.backend.writes - w0 };
+  return { device, modelAllocations: made.filter((l) => l.startsWith(model)), allocations: made.length, writes: counters.backend.writes - w0, reads: counters.backend.reads - r0 };
 }
 
 const report = (what: string, m: Measured): void => {
   console.log(
     `      ${what}: ${m.device.submits} submits, ${m.device.createBuffer} createBuffer, ${m.device.createBindGroup} createBindGroup; ` +
-      `${m.allocations} tensors (${m.modelAllocations.length} by the model), ${m.writes} writes`,
+      `${m.allocations} tensors (${m.modelAllocations.length} by the model), ${m.writes} writes, ${m.reads} readbacks`,
   );
 };
 
@@ -123,6 +65,31 @@ describe('device calls of the models (steady state, one GPUDevice proxy)', funct
     expect(update.device.submits).to.equal(1);
     expect(update.modelAllocations).to.deep.equal([]);
     model.dispose();
+  });
+
+  it('LinUCB drift checks and re-factorisations: one readback each, as many submits over 4 shards as over 1', async () => {
+    const d = 8, K = 40, B = 4;
+    const x = uniform(B * d, 11), arms = Int32Array.of(3, 14, 25, 36), rewards = uniform(B, 12);
+    const cases: [string, Partial<LinUCBOptions>][] = [
+      ['a drift check, nothing past the bound', { driftCheckEvery: B, driftBound: 1e30, refactorEvery: 0 }],
+      ['a drift check, every touched arm past the bound', { driftCheckEvery: B, driftBound: 1e-30, refactorEvery: 0 }],
+      ['a periodic re-factorisation', { refactorEvery: B, driftCheckEvery: 0 }],
+      ['discounted (every arm re-factorised)', { forgetting: { gamma: 0.9 } }],
+    ];
+    const seen: Record<number, [number, number][]> = {};
+    for (const perShard of [K, K / 4]) {
+      seen[perShard] = [];
+      for (const [what, extra] of cases) {
+        const model = await LinUCB.create(counted.backend, { arms: K, dim: d, armsPerShard: perShard, ...extra });
+        const m = await steadyState('LinUCB', counters(), () => model.update(arms, x, rewards));
+        report(`LinUCB.update with ${what} (${K / perShard} shards)`, m);
+        seen[perShard]!.push([m.device.submits, m.reads]);
+        model.dispose();
+      }
+    }
+    expect(seen[K / 4], 'over 4 shards as over 1').to.deep.equal(seen[K]);
+    // [submits, readbacks]: the drifts, then the statuses, are each read once for all shards.
+    expect(seen[K]).to.deep.equal([[1, 1], [3, 2], [2, 1], [2, 1]]);
   });
 
   it('NeuralUCB.train(10): one submit, nothing allocated by the model', async () => {
