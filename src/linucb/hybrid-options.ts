@@ -67,7 +67,12 @@ export interface HybridLinUCBDiagnostics {
 /** The options with every default filled in. */
 export type ResolvedHybridOptions = RidgeOptions & { readonly arms: number; readonly dim: number; readonly sharedDim: number; readonly armsPerShard: number };
 
-/** Checks the options and fills in the defaults. */
+/**
+ * Checks the options and fills in the defaults.
+ *
+ * @example
+ * const o = resolveHybridOptions(backend, { arms: 50, dim: 6, sharedDim: 36 });   // o.alpha === 1
+ */
 export function resolveHybridOptions(backend: Backend, o: HybridLinUCBOptions): ResolvedHybridOptions {
   if (!o || typeof o !== 'object') throw new BanditError(`${MODEL}.create: options are required ({ arms, dim, sharedDim, … })`);
   const arms = positiveInt(MODEL, 'arms', o.arms);

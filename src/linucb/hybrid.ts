@@ -122,7 +122,12 @@ export class HybridLinUCB extends ModelBase {
     return built(() => new HybridLinUCB(backend, o), `${MODEL}.create: the device could not allocate ${o.arms} arms`, (m) => m.refreshShared());
   }
 
-  /** The largest number of arms of dimensions (dim, sharedDim) one tensor (storage binding) of `backend` holds. */
+  /**
+   * The largest number of arms of dimensions (dim, sharedDim) one tensor (storage binding) of `backend` holds.
+   *
+   * @example
+   * const perShard = HybridLinUCB.armsPerBinding(backend, 6, 36);
+   */
   static armsPerBinding(backend: Backend, dim: number, sharedDim: number): number {
     return maxArmsPerBinding(backend, dim * Math.max(dim, sharedDim));
   }

@@ -152,7 +152,12 @@ export class LinUCB extends ModelBase {
       `(${(bytes / 2 ** 20).toFixed(0)} MiB of state in ${Math.ceil(o.arms / o.armsPerShard)} or more tensors)`);
   }
 
-  /** The largest number of arms of dimension `dim` a single tensor (storage binding) of `backend` holds. */
+  /**
+   * The largest number of arms of dimension `dim` a single tensor (storage binding) of `backend` holds.
+   *
+   * @example
+   * const shards = Math.ceil(10_000 / LinUCB.armsPerBinding(backend, 64));
+   */
   static armsPerBinding(backend: Backend, dim: number): number {
     return maxArmsPerBinding(backend, dim * dim);
   }

@@ -138,7 +138,13 @@ export abstract class ModelBase {
     return Int32Array.from(await this.backend.read(chosen));
   }
 
-  /** Frees the model's tensors; every later call rejects with BanditError. */
+  /**
+   * Frees the model's tensors (each once); every later call rejects with BanditError.
+   *
+   * @example
+   * model.dispose();
+   * await model.select(x).catch((e) => console.log(e.message));   // "LinUCB.select: the model has been disposed"
+   */
   dispose(): void {
     if (this.isDisposed) return;
     this.isDisposed = true;
@@ -148,7 +154,12 @@ export abstract class ModelBase {
     this.owned.clear();
   }
 
-  /** Whether `dispose()` was called. */
+  /**
+   * Whether `dispose()` was called.
+   *
+   * @example
+   * if (!model.disposed) model.dispose();
+   */
   get disposed(): boolean {
     return this.isDisposed;
   }

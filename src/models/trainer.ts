@@ -129,16 +129,20 @@ export class Trainer {
 
   /**
    * One optimiser step a minibatch, in order, with regulariser weight `decay`; resolves to the
-   * loss of each minibatch before its step. One readback for the whole run, at its end. A batch
-   * given again as the same array right after itself is not gathered again (its rows are the same).
+   * loss of each minibatch before its step (`losses: 'last'`: of the last one only, which saves a
+   * copy a step). One readback for the whole run, at its end. A batch given again as the same
+   * array right after itself is not gathered again (its rows are the same).
    */
-  async run(batches: readonly Int32Array[], source: Minibatches, options: { readonly decay: number }): Promise<HostArray> {
+  async run(
+    batches: readonly Int32Array[], source: Minibatches, options: { readonly decay: number; readonly losses?: 'every' | 'last' },
+  ): Promise<HostArray> {
     if (batches.length === 0) return new Float32Array(0);
-    const losses = this.kept('losses', batches.length), lossOut = this.kept('lossOut', 1);
+    const every = (options.losses ?? 'every') === 'every';
+    const lossOut = this.kept('lossOut', 1), losses = every ? this.kept('losses', batches.length) : lossOut;
     let previous: Int32Array | null = null;
     batches.forEach((rows, k) => {
       this.gradient(rows, source, lossOut, rows === previous);
-      this.backend.copy(lossOut, losses, { srcOffset: 0, dstOffset: k, count: 1 });
+      if (every) this.backend.copy(lossOut, losses, { srcOffset: 0, dstOffset: k, count: 1 });
       this.step(options.decay);
       previous = rows;
     });

@@ -30,7 +30,12 @@ export interface EmbeddingMLPOptions {
 /** The options with every default filled in. */
 export type ResolvedEmbeddingMLPOptions = Required<Omit<EmbeddingMLPOptions, 'hidden'>> & { readonly hidden: readonly number[] };
 
-/** Checks the options and fills in the defaults. */
+/**
+ * Checks the options and fills in the defaults.
+ *
+ * @example
+ * const o = resolveEmbeddingMLPOptions({ users: 100, items: 10, contextDim: 4 });   // o.hidden: [64]
+ */
 export function resolveEmbeddingMLPOptions(o: EmbeddingMLPOptions): ResolvedEmbeddingMLPOptions {
   if (!o || typeof o !== 'object') throw new BanditError(`${MODEL}.create: options are required ({ users, items, contextDim, … })`);
   const users = positiveInt(MODEL, 'users', o.users);

@@ -279,8 +279,8 @@ export class NeuralUCB extends ModelBase {
     const all = n <= batchSize ? Int32Array.from({ length: n }, (_, i) => i) : null;
     const batches = Array.from({ length: steps }, () => all ?? Int32Array.from({ length: b }, () => this.random.int(n)));
     // The loss over n rows divided by n: mean squared error + (mλ/n)‖θ − θ₀‖²/2, same minimiser.
-    const losses = await this.trainer.run(batches, this.minibatches, { decay: (this.width * lambda) / n });
-    this.lastLoss = losses[steps - 1]!;
+    const [last] = await this.trainer.run(batches, this.minibatches, { decay: (this.width * lambda) / n, losses: 'last' });
+    this.lastLoss = last!;
     this.trainRuns++;
   }
 

@@ -62,7 +62,12 @@ export type ResolvedNeuralUCBOptions = Required<Omit<NeuralUCBOptions, 'hidden'>
 const M = 'NeuralUCB';
 const DEFAULT_FULL_BYTES = 64 * 2 ** 20;
 
-/** Checks the options, fills in the defaults and resolves 'auto'; also returns the network's layout. */
+/**
+ * Checks the options, fills in the defaults and resolves 'auto'; also returns the network's layout.
+ *
+ * @example
+ * const { options, layout } = resolveNeuralUCBOptions(backend, { dim: 16, confidence: 'auto' });
+ */
 export function resolveNeuralUCBOptions(backend: Backend, o: NeuralUCBOptions): { options: ResolvedNeuralUCBOptions; layout: MlpLayout } {
   if (!o || typeof o !== 'object') throw new BanditError('NeuralUCB.create: options are required ({ dim, hidden, … })');
   const dim = positiveInt(M, 'dim', o.dim);
@@ -122,6 +127,9 @@ export function resolveNeuralUCBOptions(backend: Backend, o: NeuralUCBOptions): 
 /**
  * The options as saved: every resolved value, with fullMemoryBytes raised to what a 'full' model
  * uses, so the save loads as 'full' whatever the default.
+ *
+ * @example
+ * const saved = savedNeuralUCBOptions(model.options, model.layout.paramCount);
  */
 export function savedNeuralUCBOptions(o: ResolvedNeuralUCBOptions, paramCount: number): Record<string, unknown> {
   return {

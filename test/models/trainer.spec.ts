@@ -86,6 +86,13 @@ describe('models: the trainer', function () {
           const again = reference(x, y, start, [...batches, second], optimizer);
           expectClose(more, again.losses.slice(-1), tol, 'the loss of the next run');
           expectClose(await b.read(theta), again.theta, tol, 'θ after the next run');
+          // Only the last batch's loss, read once.
+          const before = reads();
+          const last = await trainer.run([first, second], source, { decay, losses: 'last' });
+          expect(reads() - before).to.equal(1);
+          const third = reference(x, y, start, [...batches, second, first, second], optimizer);
+          expectClose(last, third.losses.slice(-1), tol, 'the last loss alone');
+          expectClose(await b.read(theta), third.theta, tol, 'θ after the third run');
           expect(await trainer.run([], source, { decay })).to.have.length(0);
         } finally {
           trainer.dispose();
