@@ -103,14 +103,15 @@ export class Trainer {
 
   /**
    * Encodes the gradient of the mean loss over the examples `rows` into every trained tensor's
-   * `grad` (no step), and that loss into `lossOut`. `gathered`: x and y already hold these rows.
+   * `grad` (no step), and that loss into `lossOut` (if given). `gathered`: x and y already hold
+   * these rows.
    */
-  gradient(rows: Int32Array, source: Minibatches, lossOut: Tensor, gathered = false): void {
+  gradient(rows: Int32Array, source: Minibatches, lossOut: Tensor | null, gathered = false): void {
     const { dim, hidden, loss, theta, inputs } = this.options;
     const { x, y, inputGrad } = this.batchTensors(rows.length);
     if (!gathered) source.gather(rows, x, y);
     mlpLossGradient(this.backend, theta.value, x, y, {
-      dim, hidden, loss, scale: 1 / rows.length, out: theta.grad, lossOut, ...(inputGrad ? { inputGrad } : {}),
+      dim, hidden, loss, scale: 1 / rows.length, out: theta.grad, ...(lossOut ? { lossOut } : {}), ...(inputGrad ? { inputGrad } : {}),
     });
     if (inputGrad && inputs?.length) source.backward!(rows, inputGrad);
   }
@@ -129,8 +130,8 @@ export class Trainer {
 
   /**
    * One optimiser step a minibatch, in order, with regulariser weight `decay`; resolves to the
-   * loss of each minibatch before its step (`losses: 'last'`: of the last one only, which saves a
-   * copy a step). One readback for the whole run, at its end. A batch given again as the same
+   * loss of each minibatch before its step (`losses: 'last'`: of the last one only, which saves
+   * the loss's reduction and a copy a step). One readback for the whole run, at its end. A batch given again as the same
    * array right after itself is not gathered again (its rows are the same).
    */
   async run(
@@ -141,7 +142,7 @@ export class Trainer {
     const lossOut = this.kept('lossOut', 1), losses = every ? this.kept('losses', batches.length) : lossOut;
     let previous: Int32Array | null = null;
     batches.forEach((rows, k) => {
-      this.gradient(rows, source, lossOut, rows === previous);
+      this.gradient(rows, source, every || k === batches.length - 1 ? lossOut : null, rows === previous);
       if (every) this.backend.copy(lossOut, losses, { srcOffset: 0, dstOffset: k, count: 1 });
       this.step(options.decay);
       previous = rows;
