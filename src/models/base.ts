@@ -110,12 +110,6 @@ export abstract class ModelBase {
     return part;
   }
 
-  /** Frees an owned part now (it has been replaced). */
-  protected release(part: Disposable): void {
-    this.owned.delete(part);
-    part.dispose();
-  }
-
   /**
    * A tensor kept for `key` from one call to the next while `shape` and `dtype` stay the same
    * (per-call temporaries of calls that repeat: contexts, scores, minibatches); a new shape

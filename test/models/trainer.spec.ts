@@ -1,5 +1,4 @@
 import { expect } from 'chai';
-import type { Backend } from '../../src/index.js';
 import { Trainer, type Minibatches } from '../../src/models/trainer.js';
 import { gatherRows } from '../../src/ops/mlp-train.js';
 import { expectClose, type Tolerance } from '../support/compare.js';
