@@ -210,3 +210,23 @@ export function playedRows(op: string, layout: ContextLayout, contexts: unknown,
   const forms = layout.perArm ? `${rows}×${d} or ${rows}×${layout.arms}×${d}` : `${rows}×${d}`;
   throw new BanditError(`${op}: ${name} has ${contexts.length} values; ${rows} arms need ${forms}`);
 }
+
+/**
+ * Refuses a batch of `rows` rows when one of its tensors (`[name, bytes a row]`) would not fit
+ * one storage binding of `limit` bytes, naming the most rows that would. `where` begins the
+ * message; `unit` is what a row is called.
+ *
+ * @example
+ * checkBatchBindings('LinUCB', backend.maxBindingBytes, rows, [['contexts', 4 * dim], ['scores', 4 * arms]]);
+ */
+export function checkBatchBindings(
+  where: string, limit: number, rows: number, tensors: readonly (readonly [string, number])[], unit = 'rows',
+): void {
+  for (const [name, perRow] of tensors) {
+    const bytes = rows * perRow;
+    if (bytes > limit) {
+      const most = Math.max(1, Math.floor(limit / perRow));
+      throw new BanditError(`${where}: ${rows} ${unit} of ${name} need ${bytes} bytes, over the ${limit} one binding holds; pass at most ${most} ${unit} a call`);
+    }
+  }
+}

@@ -1,15 +1,16 @@
-import { BackendError, BanditError } from '../core/errors.js';
-import { CallQueue } from '../models/queue.js';
-import { decodeModel, encodeModel, savedCounters, type SavedArray } from '../models/persist.js';
-import { rowArgmax } from '../ops/argmax.js';
-import { spdInverse } from '../ops/cholesky.js';
+import { BanditError } from '../core/errors.js';
+import { ArmShards, armsPerShardOption, maxArmsPerBinding, pickRows } from '../models/arm-shards.js';
+import { ModelBase, built, requireBackend, restored } from '../models/base.js';
+import { InverseHealth } from '../models/inverse-health.js';
+import { SavedModelReader, saveModel } from '../models/saved.js';
 import { matVec } from '../ops/gemm.js';
-import { discountedUpdate, gatherMatVec, inverseDrift, scatterAddScaled, ucbScores } from '../ops/linucb.js';
+import { discountedUpdate, gatherMatVec, scatterAddScaled, ucbScores } from '../ops/linucb.js';
 import { shermanMorrisonUpdate, symRank1Update } from '../ops/rank1.js';
+import { checkFactorDim, ridgeOptions, type RidgeOptions } from './options.js';
 import type { Tensor } from '../core/tensor.js';
 import type { Backend } from '../core/backend.js';
 import {
-  checkPlayedArms, checkContexts, checkRewards, numberOption, playedRows, positiveInt, type ContextLayout,
+  checkBatchBindings, checkContexts, checkPlayedArms, checkRewards, numberOption, playedRows, positiveInt, type ContextLayout,
 } from '../core/check.js';
 
 /** Options of `LinUCB.create`. */
@@ -69,50 +70,33 @@ export interface LinUCBDiagnostics {
   readonly shards: readonly number[];
 }
 
-interface Shard {
-  readonly offset: number;
+type Resolved = RidgeOptions & {
   readonly arms: number;
-  readonly a: Tensor;
-  readonly aInv: Tensor;
-  readonly b: Tensor;
-  readonly theta: Tensor;
-}
+  readonly dim: number;
+  readonly perArmFeatures: boolean;
+  readonly forgetting: { readonly gamma: number } | null;
+  readonly armsPerShard: number;
+};
 
-type Resolved = Required<Omit<LinUCBOptions, 'forgetting'>> & { forgetting: { gamma: number } | null };
+/** The per-arm state: A, A⁻¹ (kept by Sherman–Morrison), b and θ = A⁻¹b. */
+type Field = 'a' | 'aInv' | 'b' | 'theta';
 
 const MODEL = 'LinUCB';
 const MODEL_VERSION = 1;
 
 function resolveOptions(backend: Backend, o: LinUCBOptions): Resolved {
   if (!o || typeof o !== 'object') throw new BanditError('LinUCB.create: options are required ({ arms, dim, … })');
-  const arms = positiveInt('LinUCB', 'arms', o.arms);
-  const dim = positiveInt('LinUCB', 'dim', o.dim);
-  if (dim > 256) throw new BanditError(`LinUCB: dim = ${dim} is over 256, the largest the batched factorisation supports`);
-  const alpha = numberOption('LinUCB', 'alpha', o.alpha, 1, (v) => v >= 0, '≥ 0');
-  const lambda = numberOption('LinUCB', 'lambda', o.lambda, 1, (v) => v > 0, '> 0');
-  const refactorEvery = numberOption('LinUCB', 'refactorEvery', o.refactorEvery, 2048, (v) => Number.isInteger(v) && v >= 0, 'an integer ≥ 0');
-  const driftCheckEvery = numberOption('LinUCB', 'driftCheckEvery', o.driftCheckEvery, 256, (v) => Number.isInteger(v) && v >= 0, 'an integer ≥ 0');
-  const driftBound = numberOption('LinUCB', 'driftBound', o.driftBound, 1e-4, (v) => v > 0, '> 0');
+  const arms = positiveInt(MODEL, 'arms', o.arms);
+  const dim = positiveInt(MODEL, 'dim', o.dim);
+  checkFactorDim(MODEL, 'dim', dim);
+  const ridge = ridgeOptions(MODEL, o);
   let forgetting: { gamma: number } | null = null;
   if (o.forgetting !== undefined) {
-    const gamma = numberOption('LinUCB', 'forgetting.gamma', o.forgetting?.gamma, NaN, (v) => v > 0 && v <= 1, 'in (0, 1]');
+    const gamma = numberOption(MODEL, 'forgetting.gamma', o.forgetting?.gamma, NaN, (v) => v > 0 && v <= 1, 'in (0, 1]');
     forgetting = { gamma };
   }
-  const maxPerBinding = maxArmsPerBinding(backend, dim);
-  const armsPerShard = o.armsPerShard === undefined
-    ? Math.min(arms, maxPerBinding)
-    : positiveInt('LinUCB', 'armsPerShard', o.armsPerShard);
-  if (armsPerShard > maxPerBinding) {
-    throw new BanditError(`LinUCB: armsPerShard = ${armsPerShard} is over ${maxPerBinding}, the most arms of dim ${dim} one storage binding holds`);
-  }
-  return {
-    arms, dim, alpha, lambda, perArmFeatures: Boolean(o.perArmFeatures), refactorEvery, driftCheckEvery, driftBound,
-    forgetting, armsPerShard: Math.min(armsPerShard, arms),
-  };
-}
-
-function maxArmsPerBinding(backend: Backend, dim: number): number {
-  return Math.max(1, Math.floor(backend.maxBindingBytes / (4 * dim * dim)));
+  const armsPerShard = armsPerShardOption(MODEL, arms, o.armsPerShard, maxArmsPerBinding(backend, dim * dim), `of dim ${dim}`);
+  return { arms, dim, ...ridge, perArmFeatures: Boolean(o.perArmFeatures), forgetting, armsPerShard };
 }
 
 /**
@@ -130,34 +114,28 @@ function maxArmsPerBinding(backend: Backend, dim: number): number {
  * const again = await LinUCB.load(backend, bytes);
  * model.dispose();
  */
-export class LinUCB {
-  readonly backend: Backend;
+export class LinUCB extends ModelBase {
   readonly options: Readonly<Resolved>;
-  private readonly shards: Shard[];
+  private readonly state: ArmShards<Field>;
+  private readonly health: InverseHealth<Field>;
   private updates = 0;
-  private refactorizations = 0;
-  private failedRefactorizations = 0;
-  private lastDrift: number | null = null;
-  private driftChecks = 0;
-  private sinceRefactor = 0;
-  private sinceDriftCheck = 0;
-  /**
-   * Arms updated since the last drift check / re-factorisation: only their inverses can have
-   * drifted, so checks and periodic re-factorisations touch them alone (not all K arms).
-   */
-  private touchedSinceCheck = new Set<number>();
-  private touchedSinceRefactor = new Set<number>();
   private plays: Int32Array;
-  private isDisposed = false;
-  /** Select's tensors, kept for the next call of the same batch size (allocation was ~30% of a small select). */
-  private scratch: { rows: number; x: Tensor; scores: Tensor; chosen: Tensor } | null = null;
-  private readonly calls = new CallQueue();
 
-  private constructor(backend: Backend, options: Resolved, shards: Shard[]) {
-    this.backend = backend;
+  private constructor(backend: Backend, options: Resolved) {
+    super(backend, MODEL);
     this.options = Object.freeze(options);
-    this.shards = shards;
-    this.plays = new Int32Array(options.arms);
+    const { arms, dim: d, lambda } = options;
+    this.state = this.own(ArmShards.create(backend, MODEL, { arms, perShard: options.armsPerShard }, {
+      a: { shape: [d, d], identity: lambda, label: 'A' },
+      aInv: { shape: [d, d], identity: 1 / lambda, label: 'A⁻¹' },
+      b: { shape: [d], label: 'b' },
+      theta: { shape: [d], label: 'θ' },
+    }));
+    this.health = new InverseHealth(backend, this.state, options, ({ t }, local) => {
+      if (local) gatherMatVec(backend, t.aInv, t.b, t.theta, local);
+      else matVec(backend, t.aInv, t.b, { y: t.theta });
+    });
+    this.plays = new Int32Array(arms);
   }
 
   /**
@@ -167,102 +145,48 @@ export class LinUCB {
    * const model = await LinUCB.create(backend, { arms: 50, dim: 8, perArmFeatures: true });
    */
   static async create(backend: Backend, options: LinUCBOptions): Promise<LinUCB> {
-    if (!backend || typeof backend.zeros !== 'function') throw new BanditError('LinUCB.create: a backend from createBackend() is required');
-    if (backend.disposed) throw new BanditError('LinUCB.create: the backend has been disposed');
+    requireBackend(MODEL, backend);
     const o = resolveOptions(backend, options);
-    const shards: Shard[] = [];
-    try {
-      for (let offset = 0; offset < o.arms; offset += o.armsPerShard) {
-        const arms = Math.min(o.armsPerShard, o.arms - offset);
-        const wide = backend.kind === 'cpu';
-        const eye = identities(arms, o.dim, o.lambda, wide);
-        const inv = identities(arms, o.dim, 1 / o.lambda, wide);
-        const label = (n: string) => `LinUCB ${n} [${offset}..${offset + arms})`;
-        shards.push({
-          offset, arms,
-          a: backend.tensor(eye, [arms, o.dim, o.dim], { label: label('A') }),
-          aInv: backend.tensor(inv, [arms, o.dim, o.dim], { label: label('A⁻¹') }),
-          b: backend.zeros([arms, o.dim], { label: label('b') }),
-          theta: backend.zeros([arms, o.dim], { label: label('θ') }),
-        });
-      }
-      await backend.sync();
-    } catch (e) {
-      for (const s of shards) for (const t of [s.a, s.aInv, s.b, s.theta]) t.dispose();
-      if (e instanceof BackendError && /OutOfMemory/i.test(e.message)) {
-        const bytes = 4 * o.arms * (2 * o.dim * o.dim + 2 * o.dim);
-        throw new BackendError(
-          `LinUCB.create: the device could not allocate ${o.arms} arms × dim ${o.dim} ` +
-            `(${(bytes / 2 ** 20).toFixed(0)} MiB of state in ${shards.length} or more tensors): ${e.message}`,
-        );
-      }
-      throw e;
-    }
-    return new LinUCB(backend, o, shards);
+    const bytes = 4 * o.arms * (2 * o.dim * o.dim + 2 * o.dim);
+    return built(() => new LinUCB(backend, o), `LinUCB.create: the device could not allocate ${o.arms} arms × dim ${o.dim} ` +
+      `(${(bytes / 2 ** 20).toFixed(0)} MiB of state in ${Math.ceil(o.arms / o.armsPerShard)} or more tensors)`);
   }
 
-  /** The largest number of arms of dimension `dim` a single tensor (storage binding) of `backend` holds. */
+  /**
+   * The largest number of arms of dimension `dim` a single tensor (storage binding) of `backend` holds.
+   *
+   * @example
+   * const shards = Math.ceil(10_000 / LinUCB.armsPerBinding(backend, 64));
+   */
   static armsPerBinding(backend: Backend, dim: number): number {
-    return maxArmsPerBinding(backend, dim);
+    return maxArmsPerBinding(backend, dim * dim);
   }
 
   private get layout(): ContextLayout {
     return { arms: this.options.arms, dim: this.options.dim, perArm: this.options.perArmFeatures };
   }
 
-  private run<T>(what: string, body: () => Promise<T>): Promise<T> {
-    return this.calls.run(`LinUCB.${what}`, this.isDisposed, body);
-  }
-
-  /** Checks contexts (sizes first, then values) and returns B. */
+  /** Checks contexts (sizes first: one binding must hold them and the scores, then values) and returns B. */
   private contextRows(op: string, contexts: unknown): number {
     const { arms, dim, perArmFeatures } = this.options;
     const rowLength = perArmFeatures ? arms * dim : dim;
     const length = (contexts as { length?: unknown } | null)?.length;
-    if (typeof length === 'number' && length % rowLength === 0) this.checkBindings(length / rowLength);
+    if (typeof length === 'number' && length % rowLength === 0) {
+      checkBatchBindings(MODEL, this.backend.maxBindingBytes, length / rowLength, [['contexts', 4 * rowLength], ['scores', 4 * arms]]);
+    }
     return checkContexts(op, this.layout, contexts);
   }
 
-  /** Refuses a batch whose contexts or scores would not fit one storage binding, with the largest that does. */
-  private checkBindings(rows: number): void {
-    const { arms, dim, perArmFeatures } = this.options;
-    const limit = this.backend.maxBindingBytes;
-    const what = [
-      ['contexts', rows * (perArmFeatures ? arms * dim : dim) * 4],
-      ['scores', rows * arms * 4],
-    ] as const;
-    for (const [name, bytes] of what) {
-      if (bytes > limit) {
-        const most = Math.max(1, Math.floor((rows * limit) / bytes));
-        throw new BanditError(`LinUCB: ${rows} rows of ${name} need ${bytes} bytes, over the ${limit} one binding holds; pass at most ${most} rows a call`);
-      }
-    }
-  }
-
-  /** Uploads contexts and writes the B×K UCB scores of every arm (the shards cover every column). */
-  private scoreTensor(contexts: ArrayLike<number>, rows: number): { scores: Tensor; chosen: Tensor } {
+  /** Uploads contexts into the kept scratch and writes the B×K UCB scores of every arm (the shards cover every column). */
+  private scoreTensor(contexts: ArrayLike<number>, rows: number): Tensor {
     const { arms, dim, perArmFeatures, alpha } = this.options;
-    if (this.scratch?.rows !== rows) {
-      this.freeScratch();
-      this.scratch = {
-        rows,
-        x: this.backend.zeros(perArmFeatures ? [rows, arms, dim] : [rows, dim], { label: 'LinUCB contexts' }),
-        scores: this.backend.zeros([rows, arms], { label: 'LinUCB scores' }),
-        chosen: this.backend.zeros([rows], { dtype: 'i32', label: 'LinUCB chosen' }),
-      };
-    }
-    const { x, scores, chosen } = this.scratch;
+    const x = this.scratch('contexts', perArmFeatures ? [rows, arms, dim] : [rows, dim]);
+    const scores = this.scratch('scores', [rows, arms]);
     this.backend.write(x, contexts);
-    for (const s of this.shards) {
-      ucbScores(this.backend, x, s.aInv, s.theta, { alpha, perArm: perArmFeatures, out: scores, armOffset: s.offset });
+    for (const s of this.state.shards) {
+      ucbScores(this.backend, x, s.t.aInv, s.t.theta, { alpha, perArm: perArmFeatures, out: scores, armOffset: s.offset });
     }
-    return { scores, chosen };
-  }
-
-  private freeScratch(): void {
-    if (!this.scratch) return;
-    for (const t of [this.scratch.x, this.scratch.scores, this.scratch.chosen]) t.dispose();
-    this.scratch = null;
+    return scores;
   }
 
   /**
@@ -275,9 +199,7 @@ export class LinUCB {
   select(contexts: Float32Array | ArrayLike<number>): Promise<Int32Array> {
     return this.run('select', async () => {
       const rows = this.contextRows('LinUCB.select', contexts);
-      const { scores, chosen } = this.scoreTensor(contexts, rows);
-      rowArgmax(this.backend, scores, chosen);
-      return Int32Array.from(await this.backend.read(chosen));
+      return this.argmaxRows(this.scoreTensor(contexts, rows));
     });
   }
 
@@ -290,8 +212,7 @@ export class LinUCB {
   scores(contexts: Float32Array | ArrayLike<number>): Promise<Float32Array> {
     return this.run('scores', async () => {
       const rows = this.contextRows('LinUCB.scores', contexts);
-      const { scores } = this.scoreTensor(contexts, rows);
-      return Float32Array.from(await this.backend.read(scores));
+      return Float32Array.from(await this.backend.read(this.scoreTensor(contexts, rows)));
     });
   }
 
@@ -299,7 +220,8 @@ export class LinUCB {
    * Applies a batch of observations in order: row i played `arms[i]` in context i and got
    * `rewards[i]`. `contexts` is B×dim, or with `perArmFeatures` either B×arms×dim (what select
    * got; the played arm's row is used) or B×dim (the played arms' features).
-   * Bad input throws BanditError before anything changes.
+   * Bad input throws BanditError before anything changes. One submit, unless a drift check finds
+   * arms to re-factorise or a re-factorisation is due (see InverseHealth: a readback each).
    *
    * @example
    * await model.update(new Int32Array([3, 3]), contexts, new Float32Array([1, 0]));
@@ -312,144 +234,44 @@ export class LinUCB {
       checkRewards(op, rewards, rows);
       if (rows === 0) return;
       const r = Float32Array.from(rewards);
-      const { dim } = this.options;
-      for (const s of this.shards) {
-        const inShard: number[] = [];
-        for (let i = 0; i < rows; i++) if (arms[i]! >= s.offset && arms[i]! < s.offset + s.arms) inShard.push(i);
-        if (this.options.forgetting) {
-          // Every row is a time step for every arm: rows of other shards still decay this one.
-          const local = new Int32Array(rows);
-          for (let i = 0; i < rows; i++) local[i] = arms[i]! >= s.offset && arms[i]! < s.offset + s.arms ? arms[i]! - s.offset : -1;
-          const x = this.backend.tensor(played, [rows, dim], { label: 'LinUCB update x' });
-          discountedUpdate(this.backend, s.a, s.b, x, local, r, { gamma: this.options.forgetting.gamma, lambda: this.options.lambda });
-          x.dispose();
-          continue;
-        }
-        if (inShard.length === 0) continue;
-        const local = Int32Array.from(inShard, (i) => arms[i]! - s.offset);
-        const xs = new Float32Array(inShard.length * dim);
-        inShard.forEach((i, j) => xs.set(played.subarray(i * dim, (i + 1) * dim), j * dim));
-        const x = this.backend.tensor(xs, [inShard.length, dim], { label: 'LinUCB update x' });
-        symRank1Update(this.backend, s.a, x, local);
-        shermanMorrisonUpdate(this.backend, s.aInv, x, local);
-        scatterAddScaled(this.backend, s.b, x, local, Float32Array.from(inShard, (i) => r[i]!));
-        gatherMatVec(this.backend, s.aInv, s.b, s.theta, local);
-        x.dispose();
-      }
-      for (let i = 0; i < rows; i++) {
-        this.plays[arms[i]!]!++;
-        this.touchedSinceCheck.add(arms[i]!);
-        this.touchedSinceRefactor.add(arms[i]!);
-      }
+      if (this.options.forgetting) this.encodeDiscounted(this.options.forgetting.gamma, arms, played, r);
+      else this.encodeUpdate(arms, played, r);
+      for (let i = 0; i < rows; i++) this.plays[arms[i]!]!++;
       this.updates += rows;
-      this.sinceRefactor += rows;
-      this.sinceDriftCheck += rows;
-      if (this.options.forgetting) {
-        // Every arm's A decayed, and not by a rank-1 change: invert them all afresh every batch.
-        await this.refactor(null);
-        return;
-      }
-      const { refactorEvery, driftCheckEvery } = this.options;
-      if (refactorEvery > 0 && this.sinceRefactor >= refactorEvery) await this.refactor(this.touchedSinceRefactor);
-      else if (driftCheckEvery > 0 && this.sinceDriftCheck >= driftCheckEvery) await this.checkDrift('touched');
-      else await this.backend.sync();
+      this.health.touch(arms);
+      // Discounted: every arm's A decayed, and not by a rank-1 change: invert them all afresh every batch.
+      if (this.options.forgetting) await this.health.refactor(null);
+      else await this.health.afterUpdate();
+      await this.backend.sync();
     });
   }
 
-  /** The arms of shard `s` among `arms` (model-wide ids) as local indices, ascending; null for all of them. */
-  private localArms(s: Shard, arms: ReadonlySet<number> | null): Int32Array | null {
-    if (arms === null) return null;
-    const local: number[] = [];
-    for (const k of arms) if (k >= s.offset && k < s.offset + s.arms) local.push(k - s.offset);
-    return local.length === s.arms ? null : Int32Array.from(local.sort((x, y) => x - y));
-  }
-
-  /** The d×d matrices of `local` arms of `m`, packed into a new tensor. */
-  private gatherMatrices(m: Tensor, local: Int32Array): Tensor {
-    const d2 = this.options.dim * this.options.dim;
-    const out = this.backend.zeros([local.length, this.options.dim, this.options.dim], { label: `${m.label} gathered` });
-    local.forEach((k, j) => this.backend.copy(m, out, { srcOffset: k * d2, dstOffset: j * d2, count: d2 }));
-    return out;
-  }
-
   /**
-   * Measures ‖A·A⁻¹ − I‖∞ on the arms updated since the last check ('touched'; the others have
-   * not changed since theirs) or on every arm, and re-factorises the arms past the bound.
+   * Encodes the rank-1 updates of each shard's rows. Every upload comes first: a write ends the
+   * open step, so writes between dispatches would split the call into several submits.
    */
-  private async checkDrift(which: 'touched' | 'all'): Promise<void> {
-    let worst = 0, measured = 0;
-    const drifted = new Set<number>();
-    for (const s of this.shards) {
-      const local = this.localArms(s, which === 'all' ? null : this.touchedSinceCheck);
-      if (local && local.length === 0) continue;
-      const a = local ? this.gatherMatrices(s.a, local) : s.a;
-      const aInv = local ? this.gatherMatrices(s.aInv, local) : s.aInv;
-      const drift = inverseDrift(this.backend, a, aInv);
-      try {
-        const values = await this.backend.read(drift);
-        values.forEach((v, j) => {
-          // A NaN drift (a broken inverse) is the worst of all.
-          if (Number.isNaN(v) || v > worst) worst = Number.isNaN(worst) ? worst : v;
-          if (!(v <= this.options.driftBound)) drifted.add(s.offset + (local ? local[j]! : j));
-        });
-        measured += values.length;
-      } finally {
-        drift.dispose();
-        if (local) {
-          a.dispose();
-          aInv.dispose();
-        }
-      }
+  private encodeUpdate(arms: Int32Array, played: Float32Array, r: Float32Array): void {
+    const { dim } = this.options;
+    const groups = this.state.split(arms).map((g) => {
+      const x = this.scratch(`update x [${g.shard.offset}..)`, [g.rows.length, dim]);
+      this.backend.write(x, pickRows(played, g.rows, dim));
+      return { ...g, x };
+    });
+    for (const { shard: { t }, rows, local, x } of groups) {
+      symRank1Update(this.backend, t.a, x, local);
+      shermanMorrisonUpdate(this.backend, t.aInv, x, local);
+      scatterAddScaled(this.backend, t.b, x, local, pickRows(r, rows, 1));
+      gatherMatVec(this.backend, t.aInv, t.b, t.theta, local);
     }
-    if (measured > 0) this.lastDrift = worst;
-    this.driftChecks++;
-    this.sinceDriftCheck = 0;
-    this.touchedSinceCheck.clear();
-    if (drifted.size > 0) await this.refactor(drifted);
   }
 
-  /**
-   * Rebuilds A⁻¹ from A by batched Cholesky, and θ = A⁻¹b, for `arms` (model-wide ids) or every
-   * arm (null). An arm whose A is not numerically positive definite keeps its old A⁻¹ (counted).
-   */
-  private async refactor(arms: ReadonlySet<number> | null): Promise<void> {
-    const d2 = this.options.dim * this.options.dim;
-    for (const s of this.shards) {
-      const local = this.localArms(s, arms);
-      if (local && local.length === 0) continue;
-      const a = local ? this.gatherMatrices(s.a, local) : s.a;
-      const { result, status } = spdInverse(this.backend, a);
-      try {
-        const st = await this.backend.read(status);
-        const ok: number[] = [];
-        st.forEach((v, j) => (v === 0 ? ok.push(j) : this.failedRefactorizations++));
-        if (!local && ok.length === s.arms) {
-          this.backend.copy(result, s.aInv);
-          matVec(this.backend, s.aInv, s.b, { y: s.theta });
-        } else if (ok.length > 0) {
-          const arm = (j: number) => (local ? local[j]! : j);
-          for (const j of ok) this.backend.copy(result, s.aInv, { srcOffset: j * d2, dstOffset: arm(j) * d2, count: d2 });
-          gatherMatVec(this.backend, s.aInv, s.b, s.theta, Int32Array.from(ok, arm));
-        }
-      } finally {
-        result.dispose();
-        status.dispose();
-        if (local) a.dispose();
-      }
-    }
-    await this.backend.sync();
-    this.refactorizations++;
-    if (arms === null || arms === this.touchedSinceRefactor) {
-      // A periodic (or complete) re-factorisation: every arm is fresh now.
-      this.touchedSinceRefactor = new Set();
-      this.touchedSinceCheck.clear();
-      this.sinceRefactor = 0;
-      this.sinceDriftCheck = 0;
-    } else {
-      for (const k of arms) {
-        this.touchedSinceRefactor.delete(k);
-        this.touchedSinceCheck.delete(k);
-      }
+  /** Encodes the discounted update of every shard: every row is a time step for every arm, so rows of other shards still decay this one. */
+  private encodeDiscounted(gamma: number, arms: Int32Array, played: Float32Array, r: Float32Array): void {
+    const x = this.scratch('update x', [arms.length, this.options.dim]);
+    this.backend.write(x, played);
+    for (const s of this.state.shards) {
+      const local = Int32Array.from(arms, (k) => (k >= s.offset && k < s.offset + s.arms ? k - s.offset : -1));
+      discountedUpdate(this.backend, s.t.a, s.t.b, x, local, r, { gamma, lambda: this.options.lambda });
     }
   }
 
@@ -460,25 +282,25 @@ export class LinUCB {
    * const { updates, refactorizations, lastDrift } = model.diagnostics();
    */
   diagnostics(): LinUCBDiagnostics {
+    const h = this.health.counters();
     return {
-      updates: this.updates,
-      refactorizations: this.refactorizations,
-      lastDrift: this.lastDrift,
-      driftChecks: this.driftChecks,
-      failedRefactorizations: this.failedRefactorizations,
-      plays: this.plays.slice(),
-      shards: this.shards.map((s) => s.arms),
+      updates: this.updates, refactorizations: h.refactorizations, lastDrift: h.lastDrift, driftChecks: h.driftChecks,
+      failedRefactorizations: h.failedRefactorizations, plays: this.plays.slice(), shards: this.state.sizes(),
     };
   }
 
   /**
    * Measures the drift now (whatever driftCheckEvery says) and returns it; re-factorises if it
    * passes the bound.
+   *
+   * @example
+   * if ((await model.measureDrift()) > 1e-3) console.warn('inverses drifted');
    */
   measureDrift(): Promise<number> {
     return this.run('measureDrift', async () => {
-      await this.checkDrift('all');
-      return this.lastDrift!;
+      await this.health.check('all');
+      await this.backend.sync();
+      return this.health.counters().lastDrift!;
     });
   }
 
@@ -491,37 +313,20 @@ export class LinUCB {
    */
   save(): Promise<Uint8Array> {
     return this.run('save', async () => {
-      const { arms, dim } = this.options;
-      const wide = this.backend.kind === 'cpu';
-      const alloc = (n: number) => (wide ? new Float64Array(n) : new Float32Array(n));
-      const all = { a: alloc(arms * dim * dim), aInv: alloc(arms * dim * dim), b: alloc(arms * dim), theta: alloc(arms * dim) };
-      for (const s of this.shards) {
-        all.a.set(await this.backend.read(s.a), s.offset * dim * dim);
-        all.aInv.set(await this.backend.read(s.aInv), s.offset * dim * dim);
-        all.b.set(await this.backend.read(s.b), s.offset * dim);
-        all.theta.set(await this.backend.read(s.theta), s.offset * dim);
-      }
       const o = this.options;
-      return encodeModel({
+      return saveModel({
         model: MODEL,
-        modelVersion: MODEL_VERSION,
-        meta: {
-          options: {
-            arms: o.arms, dim: o.dim, alpha: o.alpha, lambda: o.lambda, perArmFeatures: o.perArmFeatures,
-            refactorEvery: o.refactorEvery, driftCheckEvery: o.driftCheckEvery, driftBound: o.driftBound,
-            ...(o.forgetting ? { forgetting: { gamma: o.forgetting.gamma } } : {}),
-          },
-          counters: {
-            updates: this.updates, refactorizations: this.refactorizations, failedRefactorizations: this.failedRefactorizations,
-            lastDrift: this.lastDrift, driftChecks: this.driftChecks, sinceRefactor: this.sinceRefactor,
-            sinceDriftCheck: this.sinceDriftCheck,
-          },
+        version: MODEL_VERSION,
+        options: {
+          arms: o.arms, dim: o.dim, alpha: o.alpha, lambda: o.lambda, perArmFeatures: o.perArmFeatures,
+          refactorEvery: o.refactorEvery, driftCheckEvery: o.driftCheckEvery, driftBound: o.driftBound,
+          ...(o.forgetting ? { forgetting: { gamma: o.forgetting.gamma } } : {}),
         },
+        counters: { updates: this.updates, ...this.health.counters() },
         arrays: {
-          ...all,
-          plays: this.plays.slice(),
-          touchedSinceCheck: Int32Array.from([...this.touchedSinceCheck].sort((x, y) => x - y)),
-          touchedSinceRefactor: Int32Array.from([...this.touchedSinceRefactor].sort((x, y) => x - y)),
+          a: await this.state.read('a'), aInv: await this.state.read('aInv'),
+          b: await this.state.read('b'), theta: await this.state.read('theta'),
+          plays: this.plays.slice(), ...this.health.touchedArrays(),
         },
       });
     });
@@ -535,63 +340,16 @@ export class LinUCB {
    * const model = await LinUCB.load(backend, bytes);
    */
   static async load(backend: Backend, bytes: Uint8Array, overrides: Pick<LinUCBOptions, 'armsPerShard'> = {}): Promise<LinUCB> {
-    const saved = decodeModel(bytes, MODEL, [MODEL_VERSION]);
-    const meta = saved.meta as { options?: LinUCBOptions; counters?: Record<string, number | null> };
-    if (!meta.options || !meta.counters) throw new BanditError('LinUCB.load: the header lacks options or counters');
-    const model = await LinUCB.create(backend, { ...meta.options, ...overrides });
-    try {
-      const { arms, dim } = model.options;
-      const need = (name: string, length: number): SavedArray => {
-        const a = saved.arrays[name];
-        if (!a || a.length !== length) throw new BanditError(`LinUCB.load: array ${name} should hold ${length} values, has ${a?.length ?? 'none'}`);
-        return a;
-      };
-      const a = need('a', arms * dim * dim), aInv = need('aInv', arms * dim * dim);
-      const b = need('b', arms * dim), theta = need('theta', arms * dim);
-      const plays = need('plays', arms);
-      for (const s of model.shards) {
-        backend.write(s.a, a.subarray(s.offset * dim * dim, (s.offset + s.arms) * dim * dim));
-        backend.write(s.aInv, aInv.subarray(s.offset * dim * dim, (s.offset + s.arms) * dim * dim));
-        backend.write(s.b, b.subarray(s.offset * dim, (s.offset + s.arms) * dim));
-        backend.write(s.theta, theta.subarray(s.offset * dim, (s.offset + s.arms) * dim));
-      }
-      model.plays = Int32Array.from(plays);
-      for (const name of ['touchedSinceCheck', 'touchedSinceRefactor'] as const) {
-        const list = saved.arrays[name];
-        if (!(list instanceof Int32Array) || list.some((k) => k < 0 || k >= arms)) {
-          throw new BanditError(`LinUCB.load: array ${name} is missing or holds an arm out of range`);
-        }
-        model[name] = new Set(list);
-      }
-      const c = meta.counters;
-      Object.assign(model, savedCounters(MODEL, c, [
-        'updates', 'refactorizations', 'failedRefactorizations', 'driftChecks', 'sinceRefactor', 'sinceDriftCheck',
-      ] as const));
-      model.lastDrift = typeof c['lastDrift'] === 'number' ? c['lastDrift'] : null;
-      await backend.sync();
-      return model;
-    } catch (e) {
-      model.dispose();
-      throw e;
-    }
+    const saved = SavedModelReader.open(bytes, MODEL, [MODEL_VERSION]);
+    const model = await LinUCB.create(backend, { ...(saved.options as unknown as LinUCBOptions), ...overrides });
+    return restored(model, (m) => {
+      const { arms } = m.options;
+      const found = (['a', 'aInv', 'b', 'theta'] as const).map((f) => [f, saved.need(f, arms * m.state.width(f))] as const);
+      const plays = saved.need('plays', arms);
+      for (const [field, values] of found) m.state.write(field, values);
+      m.plays = Int32Array.from(plays);
+      m.health.restore(saved, arms, 'error');
+      m.updates = saved.counts(['updates']).updates;
+    });
   }
-
-  /** Frees the model's tensors; every later call rejects with BanditError. */
-  dispose(): void {
-    if (this.isDisposed) return;
-    this.isDisposed = true;
-    this.freeScratch();
-    for (const s of this.shards) for (const t of [s.a, s.aInv, s.b, s.theta]) t.dispose();
-  }
-
-  get disposed(): boolean {
-    return this.isDisposed;
-  }
-}
-
-/** `count` copies of value·I (d×d), row-major; float64 for the cpu backend. */
-export function identities(count: number, d: number, value: number, wide: boolean): Float32Array | Float64Array {
-  const out = wide ? new Float64Array(count * d * d) : new Float32Array(count * d * d);
-  for (let k = 0; k < count; k++) for (let i = 0; i < d; i++) out[k * d * d + i * d + i] = value;
-  return out;
 }

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { BanditError, HybridLinUCB, LinUCB, type Backend, type HybridContexts, type HybridLinUCBOptions, type Tensor } from '../../src/index.js';
 import { hybridArmUpdate, hybridScores, scatterOuterAdd } from '../../src/ops/index.js';
-import { crc32, decodeModel } from '../../src/models/persist.js';
+import { crc32, decodeModel, encodeModel } from '../../src/models/persist.js';
 import { F32_EPS, dotBound, expectClose, type Tolerance } from '../support/compare.js';
 import { backends, cpuBackend, gpuBackend, maxTestBindingBytes } from '../support/fixture.js';
 import { absArray, rng, spd, uniform } from '../support/random.js';
@@ -749,6 +749,43 @@ describe('HybridLinUCB', function () {
       await rejects(HybridLinUCB.create(b, { arms: 2, dim: 3, sharedDim: 257 }), /sharedDim = 257 is over 256/);
       await rejects(HybridLinUCB.create(b, { arms: 2, dim: 3, sharedDim: 2, lambda: 0 }), /lambda must be > 0/);
     }
+  });
+
+  it('checks and re-factorises only the arms updated since the last time, and lands them in place (with A⁻¹B, A⁻¹b)', async () => {
+    const { gpu, cpu } = backends();
+    const K = 20, d = 4, k = 3;
+    // Arms 1..6 learn without any drift control, so their inverses are Sherman–Morrison's (a
+    // re-factorisation would change their last bits); the save then says no arm was touched.
+    const seed = await HybridLinUCB.create(gpu, { arms: K, dim: d, sharedDim: k, driftCheckEvery: 0, refactorEvery: 0, armsPerShard: 7 });
+    await seed.update(Int32Array.of(1, 2, 3, 4, 5, 6, 1, 2), { arm: uniform(8 * d, 1), shared: uniform(8 * k, 2) }, uniform(8, 3));
+    const saved = decodeModel(await seed.save(), 'HybridLinUCB', [1]);
+    seed.dispose();
+    // Every 5 rows a drift check (bound 0: every measured arm is re-factorised), every 12 a periodic one.
+    const options = { ...(saved.meta['options'] as object), driftCheckEvery: 5, driftBound: 1e-30, refactorEvery: 12 };
+    const untouched = { touchedSinceCheck: new Int32Array(0), touchedSinceRefactor: new Int32Array(0) };
+    const bytes = encodeModel({ ...saved, meta: { ...saved.meta, options }, arrays: { ...saved.arrays, ...untouched } });
+    const [g, c] = [await HybridLinUCB.load(gpu, bytes, { armsPerShard: 7 }), await HybridLinUCB.load(cpu, bytes, { armsPerShard: 7 })];
+    const r = rng(3);
+    for (let step = 0; step < 12; step++) {
+      const rows = 1 + (step % 3);
+      // Arms 7..19 only (shards 1 and 2): arms 1..6 must not be rewritten.
+      const arms = Int32Array.from({ length: rows }, () => 7 + Math.floor(r() * 13));
+      const ctx = { arm: uniform(rows * d, 40 + step), shared: uniform(rows * k, 60 + step) }, rewards = uniform(rows, 70 + step);
+      await g.update(arms, ctx, rewards);
+      await c.update(arms, ctx, rewards);
+    }
+    const diag = g.diagnostics();
+    expect(diag.refactorizations).to.be.greaterThan(3);
+    expect(diag.failedRefactorizations).to.equal(0);
+    const after = decodeModel(await g.save(), 'HybridLinUCB', [1]).arrays;
+    for (const [name, width] of [['aInv', d * d], ['C', d * k], ['phi', d]] as const) {
+      expect(Array.from(after[name]!.subarray(width, 7 * width)), `untouched arms 1..6 keep ${name} bit for bit`)
+        .to.deep.equal(Array.from(saved.arrays[name]!.subarray(width, 7 * width)));
+    }
+    const probe = { arm: uniform(3 * K * d, 99), shared: uniform(3 * K * k, 98) };
+    expectClose(await g.scores(probe), await c.scores(probe), TOL_F32_MODEL, 'scores after partial re-factorisations');
+    g.dispose();
+    c.dispose();
   });
 
   it('keeps the per-arm inverses within the drift bound and reports diagnostics', async () => {

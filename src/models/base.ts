@@ -1,0 +1,160 @@
+import { BackendError, BanditError } from '../core/errors.js';
+import { rowArgmax } from '../ops/argmax.js';
+import { CallQueue } from './queue.js';
+import type { DType, Tensor } from '../core/tensor.js';
+import type { Backend } from '../core/backend.js';
+
+/** Anything a model frees when it is disposed: a tensor, or a part that holds tensors. */
+export interface Disposable {
+  dispose(): void;
+}
+
+/**
+ * Throws unless `backend` is a live backend from createBackend(); `model` names the model in the
+ * message (`${model}.create: …`).
+ *
+ * @example
+ * requireBackend('LinUCB', backend);
+ */
+export function requireBackend(model: string, backend: unknown): asserts backend is Backend {
+  const b = backend as Backend | null | undefined;
+  if (!b || typeof b.zeros !== 'function') throw new BanditError(`${model}.create: a backend from createBackend() is required`);
+  if (b.disposed) throw new BanditError(`${model}.create: the backend has been disposed`);
+}
+
+/**
+ * `error` again, or, when the device ran out of memory, a BackendError that says what the model
+ * tried to allocate (`what`) before the device's own message.
+ *
+ * @example
+ * catch (e) { throw outOfMemory(e, `LinUCB.create: the device could not allocate ${arms} arms`); }
+ */
+export function outOfMemory(error: unknown, what: string): unknown {
+  if (error instanceof BackendError && /OutOfMemory/i.test(error.message)) return new BackendError(`${what}: ${error.message}`);
+  return error;
+}
+
+/**
+ * A new model from `make` (which allocates its state), once the backend has made it; if that
+ * fails, what was made is freed and an out-of-memory error says `what` was asked for.
+ * `init` runs before the wait (a first derived state, say).
+ *
+ * @example
+ * return built(() => new LinUCB(backend, o), `LinUCB.create: the device could not allocate ${o.arms} arms`);
+ */
+export async function built<M extends ModelBase>(make: () => M, what: string, init?: (model: M) => Promise<void>): Promise<M> {
+  let model: M | null = null;
+  try {
+    model = make();
+    await init?.(model);
+    await model.backend.sync();
+    return model;
+  } catch (e) {
+    model?.dispose();
+    throw outOfMemory(e, what);
+  }
+}
+
+/**
+ * `model` (just created from a save's options) once `fill` has written the rest of the save into
+ * it and the backend has done so; on any failure the model is freed and the error rethrown.
+ *
+ * @example
+ * return restored(await LinUCB.create(backend, saved.options), (m) => m.state.write('a', saved.need('a', n)));
+ */
+export async function restored<M extends ModelBase>(model: M, fill: (model: M) => void | Promise<void>): Promise<M> {
+  try {
+    await fill(model);
+    await model.backend.sync();
+    return model;
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
+}
+
+/**
+ * What every model shares: its backend, one queue its calls run through (each call sees the state
+ * the one before left), the tensors and parts it owns (freed once, by `dispose`) and the scratch
+ * tensors its calls keep from one call to the next while the sizes stay the same.
+ *
+ * @example
+ * class Counter extends ModelBase {
+ *   private readonly total = this.own(this.backend.zeros([1], { label: 'Counter total' }));
+ *   constructor(backend: Backend) { super(backend, 'Counter'); }
+ *   read(): Promise<number> { return this.run('read', async () => (await this.backend.read(this.total))[0]!); }
+ * }
+ */
+export abstract class ModelBase {
+  readonly backend: Backend;
+  /** The model's name: the prefix of its messages and tensor labels ('LinUCB', …). */
+  protected readonly model: string;
+  private readonly calls = new CallQueue();
+  private readonly owned = new Set<Disposable>();
+  private readonly kept = new Map<string, Tensor>();
+  private isDisposed = false;
+
+  protected constructor(backend: Backend, model: string) {
+    this.backend = backend;
+    this.model = model;
+  }
+
+  /** Queues a public call named `what`: it runs once every earlier call has settled, and rejects after dispose. */
+  protected run<T>(what: string, body: () => Promise<T>): Promise<T> {
+    return this.calls.run(`${this.model}.${what}`, this.isDisposed, body);
+  }
+
+  /** Takes ownership of `part`: `dispose()` frees it (once). */
+  protected own<T extends Disposable>(part: T): T {
+    this.owned.add(part);
+    return part;
+  }
+
+  /**
+   * A tensor kept for `key` from one call to the next while `shape` and `dtype` stay the same
+   * (per-call temporaries of calls that repeat: contexts, scores, minibatches); a new shape
+   * replaces it. Its contents are whatever the last call left.
+   */
+  protected scratch(key: string, shape: readonly number[], dtype: DType = 'f32'): Tensor {
+    const t = this.kept.get(key);
+    if (t && t.dtype === dtype && t.shape.length === shape.length && t.shape.every((v, i) => v === shape[i])) return t;
+    t?.dispose();
+    this.kept.delete(key);
+    const made = this.backend.zeros(shape, { dtype, label: `${this.model} ${key}` });
+    this.kept.set(key, made);
+    return made;
+  }
+
+  /** The highest-scoring column of each row of `scores` (B×K; ties to the lowest), read back as B integers. */
+  protected async argmaxRows(scores: Tensor): Promise<Int32Array> {
+    const chosen = this.scratch('chosen', [scores.shape[0]!], 'i32');
+    rowArgmax(this.backend, scores, chosen);
+    return Int32Array.from(await this.backend.read(chosen));
+  }
+
+  /**
+   * Frees the model's tensors (each once); every later call rejects with BanditError.
+   *
+   * @example
+   * model.dispose();
+   * await model.select(x).catch((e) => console.log(e.message));   // "LinUCB.select: the model has been disposed"
+   */
+  dispose(): void {
+    if (this.isDisposed) return;
+    this.isDisposed = true;
+    for (const t of this.kept.values()) t.dispose();
+    this.kept.clear();
+    for (const part of this.owned) part.dispose();
+    this.owned.clear();
+  }
+
+  /**
+   * Whether `dispose()` was called.
+   *
+   * @example
+   * if (!model.disposed) model.dispose();
+   */
+  get disposed(): boolean {
+    return this.isDisposed;
+  }
+}

@@ -1,0 +1,242 @@
+import { MAX_FACTOR_DIM } from '../core/limits.js';
+import { identities } from '../models/arm-shards.js';
+import { spdInverse } from '../ops/cholesky.js';
+import { accumulateSquares } from '../ops/confidence.js';
+import { scale } from '../ops/elementwise.js';
+import { gemm } from '../ops/gemm.js';
+import { inverseDrift } from '../ops/linucb.js';
+import { diagonalBonus, perArmGradients, type MlpShape } from '../ops/mlp.js';
+import { quadForm } from '../ops/quadform.js';
+import { shermanMorrisonUpdate, symRank1Update } from '../ops/rank1.js';
+import type { SavedModelReader } from '../models/saved.js';
+import type { SavedArray } from '../models/persist.js';
+import type { Tensor } from '../core/tensor.js';
+import type { Backend } from '../core/backend.js';
+
+/** Newton–Schulz steps at most a repair of a Z⁻¹ too large for the batched Cholesky. */
+const MAX_NEWTON_STEPS = 4;
+
+/** How a Z is made: the network's shape, its width m, λ and (full) the drift bound. */
+export interface ConfidenceSetup {
+  readonly label: string;
+  readonly shape: MlpShape;
+  /** p, the number of parameters. */
+  readonly params: number;
+  /** m of g gᵀ/m: the width of the last hidden layer. */
+  readonly width: number;
+  readonly lambda: number;
+  readonly driftBound: number;
+}
+
+/**
+ * NeuralUCB's confidence: Z = λI + Σ g gᵀ/m over the played rows' gradients, and the squared
+ * width gᵀZ⁻¹g of the candidates' gradients.
+ */
+export interface Confidence {
+  readonly kind: 'diagonal' | 'full';
+  /** Whether a kept inverse can drift, so `repair` has work to do. */
+  readonly drifts: boolean;
+  /** Z ← Z + g gᵀ/m for each row of x (n×dim), in order, with g at θ. */
+  add(theta: Tensor, x: Tensor): void;
+  /** gᵀZ⁻¹g of every row of x (B·K rows), a new tensor; `activations` are the forward pass's at θ. */
+  bonus(theta: Tensor, x: Tensor, activations: readonly Tensor[]): Tensor;
+  /** Measures the kept inverse's drift and rebuilds it past the bound (counted in `health`). */
+  repair(): Promise<void>;
+  /** ‖Z·Z⁻¹ − I‖∞ at the last check (after any repair) or null, checks and repairs made. */
+  readonly health: { readonly lastDrift: number | null; readonly driftChecks: number; readonly repairs: number };
+  /** The arrays a save holds. */
+  arrays(): Promise<Record<string, SavedArray>>;
+  /** Writes the arrays of a save; `health` comes back from its counters. */
+  restore(saved: SavedModelReader): void;
+  dispose(): void;
+}
+
+/** What both kinds hold: the backend and how their Z is made. */
+abstract class ConfidenceParts {
+  protected readonly backend: Backend;
+  protected readonly setup: ConfidenceSetup;
+
+  constructor(backend: Backend, setup: ConfidenceSetup) {
+    this.backend = backend;
+    this.setup = setup;
+  }
+
+  /** p×… values starting as `value`·I (p values when `diagonal`), in f32 as every backend starts them. */
+  protected start(value: number, diagonal: boolean, label: string): Tensor {
+    const p = this.setup.params;
+    const data = diagonal ? new Float32Array(p).fill(value) : identities(1, p, value, false);
+    return this.backend.tensor(data, diagonal ? [p] : [1, p, p], { label: `${this.setup.label} ${label}` });
+  }
+}
+
+/**
+ * diag(Z) only (p values), with the bonus computed matrix-free (K·p work a select), as Zhou et
+ * al.'s released code does. It keeps no inverse: the bonus divides by diag(Z) itself, so there
+ * is no drift to repair.
+ *
+ * @example
+ * const z = new DiagonalConfidence(backend, { label: 'NeuralUCB', shape, params: p, width: m, lambda, driftBound });
+ */
+export class DiagonalConfidence extends ConfidenceParts implements Confidence {
+  readonly kind = 'diagonal';
+  readonly drifts = false;
+  readonly health = { lastDrift: null, driftChecks: 0, repairs: 0 };
+  private readonly z = this.start(this.setup.lambda, true, 'diag Z');
+
+  add(theta: Tensor, x: Tensor): void {
+    const jac = perArmGradients(this.backend, theta, x, this.setup.shape);
+    try {
+      accumulateSquares(this.backend, this.z, jac, 1 / this.setup.width);
+    } finally {
+      jac.dispose();
+    }
+  }
+
+  bonus(theta: Tensor, x: Tensor, activations: readonly Tensor[]): Tensor {
+    return diagonalBonus(this.backend, theta, x, this.z, { ...this.setup.shape, activations });
+  }
+
+  async repair(): Promise<void> {
+    // Nothing is kept that could drift from diag(Z).
+  }
+
+  async arrays(): Promise<Record<string, SavedArray>> {
+    return { zDiag: (await this.backend.read(this.z)) as Float32Array | Float64Array };
+  }
+
+  restore(saved: SavedModelReader): void {
+    this.backend.write(this.z, saved.need('zDiag', this.setup.params));
+  }
+
+  dispose(): void {
+    this.z.dispose();
+  }
+}
+
+/**
+ * Z and Z⁻¹ in full (p×p each): Z⁻¹ kept by Sherman–Morrison (K·p² work a select), checked
+ * against Z and repaired by batched Cholesky (p ≤ 256) or by Newton–Schulz steps from the
+ * drifted inverse (larger p: GEMMs only).
+ *
+ * @example
+ * const z = new FullConfidence(backend, { label: 'NeuralUCB', shape, params: p, width: m, lambda, driftBound: 1e-3 });
+ * await z.repair();   // after driftCheckEvery update rows
+ */
+export class FullConfidence extends ConfidenceParts implements Confidence {
+  readonly kind = 'full';
+  readonly drifts = true;
+  health = { lastDrift: null as number | null, driftChecks: 0, repairs: 0 };
+  private readonly z: Tensor;
+  private readonly inv: Tensor;
+
+  constructor(backend: Backend, setup: ConfidenceSetup) {
+    super(backend, setup);
+    this.z = this.start(setup.lambda, false, 'Z');
+    try {
+      this.inv = this.start(1 / setup.lambda, false, 'Z⁻¹');
+    } catch (e) {
+      this.z.dispose();
+      throw e;
+    }
+  }
+
+  add(theta: Tensor, x: Tensor): void {
+    const jac = perArmGradients(this.backend, theta, x, this.setup.shape);
+    try {
+      scale(this.backend, 1 / Math.sqrt(this.setup.width), jac);
+      const one = new Int32Array(x.shape[0]!);
+      symRank1Update(this.backend, this.z, jac, one);
+      shermanMorrisonUpdate(this.backend, this.inv, jac, one);
+    } finally {
+      jac.dispose();
+    }
+  }
+
+  bonus(theta: Tensor, x: Tensor, activations: readonly Tensor[]): Tensor {
+    const jac = perArmGradients(this.backend, theta, x, { ...this.setup.shape, activations });
+    try {
+      return quadForm(this.backend, jac, this.inv);
+    } finally {
+      jac.dispose();
+    }
+  }
+
+  /**
+   * Measures ‖Z·Z⁻¹ − I‖∞ and rebuilds Z⁻¹ from Z past the bound. Readbacks in the middle, each
+   * needed for the next decision: the drift (repair or not), the Cholesky status (keep the new
+   * inverse or not) or each Newton–Schulz step's drift (stop early), then the drift after repair.
+   */
+  async repair(): Promise<void> {
+    this.health.driftChecks++;
+    let drift = await this.readDrift();
+    if (drift <= this.setup.driftBound) {
+      this.health.lastDrift = drift;
+      return;
+    }
+    const p = this.setup.params;
+    if (p <= MAX_FACTOR_DIM) {
+      const { result, status } = spdInverse(this.backend, this.z);
+      try {
+        if ((await this.backend.read(status))[0] === 0) this.backend.copy(result, this.inv);
+      } finally {
+        result.dispose();
+        status.dispose();
+      }
+    } else {
+      // Newton–Schulz, X ← 2X − X·Z·X: quadratic convergence from the drifted inverse, GEMMs only.
+      for (let k = 0; k < MAX_NEWTON_STEPS && drift > this.setup.driftBound; k++) {
+        const zx = gemm(this.backend, this.z, this.inv);
+        const next = this.backend.zeros([1, p, p], { label: `${this.setup.label} Z⁻¹ next` });
+        try {
+          this.backend.copy(this.inv, next);
+          gemm(this.backend, this.inv, zx, { c: next, alpha: -1, beta: 2 });
+          this.backend.copy(next, this.inv);
+        } finally {
+          zx.dispose();
+          next.dispose();
+        }
+        drift = await this.readDrift();
+      }
+    }
+    this.health.repairs++;
+    this.health.lastDrift = await this.readDrift();
+  }
+
+  private async readDrift(): Promise<number> {
+    const t = inverseDrift(this.backend, this.z, this.inv);
+    try {
+      const v = (await this.backend.read(t))[0]!;
+      return Number.isNaN(v) ? Infinity : v;
+    } finally {
+      t.dispose();
+    }
+  }
+
+  async arrays(): Promise<Record<string, SavedArray>> {
+    const read = (t: Tensor) => this.backend.read(t) as Promise<Float32Array | Float64Array>;
+    return { z: await read(this.z), zInv: await read(this.inv) };
+  }
+
+  restore(saved: SavedModelReader): void {
+    const p = this.setup.params;
+    this.backend.write(this.z, saved.need('z', p * p));
+    this.backend.write(this.inv, saved.need('zInv', p * p));
+    const c = saved.counts(['driftChecks', 'repairs'] as const);
+    this.health = { lastDrift: saved.numberOrNull('lastDrift'), driftChecks: c.driftChecks, repairs: c.repairs };
+  }
+
+  dispose(): void {
+    this.z.dispose();
+    this.inv.dispose();
+  }
+}
+
+/**
+ * The confidence a model asked for.
+ *
+ * @example
+ * const z = makeConfidence(backend, options.confidence, setup);
+ */
+export function makeConfidence(backend: Backend, kind: 'diagonal' | 'full', setup: ConfidenceSetup): Confidence {
+  return kind === 'diagonal' ? new DiagonalConfidence(backend, setup) : new FullConfidence(backend, setup);
+}

@@ -1,0 +1,142 @@
+import { BanditError } from '../core/errors.js';
+import { checkBatchBindings, isNumberArray, numberOption, positiveInt } from '../core/check.js';
+
+const MODEL = 'EmbeddingMLP';
+
+/** Options of `EmbeddingMLP.create`. */
+export interface EmbeddingMLPOptions {
+  /** Number of users (ids 0 … users − 1). */
+  readonly users: number;
+  /** Number of items (ids 0 … items − 1). */
+  readonly items: number;
+  /** Width of the context features of an interaction (0: none). */
+  readonly contextDim: number;
+  /** Width of each user and item embedding. Default 8. */
+  readonly embeddingDim?: number;
+  /** Hidden layer widths of the ReLU network on [user embedding | item embedding | context]. Default [64]. */
+  readonly hidden?: readonly number[];
+  /** Adam's step size. Default 1e-2. */
+  readonly lr?: number;
+  /** Interactions a minibatch (the last one of an epoch may be smaller). Default 256. */
+  readonly batchSize?: number;
+  /** Passes over the log a `fit` makes unless it says otherwise. Default 5. */
+  readonly epochs?: number;
+  /** L2 weight decay: l2·w is added to the gradient of every weight and embedding (the loss gains l2/2·‖w‖²). Default 0. */
+  readonly l2?: number;
+  /** Seed of the initial weights and the minibatch order. Default 0. */
+  readonly seed?: number;
+}
+
+/** The options with every default filled in. */
+export type ResolvedEmbeddingMLPOptions = Required<Omit<EmbeddingMLPOptions, 'hidden'>> & { readonly hidden: readonly number[] };
+
+/**
+ * Checks the options and fills in the defaults.
+ *
+ * @example
+ * const o = resolveEmbeddingMLPOptions({ users: 100, items: 10, contextDim: 4 });   // o.hidden: [64]
+ */
+export function resolveEmbeddingMLPOptions(o: EmbeddingMLPOptions): ResolvedEmbeddingMLPOptions {
+  if (!o || typeof o !== 'object') throw new BanditError(`${MODEL}.create: options are required ({ users, items, contextDim, … })`);
+  const users = positiveInt(MODEL, 'users', o.users);
+  const items = positiveInt(MODEL, 'items', o.items);
+  const contextDim = numberOption(MODEL, 'contextDim', o.contextDim, NaN, (v) => Number.isInteger(v) && v >= 0, 'an integer ≥ 0');
+  const embeddingDim = o.embeddingDim === undefined ? 8 : positiveInt(MODEL, 'embeddingDim', o.embeddingDim);
+  const hidden = o.hidden ?? [64];
+  if (!Array.isArray(hidden)) throw new BanditError(`${MODEL}: option hidden must be an array of widths, got ${String(hidden)}`);
+  hidden.forEach((h, l) => positiveInt(MODEL, `hidden[${l}]`, h));
+  const lr = numberOption(MODEL, 'lr', o.lr, 1e-2, (v) => v > 0, '> 0');
+  const batchSize = o.batchSize === undefined ? 256 : positiveInt(MODEL, 'batchSize', o.batchSize);
+  const epochs = numberOption(MODEL, 'epochs', o.epochs, 5, (v) => Number.isInteger(v) && v >= 0, 'an integer ≥ 0');
+  const l2 = numberOption(MODEL, 'l2', o.l2, 0, (v) => v >= 0, '≥ 0');
+  const seed = numberOption(MODEL, 'seed', o.seed, 0, (v) => Number.isInteger(v), 'an integer');
+  return { users, items, contextDim, embeddingDim, hidden: [...hidden], lr, batchSize, epochs, l2, seed };
+}
+
+/** Logged interactions: row n is user `users[n]` shown item `items[n]` in context n, clicked or not. */
+export interface InteractionLog {
+  readonly users: Int32Array;
+  readonly items: Int32Array;
+  /** N×contextDim, row-major (may be empty when contextDim is 0). */
+  readonly contexts: Float32Array | ArrayLike<number>;
+  /** Click labels in [0, 1] (0/1 clicks, or click rates). */
+  readonly clicks: Float32Array | ArrayLike<number>;
+}
+
+/** A log that passed every check: ids in range, finite contexts as f32, clicks in [0, 1]. */
+export interface CheckedLog {
+  readonly users: Int32Array;
+  readonly items: Int32Array;
+  readonly contexts: Float32Array;
+  readonly clicks: Float32Array;
+  readonly rows: number;
+}
+
+/** The sizes the input checks of an EmbeddingMLP need. */
+export interface EmbeddingSizes {
+  readonly users: number;
+  readonly items: number;
+  readonly contextDim: number;
+}
+
+/**
+ * Throws unless `ids` is an Int32Array of user (or item) ids in range, `rows` of them when given.
+ *
+ * @example
+ * const users = checkIds('EmbeddingMLP.select', sizes, 'users', input);
+ */
+export function checkIds(op: string, sizes: EmbeddingSizes, name: 'users' | 'items', ids: unknown, rows?: number): Int32Array {
+  const count = sizes[name];
+  if (!(ids instanceof Int32Array)) throw new BanditError(`${op}: ${name} must be an Int32Array`);
+  if (rows !== undefined && ids.length !== rows) throw new BanditError(`${op}: ${rows} rows but ${ids.length} ${name}`);
+  for (let n = 0; n < ids.length; n++) {
+    const id = ids[n]!;
+    if (id < 0 || id >= count) throw new BanditError(`${op}: ${name}[${n}] = ${id} is out of range 0..${count - 1}`);
+  }
+  return ids;
+}
+
+/**
+ * rows×contextDim finite context values as f32 (an absent or empty array when contextDim is 0).
+ *
+ * @example
+ * const ctx = checkInteractionContexts('EmbeddingMLP.predict', sizes, contexts, users.length);
+ */
+export function checkInteractionContexts(op: string, sizes: EmbeddingSizes, contexts: unknown, rows: number): Float32Array {
+  const c = sizes.contextDim;
+  if (c === 0 && (contexts === undefined || (isNumberArray(contexts) && contexts.length === 0))) return new Float32Array(0);
+  if (!isNumberArray(contexts)) throw new BanditError(`${op}: contexts must be a Float32Array (or an array of numbers)`);
+  if (contexts.length !== rows * c) throw new BanditError(`${op}: contexts has ${contexts.length} values; ${rows} rows need ${rows}×${c}`);
+  for (let i = 0; i < contexts.length; i++) {
+    const v = contexts[i]!;
+    if (typeof v !== 'number' || !Number.isFinite(v)) {
+      throw new BanditError(`${op}: contexts[${i}] (row ${Math.floor(i / c)}, element ${i % c}) is ${String(v)}; values must be finite`);
+    }
+  }
+  return Float32Array.from(contexts);
+}
+
+/**
+ * Checks a whole log (ids, contexts, clicks in [0, 1], and that its contexts fit one binding of
+ * `bindingBytes`) and returns it as f32.
+ *
+ * @example
+ * const data = checkLog('EmbeddingMLP.fit', sizes, backend.maxBindingBytes, log);
+ */
+export function checkLog(op: string, sizes: EmbeddingSizes, bindingBytes: number, log: InteractionLog): CheckedLog {
+  if (!log || typeof log !== 'object') throw new BanditError(`${op}: the log must be { users, items, contexts, clicks }`);
+  const users = checkIds(op, sizes, 'users', log.users);
+  const rows = users.length;
+  if (rows === 0) throw new BanditError(`${op}: the log is empty`);
+  const items = checkIds(op, sizes, 'items', log.items, rows);
+  const contexts = checkInteractionContexts(op, sizes, log.contexts, rows);
+  const clicks = log.clicks;
+  if (!isNumberArray(clicks)) throw new BanditError(`${op}: clicks must be a Float32Array (or an array of numbers)`);
+  if (clicks.length !== rows) throw new BanditError(`${op}: ${rows} rows but ${clicks.length} clicks`);
+  for (let n = 0; n < rows; n++) {
+    const v = clicks[n]!;
+    if (typeof v !== 'number' || !(v >= 0 && v <= 1)) throw new BanditError(`${op}: clicks[${n}] is ${String(v)}; labels must be in [0, 1]`);
+  }
+  checkBatchBindings(op, bindingBytes, rows, [['contexts', 4 * Math.max(sizes.contextDim, 1)]]);
+  return { users, items, contexts, clicks: Float32Array.from(clicks), rows };
+}

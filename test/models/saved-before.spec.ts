@@ -1,0 +1,90 @@
+import { expect } from 'chai';
+import { EmbeddingMLP, HybridLinUCB, LinUCB, NeuralUCB, type HybridContexts } from '../../src/index.js';
+import { decodeModel } from '../../src/models/persist.js';
+import { expectClose, type Tolerance } from '../support/compare.js';
+import { cpuBackend, gpuBackend } from '../support/fixture.js';
+import { SAVED_BEFORE, type SavedCase } from './saved-before.data.js';
+
+/** webgpu (f32) against the old code's float64 scores of the same saved state. */
+const TOL_F32_SCORES: Tolerance = { abs: 1e-5, rel: 1e-4 };
+
+const bytesOf = (base64: string): Uint8Array => Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+const numbers = (v: unknown): Float32Array => Float32Array.from(v as number[]);
+
+interface Next {
+  readonly arms: number[];
+  readonly x: number[] | { arm: number[]; shared: number[] };
+  readonly r: number[];
+}
+
+/** A loaded model the test drives: scores on the probe, the next update, save. */
+interface Driven {
+  scores(): Promise<Float32Array>;
+  next(): Promise<unknown>;
+  save(): Promise<Uint8Array>;
+  dispose(): void;
+}
+
+async function drive(name: string, c: SavedCase, backend: ReturnType<typeof cpuBackend> | ReturnType<typeof gpuBackend>): Promise<Driven> {
+  const bytes = bytesOf(c.bytes), next = c['next'] as Next | undefined;
+  if (name.startsWith('linucb')) {
+    const m = await LinUCB.load(backend, bytes);
+    return { scores: () => m.scores(numbers(c['probe'])), next: () => m.update(Int32Array.from(next!.arms), numbers(next!.x), numbers(next!.r)), save: () => m.save(), dispose: () => m.dispose() };
+  }
+  if (name === 'hybrid') {
+    const m = await HybridLinUCB.load(backend, bytes);
+    const probe = c['probe'] as { arm: number[]; shared: number[] }, x = next!.x as { arm: number[]; shared: number[] };
+    const contexts = (v: { arm: number[]; shared: number[] }): HybridContexts => ({ arm: numbers(v.arm), shared: numbers(v.shared) });
+    return { scores: () => m.scores(contexts(probe)), next: () => m.update(Int32Array.from(next!.arms), contexts(x), numbers(next!.r)), save: () => m.save(), dispose: () => m.dispose() };
+  }
+  if (name.startsWith('neural')) {
+    const m = await NeuralUCB.load(backend, bytes);
+    return { scores: () => m.scores(numbers(c['probe']), { arms: 3 }), next: () => m.update(Int32Array.from(next!.arms), numbers(next!.x), numbers(next!.r)), save: () => m.save(), dispose: () => m.dispose() };
+  }
+  const m = await EmbeddingMLP.load(backend, bytes);
+  const log = c['log'] as { users: number[]; items: number[]; contexts: number[]; clicks: number[] };
+  const users = Int32Array.from(c['probeUsers'] as number[]), ctx = numbers(c['probeCtx']);
+  return {
+    scores: () => m.scores(users, ctx),
+    next: () => m.fit({ users: Int32Array.from(log.users), items: Int32Array.from(log.items), contexts: numbers(log.contexts), clicks: numbers(log.clicks) }, { epochs: 1 }),
+    save: () => m.save(), dispose: () => m.dispose(),
+  };
+}
+
+/** The arrays and header of two saves, compared: the same names, meta and values (exactly). */
+function expectSameSave(actual: Uint8Array, expected: Uint8Array, model: string, what: string, extraArrays: readonly string[] = []): void {
+  const a = decodeModel(actual, model, [1]), e = decodeModel(expected, model, [1]);
+  expect(a.meta, `${what}: options and counters`).to.deep.equal(e.meta);
+  expect(Object.keys(a.arrays).filter((k) => !extraArrays.includes(k)), `${what}: array names`).to.deep.equal(Object.keys(e.arrays));
+  for (const [name, values] of Object.entries(e.arrays)) {
+    expect(a.arrays[name]!.constructor, `${what}: ${name} dtype`).to.equal(values.constructor);
+    expect(Array.from(a.arrays[name]!), `${what}: ${name}`).to.deep.equal(Array.from(values));
+  }
+}
+
+const MODEL_NAMES: Record<string, string> = { hybrid: 'HybridLinUCB', embedding: 'EmbeddingMLP' };
+const modelOf = (name: string) => MODEL_NAMES[name] ?? (name.startsWith('linucb') ? 'LinUCB' : 'NeuralUCB');
+
+describe('saves made before the model base (7b1ee8f)', function () {
+  this.timeout(120_000);
+
+  for (const [name, c] of Object.entries(SAVED_BEFORE)) {
+    it(`${name}: loads, saves the same bytes, scores and continues exactly as the old code (cpu), and scores alike on webgpu`, async () => {
+      const model = modelOf(name);
+      // The old code kept no touched arms for HybridLinUCB: its saves now gain them (all arms, at load).
+      const added = model === 'HybridLinUCB' ? ['touchedSinceCheck', 'touchedSinceRefactor'] : [];
+      const cpu = await drive(name, c, cpuBackend());
+      const resaved = await cpu.save();
+      if (added.length === 0) expect(Array.from(resaved), 'the save of a loaded model').to.deep.equal(Array.from(bytesOf(c.bytes)));
+      else expectSameSave(resaved, bytesOf(c.bytes), model, 'the save of a loaded model', added);
+      expect(Array.from(await cpu.scores()), 'scores after load').to.deep.equal(c.scores);
+      await cpu.next();
+      expect(Array.from(await cpu.scores()), 'scores after the next update').to.deep.equal(c.scoresAfter);
+      expectSameSave(await cpu.save(), bytesOf(c.bytesAfter), model, 'the save after the next update', added);
+      cpu.dispose();
+      const gpu = await drive(name, c, gpuBackend());
+      expectClose(await gpu.scores(), c.scores, TOL_F32_SCORES, `${name} on webgpu`);
+      gpu.dispose();
+    });
+  }
+});
