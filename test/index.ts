@@ -18,3 +18,8 @@ import './models/linucb.spec.js';
 import './models/hybrid.spec.js';
 import './sim/sim.spec.js';
 import './sim/replay.spec.js';
+import './eval/estimators.spec.js';
+import './eval/replay.spec.js';
+import './eval/obd.spec.js';
+import './eval/bootstrap.spec.js';
+import './eval/simulated.spec.js';

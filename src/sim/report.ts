@@ -5,8 +5,8 @@
  * same `lineChartSvg`.
  */
 import type { HeadToHeadResult, PolicyMetrics } from './headtohead.js';
-import { DEFAULT_DISCOUNT_GAMMA, DEFAULT_POLICY_ALPHA } from './headtohead.js';
-import { DEFAULT_NEURAL_POLICY_OPTIONS } from './policies-extra.js';
+import { DEFAULT_DISCOUNT_GAMMA, DEFAULT_POLICY_ALPHA } from './policies/linucb.js';
+import { DEFAULT_NEURAL_POLICY_OPTIONS } from './policies/neuralucb.js';
 import { ALGORITHM_DESCRIPTIONS, type ScenarioRun } from './scenario.js';
 
 /** One line of a chart: points (x[i], y[i]) joined in order. */

@@ -5,11 +5,14 @@
  */
 import { BanditError } from '../core/errors.js';
 import type { Backend } from '../core/backend.js';
-import {
-  discountedLinUCBPolicy, hybridLinUCBPolicy, linUCBPolicy, oraclePolicy, randomPolicy, runHeadToHead,
-  type HeadToHeadResult, type Policy, type RoundSnapshot,
-} from './headtohead.js';
-import { DEFAULT_EMBEDDING_TRAINING, embeddingMLPPolicyFor, neuralUCBPolicyFor } from './policies-extra.js';
+import type { Policy } from '../eval/policy.js';
+import { runHeadToHead, type HeadToHeadResult, type RoundSnapshot } from './headtohead.js';
+import { DEFAULT_EMBEDDING_TRAINING, embeddingMLPPolicyFor } from './policies/embedding-mlp.js';
+import { hybridLinUCBPolicy } from './policies/hybrid.js';
+import { discountedLinUCBPolicy, linUCBPolicy } from './policies/linucb.js';
+import { neuralUCBPolicyFor } from './policies/neuralucb.js';
+import { oraclePolicy } from './policies/oracle.js';
+import { randomPolicy } from './policies/random.js';
 import { EcommerceSimulator, type EcommerceSimulatorOptions, type ResolvedSimulatorOptions } from './simulator.js';
 
 /** The algorithms of the head-to-head, by the keys the CLI and the demo take. */

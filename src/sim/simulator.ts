@@ -1,7 +1,7 @@
 import { BanditError } from '../core/errors.js';
-import { FeatureBatch, type DecisionBatch, type FeatureShape } from './batch.js';
+import { FeatureBatch, type DecisionBatch, type FeatureShape } from '../eval/batch.js';
+import type { BanditLog } from '../eval/log.js';
 import { hashUniform, SimRandom } from './random.js';
-import type { BanditLog } from './replay.js';
 
 /** The market shock: from `step` on, users' tastes rotate and one category's popularity changes. */
 export interface MarketShockOptions {

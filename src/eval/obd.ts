@@ -1,6 +1,6 @@
 import { BanditError } from '../core/errors.js';
 import type { FeatureShape } from './batch.js';
-import type { BanditLog } from './replay.js';
+import type { BanditLog } from './log.js';
 
 /** Options of `parseObd`. */
 export interface ObdOptions {
