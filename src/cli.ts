@@ -9,16 +9,12 @@ import { join, resolve } from 'node:path';
 import { createBackend } from './backend.js';
 import { BackendError, BanditError } from './core/errors.js';
 import type { Backend } from './core/backend.js';
-import type { FeatureShape } from './eval/batch.js';
+import { replayEvaluate, type FeatureShape, type Policy, type ReplayResult } from './eval/index.js';
 import { loadObd, OBD_SAMPLE_DIR } from './eval/obd-node.js';
-import type { Policy } from './eval/policy.js';
-import { replayEvaluate, type ReplayResult } from './eval/replay.js';
-import { hybridLinUCBPolicy } from './sim/policies/hybrid.js';
-import { discountedLinUCBPolicy, linUCBPolicy } from './sim/policies/linucb.js';
-import { neuralUCBPolicyFor } from './sim/policies/neuralucb.js';
-import { randomPolicy } from './sim/policies/random.js';
-import { formatResultTable, reportHtml } from './sim/report.js';
-import { ALGORITHM_DESCRIPTIONS, ALGORITHMS, resolveScenario, runScenario, type AlgorithmKey, type ScenarioOptions } from './sim/scenario.js';
+import {
+  ALGORITHM_DESCRIPTIONS, ALGORITHMS, discountedLinUCBPolicy, formatResultTable, hybridLinUCBPolicy, linUCBPolicy, neuralUCBPolicyFor,
+  randomPolicy, reportHtml, resolveScenario, runScenario, type AlgorithmKey, type ScenarioOptions,
+} from './sim/index.js';
 
 /** A mistake in the command line: printed with a pointer to --help, exit code 2. */
 class UsageError extends Error {}

@@ -9,8 +9,8 @@ import {
 /** How many resamples, at what confidence, from which seed. */
 export interface BootstrapSettings {
   /**
-   * Bootstrap resamples. Default 1000 (OBP's default is 10,000; the cost is samples × n random
-   * draws, 1000 × 10⁶ rows took seconds here, see bench/ope.ts).
+   * Bootstrap resamples. Default 1000 (OBP's default is 10,000). The cost is samples × n random
+   * draws, about 17 ns each here: 100 resamples of 10⁶ rows took 1.7 s (bench/ope.ts).
    */
   readonly samples?: number;
   /** Coverage of the interval, in (0, 1): OBP's 1 − `alpha`. Default 0.95. */
@@ -46,6 +46,18 @@ function percentile(sorted: Float64Array, q: number): number {
   const h = (sorted.length - 1) * q;
   const lo = Math.floor(h), hi = Math.min(lo + 1, sorted.length - 1);
   return sorted[lo]! + (h - lo) * (sorted[hi]! - sorted[lo]!);
+}
+
+/** The means of `samples` resamples of `terms`, n rows drawn with replacement each (indices from `random.int(n)`, in order). */
+function resampledMeans(terms: Float64Array, samples: number, random: Random): Float64Array {
+  const n = terms.length;
+  const means = new Float64Array(samples);
+  for (let s = 0; s < samples; s++) {
+    let sum = 0;
+    for (let j = 0; j < n; j++) sum += terms[random.int(n)]!;
+    means[s] = sum / n;
+  }
+  return means;
 }
 
 /**
@@ -84,14 +96,7 @@ export function bootstrapInterval(input: EstimatorInput, options: BootstrapOptio
   const estimate = mean(terms);
   if (Number.isNaN(estimate)) return { estimate, lower: NaN, upper: NaN, bootstrapMean: NaN };
 
-  const n = terms.length;
-  const random = new Random(seed);
-  const means = new Float64Array(samples);
-  for (let s = 0; s < samples; s++) {
-    let sum = 0;
-    for (let j = 0; j < n; j++) sum += terms[random.int(n)]!;
-    means[s] = sum / n;
-  }
+  const means = resampledMeans(terms, samples, new Random(seed));
   const bootstrapMean = mean(means);
   means.sort();
   const alpha = 1 - confidence;

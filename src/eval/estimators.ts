@@ -80,12 +80,17 @@ function meanWeight(c: CheckedInput): number {
   return s / c.n;
 }
 
+/** n per-row terms (a plain loop: `Float64Array.from` with a map function walks an iterator, 2–3× slower). */
+function perRow(n: number, term: (i: number) => number): Float64Array {
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) out[i] = term(i);
+  return out;
+}
+
 /** Per-row terms of the DR family: q̂(x_i,π_e) + ŵ_i (r_i − q̂(x_i,a_i)), ŵ_i = shrink(w_i). */
 function doublyRobustRounds(c: CheckedInput, shrink: (w: number) => number): Float64Array {
-  const out = new Float64Array(c.n);
   const model = c.modelValue!, factual = c.factual!;
-  for (let i = 0; i < c.n; i++) out[i] = model[i]! + shrink(c.weights[i]!) * (c.rewards[i]! - factual[i]!);
-  return out;
+  return perRow(c.n, (i) => model[i]! + shrink(c.weights[i]!) * (c.rewards[i]! - factual[i]!));
 }
 
 /**
@@ -100,14 +105,14 @@ export function roundRewards(name: EstimatorName, c: CheckedInput, opts: AnyEsti
   const o = options(op, opts);
   switch (name) {
     case 'dm':
-      return Float64Array.from(c.modelValue!);
+      return c.modelValue!.slice();
     case 'ips': {
       const cap = thresholdOption(op, 'maxWeight', o.maxWeight, Infinity, true);
-      return Float64Array.from(c.weights, (w, i) => Math.min(w, cap) * c.rewards[i]!);
+      return perRow(c.n, (i) => Math.min(c.weights[i]!, cap) * c.rewards[i]!);
     }
     case 'snips': {
       const mean = meanWeight(c);
-      return Float64Array.from(c.weights, (w, i) => (w * c.rewards[i]!) / mean);
+      return perRow(c.n, (i) => (c.weights[i]! * c.rewards[i]!) / mean);
     }
     case 'dr': {
       const cap = thresholdOption(op, 'maxWeight', o.maxWeight, Infinity, true);

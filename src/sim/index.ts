@@ -6,7 +6,8 @@ export { Random } from '../core/random.js';
 export type { Policy } from '../eval/policy.js';
 export type { BanditLog } from '../eval/log.js';
 export { FeatureBatch, armFeatureDim, hybridSharedDim, playedArmFeatures, type DecisionBatch, type FeatureShape } from '../eval/batch.js';
-export { EcommerceSimulator, type EcommerceSimulatorOptions, type MarketShockOptions, type ResolvedSimulatorOptions, type SimBatch } from './simulator.js';
+export { EcommerceSimulator, type SimBatch } from './simulator.js';
+export type { EcommerceSimulatorOptions, MarketShockOptions, ResolvedSimulatorOptions } from './simulator-options.js';
 export {
   runHeadToHead, recoveryTime, type RoundSnapshot, type HeadToHeadOptions, type HeadToHeadResult, type PolicyMetrics,
 } from './headtohead.js';

@@ -13,7 +13,8 @@ import { discountedLinUCBPolicy, linUCBPolicy } from './policies/linucb.js';
 import { neuralUCBPolicyFor } from './policies/neuralucb.js';
 import { oraclePolicy } from './policies/oracle.js';
 import { randomPolicy } from './policies/random.js';
-import { EcommerceSimulator, type EcommerceSimulatorOptions, type ResolvedSimulatorOptions } from './simulator.js';
+import { EcommerceSimulator } from './simulator.js';
+import type { EcommerceSimulatorOptions, ResolvedSimulatorOptions } from './simulator-options.js';
 
 /** The algorithms of the head-to-head, by the keys the CLI and the demo take. */
 export const ALGORITHMS = ['linucb', 'hybrid', 'discounted', 'neural', 'embedding', 'random', 'oracle'] as const;
