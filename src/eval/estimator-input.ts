@@ -50,6 +50,10 @@ export interface EstimatorInput {
  * How far a row of `targetDistribution` may sum from 1: OBP's `np.allclose(action_dist.sum(axis=1), 1)`,
  * |Σ_a π_e(a|x_i) − 1| ≤ 1e-8 + 1e-5 (numpy's default atol + rtol·1). Wide enough for a softmax
  * computed in float32 and stored in a Float32Array.
+ *
+ * @example
+ * const sum = row.reduce((s, p) => s + p, 0);
+ * if (Math.abs(sum - 1) > DISTRIBUTION_TOLERANCE) renormalise(row);
  */
 export const DISTRIBUTION_TOLERANCE = 1e-8 + 1e-5;
 

@@ -49,7 +49,12 @@ export interface DrosOptions {
   readonly lambda: number;
 }
 
-/** The estimators by the names `bootstrapInterval` takes (OBP's `estimator_name` in brackets in each doc). */
+/**
+ * The estimators by the names `bootstrapInterval` takes (OBP's `estimator_name` is in each one's doc).
+ *
+ * @example
+ * for (const estimator of ESTIMATOR_NAMES) if (estimator !== 'switch-dr' && estimator !== 'dros') console.log(estimator, bootstrapInterval(input, { estimator }));
+ */
 export const ESTIMATOR_NAMES = ['dm', 'ips', 'snips', 'dr', 'sndr', 'switch-dr', 'dros'] as const;
 export type EstimatorName = (typeof ESTIMATOR_NAMES)[number];
 

@@ -210,7 +210,12 @@ export function lineChartSvg(options: LineChartOptions): string {
 
 const num = (v: number, digits: number): string => (Number.isFinite(v) ? v.toFixed(digits) : '—');
 
-/** The result table's column titles (`resultRows` gives the cells). */
+/**
+ * The result table's column titles (`resultRows` gives the cells).
+ *
+ * @example
+ * const table = [RESULT_COLUMNS, ...resultRows(result)];
+ */
 export const RESULT_COLUMNS = [
   'algorithm', 'regret before shock', 'regret after shock', 'total regret', 'CTR before', 'CTR after', 'recovery (steps)', 'time (s)',
 ] as const;

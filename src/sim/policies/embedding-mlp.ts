@@ -60,6 +60,9 @@ export function interactionsOf(log: BanditLog): InteractionLog {
  * took 3–10 s (by load) and the frozen model had the lowest regret of all before the shock (745
  * vs LinUCB's 941) and about random's after it; 5,000 rows × 5 epochs took 2.7 s but left it at
  * 1099 before.
+ *
+ * @example
+ * const baseline = await embeddingMLPPolicyFor(backend, sim.randomLog(DEFAULT_EMBEDDING_TRAINING.rows));
  */
 export const DEFAULT_EMBEDDING_TRAINING = Object.freeze({ rows: 10_000, epochs: 10 });
 

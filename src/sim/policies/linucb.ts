@@ -6,7 +6,12 @@ import { LinUCB, type LinUCBOptions } from '../../linucb/linucb.js';
 /** Options of the LinUCB adapters: the model's options less the sizes (they come from the shape), plus a display name. */
 export type LinUCBPolicyOptions = Omit<LinUCBOptions, 'arms' | 'dim' | 'perArmFeatures'> & { readonly name?: string };
 
-/** Default UCB width of the adapters: tuned on the default scenario (α = 1 explores 50 arms too long there). */
+/**
+ * Default UCB width of the adapters: tuned on the default scenario (α = 1 explores 50 arms too long there).
+ *
+ * @example
+ * const wider = await linUCBPolicy(backend, sim.shape, { alpha: 2 * DEFAULT_POLICY_ALPHA });
+ */
 export const DEFAULT_POLICY_ALPHA = 0.5;
 
 /**
@@ -26,7 +31,12 @@ export async function linUCBPolicy(backend: Backend, shape: FeatureShape, option
   };
 }
 
-/** Default discount of `discountedLinUCBPolicy`: a memory of about 1/(1 − γ) = 2000 rows over all arms. */
+/**
+ * Default discount of `discountedLinUCBPolicy`: a memory of about 1/(1 − γ) = 2000 rows over all arms.
+ *
+ * @example
+ * const memory = 1 / (1 - DEFAULT_DISCOUNT_GAMMA);   // 2000 rows
+ */
 export const DEFAULT_DISCOUNT_GAMMA = 0.9995;
 
 /**

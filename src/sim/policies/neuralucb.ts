@@ -48,6 +48,9 @@ export function neuralUCBPolicy(model: NeuralUCBModel, options: { readonly name?
  * 750 / 1000 / 2000 rows 1779 / 1646 / 1726 / 1748 / 1902 (770 after the shock at 500); model
  * seeds 2 and 3 at 500: 1666 and 1829. Widths 32 and 64, 10 or 20 steps, ν 0.01–0.1 and lr
  * 1e-3–1e-2 changed little (width 64 cost 1.4× the time).
+ *
+ * @example
+ * const neural = await neuralUCBPolicyFor(backend, sim.shape, { ...DEFAULT_NEURAL_POLICY_OPTIONS, trainSteps: 20 });
  */
 export const DEFAULT_NEURAL_POLICY_OPTIONS = Object.freeze({
   hidden: Object.freeze([32]) as readonly number[],
