@@ -11,7 +11,7 @@ import {
   type EstimatorInput,
 } from '../src/eval/index.js';
 import { Random } from '../src/core/random.js';
-import { dateStamp, fmtMs, markdownTable, numberOption, option, resultsDir, runAsEntryPoint, runtimeInfo, stats, writeResults } from './lib.js';
+import { dateStamp, fmtMs, loadAverage, markdownTable, numberOption, option, resultsDir, runAsEntryPoint, runtimeInfo, stats, writeResults } from './lib.js';
 
 /** n rows over K actions; Float64Array columns (what a caller holding float64 data passes). */
 function syntheticLog(n: number, k: number, seed: number): EstimatorInput {
@@ -58,6 +58,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const sampleCounts = (option(argv, '--samples') ?? '100,1000').split(',').map(Number);
   if (sampleCounts.some((s) => !(Number.isInteger(s) && s >= 2))) throw new Error('--samples takes a list of integers ≥ 2');
 
+  const loadBefore = await loadAverage();
   const t0 = performance.now();
   const input = syntheticLog(rows, k, 1);
   const buildMs = performance.now() - t0;
@@ -83,13 +84,15 @@ async function main(argv: readonly string[]): Promise<number> {
   ];
   const started = new Date().toISOString();
   const runtime = await runtimeInfo();
+  // The machine is shared: the 1-minute load average before and after says how much of it the run had.
+  const load = { before: loadBefore[0], after: (await loadAverage())[0] };
   const md = [
     `# Off-policy estimators on ${rows} rows × K = ${k} (${started.slice(0, 10)})`, '',
     `Host float64, Float64Array columns; every call validates the whole n×K input, then one pass over the rows. ` +
-      `Runtime: ${Object.entries(runtime).map(([key, v]) => `${key} ${v}`).join(', ')}. The bootstrap rows are one call each (the value column: the upper bound).`, '',
+      `Runtime: ${Object.entries(runtime).map(([key, v]) => `${key} ${v}`).join(', ')}; load average ${load.before?.toFixed(2)} before, ${load.after?.toFixed(2)} after. The bootstrap rows are one call each (the value column: the upper bound).`, '',
     ...markdownTable(table, 1),
   ].join('\n');
-  const files = await writeResults(await resultsDir(argv), `ope-${dateStamp(started)}`, { bench: 'ope', started, runtime, rows, k, reps, buildMs, timings }, md);
+  const files = await writeResults(await resultsDir(argv), `ope-${dateStamp(started)}`, { bench: 'ope', started, runtime, load, rows, k, reps, buildMs, timings }, md);
   console.log(md);
   console.log(`wrote ${files.join(', ')}`);
   return 0;
