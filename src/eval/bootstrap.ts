@@ -10,7 +10,8 @@ import {
 export interface BootstrapSettings {
   /**
    * Bootstrap resamples. Default 1000 (OBP's default is 10,000). The cost is samples × n random
-   * draws, about 17 ns each here: 100 resamples of 10⁶ rows took 1.7 s (bench/ope.ts).
+   * draws, 17–50 ns each here by the machine's load: 100 resamples of 10⁶ rows took 1.7–5.3 s
+   * (bench/ope.ts), so 1000 take tens of seconds at that size.
    */
   readonly samples?: number;
   /** Coverage of the interval, in (0, 1): OBP's 1 − `alpha`. Default 0.95. */
