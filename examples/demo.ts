@@ -3,12 +3,10 @@
 // button that brings the market shock forward to now. URL parameters preset the form:
 // ?steps=…&batch=…&seed=…&algos=linucb,random&autoshock=0&trainingRows=…&epochs=…&backend=cpu&autostart=1
 import { createBackend, type Backend } from '../src/index.js';
-import type { RoundSnapshot } from '../src/sim/headtohead.js';
-import { escapeHtml, lineChartSvg, RESULT_COLUMNS, resultRows, seriesColor } from '../src/sim/report.js';
 import {
-  ALGORITHM_DESCRIPTIONS, ALGORITHMS, resolveScenario, runScenario, scenarioSimulator, type AlgorithmKey, type ScenarioRun,
-} from '../src/sim/scenario.js';
-import type { EcommerceSimulator } from '../src/sim/simulator.js';
+  ALGORITHM_DESCRIPTIONS, ALGORITHMS, escapeHtml, lineChartSvg, RESULT_COLUMNS, resolveScenario, resultRows, runScenario, scenarioSimulator, seriesColor,
+  type AlgorithmKey, type EcommerceSimulator, type RoundSnapshot, type ScenarioRun,
+} from '../src/sim/index.js';
 
 /** What the page exposes for its test (harness/run-demo.mjs) and for curious users (window.__demo). */
 interface DemoState {

@@ -9,14 +9,12 @@ import { join, resolve } from 'node:path';
 import { createBackend } from './backend.js';
 import { BackendError, BanditError } from './core/errors.js';
 import type { Backend } from './core/backend.js';
+import { replayEvaluate, type FeatureShape, type Policy, type ReplayResult } from './eval/index.js';
+import { loadObd, OBD_SAMPLE_DIR } from './eval/obd-node.js';
 import {
-  discountedLinUCBPolicy, hybridLinUCBPolicy, linUCBPolicy, randomPolicy, type Policy,
-} from './sim/headtohead.js';
-import { loadObd, OBD_SAMPLE_DIR } from './sim/obd-node.js';
-import { neuralUCBPolicyFor } from './sim/policies-extra.js';
-import { replayEvaluate, type ReplayResult } from './sim/replay.js';
-import { formatResultTable, reportHtml } from './sim/report.js';
-import { ALGORITHM_DESCRIPTIONS, ALGORITHMS, resolveScenario, runScenario, type AlgorithmKey, type ScenarioOptions } from './sim/scenario.js';
+  ALGORITHM_DESCRIPTIONS, ALGORITHMS, discountedLinUCBPolicy, formatResultTable, hybridLinUCBPolicy, linUCBPolicy, neuralUCBPolicyFor,
+  randomPolicy, reportHtml, resolveScenario, runScenario, type AlgorithmKey, type ScenarioOptions,
+} from './sim/index.js';
 
 /** A mistake in the command line: printed with a pointer to --help, exit code 2. */
 class UsageError extends Error {}
@@ -396,7 +394,7 @@ async function replay(args: readonly string[]): Promise<number> {
 
 const fixed = (v: number, digits: number): string => (Number.isFinite(v) ? v.toFixed(digits) : '—');
 
-async function replayPolicy(backend: Backend, algo: ReplayAlgo, shape: Parameters<typeof linUCBPolicy>[1]): Promise<Policy> {
+async function replayPolicy(backend: Backend, algo: ReplayAlgo, shape: FeatureShape): Promise<Policy> {
   switch (algo) {
     case 'random': return randomPolicy(shape, { seed: 1 });
     case 'linucb': return linUCBPolicy(backend, shape);

@@ -1,6 +1,13 @@
-// 'webgpu-bandits/eval': replay evaluation and off-policy estimators on logged data.
+// 'webgpu-bandits/eval': off-policy estimators (Open Bandit Pipeline's definitions) and replay
+// evaluation on logged data; the decision batch and Policy types that replay and the simulator share.
 export {
-  replayEvaluate, ipsEstimate, snipsEstimate, logBatch, checkLog,
-  type BanditLog, type EstimatorInput, type ReplayOptions, type ReplayResult,
-} from '../sim/replay.js';
-export { parseObd, type ObdLog, type ObdOptions } from '../sim/obd.js';
+  dmEstimate, ipsEstimate, snipsEstimate, drEstimate, sndrEstimate, switchDrEstimate, drosEstimate, ESTIMATOR_NAMES,
+  type EstimatorName, type ClippingOptions, type SwitchDrOptions, type DrosOptions,
+} from './estimators.js';
+export { DISTRIBUTION_TOLERANCE, type EstimatorInput } from './estimator-input.js';
+export { bootstrapInterval, type BootstrapOptions, type BootstrapSettings, type BootstrapInterval } from './bootstrap.js';
+export { replayEvaluate, type ReplayOptions, type ReplayResult } from './replay.js';
+export { checkLog, logBatch, type BanditLog } from './log.js';
+export type { Policy } from './policy.js';
+export { FeatureBatch, armFeatureDim, hybridSharedDim, playedArmFeatures, type DecisionBatch, type FeatureShape } from './batch.js';
+export { parseObd, type ObdLog, type ObdOptions } from './obd.js';

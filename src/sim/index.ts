@@ -1,17 +1,30 @@
-// 'webgpu-bandits/sim': the e-commerce simulator, the head-to-head, its scenarios and report.
+// 'webgpu-bandits/sim': the e-commerce simulator, the policies, the head-to-head, its scenarios
+// and report. The types a policy is written in (Policy, DecisionBatch, FeatureShape, BanditLog)
+// belong to the evaluation layer below ('webgpu-bandits/eval', which replay shares) and are
+// re-exported here so a policy can be written against this entry alone.
 export { Random } from '../core/random.js';
-export { EcommerceSimulator, type EcommerceSimulatorOptions, type MarketShockOptions, type ResolvedSimulatorOptions, type SimBatch } from './simulator.js';
-export { FeatureBatch, armFeatureDim, hybridSharedDim, playedArmFeatures, type DecisionBatch, type FeatureShape } from './batch.js';
+export type { Policy } from '../eval/policy.js';
+export type { BanditLog } from '../eval/log.js';
+export { FeatureBatch, armFeatureDim, hybridSharedDim, playedArmFeatures, type DecisionBatch, type FeatureShape } from '../eval/batch.js';
+export { EcommerceSimulator, type SimBatch } from './simulator.js';
+export type { EcommerceSimulatorOptions, MarketShockOptions, ResolvedSimulatorOptions } from './simulator-options.js';
 export {
-  runHeadToHead, recoveryTime, randomPolicy, oraclePolicy, linUCBPolicy, discountedLinUCBPolicy, hybridLinUCBPolicy, standardPolicies,
-  DEFAULT_POLICY_ALPHA, DEFAULT_DISCOUNT_GAMMA,
-  type Policy, type RoundSnapshot, type HeadToHeadOptions, type HeadToHeadResult, type PolicyMetrics, type LinUCBPolicyOptions, type HybridLinUCBPolicyOptions,
+  runHeadToHead, recoveryTime, type RoundSnapshot, type HeadToHeadOptions, type HeadToHeadResult, type PolicyMetrics,
 } from './headtohead.js';
+export { randomPolicy } from './policies/random.js';
+export { oraclePolicy } from './policies/oracle.js';
 export {
-  neuralUCBPolicy, embeddingMLPPolicy, neuralUCBPolicyFor, embeddingMLPPolicyFor, interactionsOf,
-  DEFAULT_NEURAL_POLICY_OPTIONS, DEFAULT_EMBEDDING_TRAINING,
-  type NeuralUCBModel, type EmbeddingMLPModel, type NeuralUCBPolicyOptions, type EmbeddingMLPPolicyOptions,
-} from './policies-extra.js';
+  linUCBPolicy, discountedLinUCBPolicy, DEFAULT_POLICY_ALPHA, DEFAULT_DISCOUNT_GAMMA, type LinUCBPolicyOptions,
+} from './policies/linucb.js';
+export { hybridLinUCBPolicy, type HybridLinUCBPolicyOptions } from './policies/hybrid.js';
+export {
+  neuralUCBPolicy, neuralUCBPolicyFor, DEFAULT_NEURAL_POLICY_OPTIONS, type NeuralUCBModel, type NeuralUCBPolicyOptions,
+} from './policies/neuralucb.js';
+export {
+  embeddingMLPPolicy, embeddingMLPPolicyFor, interactionsOf, DEFAULT_EMBEDDING_TRAINING,
+  type EmbeddingMLPModel, type EmbeddingMLPPolicyOptions,
+} from './policies/embedding-mlp.js';
+export { standardPolicies } from './policies/standard.js';
 export {
   ALGORITHMS, ALGORITHM_DESCRIPTIONS, resolveScenario, scenarioSimulator, defaultPolicies, runScenario,
   type AlgorithmKey, type ScenarioOptions, type Scenario, type ScenarioHooks, type ScenarioRun,

@@ -5,8 +5,8 @@
  * same `lineChartSvg`.
  */
 import type { HeadToHeadResult, PolicyMetrics } from './headtohead.js';
-import { DEFAULT_DISCOUNT_GAMMA, DEFAULT_POLICY_ALPHA } from './headtohead.js';
-import { DEFAULT_NEURAL_POLICY_OPTIONS } from './policies-extra.js';
+import { DEFAULT_DISCOUNT_GAMMA, DEFAULT_POLICY_ALPHA } from './policies/linucb.js';
+import { DEFAULT_NEURAL_POLICY_OPTIONS } from './policies/neuralucb.js';
 import { ALGORITHM_DESCRIPTIONS, type ScenarioRun } from './scenario.js';
 
 /** One line of a chart: points (x[i], y[i]) joined in order. */
@@ -210,7 +210,12 @@ export function lineChartSvg(options: LineChartOptions): string {
 
 const num = (v: number, digits: number): string => (Number.isFinite(v) ? v.toFixed(digits) : '—');
 
-/** The result table's column titles (`resultRows` gives the cells). */
+/**
+ * The result table's column titles (`resultRows` gives the cells).
+ *
+ * @example
+ * const table = [RESULT_COLUMNS, ...resultRows(result)];
+ */
 export const RESULT_COLUMNS = [
   'algorithm', 'regret before shock', 'regret after shock', 'total regret', 'CTR before', 'CTR after', 'recovery (steps)', 'time (s)',
 ] as const;

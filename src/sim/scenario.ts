@@ -5,18 +5,32 @@
  */
 import { BanditError } from '../core/errors.js';
 import type { Backend } from '../core/backend.js';
-import {
-  discountedLinUCBPolicy, hybridLinUCBPolicy, linUCBPolicy, oraclePolicy, randomPolicy, runHeadToHead,
-  type HeadToHeadResult, type Policy, type RoundSnapshot,
-} from './headtohead.js';
-import { DEFAULT_EMBEDDING_TRAINING, embeddingMLPPolicyFor, neuralUCBPolicyFor } from './policies-extra.js';
-import { EcommerceSimulator, type EcommerceSimulatorOptions, type ResolvedSimulatorOptions } from './simulator.js';
+import type { Policy } from '../eval/policy.js';
+import { runHeadToHead, type HeadToHeadResult, type RoundSnapshot } from './headtohead.js';
+import { DEFAULT_EMBEDDING_TRAINING, embeddingMLPPolicyFor } from './policies/embedding-mlp.js';
+import { hybridLinUCBPolicy } from './policies/hybrid.js';
+import { discountedLinUCBPolicy, linUCBPolicy } from './policies/linucb.js';
+import { neuralUCBPolicyFor } from './policies/neuralucb.js';
+import { oraclePolicy } from './policies/oracle.js';
+import { randomPolicy } from './policies/random.js';
+import { EcommerceSimulator } from './simulator.js';
+import type { EcommerceSimulatorOptions, ResolvedSimulatorOptions } from './simulator-options.js';
 
-/** The algorithms of the head-to-head, by the keys the CLI and the demo take. */
+/**
+ * The algorithms of the head-to-head, by the keys the CLI and the demo take.
+ *
+ * @example
+ * const run = await runScenario(backend, resolveScenario({ algorithms: ALGORITHMS.filter((a) => a !== 'hybrid') }));
+ */
 export const ALGORITHMS = ['linucb', 'hybrid', 'discounted', 'neural', 'embedding', 'random', 'oracle'] as const;
 export type AlgorithmKey = (typeof ALGORITHMS)[number];
 
-/** One line on each algorithm (for help texts and the report). */
+/**
+ * One line on each algorithm (for help texts and the report).
+ *
+ * @example
+ * for (const a of ALGORITHMS) console.log(`${a}: ${ALGORITHM_DESCRIPTIONS[a]}`);
+ */
 export const ALGORITHM_DESCRIPTIONS: Readonly<Record<AlgorithmKey, string>> = Object.freeze({
   linucb: 'LinUCB, disjoint: one ridge model per item on the user context (Li et al. 2010)',
   hybrid: 'hybrid LinUCB: per-item models plus coefficients shared by all items on user ⊗ item features',

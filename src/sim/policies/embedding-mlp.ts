@@ -1,84 +1,13 @@
 /**
- * NeuralUCB and the Embedding + MLP baseline as head-to-head policies: adapters over any model
- * with the announced methods (structural types), and factories that build the models with the
- * settings of the default scenario.
+ * The Embedding + MLP baseline as a frozen head-to-head policy: an adapter over any trained model
+ * with the announced methods (a structural type), the log-to-training-data mapping, and a factory
+ * that builds and trains the model with the settings of the default scenario.
  */
-import { BanditError } from '../core/errors.js';
-import { EmbeddingMLP, type EmbeddingMLPOptions, type InteractionLog } from '../neural/embedding-mlp.js';
-import { NeuralUCB, type NeuralUCBOptions } from '../neural/neuralucb.js';
-import type { Backend } from '../core/backend.js';
-import { armFeatureDim, playedArmFeatures, type FeatureShape } from './batch.js';
-import type { Policy } from './headtohead.js';
-import type { BanditLog } from './replay.js';
-
-/**
- * What the adapter needs of a NeuralUCB model (DESIGN.md): `select(armFeatures, { arms })` with
- * B×K×dim per-arm features, `update(arms, playedFeatures B×dim, rewards)`.
- */
-export interface NeuralUCBModel {
-  select(armFeatures: Float32Array, options: { readonly arms: number }): Promise<Int32Array>;
-  update(arms: Int32Array, features: Float32Array, rewards: Float32Array): Promise<void>;
-  dispose(): void;
-}
-
-/**
- * NeuralUCB as a Policy, on the batch's per-arm features [user | item] (dim = armFeatureDim(shape)).
- * The model is disposed with the policy.
- *
- * @example
- * const model = await NeuralUCB.create(backend, { dim: armFeatureDim(sim.shape), hidden: [32], lambda: 1, nu: 0.1, lr: 0.01, seed: 1 });
- * const neural = neuralUCBPolicy(model);
- */
-export function neuralUCBPolicy(model: NeuralUCBModel, options: { readonly name?: string } = {}): Policy {
-  if (!model || typeof model.select !== 'function' || typeof model.update !== 'function') {
-    throw new BanditError('neuralUCBPolicy: a NeuralUCB model ({ select, update, dispose }) is required');
-  }
-  return {
-    name: options.name ?? 'NeuralUCB',
-    select: (batch) => model.select(batch.armFeatures(), { arms: batch.shape.arms }),
-    update: (batch, chosen, rewards) => model.update(chosen, playedArmFeatures(batch, chosen), rewards),
-    dispose: () => model.dispose(),
-  };
-}
-
-/**
- * NeuralUCB settings of the head-to-head (`neuralUCBPolicyFor`). 'diagonal' confidence: 'full'
- * (p×p Sherman–Morrison on every update) measured far too slow on SwiftShader. One hidden layer
- * of 32, trained every 25 update rows (each round of the default batch) for 10 Adam steps, on a
- * sliding history of the 500 most recent plays: like discounting for LinUCB, the window lets the
- * network forget the world before the shock. On the default scenario (seed 1, cpu backend) the
- * whole history gave 1991 total regret (1087 after the shock; LinUCB 1953), windows of 250 / 500 /
- * 750 / 1000 / 2000 rows 1779 / 1646 / 1726 / 1748 / 1902 (770 after the shock at 500); model
- * seeds 2 and 3 at 500: 1666 and 1829. Widths 32 and 64, 10 or 20 steps, ν 0.01–0.1 and lr
- * 1e-3–1e-2 changed little (width 64 cost 1.4× the time).
- */
-export const DEFAULT_NEURAL_POLICY_OPTIONS = Object.freeze({
-  hidden: Object.freeze([32]) as readonly number[],
-  confidence: 'diagonal',
-  trainEvery: 25,
-  trainSteps: 10,
-  historyLimit: 500,
-  nu: 0.1,
-  lambda: 0.01,
-  lr: 0.003,
-  seed: 1,
-} satisfies Omit<NeuralUCBOptions, 'dim'>);
-
-/** Options of `neuralUCBPolicyFor`: the model's options less `dim` (it comes from the shape), plus a display name. */
-export type NeuralUCBPolicyOptions = Omit<NeuralUCBOptions, 'dim'> & { readonly name?: string };
-
-/**
- * Creates a NeuralUCB model on the shape's per-arm features (dim = userDim + itemDim) with
- * `DEFAULT_NEURAL_POLICY_OPTIONS` under `options`, as a Policy.
- *
- * @example
- * const neural = await neuralUCBPolicyFor(backend, sim.shape, { hidden: [64] });
- */
-export async function neuralUCBPolicyFor(backend: Backend, shape: FeatureShape, options: NeuralUCBPolicyOptions = {}): Promise<Policy> {
-  const { name, ...model } = options;
-  const m = await NeuralUCB.create(backend, { ...DEFAULT_NEURAL_POLICY_OPTIONS, ...model, dim: armFeatureDim(shape) });
-  return neuralUCBPolicy(m, name === undefined ? {} : { name });
-}
+import type { Backend } from '../../core/backend.js';
+import { BanditError } from '../../core/errors.js';
+import type { BanditLog } from '../../eval/log.js';
+import type { Policy } from '../../eval/policy.js';
+import { EmbeddingMLP, type EmbeddingMLPOptions, type InteractionLog } from '../../neural/embedding-mlp.js';
 
 /**
  * What the adapter needs of a trained Embedding + MLP model: `select(users, contexts)` with B user
@@ -131,6 +60,9 @@ export function interactionsOf(log: BanditLog): InteractionLog {
  * took 3–10 s (by load) and the frozen model had the lowest regret of all before the shock (745
  * vs LinUCB's 941) and about random's after it; 5,000 rows × 5 epochs took 2.7 s but left it at
  * 1099 before.
+ *
+ * @example
+ * const baseline = await embeddingMLPPolicyFor(backend, sim.randomLog(DEFAULT_EMBEDDING_TRAINING.rows));
  */
 export const DEFAULT_EMBEDDING_TRAINING = Object.freeze({ rows: 10_000, epochs: 10 });
 

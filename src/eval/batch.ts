@@ -25,10 +25,20 @@ export interface FeatureShape {
   readonly hybridItemDim: number;
 }
 
-/** Length of a per-arm feature vector [user | item]. */
+/**
+ * Length of a per-arm feature vector [user | item].
+ *
+ * @example
+ * const model = await NeuralUCB.create(backend, { dim: armFeatureDim(sim.shape), hidden: [32] });
+ */
 export const armFeatureDim = (s: FeatureShape): number => s.userDim + s.itemDim;
 
-/** Length of the hybrid shared features vec(user ⊗ hybridItem). */
+/**
+ * Length of the hybrid shared features vec(user ⊗ hybridItem).
+ *
+ * @example
+ * const model = await HybridLinUCB.create(backend, { arms: shape.arms, dim: shape.userDim, sharedDim: hybridSharedDim(shape) });
+ */
 export const hybridSharedDim = (s: FeatureShape): number => s.userDim * s.hybridItemDim;
 
 /**
@@ -67,7 +77,13 @@ export interface DecisionBatch {
   readonly clickProbabilities?: Float64Array;
 }
 
-/** A DecisionBatch over given user and item features, the derived layouts built lazily. */
+/**
+ * A DecisionBatch over given user and item features, the derived layouts built lazily.
+ *
+ * @example
+ * const batch = new FeatureBatch(shape, users, userFeatures, itemFeatures, hybridItemFeatures);
+ * const picks = await policy.select(batch);
+ */
 export class FeatureBatch implements DecisionBatch {
   readonly shape: FeatureShape;
   readonly size: number;

@@ -1,6 +1,6 @@
 import { BanditError } from '../core/errors.js';
 import type { FeatureShape } from './batch.js';
-import type { BanditLog } from './replay.js';
+import type { BanditLog } from './log.js';
 
 /** Options of `parseObd`. */
 export interface ObdOptions {
@@ -12,7 +12,11 @@ export interface ObdOptions {
 
 /** An Open Bandit Dataset log with its features (see `parseObd`). */
 export interface ObdLog extends BanditLog {
-  /** The display position (1–3) of each row. */
+  /**
+   * The display position (1–3) of each row. The off-policy estimators take one position: evaluate
+   * position-wise, giving row i the target's distribution and reward estimates at positions[i]
+   * (see `EstimatorInput`), or keep one position with `parseObd(…, { position })`.
+   */
   readonly positions: Int32Array;
   /** The timestamp text of each row, as in the file. */
   readonly timestamps: readonly string[];

@@ -19,7 +19,7 @@ const exists = (path: string) => access(path).then(() => true, () => false);
  * tried when the data is not there.
  *
  * @example
- * import { loadObd } from './src/sim/obd-node.js';
+ * import { loadObd } from './src/eval/obd-node.js';
  * const log = await loadObd();                         // ../shared/data/obd-random-men
  * const atTop = await loadObd('/data/obd/random/men', { position: 1 });
  */
