@@ -12,9 +12,15 @@ const common = {
   logLevel: 'warning',
   platform: 'neutral',
   mainFields: ['module', 'main'],
+  // Resolved at run time through package.json "imports": Node gets src/platform/node.ts (the only
+  // module that imports `webgpu` and `node:*`), every other runtime the stub beside it.
+  external: ['#platform'],
 };
 
 const out = process.env.OUTDIR ?? 'dist';
+// package.json says "sideEffects": false for consumers' bundlers; the suite, benches, CLI and demo
+// are programs whose imports run for their effects, so their builds ignore that promise.
+const program = { ...common, ignoreAnnotations: true };
 const benches = readdirSync('bench').filter((f) => f.endsWith('.ts')).map((f) => `bench/${f}`);
 
 await Promise.all([
@@ -27,14 +33,17 @@ await Promise.all([
     splitting: true,
     chunkNames: 'chunks/[name]-[hash]',
   }),
+  // '#platform' for each runtime (see package.json "imports").
+  build({ ...common, entryPoints: ['src/platform/node.ts'], outfile: `${out}/platform/node.js`, platform: 'node' }),
+  build({ ...common, entryPoints: ['src/platform/browser.ts'], outfile: `${out}/platform/browser.js` }),
   // The test suite: one bundle that runs under mocha in Node and in Chromium's page.
-  build({ ...common, entryPoints: ['test/index.ts'], outfile: `${out}/test/suite.js`, platform: 'browser' }),
+  build({ ...program, entryPoints: ['test/index.ts'], outfile: `${out}/test/suite.js`, platform: 'browser' }),
   // Benchmarks run in Node (and in the page through the harness).
-  benches.length && build({ ...common, entryPoints: benches, outdir: `${out}/bench`, platform: 'node', packages: 'external' }),
+  benches.length && build({ ...program, entryPoints: benches, outdir: `${out}/bench`, platform: 'node', packages: 'external' }),
   // The command line (`webgpu-bandits`, `npm start`): Node, with its shebang.
-  build({ ...common, entryPoints: ['src/cli.ts'], outfile: `${out}/cli.js`, platform: 'node', packages: 'external', banner: { js: '#!/usr/bin/env node' } }),
+  build({ ...program, entryPoints: ['src/cli.ts'], outfile: `${out}/cli.js`, platform: 'node', packages: 'external', banner: { js: '#!/usr/bin/env node' } }),
   // The demo page's script (examples/index.html is copied beside it).
-  build({ ...common, entryPoints: ['examples/demo.ts'], outfile: `${out}/examples/demo.js`, platform: 'browser' }),
+  build({ ...program, entryPoints: ['examples/demo.ts'], outfile: `${out}/examples/demo.js`, platform: 'browser' }),
 ]);
 mkdirSync(`${out}/examples`, { recursive: true });
 copyFileSync('examples/index.html', `${out}/examples/index.html`);
