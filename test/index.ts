@@ -18,3 +18,4 @@ import './models/linucb.spec.js';
 import './models/hybrid.spec.js';
 import './sim/sim.spec.js';
 import './sim/replay.spec.js';
+import './package/persist.spec.js';
