@@ -1,7 +1,7 @@
 // Bundles the library and the test suite with esbuild; WGSL files become string modules.
 // node build.mjs    Outputs under dist/ (or $OUTDIR).
 import { build } from 'esbuild';
-import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 
 const common = {
   bundle: true,
@@ -21,6 +21,9 @@ const out = process.env.OUTDIR ?? 'dist';
 // package.json says "sideEffects": false for consumers' bundlers; the suite, benches, CLI and demo
 // are programs whose imports run for their effects, so their builds ignore that promise.
 const program = { ...common, ignoreAnnotations: true };
+// Chunk names carry content hashes and declarations follow the sources: what an earlier build left
+// there would end up in the package (tsc writes dist/types again after this script).
+for (const stale of ['chunks', 'types', 'platform']) rmSync(`${out}/${stale}`, { recursive: true, force: true });
 const benches = readdirSync('bench').filter((f) => f.endsWith('.ts')).map((f) => `bench/${f}`);
 
 await Promise.all([

@@ -4,6 +4,14 @@ import { acquireDevice, describeDevice, holdInstance } from './gpu/device.js';
 import type { Backend } from './core/backend.js';
 import { WebGpuBackend } from './gpu/backend.js';
 
+declare global {
+  // Empty declarations that merge with the real WebGPU types where a project has them (lib "dom",
+  // or @webgpu/types) and stand in for them where it has not, so a consumer's TypeScript needs
+  // neither for these declarations to compile.
+  interface GPUDevice {}
+  interface GPU {}
+}
+
 export interface CreateBackendOptions {
   /**
    * 'webgpu': a WebGPU device or a BackendError naming what was tried (in Node without the
@@ -24,7 +32,8 @@ export interface CreateBackendOptions {
    * browsers (`navigator.gpu` lives as long as the page).
    */
   readonly gpu?: GPU;
-  readonly powerPreference?: GPUPowerPreference;
+  /** Passed to `requestAdapter` when the library acquires the device. */
+  readonly powerPreference?: 'low-power' | 'high-performance';
 }
 
 /**

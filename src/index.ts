@@ -2,7 +2,7 @@
 // Kernels are in 'webgpu-bandits/ops', the simulator in '/sim', evaluation in '/eval'.
 export { createBackend, type CreateBackendOptions } from './backend.js';
 export { BanditError, BackendError } from './core/errors.js';
-export type { AdapterDescription } from './gpu/device.js';
+export type { AdapterDescription } from './core/tensor.js';
 export { Tensor } from './core/tensor.js';
 export type { Backend, BackendInfo } from './core/backend.js';
 export type { DType, HostArray, TensorOptions } from './core/tensor.js';
