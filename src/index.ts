@@ -14,3 +14,4 @@ export { NeuralUCB, type NeuralUCBOptions, type NeuralUCBDiagnostics } from './n
 export {
   EmbeddingMLP, type EmbeddingMLPOptions, type InteractionLog, type FitOptions, type EmbeddingMLPGradients,
 } from './neural/embedding-mlp.js';
+export { ModelStore, ModelStoreError, type StoredModelInfo, type ModelStoreOptions } from './store/model-store.js';

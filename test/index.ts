@@ -19,3 +19,4 @@ import './models/hybrid.spec.js';
 import './sim/sim.spec.js';
 import './sim/replay.spec.js';
 import './package/persist.spec.js';
+import './package/store.spec.js';
