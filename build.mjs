@@ -41,6 +41,8 @@ await Promise.all([
   build({ ...common, entryPoints: ['src/platform/browser.ts'], outfile: `${out}/platform/browser.js` }),
   // The test suite: one bundle that runs under mocha in Node and in Chromium's page.
   build({ ...program, entryPoints: ['test/index.ts'], outfile: `${out}/test/suite.js`, platform: 'browser' }),
+  // The module worker of test/package/worker.spec.ts (Chromium starts it beside the suite).
+  build({ ...program, entryPoints: ['test/package/bandit-worker.ts'], outfile: `${out}/test/bandit-worker.js`, platform: 'browser' }),
   // Benchmarks run in Node (and in the page through the harness).
   benches.length && build({ ...program, entryPoints: benches, outdir: `${out}/bench`, platform: 'node', packages: 'external' }),
   // The command line (`webgpu-bandits`, `npm start`): Node, with its shebang.

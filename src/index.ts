@@ -15,3 +15,6 @@ export {
   EmbeddingMLP, type EmbeddingMLPOptions, type InteractionLog, type FitOptions, type EmbeddingMLPGradients,
 } from './neural/embedding-mlp.js';
 export { ModelStore, ModelStoreError, type StoredModelInfo, type ModelStoreOptions } from './store/model-store.js';
+export { BanditWorker, type RemoteModel, type WorkerModels, type BanditWorkerOptions } from './worker/client.js';
+export { serveBandits } from './worker/serve.js';
+export type { ModelKind, Endpoint } from './worker/protocol.js';

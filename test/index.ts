@@ -20,3 +20,4 @@ import './sim/sim.spec.js';
 import './sim/replay.spec.js';
 import './package/persist.spec.js';
 import './package/store.spec.js';
+import './package/worker.spec.js';
