@@ -1,10 +1,10 @@
 // `npm test`: runs the one suite in Node (Dawn) and in headless Chromium, then the stages that are
 // not mocha suites: the demo page (headless Chromium), Node exiting after webgpu backends (child
 // processes), the package as a consumer gets it (pack, install, Node, TypeScript, a browser
-// bundle) and every ts block of the README. It prints, per stage, the adapter used and the
+// bundle), every ts block of the README and the API reference (TypeDoc, no warnings). It prints, per stage, the adapter used and the
 // pass/fail counts. Exit code 0 only when every stage ran with an adapter and passed. With --grep only the two suites run, unless --only
 // names another stage.
-// Usage: node harness/test.mjs [--grep PATTERN] [--only node|chromium|demo|exit|consumer|readme]
+// Usage: node harness/test.mjs [--grep PATTERN] [--only node|chromium|demo|exit|consumer|readme|docs]
 import { spawn } from 'node:child_process';
 import { parseResult } from './results.mjs';
 
@@ -19,6 +19,7 @@ const runners = [
   ['exit (node child processes)', 'harness/run-exit.mjs'],
   ['consumer (packed tarball)', 'harness/run-consumer.mjs'],
   ['readme (every ts block)', 'harness/run-readme.mjs'],
+  ['docs (TypeDoc)', 'harness/run-docs.mjs'],
 ].filter(([name]) => (only ? name.startsWith(only) : SUITES.includes(name) || !args.includes('--grep')));
 
 function run(script) {

@@ -6,10 +6,11 @@ export type ModelKind = 'LinUCB' | 'HybridLinUCB' | 'NeuralUCB' | 'EmbeddingMLP'
 export const MODEL_KINDS: readonly ModelKind[] = ['LinUCB', 'HybridLinUCB', 'NeuralUCB', 'EmbeddingMLP'];
 
 /** The model methods that cross to a worker (each model serves those it has). */
-export const REMOTE_METHODS = [
+export type RemoteMethod =
+  | 'select' | 'scores' | 'update' | 'save' | 'diagnostics' | 'train' | 'fit' | 'predict' | 'gradients' | 'measureDrift' | 'sharedCoefficients';
+export const REMOTE_METHODS: readonly RemoteMethod[] = [
   'select', 'scores', 'update', 'save', 'diagnostics', 'train', 'fit', 'predict', 'gradients', 'measureDrift', 'sharedCoefficients',
-] as const;
-export type RemoteMethod = (typeof REMOTE_METHODS)[number];
+];
 
 export type Request =
   | { readonly id: number; readonly type: 'backend'; readonly kind: 'webgpu' | 'cpu' | 'auto' }
