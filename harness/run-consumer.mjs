@@ -89,6 +89,12 @@ try {
     return `${out.bytes} bytes saved and loaded; auto: "${out.autoReason}"`;
   });
 
+  await check('(a) the webgpu-bandits command runs from the installed package', () => {
+    const run = spawnSync(process.execPath, ['node_modules/.bin/webgpu-bandits', 'simulate', '--help'], { cwd: app, encoding: 'utf8' });
+    if (run.status !== 0 || !/Usage: webgpu-bandits simulate/.test(run.stdout)) throw new Error(`exit ${run.status}: ${run.stdout.slice(0, 200)}${run.stderr}`);
+    return 'npx webgpu-bandits simulate --help';
+  });
+
   writeFileSync(join(app, 'consumer-root.ts'), CONSUMER_TS_ROOT);
   writeFileSync(join(app, 'consumer-all.ts'), CONSUMER_TS_ALL);
   // @types/node for the Node set-up: the repo's own version, from npm's cache when it has it.

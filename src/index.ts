@@ -17,4 +17,4 @@ export {
 export { ModelStore, ModelStoreError, type StoredModelInfo, type ModelStoreOptions } from './store/model-store.js';
 export { BanditWorker, type RemoteModel, type WorkerModels, type BanditWorkerOptions } from './worker/client.js';
 export { serveBandits } from './worker/serve.js';
-export type { ModelKind, Endpoint, RemoteMethod } from './worker/protocol.js';
+export type { ModelKind, Endpoint, EndpointMessage, RemoteMethod } from './worker/protocol.js';

@@ -1,6 +1,12 @@
 import { BanditError } from '../core/errors.js';
 import { readModelHeader } from '../models/persist.js';
 
+declare global {
+  // Merges with lib "dom"'s IndexedDB factory where a project has it, stands in where it has not,
+  // so the declarations compile without lib "dom" (as in a Node project).
+  interface IDBFactory {}
+}
+
 /** What the store knows of one saved model without reading its bytes. */
 export interface StoredModelInfo {
   readonly key: string;

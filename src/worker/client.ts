@@ -4,7 +4,7 @@ import type { HybridLinUCB, HybridLinUCBOptions } from '../linucb/hybrid.js';
 import type { LinUCB, LinUCBOptions } from '../linucb/linucb.js';
 import type { EmbeddingMLP, EmbeddingMLPOptions } from '../neural/embedding-mlp.js';
 import type { NeuralUCB, NeuralUCBOptions } from '../neural/neuralucb.js';
-import type { Endpoint, ModelKind, RemoteMethod, RequestBody, Response } from './protocol.js';
+import type { Endpoint, EndpointMessage, ModelKind, RemoteMethod, RequestBody, Response } from './protocol.js';
 
 /** The model classes a worker serves, with their create options. */
 export interface WorkerModels {
@@ -59,7 +59,7 @@ export class BanditWorker {
   private readonly pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void; where: string }>();
   private nextId = 1;
   private closed = false;
-  private readonly onMessage = (event: MessageEvent): void => {
+  private readonly onMessage = (event: EndpointMessage): void => {
     const res = event.data as Response;
     const waiting = res && this.pending.get(res.id);
     if (!waiting) return;
@@ -153,7 +153,7 @@ export class BanditWorker {
     return new Promise<unknown>((resolve, reject) => {
       this.pending.set(id, { resolve, reject, where });
       try {
-        this.endpoint.postMessage({ ...body, id });
+        this.endpoint.postMessage({ ...body, id }, []);
       } catch (e) {
         this.pending.delete(id);
         // A DataCloneError: something in the arguments (a function, a class instance) cannot be copied.

@@ -24,16 +24,24 @@ export type Response =
   | { readonly id: number; readonly ok: true; readonly value: unknown }
   | { readonly id: number; readonly ok: false; readonly name: string; readonly message: string };
 
-/** What a message endpoint needs: a Worker, a worker's global scope, a MessagePort. */
+/** The part of a message event the endpoints read. */
+export interface EndpointMessage {
+  readonly data: unknown;
+}
+
+/**
+ * What a message endpoint needs: a Worker, a worker's global scope, a MessagePort. Written
+ * structurally, so the declarations need no lib "dom".
+ */
 export interface Endpoint {
-  postMessage(message: unknown, transfer?: Transferable[]): void;
-  addEventListener(type: 'message', listener: (event: MessageEvent) => void): void;
-  removeEventListener?(type: 'message', listener: (event: MessageEvent) => void): void;
+  postMessage(message: unknown, transfer: ArrayBuffer[]): void;
+  addEventListener(type: 'message', listener: (event: EndpointMessage) => void): void;
+  removeEventListener?(type: 'message', listener: (event: EndpointMessage) => void): void;
   start?(): void;
 }
 
 /** The buffers of the typed arrays in a result, to transfer instead of copy. */
-export function transferables(value: unknown): Transferable[] {
+export function transferables(value: unknown): ArrayBuffer[] {
   const out = new Set<ArrayBuffer>();
   const visit = (v: unknown, depth: number): void => {
     if (ArrayBuffer.isView(v)) {

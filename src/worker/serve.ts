@@ -5,7 +5,7 @@ import { HybridLinUCB } from '../linucb/hybrid.js';
 import { LinUCB } from '../linucb/linucb.js';
 import { EmbeddingMLP } from '../neural/embedding-mlp.js';
 import { NeuralUCB } from '../neural/neuralucb.js';
-import { MODEL_KINDS, REMOTE_METHODS, transferables, type Endpoint, type ModelKind, type Request, type Response } from './protocol.js';
+import { MODEL_KINDS, REMOTE_METHODS, transferables, type Endpoint, type EndpointMessage, type ModelKind, type Request, type Response } from './protocol.js';
 
 interface ModelClass {
   create(backend: Backend, options: never): Promise<{ dispose(): void }>;
@@ -83,7 +83,7 @@ export function serveBandits(endpoint: Endpoint = globalThis as unknown as Endpo
     }
   }
 
-  endpoint.addEventListener('message', (event: MessageEvent) => {
+  endpoint.addEventListener('message', (event: EndpointMessage) => {
     const req = event.data as Request;
     if (!req || typeof req.id !== 'number') return;
     handle(req).then(
@@ -94,7 +94,7 @@ export function serveBandits(endpoint: Endpoint = globalThis as unknown as Endpo
       (e: unknown) => {
         const err = e instanceof Error ? e : new Error(String(e));
         const res: Response = { id: req.id, ok: false, name: err.name, message: err.message };
-        endpoint.postMessage(res);
+        endpoint.postMessage(res, []);
       },
     );
   });
