@@ -1,7 +1,7 @@
 // Bundles the library and the test suite with esbuild; WGSL files become string modules.
 // node build.mjs    Outputs under dist/ (or $OUTDIR).
 import { build } from 'esbuild';
-import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 
 const common = {
   bundle: true,
@@ -12,9 +12,18 @@ const common = {
   logLevel: 'warning',
   platform: 'neutral',
   mainFields: ['module', 'main'],
+  // Resolved at run time through package.json "imports": Node gets src/platform/node.ts (the only
+  // module that imports `webgpu` and `node:*`), every other runtime the stub beside it.
+  external: ['#platform'],
 };
 
 const out = process.env.OUTDIR ?? 'dist';
+// package.json says "sideEffects": false for consumers' bundlers; the suite, benches, CLI and demo
+// are programs whose imports run for their effects, so their builds ignore that promise.
+const program = { ...common, ignoreAnnotations: true };
+// Chunk names carry content hashes and declarations follow the sources: what an earlier build left
+// there would end up in the package (tsc writes dist/types again after this script).
+for (const stale of ['chunks', 'types', 'platform']) rmSync(`${out}/${stale}`, { recursive: true, force: true });
 const benches = readdirSync('bench').filter((f) => f.endsWith('.ts')).map((f) => `bench/${f}`);
 
 await Promise.all([
@@ -27,14 +36,19 @@ await Promise.all([
     splitting: true,
     chunkNames: 'chunks/[name]-[hash]',
   }),
+  // '#platform' for each runtime (see package.json "imports").
+  build({ ...common, entryPoints: ['src/platform/node.ts'], outfile: `${out}/platform/node.js`, platform: 'node' }),
+  build({ ...common, entryPoints: ['src/platform/browser.ts'], outfile: `${out}/platform/browser.js` }),
   // The test suite: one bundle that runs under mocha in Node and in Chromium's page.
-  build({ ...common, entryPoints: ['test/index.ts'], outfile: `${out}/test/suite.js`, platform: 'browser' }),
+  build({ ...program, entryPoints: ['test/index.ts'], outfile: `${out}/test/suite.js`, platform: 'browser' }),
+  // The module worker of test/package/worker.spec.ts (Chromium starts it beside the suite).
+  build({ ...program, entryPoints: ['test/package/bandit-worker.ts'], outfile: `${out}/test/bandit-worker.js`, platform: 'browser' }),
   // Benchmarks run in Node (and in the page through the harness).
-  benches.length && build({ ...common, entryPoints: benches, outdir: `${out}/bench`, platform: 'node', packages: 'external' }),
+  benches.length && build({ ...program, entryPoints: benches, outdir: `${out}/bench`, platform: 'node', packages: 'external' }),
   // The command line (`webgpu-bandits`, `npm start`): Node, with its shebang.
-  build({ ...common, entryPoints: ['src/cli.ts'], outfile: `${out}/cli.js`, platform: 'node', packages: 'external', banner: { js: '#!/usr/bin/env node' } }),
+  build({ ...program, entryPoints: ['src/cli.ts'], outfile: `${out}/cli.js`, platform: 'node', packages: 'external', banner: { js: '#!/usr/bin/env node' } }),
   // The demo page's script (examples/index.html is copied beside it).
-  build({ ...common, entryPoints: ['examples/demo.ts'], outfile: `${out}/examples/demo.js`, platform: 'browser' }),
+  build({ ...program, entryPoints: ['examples/demo.ts'], outfile: `${out}/examples/demo.js`, platform: 'browser' }),
 ]);
 mkdirSync(`${out}/examples`, { recursive: true });
 copyFileSync('examples/index.html', `${out}/examples/index.html`);

@@ -1,8 +1,9 @@
-// Launches Debian's Chromium (never a downloaded browser) headless with WebGPU on, through puppeteer.
+// Launches Debian's Chromium headless with WebGPU on, through puppeteer-core (which has no install
+// script and never downloads a browser).
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import puppeteer from 'puppeteer';
+import puppeteer from 'puppeteer-core';
 
 export const CHROMIUM_FLAGS = [
   '--headless=new',

@@ -44,6 +44,14 @@ try {
     console.log(`[chromium page error] ${err?.stack ?? err}`);
   });
   page.on('crash', () => pageErrors.push('the page crashed'));
+  // The ModelStore's quota test needs a real QuotaExceededError: the origin's storage quota is
+  // lowered to 6 MB through the DevTools protocol before the page first touches storage (Chromium
+  // keeps the quota it read at first use). IndexedDB compresses, so the suite's big but
+  // compressible models still fit; the test tells the page the figure through __harnessQuota.
+  const QUOTA = 6_000_000;
+  const cdp = await page.createCDPSession();
+  await cdp.send('Storage.overrideQuotaForOrigin', { origin: server.url, quotaSize: QUOTA });
+  await page.evaluateOnNewDocument((q) => { window.__harnessQuota = q; }, QUOTA);
   const url = `${server.url}/harness/test.html${grep ? `?grep=${encodeURIComponent(grep)}` : ''}`;
   await page.goto(url, { waitUntil: 'load' });
   await page.waitForFunction(() => window.__testResult?.done === true, { timeout: 0, polling: 500 });

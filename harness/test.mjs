@@ -1,19 +1,26 @@
-// `npm test`: runs the one suite in Node (Dawn) and in headless Chromium, then the demo page's test
-// (headless Chromium), and prints, per stage, the adapter used and the pass/fail counts. Exit code 0
-// only when every stage ran with an adapter and passed. With --grep the demo stage is left out
-// (it is not a mocha suite) unless --only demo asks for it.
-// Usage: node harness/test.mjs [--grep PATTERN] [--only node|chromium|demo]
+// `npm test`: runs the one suite in Node (Dawn) and in headless Chromium, then the stages that are
+// not mocha suites: the demo page (headless Chromium), Node exiting after webgpu backends (child
+// processes), the package as a consumer gets it (pack, install, Node, TypeScript, a browser
+// bundle), every ts block of the README and the API reference (TypeDoc, no warnings). It prints, per stage, the adapter used and the
+// pass/fail counts. Exit code 0 only when every stage ran with an adapter and passed. With --grep only the two suites run, unless --only
+// names another stage.
+// Usage: node harness/test.mjs [--grep PATTERN] [--only node|chromium|demo|exit|consumer|readme|docs]
 import { spawn } from 'node:child_process';
 import { parseResult } from './results.mjs';
 
 const args = process.argv.slice(2);
 const onlyAt = args.indexOf('--only');
 const only = onlyAt >= 0 ? args.splice(onlyAt, 2)[1] : null;
+const SUITES = ['node (Dawn)', 'chromium'];
 const runners = [
   ['node (Dawn)', 'harness/run-node.mjs'],
   ['chromium', 'harness/run-browser.mjs'],
   ['demo (chromium)', 'harness/run-demo.mjs'],
-].filter(([name]) => (only ? name.startsWith(only) : !(name.startsWith('demo') && args.includes('--grep'))));
+  ['exit (node child processes)', 'harness/run-exit.mjs'],
+  ['consumer (packed tarball)', 'harness/run-consumer.mjs'],
+  ['readme (every ts block)', 'harness/run-readme.mjs'],
+  ['docs (TypeDoc)', 'harness/run-docs.mjs'],
+].filter(([name]) => (only ? name.startsWith(only) : SUITES.includes(name) || !args.includes('--grep')));
 
 function run(script) {
   return new Promise((done) => {

@@ -1,21 +1,39 @@
 import { CpuBackend } from './cpu/backend.js';
 import { BackendError } from './core/errors.js';
-import { acquireDevice, describeDevice } from './gpu/device.js';
+import { acquireDevice, describeDevice, holdInstance } from './gpu/device.js';
 import type { Backend } from './core/backend.js';
 import { WebGpuBackend } from './gpu/backend.js';
 
+declare global {
+  // Empty declarations that merge with the real WebGPU types where a project has them (lib "dom",
+  // or @webgpu/types) and stand in for them where it has not, so a consumer's TypeScript needs
+  // neither for these declarations to compile.
+  interface GPUDevice {}
+  interface GPU {}
+}
+
 export interface CreateBackendOptions {
   /**
-   * 'webgpu': a WebGPU device or a BackendError naming what was tried.
+   * 'webgpu': a WebGPU device or a BackendError naming what was tried (in Node without the
+   * optional `webgpu` package: one that says `npm install webgpu`).
    * 'cpu': the float64 backend.
    * 'auto' (default): WebGPU on a real (non-fallback) adapter, else the cpu backend, with the
-   * reason in `backend.info.fallbackReason` (a software adapter such as SwiftShader is slower
-   * than plain float64 JS on the same cores).
+   * reason in `backend.info.fallbackReason` (no adapter, no `webgpu` package in Node, or a
+   * software adapter such as SwiftShader, slower than plain float64 JS on the same cores).
    */
   readonly kind?: 'webgpu' | 'cpu' | 'auto';
   /** Use this device instead of acquiring one (kind becomes 'webgpu'); it is not destroyed by dispose(). */
   readonly device?: GPUDevice;
-  readonly powerPreference?: GPUPowerPreference;
+  /**
+   * With `device` in Node: the `GPU` object (from the `webgpu` package's `create()`) the device
+   * came from. Dawn's Node bindings free their instance when that object is garbage-collected,
+   * even while its devices still need it, and nothing on a device leads back to it; given here,
+   * the library holds it until the device is lost, so the caller may drop it. Unneeded in
+   * browsers (`navigator.gpu` lives as long as the page).
+   */
+  readonly gpu?: GPU;
+  /** Passed to `requestAdapter` when the library acquires the device. */
+  readonly powerPreference?: 'low-power' | 'high-performance';
 }
 
 /**
@@ -25,10 +43,19 @@ export interface CreateBackendOptions {
  * const backend = await createBackend({ kind: 'webgpu' });
  * console.log(backend.info.summary); // "webgpu: google swiftshader … (fallback/CPU adapter) via …"
  * backend.dispose();
+ *
+ * @example
+ * // Node, with a device of your own (shared with other WebGPU code):
+ * import { create, globals } from 'webgpu';
+ * Object.assign(globalThis, globals);
+ * const gpu = create([]);
+ * const device = await (await gpu.requestAdapter())!.requestDevice();
+ * const backend = await createBackend({ device, gpu });   // gpu: so Dawn's instance outlives your reference
  */
 export async function createBackend(options: CreateBackendOptions = {}): Promise<Backend> {
   if (options.device) {
-    return new WebGpuBackend(options.device, describeDevice(options.device), false);
+    if (options.gpu) holdInstance(options.device, options.gpu);
+    return new WebGpuBackend(options.device, describeDevice(options.device), false, options.gpu ?? null);
   }
   const kind = options.kind ?? 'auto';
   if (kind === 'cpu') return new CpuBackend();

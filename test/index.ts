@@ -29,3 +29,6 @@ import './eval/replay.spec.js';
 import './eval/obd.spec.js';
 import './eval/bootstrap.spec.js';
 import './eval/simulated.spec.js';
+import './package/persist.spec.js';
+import './package/store.spec.js';
+import './package/worker.spec.js';

@@ -1,5 +1,6 @@
 import { BackendError } from '../core/errors.js';
 import type { AdapterDescription } from '../core/tensor.js';
+import type { Platform } from '../platform/types.js';
 
 export type { AdapterDescription };
 
@@ -69,87 +70,135 @@ async function requestDevice(adapter: GPUAdapter): Promise<GPUDevice> {
   return adapter.requestDevice({ label: 'webgpu-bandits', requiredLimits, requiredFeatures });
 }
 
-interface NodeWebGpuModule {
-  create(flags: string[]): GPU;
-  globals: Record<string, unknown>;
+/**
+ * The runtime's side of device acquisition. A package.json "imports" entry resolves '#platform'
+ * to the Node module (which alone imports `webgpu` and `node:*`) under the `node` condition and
+ * to a stub elsewhere, so browser bundles hold neither, and Node bundlers can follow it.
+ */
+async function loadPlatform(): Promise<Platform> {
+  return (await import('#platform')).platform;
 }
 
-async function loadNodeWebGpu(): Promise<NodeWebGpuModule> {
-  // A variable specifier keeps bundlers from pulling the native module into browser bundles.
-  const specifier = 'webgpu';
-  try {
-    return (await import(/* @vite-ignore */ specifier)) as NodeWebGpuModule;
-  } catch (cause) {
+/**
+ * Dawn's Node bindings free their native instance when the JS `GPU` object from `create()` is
+ * collected, although devices made from it still poll that instance for their events: a device
+ * whose `GPU` is gone crashes the process (SIGSEGV, SIGABRT or a hang in
+ * `InstanceBase::ProcessEvents`) at its next `mapAsync`, error scope or `lost` event, as after
+ * `destroy()`. So every instance a device depends on is held here: the library's own for the life
+ * of the process (one per Vulkan route, reused by every backend), a caller's until its device is lost.
+ */
+const heldInstances = new Map<unknown, number>();
+
+/**
+ * Holds `instance` (Node's `GPU` object) for as long as `device` may still use it; for the
+ * browser's `navigator.gpu`, which lives as long as the page, holding is harmless.
+ */
+export function holdInstance(device: GPUDevice, instance: unknown): void {
+  heldInstances.set(instance, (heldInstances.get(instance) ?? 0) + 1);
+  void device.lost.then(() => {
+    // The lost event itself is delivered from the instance's poll: release one task later.
+    setTimeout(() => {
+      const n = (heldInstances.get(instance) ?? 1) - 1;
+      if (n > 0) heldInstances.set(instance, n);
+      else heldInstances.delete(instance);
+    }, 0);
+  });
+}
+
+/** The Node instance that gave an adapter, kept for the process and reused by every backend. */
+let nodeRoute: Promise<{ gpu: GPU; route: string }> | null = null;
+
+interface Probe {
+  readonly route: string;
+  /** VK_ICD_FILENAMES while the instance is created (the loader reads it then, and only then). */
+  readonly icd?: string;
+}
+
+/** Creates instances route by route until one gives an adapter; rejects with everything tried. */
+async function probeNodeRoutes(platform: Platform, adapterOptions: GPURequestAdapterOptions): Promise<{ gpu: GPU; route: string }> {
+  const loaded = await platform.loadWebGpu();
+  if (!loaded.ok) {
     throw new BackendError(
-      `webgpu-bandits: the 'webgpu' package (Dawn's Node bindings) could not be loaded: ${String(cause)}. ` +
-        `Install it with 'npm install webgpu', or use createBackend({ kind: 'cpu' }).`,
+      loaded.missing
+        ? "webgpu-bandits: WebGPU in Node needs Dawn's bindings, the optional peer dependency 'webgpu': " +
+            "run 'npm install webgpu', or use createBackend({ kind: 'cpu' })."
+        : `webgpu-bandits: the 'webgpu' package (Dawn's Node bindings) is installed but could not be loaded: ${loaded.reason}. ` +
+            "Reinstall it with 'npm install webgpu', or use createBackend({ kind: 'cpu' }).",
     );
   }
-}
-
-async function nodeFileExists(path: string): Promise<boolean> {
-  const fsName = 'node:fs';
-  const fs = (await import(/* @vite-ignore */ fsName)) as typeof import('node:fs');
-  return fs.existsSync(path);
+  const mod = loaded.module;
+  Object.assign(globalThis, mod.globals);
+  platform.quietVulkanLoader();
+  const env = platform.env;
+  const preset = env['VK_ICD_FILENAMES'];
+  const swiftShader = platform.fileExists(SWIFTSHADER_ICD);
+  const probes: Probe[] = [];
+  if (preset) probes.push({ route: `webgpu package, VK_ICD_FILENAMES=${preset}` });
+  else if (!platform.hasGpuDeviceNode() && swiftShader) {
+    // No device node a hardware driver could open: probing the system drivers would only make
+    // Mesa's software drivers print why they cannot serve WebGPU. Go to SwiftShader at once.
+    probes.push({ route: `webgpu package, SwiftShader (${SWIFTSHADER_ICD}; no GPU device node in /dev)`, icd: SWIFTSHADER_ICD });
+  } else {
+    probes.push({ route: 'webgpu package, default Vulkan drivers' });
+    if (swiftShader) probes.push({ route: `webgpu package, SwiftShader (${SWIFTSHADER_ICD})`, icd: SWIFTSHADER_ICD });
+  }
+  const tried: string[] = [];
+  for (const probe of probes) {
+    if (probe.icd) env['VK_ICD_FILENAMES'] = probe.icd;
+    try {
+      const gpu = mod.create([]);
+      const adapter = await gpu.requestAdapter(adapterOptions);
+      if (adapter) return { gpu, route: probe.route };
+      tried.push(`${probe.route}: no adapter`);
+    } finally {
+      // The instance has read the variable; the rest of the process keeps the environment it had.
+      if (probe.icd) delete env['VK_ICD_FILENAMES'];
+    }
+  }
+  if (!preset && !swiftShader) tried.push(`${SWIFTSHADER_ICD} not found (Debian's chromium package provides it)`);
+  const loader = ['/usr/lib/x86_64-linux-gnu/libvulkan.so.1', '/usr/lib/aarch64-linux-gnu/libvulkan.so.1'];
+  if (platform.linux && !loader.some((p) => platform.fileExists(p))) {
+    tried.push('no system Vulkan loader found (libvulkan.so.1; Debian package libvulkan1)');
+  }
+  throw new BackendError(`webgpu-bandits: no WebGPU adapter. Tried: ${tried.join('; ')}.`);
 }
 
 /**
  * Finds an adapter and requests a device with the adapter's limits.
- * Browser: `navigator.gpu`. Node: the `webgpu` package, first with the default Vulkan drivers,
- * then, if none gives an adapter and Chromium's SwiftShader driver is installed, with it.
- * Rejects with a BackendError naming every route tried.
+ * Browser: `navigator.gpu`. Node: the optional `webgpu` package, on one instance per process:
+ * the Vulkan driver in VK_ICD_FILENAMES if set; else the system drivers, then Chromium's
+ * SwiftShader if they give none; straight to SwiftShader where no GPU device node exists (so
+ * no driver prints why it cannot serve). Rejects with a BackendError naming every route tried.
  */
 export async function acquireDevice(options: AcquireOptions = {}): Promise<AcquiredDevice> {
-  const tried: string[] = [];
   const adapterOptions: GPURequestAdapterOptions = {};
   if (options.powerPreference) adapterOptions.powerPreference = options.powerPreference;
 
-  if (typeof navigator !== 'undefined' && (navigator as Navigator & { gpu?: GPU }).gpu) {
-    const gpu = (navigator as Navigator & { gpu: GPU }).gpu;
+  const gpu = typeof navigator !== 'undefined' ? (navigator as Navigator & { gpu?: GPU }).gpu : undefined;
+  if (gpu) {
     const adapter = await gpu.requestAdapter(adapterOptions);
-    if (adapter) {
-      const device = await requestDevice(adapter);
-      return { device, adapter: describeAdapter(adapter, 'navigator.gpu'), owner: gpu };
-    }
-    tried.push('navigator.gpu.requestAdapter() returned null');
-  } else if (!isNode()) {
-    tried.push(
-      'navigator.gpu is missing (WebGPU needs a secure context such as https:// or http://127.0.0.1, ' +
-        'and a browser with WebGPU enabled)',
+    if (!adapter) throw new BackendError('webgpu-bandits: no WebGPU adapter. Tried: navigator.gpu.requestAdapter() returned null.');
+    const device = await requestDevice(adapter);
+    return { device, adapter: describeAdapter(adapter, 'navigator.gpu'), owner: gpu };
+  }
+  if (!isNode()) {
+    throw new BackendError(
+      'webgpu-bandits: no WebGPU adapter. Tried: navigator.gpu is missing (WebGPU needs a secure context such as ' +
+        'https:// or http://127.0.0.1, and a browser with WebGPU enabled).',
     );
   }
-
-  if (isNode()) {
-    const mod = await loadNodeWebGpu();
-    Object.assign(globalThis, mod.globals);
-    const attempt = async (route: string): Promise<AcquiredDevice | null> => {
-      const gpu = mod.create([]);
-      const adapter = await gpu.requestAdapter(adapterOptions);
-      if (!adapter) {
-        tried.push(`${route}: no adapter`);
-        return null;
-      }
-      const device = await requestDevice(adapter);
-      return { device, adapter: describeAdapter(adapter, route), owner: gpu };
-    };
-    const env = process.env;
-    const icd = env['VK_ICD_FILENAMES'];
-    const first = await attempt(
-      icd ? `webgpu package, VK_ICD_FILENAMES=${icd}` : 'webgpu package, default Vulkan drivers',
-    );
-    if (first) return first;
-    if (!icd && (await nodeFileExists(SWIFTSHADER_ICD))) {
-      env['VK_ICD_FILENAMES'] = SWIFTSHADER_ICD;
-      const second = await attempt(`webgpu package, VK_ICD_FILENAMES=${SWIFTSHADER_ICD} (SwiftShader)`);
-      if (second) return second;
-    } else if (!icd) {
-      tried.push(`${SWIFTSHADER_ICD} not found (Debian's chromium package provides it)`);
-    }
-    const loader = ['/usr/lib/x86_64-linux-gnu/libvulkan.so.1', '/usr/lib/aarch64-linux-gnu/libvulkan.so.1'];
-    const haveLoader = (await Promise.all(loader.map(nodeFileExists))).some(Boolean);
-    if (!haveLoader && process.platform === 'linux') {
-      tried.push('no system Vulkan loader found (libvulkan.so.1; Debian package libvulkan1)');
-    }
+  const platform = await loadPlatform();
+  nodeRoute ??= probeNodeRoutes(platform, adapterOptions);
+  let found: { gpu: GPU; route: string };
+  try {
+    found = await nodeRoute;
+  } catch (e) {
+    nodeRoute = null; // e.g. the package gets installed, or a driver appears: probe again next time
+    throw e;
   }
-  throw new BackendError(`webgpu-bandits: no WebGPU adapter. Tried: ${tried.join('; ')}.`);
+  const adapter = await found.gpu.requestAdapter(adapterOptions);
+  if (!adapter) throw new BackendError(`webgpu-bandits: no WebGPU adapter. Tried: ${found.route}: no adapter this time.`);
+  const device = await requestDevice(adapter);
+  holdInstance(device, found.gpu);
+  return { device, adapter: describeAdapter(adapter, found.route), owner: found.gpu };
 }

@@ -82,6 +82,48 @@ export function encodeModel(saved: SavedModel): Uint8Array {
   return out;
 }
 
+/** What a saved model's container says about itself, read without decoding its arrays. */
+export interface SavedModelHeader {
+  /** The model class that wrote the bytes: 'LinUCB', 'HybridLinUCB', 'NeuralUCB', 'EmbeddingMLP'. */
+  readonly model: string;
+  /** That model's format version. */
+  readonly modelVersion: number;
+  /** The container's version (CONTAINER_VERSION when this library wrote it). */
+  readonly containerVersion: number;
+  readonly byteLength: number;
+}
+
+/**
+ * Reads the header of saved-model bytes (any Uint8Array view) and checks their checksum, so a
+ * store can label what it keeps; a defect is a BanditError naming `where`.
+ *
+ * @example
+ * const { model, modelVersion } = readModelHeader(await linucb.save());   // 'LinUCB', 1
+ */
+export function readModelHeader(bytes: Uint8Array, where = 'readModelHeader'): SavedModelHeader {
+  const fail = (why: string): never => {
+    throw new BanditError(`${where}: ${why}`);
+  };
+  if (!(bytes instanceof Uint8Array)) fail(`expected the Uint8Array from a model's save(), got ${Object.prototype.toString.call(bytes)}`);
+  if (bytes.length < 20) fail(`${bytes.length} bytes is too short to be a saved model (truncated?)`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const magic = new TextDecoder().decode(bytes.subarray(0, 8));
+  if (magic !== MAGIC) fail(`not a webgpu-bandits model (magic ${JSON.stringify(magic)}, expected "${MAGIC}")`);
+  const stored = view.getUint32(bytes.length - 4, true);
+  const actual = crc32(bytes.subarray(0, bytes.length - 4));
+  if (stored !== actual) fail(`checksum mismatch (stored ${stored.toString(16)}, computed ${actual.toString(16)}): the bytes are corrupt or truncated`);
+  const headerLength = view.getUint32(12, true);
+  if (16 + headerLength > bytes.length - 4) fail('header runs past the end (truncated?)');
+  let header: { model?: unknown; modelVersion?: unknown };
+  try {
+    header = JSON.parse(new TextDecoder().decode(bytes.subarray(16, 16 + headerLength)));
+  } catch {
+    return fail('header is not valid JSON');
+  }
+  if (typeof header.model !== 'string' || typeof header.modelVersion !== 'number') fail('header lacks the model name or version');
+  return { model: header.model as string, modelVersion: header.modelVersion as number, containerVersion: view.getUint32(8, true), byteLength: bytes.length };
+}
+
 /** Parses and checks a saved model; every defect is a BanditError that says what is wrong. */
 export function decodeModel(bytes: Uint8Array, expectModel: string, supportedVersions: readonly number[]): SavedModel {
   const fail = (why: string): never => {
@@ -120,7 +162,10 @@ export function decodeModel(bytes: Uint8Array, expectModel: string, supportedVer
     const byteLength = entry.length * per;
     if (at + byteLength > bytes.length - 4) fail(`array ${entry.name} runs past the end (truncated?)`);
     if (LITTLE_ENDIAN) {
-      const copy = bytes.slice(at, at + byteLength).buffer;
+      // A fresh buffer of exactly this array: `bytes` may be any view (a Node Buffer's slice() is a
+      // view of its whole pool, and `.buffer` of a view holds more than the view), at any offset.
+      const copy = new ArrayBuffer(byteLength);
+      new Uint8Array(copy).set(bytes.subarray(at, at + byteLength));
       arrays[entry.name] =
         entry.dtype === 'f32' ? new Float32Array(copy)
         : entry.dtype === 'f64' ? new Float64Array(copy)
