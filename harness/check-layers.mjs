@@ -3,6 +3,7 @@
 // Usage: node harness/check-layers.mjs    Exit code 1 and one line per violation when broken.
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { printResult } from './results.mjs';
 
 const root = path.resolve(new URL('..', import.meta.url).pathname);
 const src = path.join(root, 'src');
@@ -80,9 +81,12 @@ function visit(f) {
 }
 for (const f of files) if (!state.has(f)) visit(f);
 
-if (problems.length) {
-  console.log(`check-layers: ${problems.length} problem(s)`);
-  for (const p of [...new Set(problems)]) console.log(`  ✗ ${p}`);
-  process.exit(1);
-}
-console.log(`check-layers: ${files.length} files in src/, layers and no import circles: ok`);
+const unique = [...new Set(problems)];
+for (const p of unique) console.log(`  ✗ ${p}`);
+console.log(`check-layers: ${files.length} files in src/, ${unique.length ? `${unique.length} problem(s)` : 'layers and no import circles: ok'}`);
+// One result for the harness summary: each file is a check.
+printResult({
+  runtime: 'layers', adapter: 'none needed', passes: files.length, failures: unique.length, pending: 0,
+  failed: unique.map((p) => ({ title: 'layers', error: p })),
+});
+process.exit(unique.length ? 1 : 0);

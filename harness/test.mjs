@@ -1,10 +1,10 @@
-// `npm test`: runs the one suite in Node (Dawn) and in headless Chromium, then the stages that are
+// `npm test`: checks the layering of src/ (harness/check-layers.mjs), runs the one suite in Node (Dawn) and in headless Chromium, then the stages that are
 // not mocha suites: the demo page (headless Chromium), Node exiting after webgpu backends (child
 // processes), the package as a consumer gets it (pack, install, Node, TypeScript, a browser
 // bundle), every ts block of the README and the API reference (TypeDoc, no warnings). It prints, per stage, the adapter used and the
 // pass/fail counts. Exit code 0 only when every stage ran with an adapter and passed. With --grep only the two suites run, unless --only
 // names another stage.
-// Usage: node harness/test.mjs [--grep PATTERN] [--only node|chromium|demo|exit|consumer|readme|docs]
+// Usage: node harness/test.mjs [--grep PATTERN] [--only layers|node|chromium|demo|exit|consumer|readme|docs]
 import { spawn } from 'node:child_process';
 import { parseResult } from './results.mjs';
 
@@ -13,6 +13,7 @@ const onlyAt = args.indexOf('--only');
 const only = onlyAt >= 0 ? args.splice(onlyAt, 2)[1] : null;
 const SUITES = ['node (Dawn)', 'chromium'];
 const runners = [
+  ['layers (imports of src/)', 'harness/check-layers.mjs'],
   ['node (Dawn)', 'harness/run-node.mjs'],
   ['chromium', 'harness/run-browser.mjs'],
   ['demo (chromium)', 'harness/run-demo.mjs'],
