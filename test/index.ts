@@ -3,6 +3,7 @@ import './support/fixture.js';
 import './support/compare.spec.js';
 import './gpu/backend.spec.js';
 import './gpu/shaders.spec.js';
+import './gpu/uniforms.spec.js';
 import './ops/elementwise.spec.js';
 import './ops/gemm.spec.js';
 import './ops/quadform.spec.js';

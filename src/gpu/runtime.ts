@@ -1,32 +1,10 @@
 import { BackendError } from '../core/errors.js';
+import { params, type UniformFields } from './uniforms.js';
+import type { DispatchRequest, KernelDescriptor } from './kernel.js';
 
-/**
- * A compute kernel as data: the WGSL source, its entry point, what its bindings are and the
- * workgroup size (the shader's `override WG`). Binding 0 is always the kernel's uniform
- * `Params` struct (bound with a dynamic offset); bindings 1… are storage buffers in the
- * order of `storage`.
- */
-export interface KernelDescriptor {
-  readonly name: string;
-  readonly source: string;
-  readonly entryPoint: string;
-  /** Access of storage bindings 1…n: 'read' is `var<storage, read>`, 'rw' is `read_write`. */
-  readonly storage: readonly ('read' | 'rw')[];
-  /** Value of the shader's `override WG` (invocations per workgroup). */
-  readonly workgroupSize: number;
-  /** Further override constants, part of the pipeline cache key. */
-  readonly constants?: Readonly<Record<string, number>>;
-}
-
-/** One dispatch of a kernel: its buffers, its uniform bytes and how many workgroups in all. */
-export interface DispatchRequest {
-  readonly kernel: KernelDescriptor;
-  readonly buffers: readonly GPUBuffer[];
-  /** Packed `Params` (≤ UNIFORM_SLOT bytes); see `params()`. */
-  readonly uniforms: ArrayBuffer;
-  /** Total workgroups; laid out over x and y when it passes maxComputeWorkgroupsPerDimension. */
-  readonly workgroups: number;
-}
+// Kernels written before the uniform layouts were declared import these from here.
+export { params };
+export type { DispatchRequest, KernelDescriptor };
 
 interface CachedPipeline {
   readonly pipeline: GPUComputePipeline;
@@ -40,26 +18,6 @@ const CHUNK_BYTES = UNIFORM_SLOT * SLOTS_PER_CHUNK;
 
 /** Pipelines per device, held weakly so a destroyed or lost device takes its pipelines with it. */
 const pipelineCache = new WeakMap<GPUDevice, Map<string, CachedPipeline>>();
-
-/**
- * Packs a kernel's uniform `Params`: `format` has one letter per 4-byte field,
- * 'u' (u32), 'i' (i32) or 'f' (f32), in declaration order.
- */
-export function params(format: string, ...values: number[]): ArrayBuffer {
-  if (format.length !== values.length) throw new Error(`params: ${format} needs ${format.length} values`);
-  const bytes = new ArrayBuffer(Math.max(16, Math.ceil((format.length * 4) / 16) * 16));
-  const view = new DataView(bytes);
-  for (let i = 0; i < format.length; i++) {
-    const v = values[i]!;
-    switch (format[i]) {
-      case 'u': view.setUint32(i * 4, v, true); break;
-      case 'i': view.setInt32(i * 4, v, true); break;
-      case 'f': view.setFloat32(i * 4, v, true); break;
-      default: throw new Error(`params: unknown field type '${format[i]}'`);
-    }
-  }
-  return bytes;
-}
 
 let nextBufferId = 1;
 const bufferIds = new WeakMap<GPUBuffer, number>();
@@ -83,7 +41,7 @@ export class GpuRuntime {
 
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
-  private readonly chunks: { buffer: GPUBuffer; staging: Uint8Array }[] = [];
+  private readonly chunks: { buffer: GPUBuffer; staging: Uint8Array; view: DataView }[] = [];
   private slot = 0;
   private readonly bindGroups = new Map<string, GPUBindGroup>();
   private readonly bindGroupKeysByBuffer = new Map<number, Set<string>>();
@@ -237,22 +195,32 @@ export class GpuRuntime {
     return cached;
   }
 
-  private uniformSlot(data: ArrayBuffer): { chunk: number; offset: number } {
-    if (data.byteLength > UNIFORM_SLOT) throw new Error(`uniforms of ${data.byteLength} bytes exceed one slot`);
+  private uniformSlot(req: DispatchRequest): { chunk: number; offset: number } {
     const chunk = Math.floor(this.slot / SLOTS_PER_CHUNK);
     const offset = (this.slot % SLOTS_PER_CHUNK) * UNIFORM_SLOT;
-    this.slot++;
     while (this.chunks.length <= chunk) {
+      const staging = new Uint8Array(CHUNK_BYTES);
       this.chunks.push({
         buffer: this.device.createBuffer({
           label: `uniforms ${this.chunks.length}`,
           size: CHUNK_BYTES,
           usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
         }),
-        staging: new Uint8Array(CHUNK_BYTES),
+        staging,
+        view: new DataView(staging.buffer),
       });
     }
-    this.chunks[chunk]!.staging.set(new Uint8Array(data), offset);
+    const { staging, view } = this.chunks[chunk]!;
+    if (req.params !== undefined) {
+      const layout = req.kernel.uniforms;
+      if (!layout) throw new Error(`${req.kernel.name}: params given, but the kernel declares no uniform layout`);
+      layout.write(req.params, view, offset);
+    } else {
+      if (req.kernel.uniforms) throw new Error(`${req.kernel.name}: declares ${req.kernel.uniforms.name}; pass params, not packed bytes`);
+      if (req.uniforms.byteLength > UNIFORM_SLOT) throw new Error(`uniforms of ${req.uniforms.byteLength} bytes exceed one slot`);
+      staging.set(new Uint8Array(req.uniforms), offset);
+    }
+    this.slot++;
     return { chunk, offset };
   }
 
@@ -291,7 +259,7 @@ export class GpuRuntime {
   }
 
   /** Encodes one dispatch into the current step's command buffer. */
-  dispatch(req: DispatchRequest): void {
+  dispatch<F extends UniformFields>(req: DispatchRequest<F>): void {
     this.assertUsable();
     if (req.kernel.storage.length !== req.buffers.length) {
       throw new Error(`${req.kernel.name}: ${req.kernel.storage.length} storage bindings, ${req.buffers.length} buffers given`);
@@ -299,7 +267,7 @@ export class GpuRuntime {
     if (req.workgroups === 0) return;
     const { pipeline, layout } = this.pipeline(req.kernel);
     const [x, y] = this.grid(req.workgroups, req.kernel.name);
-    const { chunk, offset } = this.uniformSlot(req.uniforms);
+    const { chunk, offset } = this.uniformSlot(req as DispatchRequest);
     const group = this.bindGroup(req.kernel, layout, chunk, req.buffers);
     if (!this.pass) this.pass = this.currentEncoder().beginComputePass({ label: 'webgpu-bandits step' });
     this.pass.setPipeline(pipeline);
