@@ -36,7 +36,7 @@ export function rowArgmaxWebGpu(rt: GpuRuntime, a: ArgmaxArgs): void {
   const slices = Math.ceil(a.cols / ARGMAX_SLICE);
   const values = { rows: a.rows, cols: a.cols, slices };
   // One (key, index) pair of u32 per slice.
-  const candidates = rt.createBuffer(a.rows * slices * 8, 'rowArgmax candidates');
+  const candidates = rt.acquire(a.rows * slices * 8, 'rowArgmax candidates');
   rt.dispatch({
     kernel: ROW_ARGMAX_SLICES_KERNEL,
     buffers: [bufferOf(a.s), candidates],

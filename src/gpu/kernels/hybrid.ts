@@ -67,7 +67,7 @@ export function hybridArmUpdateWebGpu(rt: GpuRuntime, a: HybridArmUpdateArgs): v
   const columns = a.d + a.k + 1;
   const wg = ARM_UPDATE_SIZES.find((s) => s >= columns) ?? 64;
   const idx = rt.upload(data, 'hybridArmUpdate index');
-  const scratch = rt.createBuffer(segments * 2 * columns * 4, 'hybridArmUpdate scratch');
+  const scratch = rt.acquire(segments * 2 * columns * 4, 'hybridArmUpdate scratch');
   rt.dispatch({
     kernel: ARM_UPDATE_KERNELS.get(wg)!,
     buffers: [idx, bufferOf(a.xz), bufferOf(a.aInv), bufferOf(a.c), bufferOf(a.phi), bufferOf(a.w), bufferOf(a.rho), scratch],

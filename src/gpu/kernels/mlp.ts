@@ -140,7 +140,7 @@ export class Scratch {
   constructor(private readonly rt: GpuRuntime) {}
 
   buffer(floats: number, label: string): GPUBuffer {
-    const b = this.rt.createBuffer(floats * 4, label);
+    const b = this.rt.acquire(floats * 4, label);
     this.made.push(b);
     return b;
   }

@@ -45,7 +45,7 @@ export function shermanMorrisonWebGpu(rt: GpuRuntime, a: Rank1Args): void {
   if (a.count === 0) return;
   const { buffer, segments } = uploadIndex(rt, a, 'shermanMorrisonUpdate');
   const program = SM_KERNELS.get(`${a.d % 4 === 0}-${smWorkgroupSize(a.d)}`)!;
-  const v = rt.createBuffer(segments * 2 * a.d * 4, 'shermanMorrisonUpdate v');
+  const v = rt.acquire(segments * 2 * a.d * 4, 'shermanMorrisonUpdate v');
   rt.dispatch({
     kernel: program,
     buffers: [buffer, bufferOf(a.x), bufferOf(a.mats), v],
