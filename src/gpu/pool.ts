@@ -50,6 +50,8 @@ const LARGE = 2 ** 20;
 const SIZE_STEP_LARGE = 64 * 1024;
 /** How often (in submits) idle free buffers are looked for. */
 const TRIM_EVERY = 32;
+/** Free entries looked through for one last taken under the same label. */
+const ROLE_SCAN = 16;
 
 const roundUp = (v: number, to: number): number => Math.ceil(v / to) * to;
 
@@ -78,6 +80,8 @@ interface Entry {
   freedAt: number;
   /** Order of its last acquire (a count over all acquires). */
   acquiredAt: number;
+  /** The label it was last taken under: the role it had (e.g. 'scatterAddScaled index'). */
+  label: string;
   /** An allocation that failed (out of memory): never handed out again. */
   failed: boolean;
 }
@@ -112,21 +116,33 @@ export class BufferPool {
   acquire(bytes: number, usage: number, label: string): { buffer: GPUBuffer; fresh: boolean } {
     const size = sizeClass(bytes, this.maxSize);
     const list = this.freeLists.get(size * 1024 + usage);
-    const entry = list?.pop();
+    const entry = list && this.takeFree(list, label);
     if (entry) {
       this.freeOrder.delete(entry);
       this.freeBytes -= entry.size;
       entry.state = 'used';
       entry.acquiredAt = this.acquires++;
-      entry.buffer.label = label;
+      if (entry.label !== label) entry.buffer.label = entry.label = label;
       this.reused++;
       return { buffer: entry.buffer, fresh: false };
     }
     const buffer = this.make(size, usage, label);
-    this.entries.set(buffer, { buffer, size, usage, state: 'used', freedAt: 0, acquiredAt: this.acquires++, failed: false });
+    this.entries.set(buffer, { buffer, size, usage, state: 'used', freedAt: 0, acquiredAt: this.acquires++, label, failed: false });
     this.liveBytes += size;
     this.created++;
     return { buffer, fresh: true };
+  }
+
+  /**
+   * The most recently freed entry last taken under `label` (among the top ROLE_SCAN), else the most
+   * recently freed: a buffer goes back to the role it had, so the bind groups made for that role are
+   * found again even when other work of the same size class came in between.
+   */
+  private takeFree(list: Entry[], label: string): Entry | undefined {
+    for (let i = list.length - 1; i >= Math.max(0, list.length - ROLE_SCAN); i--) {
+      if (list[i]!.label === label) return list.splice(i, 1)[0];
+    }
+    return list.pop();
   }
 
   /** Whether the pool made `buffer` and has not destroyed it. */

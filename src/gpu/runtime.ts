@@ -30,6 +30,26 @@ const MAX_STEP_SLOTS = SLOTS_PER_CHUNK * 64;
 
 const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 
+/**
+ * The runtimes on each device, told when it is lost: one handler a device, however many backends
+ * are made on it and disposed (createBackend({ device }) on a device the caller keeps). A handler
+ * a runtime could not be removed again — the loss promise never settles while the device lives —
+ * and would keep every disposed runtime alive.
+ */
+const runtimesOf = new WeakMap<GPUDevice, Set<GpuRuntime>>();
+
+function watchLoss(device: GPUDevice, runtime: GpuRuntime): void {
+  let set = runtimesOf.get(device);
+  if (!set) {
+    const runtimes = (set = new Set());
+    runtimesOf.set(device, runtimes);
+    void device.lost.then((info) => {
+      for (const rt of runtimes) rt.markLost(info);
+    });
+  }
+  set.add(runtime);
+}
+
 /** Counters of the runtime's own state, for tests and the soak benchmark. */
 export interface RuntimeStats extends PoolStats {
   /** Cached bind groups, buffers in their index, and keys in that index (no stale key: one per group and buffer). */
@@ -41,6 +61,8 @@ export interface RuntimeStats extends PoolStats {
   readonly pipelines: number;
   readonly submits: number;
   readonly dispatches: number;
+  /** Waits in progress (readbacks, syncs, error checks): 0 between calls. */
+  readonly waits: number;
 }
 
 /**
@@ -58,7 +80,8 @@ export class GpuRuntime {
   readonly limits: GPUSupportedLimits;
   private lostInfo: GPUDeviceLostInfo | null = null;
   private destroyed = false;
-  private readonly lostPromise: Promise<never>;
+  /** Waits in progress, each rejected at once if the device is lost (see untilLost). */
+  private readonly lostWaiters = new Set<(error: BackendError) => void>();
 
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
@@ -97,14 +120,8 @@ export class GpuRuntime {
       this.maxBindingBytes,
       poolBounds,
     );
-    this.lostPromise = device.lost.then((info) => {
-      this.lostInfo = info;
-      throw this.lostError();
-    });
-    this.lostPromise.catch(() => undefined);
-    device.addEventListener?.('uncapturederror', (ev) => {
-      this.uncaptured ??= (ev as GPUUncapturedErrorEvent).error;
-    });
+    watchLoss(device, this);
+    device.addEventListener?.('uncapturederror', this.onUncapturedError);
   }
 
   get lost(): boolean {
@@ -114,6 +131,18 @@ export class GpuRuntime {
   /** The most bytes of one storage buffer: the smaller of maxStorageBufferBindingSize and maxBufferSize. */
   get maxBindingBytes(): number {
     return Math.min(this.limits.maxStorageBufferBindingSize, this.limits.maxBufferSize);
+  }
+
+  private readonly onUncapturedError = (ev: Event): void => {
+    this.uncaptured ??= (ev as GPUUncapturedErrorEvent).error;
+  };
+
+  /** @internal Called once the device is lost (see watchLoss). */
+  markLost(info: GPUDeviceLostInfo): void {
+    this.lostInfo = info;
+    const error = this.lostError();
+    for (const reject of this.lostWaiters) reject(error);
+    this.lostWaiters.clear();
   }
 
   private lostError(): BackendError {
@@ -349,11 +378,34 @@ export class GpuRuntime {
     this.pool.afterSubmit();
   }
 
+  /**
+   * `p`, or a rejection with the device-lost BackendError as soon as the device is lost, so no wait
+   * hangs on a dead device. Not Promise.race with a promise of the loss: that promise never settles
+   * while the device lives, and every race would leave a reaction on it for good (a heap leak of a
+   * few objects a call).
+   */
+  private untilLost<T>(p: Promise<T>): Promise<T> {
+    if (this.lostInfo) return Promise.reject(this.lostError());
+    return new Promise<T>((resolve, reject) => {
+      this.lostWaiters.add(reject);
+      p.then(
+        (v) => {
+          this.lostWaiters.delete(reject);
+          resolve(v);
+        },
+        (e: unknown) => {
+          this.lostWaiters.delete(reject);
+          reject(e);
+        },
+      );
+    });
+  }
+
   /** Rejects with the first validation / out-of-memory error reported since the last check. */
   async checkErrors(): Promise<void> {
     const pending = this.pendingError;
     this.pendingError = Promise.resolve(null);
-    const first = await Promise.race([pending, this.lostPromise]);
+    const first = await this.untilLost(pending);
     const uncaptured = this.uncaptured;
     this.uncaptured = null;
     const message = first ?? (uncaptured ? `WebGPU reported ${uncaptured.constructor.name}: ${uncaptured.message}` : null);
@@ -364,7 +416,7 @@ export class GpuRuntime {
   async sync(): Promise<void> {
     this.assertUsable();
     this.flush();
-    await Promise.race([this.device.queue.onSubmittedWorkDone(), this.lostPromise]);
+    await this.untilLost(this.device.queue.onSubmittedWorkDone());
     await this.checkErrors();
   }
 
@@ -378,7 +430,7 @@ export class GpuRuntime {
       this.copy(buffer, 0, staging, 0, padded);
       this.flush();
       try {
-        await Promise.race([staging.mapAsync(GPUMapMode.READ, 0, padded), this.lostPromise]);
+        await this.untilLost(staging.mapAsync(GPUMapMode.READ, 0, padded));
         mapped = true;
       } catch (cause) {
         // A failed map usually follows an earlier validation or out-of-memory error: report that one.
@@ -409,12 +461,15 @@ export class GpuRuntime {
       pipelines: pipelineCache.get(this.device)?.size ?? 0,
       submits: this.submitCount,
       dispatches: this.dispatchCount,
+      waits: this.lostWaiters.size,
     };
   }
 
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
+    this.device.removeEventListener?.('uncapturederror', this.onUncapturedError);
+    runtimesOf.get(this.device)?.delete(this);
     this.encoder = null;
     this.pass = null;
     this.uniforms.reset();

@@ -5,8 +5,19 @@ import { WebGpuBackend } from '../../src/gpu/backend.js';
 import { GpuRuntime } from '../../src/gpu/runtime.js';
 import { axpy, gatherMatVec, rowArgmax, scatterAddScaled, shermanMorrisonUpdate, ucbScores } from '../../src/ops/index.js';
 import { failingAllocations } from '../support/device-calls.js';
-import { gpuBackend } from '../support/fixture.js';
+import { gpuBackend, RUNTIME } from '../support/fixture.js';
 import { uniform } from '../support/random.js';
+
+/** A full garbage collection, where the runtime lets one be forced (Node, through V8's flag). */
+async function forcedGc(): Promise<(() => void) | null> {
+  if (RUNTIME !== 'node') return null;
+  // Variable specifiers keep the browser bundle from resolving Node's modules.
+  const [v8Name, vmName] = ['node:v8', 'node:vm'];
+  const v8 = (await import(/* @vite-ignore */ v8Name)) as typeof import('node:v8');
+  const vm = (await import(/* @vite-ignore */ vmName)) as typeof import('node:vm');
+  v8.setFlagsFromString('--expose-gc');
+  return vm.runInNewContext('gc') as () => void;
+}
 
 async function backendOn(device: GPUDevice): Promise<WebGpuBackend> {
   const b = await createBackend({ device });
@@ -144,6 +155,56 @@ describe('runtime: its own maps stay flat (no JS heap growth)', () => {
     } finally {
       b.dispose();
     }
+  });
+});
+
+describe('runtime: waits on the device', () => {
+  it('leave nothing behind: no wait is still registered, and the JS heap does not grow with syncs and reads', async function () {
+    this.timeout(60_000);
+    const b = gpuBackend();
+    const t = b.tensor([1, 2, 3], [3]);
+    const cycle = async () => {
+      await b.sync();
+      await b.read(t);
+    };
+    for (let i = 0; i < 500; i++) await cycle();
+    expect(b.runtime.stats().waits).to.equal(0);
+    const gc = await forcedGc();
+    if (gc) {
+      // A wait raced against a promise of device loss (which never settles while the device lives)
+      // leaves a reaction on it for good: measured 2.5 MB over these 2000 cycles that way, ±0.35 MB
+      // of noise without.
+      gc();
+      const before = process.memoryUsage().heapUsed;
+      for (let i = 0; i < 2000; i++) await cycle();
+      gc();
+      expect(process.memoryUsage().heapUsed - before).to.be.below(1_000_000);
+    }
+    t.dispose();
+  });
+});
+
+describe('runtime: backends made and disposed on a device the caller keeps', () => {
+  it('are not kept alive by the device (its loss promise, its error listener)', async function () {
+    this.timeout(120_000);
+    const device = gpuBackend().device;
+    const cycle = async () => {
+      const b = await backendOn(device);
+      const x = b.tensor([1, 2, 3, 4], [4]), y = b.zeros([4]);
+      axpy(b, 2, x, y);
+      await b.read(y);
+      b.dispose();
+    };
+    for (let i = 0; i < 50; i++) await cycle();
+    const gc = await forcedGc();
+    if (!gc) this.skip();
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    for (let i = 0; i < 800; i++) await cycle();
+    gc();
+    // Each runtime kept alive holds its pool, bind groups and uniform staging: measured 2.5 KB a
+    // backend (2 MB here) when the loss handler still reached it; ~0 now.
+    expect(process.memoryUsage().heapUsed - before).to.be.below(1_000_000);
   });
 });
 
