@@ -1,5 +1,6 @@
 import { BackendError } from '../core/errors.js';
 import { BindGroupCache } from './bind-groups.js';
+import { pipelineFor, pipelinesOf, type CachedPipeline } from './pipelines.js';
 import { BufferPool, DEFAULT_POOL_BOUNDS, type PoolBounds, type PoolStats } from './pool.js';
 import { SLOTS_PER_CHUNK, UNIFORM_SLOT, UniformSlots } from './uniform-slots.js';
 import { params, type UniformFields } from './uniforms.js';
@@ -8,14 +9,6 @@ import type { DispatchRequest, KernelDescriptor } from './kernel.js';
 // Kernels written before the uniform layouts were declared import these from here.
 export { params, UNIFORM_SLOT };
 export type { DispatchRequest, KernelDescriptor };
-
-interface CachedPipeline {
-  readonly pipeline: GPUComputePipeline;
-  readonly layout: GPUBindGroupLayout;
-}
-
-/** Pipelines per device, held weakly so a destroyed or lost device takes its pipelines with it. */
-const pipelineCache = new WeakMap<GPUDevice, Map<string, CachedPipeline>>();
 
 let nextBufferId = 1;
 const bufferIds = new WeakMap<GPUBuffer, number>();
@@ -253,40 +246,7 @@ export class GpuRuntime {
   }
 
   pipeline(kernel: KernelDescriptor): CachedPipeline {
-    let perDevice = pipelineCache.get(this.device);
-    if (!perDevice) pipelineCache.set(this.device, (perDevice = new Map()));
-    const key = `${kernel.name}|${kernel.entryPoint}|${kernel.workgroupSize}|${JSON.stringify(kernel.constants ?? {})}`;
-    let cached = perDevice.get(key);
-    if (!cached) {
-      if (kernel.workgroupSize > this.limits.maxComputeInvocationsPerWorkgroup) {
-        throw new BackendError(
-          `webgpu-bandits: kernel ${kernel.name} wants ${kernel.workgroupSize} invocations a workgroup; ` +
-            `this device allows ${this.limits.maxComputeInvocationsPerWorkgroup}.`,
-        );
-      }
-      const entries: GPUBindGroupLayoutEntry[] = [
-        { binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform', hasDynamicOffset: true } },
-        ...kernel.storage.map((access, i) => ({
-          binding: i + 1,
-          visibility: GPUShaderStage.COMPUTE,
-          buffer: { type: access === 'read' ? ('read-only-storage' as const) : ('storage' as const) },
-        })),
-      ];
-      const layout = this.device.createBindGroupLayout({ label: kernel.name, entries });
-      const module = this.device.createShaderModule({ label: kernel.name, code: kernel.source });
-      const pipeline = this.device.createComputePipeline({
-        label: kernel.name,
-        layout: this.device.createPipelineLayout({ label: kernel.name, bindGroupLayouts: [layout] }),
-        compute: {
-          module,
-          entryPoint: kernel.entryPoint,
-          constants: { WG: kernel.workgroupSize, ...(kernel.constants ?? {}) },
-        },
-      });
-      cached = { pipeline, layout };
-      perDevice.set(key, cached);
-    }
-    return cached;
+    return pipelineFor(this.device, kernel);
   }
 
   private bindGroup(kernel: KernelDescriptor, layout: GPUBindGroupLayout, chunk: number, buffers: readonly GPUBuffer[]): GPUBindGroup {
@@ -458,7 +418,7 @@ export class GpuRuntime {
       bindGroupBuffers: this.bindGroups.indexedBuffers,
       bindGroupKeys: this.bindGroups.indexedKeys,
       uniformChunks: this.uniforms.chunkCount,
-      pipelines: pipelineCache.get(this.device)?.size ?? 0,
+      pipelines: pipelinesOf(this.device),
       submits: this.submitCount,
       dispatches: this.dispatchCount,
       waits: this.lostWaiters.size,
