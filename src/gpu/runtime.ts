@@ -1,6 +1,7 @@
 import { BackendError } from '../core/errors.js';
 import { BindGroupCache } from './bind-groups.js';
 import { pipelineFor, pipelinesOf, type CachedPipeline } from './pipelines.js';
+import { unwatchLoss, watchLoss } from './loss.js';
 import { BufferPool, DEFAULT_POOL_BOUNDS, type PoolBounds, type PoolStats } from './pool.js';
 import { SLOTS_PER_CHUNK, UNIFORM_SLOT, UniformSlots } from './uniform-slots.js';
 import { params, type UniformFields } from './uniforms.js';
@@ -21,27 +22,10 @@ const idOf = (b: GPUBuffer): number => {
 /** Steps whose uniforms fill this many chunks are submitted early (a bound on host staging). */
 const MAX_STEP_SLOTS = SLOTS_PER_CHUNK * 64;
 
+/** Recycled buffers up to this size are zeroed by a queue write, larger ones by clearBuffer in the step. */
+const ZERO_WRITE_MAX = 256 * 1024;
+
 const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
-
-/**
- * The runtimes on each device, told when it is lost: one handler a device, however many backends
- * are made on it and disposed (createBackend({ device }) on a device the caller keeps). A handler
- * a runtime could not be removed again — the loss promise never settles while the device lives —
- * and would keep every disposed runtime alive.
- */
-const runtimesOf = new WeakMap<GPUDevice, Set<GpuRuntime>>();
-
-function watchLoss(device: GPUDevice, runtime: GpuRuntime): void {
-  let set = runtimesOf.get(device);
-  if (!set) {
-    const runtimes = (set = new Set());
-    runtimesOf.set(device, runtimes);
-    void device.lost.then((info) => {
-      for (const rt of runtimes) rt.markLost(info);
-    });
-  }
-  set.add(runtime);
-}
 
 /** Counters of the runtime's own state, for tests and the soak benchmark. */
 export interface RuntimeStats extends PoolStats {
@@ -86,6 +70,8 @@ export class GpuRuntime {
   /** The first error reported since the last check (one promise, however many steps and allocations). */
   private pendingError: Promise<string | null> = Promise.resolve(null);
   private uncaptured: GPUError | null = null;
+  /** Zeros for the queue writes that clear small recycled buffers (grown to the largest, ≤ ZERO_WRITE_MAX). */
+  private zeroBytes = new Uint8Array(1024);
   /**
    * Storage buffers (tensors, per-op uploads and scratch) all have one usage, so they share free
    * lists. (GPUBufferUsage exists in Node only once the 'webgpu' package is loaded: read it here.)
@@ -203,16 +189,23 @@ export class GpuRuntime {
   }
 
   /**
-   * A zero-filled storage buffer of at least `bytes` from the pool: a new one is zero already, a
-   * recycled one is cleared in the open step. Give it back with `releaseBuffer`.
+   * A storage buffer of at least `bytes` from the pool whose first `bytes` are zero: a new one is
+   * zero already, a recycled one is cleared. Give it back with `releaseBuffer`.
    */
   createBuffer(bytes: number, label: string): GPUBuffer {
     this.assertUsable();
     this.checkBufferSize(bytes, label);
     const { buffer, fresh } = this.pool.acquire(bytes, this.storageUsage, label);
-    if (!fresh) {
+    if (fresh) return buffer;
+    const padded = Math.ceil(bytes / 4) * 4;
+    if (padded <= ZERO_WRITE_MAX) {
+      // Recycled, so not in the open step: a queue write of zeros lands before any use of it and,
+      // unlike clearBuffer, does not break the open compute pass.
+      if (this.zeroBytes.byteLength < padded) this.zeroBytes = new Uint8Array(Math.max(padded, 2 * this.zeroBytes.byteLength));
+      this.device.queue.writeBuffer(buffer, 0, this.zeroBytes.buffer, 0, padded);
+    } else {
       this.endPass();
-      this.currentEncoder().clearBuffer(buffer);
+      this.currentEncoder().clearBuffer(buffer, 0, padded);
       this.usedInStep.add(buffer);
     }
     return buffer;
@@ -429,7 +422,7 @@ export class GpuRuntime {
     if (this.destroyed) return;
     this.destroyed = true;
     this.device.removeEventListener?.('uncapturederror', this.onUncapturedError);
-    runtimesOf.get(this.device)?.delete(this);
+    unwatchLoss(this.device, this);
     this.encoder = null;
     this.pass = null;
     this.uniforms.reset();

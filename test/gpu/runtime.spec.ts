@@ -3,7 +3,7 @@ import { createBackend } from '../../src/backend.js';
 import { BackendError } from '../../src/core/errors.js';
 import { WebGpuBackend } from '../../src/gpu/backend.js';
 import { GpuRuntime } from '../../src/gpu/runtime.js';
-import { axpy, gatherMatVec, rowArgmax, scatterAddScaled, shermanMorrisonUpdate, ucbScores } from '../../src/ops/index.js';
+import { axpy, gatherMatVec, rowArgmax, scale, scatterAddScaled, shermanMorrisonUpdate, ucbScores } from '../../src/ops/index.js';
 import { failingAllocations } from '../support/device-calls.js';
 import { gpuBackend, RUNTIME } from '../support/fixture.js';
 import { uniform } from '../support/random.js';
@@ -69,18 +69,23 @@ describe('runtime: host writes inside a step', () => {
 });
 
 describe('runtime: buffer pool', () => {
-  it('zeros() from a recycled buffer is zero, and the buffer was recycled', async () => {
+  it('zeros() from a recycled buffer is zero, and the buffer was recycled (small: queue write; large: clearBuffer)', async () => {
     const b = gpuBackend();
-    const n = 777;
-    const t = b.tensor(uniform(n, 1), [n]);
-    await b.sync();
-    t.dispose();
-    const before = b.runtime.stats();
-    const z = b.zeros([n]);
-    expect(b.runtime.stats().reused).to.equal(before.reused + 1);
-    expect(b.runtime.stats().created).to.equal(before.created);
-    expect(Array.from(await b.read(z)).every((v) => v === 0)).to.equal(true);
-    z.dispose();
+    for (const n of [777, 100_003]) {
+      const t = b.tensor(uniform(n, 1), [n]);
+      await b.sync();
+      t.dispose();
+      const other = b.tensor(uniform(4, 2), [4]);
+      scale(b, 2, other); // an open compute pass the clear must not disturb
+      const before = b.runtime.stats();
+      const z = b.zeros([n]);
+      expect(b.runtime.stats().reused, `${n}`).to.equal(before.reused + 1);
+      expect(b.runtime.stats().created, `${n}`).to.equal(before.created);
+      scale(b, 2, other);
+      expect(Array.from(await b.read(z)).every((v) => v === 0), `${n}`).to.equal(true);
+      z.dispose();
+      other.dispose();
+    }
   });
 
   it('a tensor disposed in the open step keeps its buffer until the submit: a new tensor gets another', async () => {
