@@ -8,17 +8,16 @@
 //
 // rowArgmaxSerial: one invocation scans a whole row (short rows, or many rows).
 // rowArgmaxSlices + rowArgmaxCombine: long rows, below.
+// Needs lib/grid.wgsl.
 
-override WG: u32 = 64;
-
-struct Params {
+struct ArgmaxParams {
   rows: u32,
   cols: u32,
   // Candidates a row for the two-pass kernels.
   slices: u32,
 }
 
-@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(0) var<uniform> p: ArgmaxParams;
 // The f32 scores, read as their bits.
 @group(0) @binding(1) var<storage, read> s: array<u32>;
 @group(0) @binding(2) var<storage, read_write> out: array<i32>;
@@ -48,7 +47,7 @@ fn result(key: u32, index: u32) -> i32 {
 @compute @workgroup_size(WG)
 fn rowArgmaxSerial(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
                    @builtin(local_invocation_index) lid: u32) {
-  let row = (wid.x + wid.y * nwg.x) * WG + lid;
+  let row = flatIndex(wid, nwg, lid);
   if (row >= p.rows) {
     return;
   }
@@ -78,7 +77,7 @@ fn rowArgmaxSerial(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) n
 @compute @workgroup_size(WG)
 fn rowArgmaxSlices(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
                    @builtin(local_invocation_index) lid: u32) {
-  let g = (wid.x + wid.y * nwg.x) * WG + lid;
+  let g = flatIndex(wid, nwg, lid);
   if (g >= p.rows * p.slices) {
     return;
   }
@@ -98,7 +97,7 @@ fn rowArgmaxSlices(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) n
 @compute @workgroup_size(WG)
 fn rowArgmaxCombine(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
                     @builtin(local_invocation_index) lid: u32) {
-  let row = (wid.x + wid.y * nwg.x) * WG + lid;
+  let row = flatIndex(wid, nwg, lid);
   if (row >= p.rows) {
     return;
   }

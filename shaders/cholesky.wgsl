@@ -1,7 +1,9 @@
 // Batched Cholesky factorisation and SPD inverse of d×d matrices (d ≤ 256), row-major, in place
 // in `out`. Only the lower triangle of `a` is read.
 //
-// Two layouts of the work (src/ops/cholesky.ts `factorLayout` picks one):
+// Each layout is one entry point for both ops: INVERSE (an override constant, so each op gets
+// its own specialised pipeline) goes on from the factor to the inverse.
+// Two layouts of the work (src/gpu/kernels/cholesky.ts `factorLayout` picks one):
 // - WorkgroupPerMatrix: one workgroup a matrix, invocation i owns row i (WG ≥ d). The matrix stays
 //   in global memory (d = 256 is 256 KiB, far over 16 KiB of workgroup memory). The factor takes
 //   one storageBarrier a column plus one; the inverse three more. No workgroup memory.
@@ -14,17 +16,19 @@
 // taken from the diagonal. Then X = Mᵀ M overwrites the lower triangle and diagonal a row at a
 // time (row i of X needs only the upper triangle and its own diagonal entry), and the lower
 // triangle is mirrored into the upper one, so X is exactly symmetric.
+// Needs lib/grid.wgsl.
 
-override WG: u32 = 64;
+/// spdInverse (true) or cholesky (false).
+override INVERSE: bool = false;
 
-struct Params {
+struct FactorParams {
   batch: u32,
   d: u32,
   // A quiet NaN's bits: WGSL has no NaN literal and refuses NaN in constant expressions.
   nanBits: u32,
 }
 
-@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(0) var<uniform> p: FactorParams;
 @group(0) @binding(1) var<storage, read> a: array<f32>;
 @group(0) @binding(2) var<storage, read_write> out: array<f32>;
 @group(0) @binding(3) var<storage, read_write> status: array<i32>;
@@ -138,51 +142,37 @@ fn factorColumns(o: u32, i: u32, d: u32) -> u32 {
 }
 
 @compute @workgroup_size(WG)
-fn choleskyWorkgroupPerMatrix(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-                              @builtin(local_invocation_index) i: u32) {
-  let b = wid.x + wid.y * nwg.x;
+fn factorWorkgroupPerMatrix(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+                            @builtin(local_invocation_index) i: u32) {
+  let b = flatGroup(wid, nwg);
   if (b >= p.batch) {
     return;
   }
   let d = p.d;
   let o = b * d * d;
   let failedAt = factorColumns(o, i, d);
-  if (i < d) {
+  if (INVERSE) {
+    let work = failedAt == NO_FAILURE && i < d;
+    storageBarrier();
+    if (work) {
+      invertColumn(o, i, d);
+    }
+    storageBarrier();
+    if (work) {
+      productRow(o, i, d);
+    }
+    storageBarrier();
+    if (work) {
+      mirrorRow(o, i, d);
+    } else if (i < d) {
+      fillRow(o + i * d, 0u, d, bitcast<f32>(p.nanBits));
+    }
+  } else if (i < d) {
     if (failedAt == NO_FAILURE) {
       fillRow(o + i * d, i + 1u, d, 0.0);
     } else {
       fillRow(o + i * d, 0u, d, bitcast<f32>(p.nanBits));
     }
-  }
-  if (i == 0u) {
-    status[b] = statusOf(failedAt);
-  }
-}
-
-@compute @workgroup_size(WG)
-fn spdInverseWorkgroupPerMatrix(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-                                @builtin(local_invocation_index) i: u32) {
-  let b = wid.x + wid.y * nwg.x;
-  if (b >= p.batch) {
-    return;
-  }
-  let d = p.d;
-  let o = b * d * d;
-  let failedAt = factorColumns(o, i, d);
-  let work = failedAt == NO_FAILURE && i < d;
-  storageBarrier();
-  if (work) {
-    invertColumn(o, i, d);
-  }
-  storageBarrier();
-  if (work) {
-    productRow(o, i, d);
-  }
-  storageBarrier();
-  if (work) {
-    mirrorRow(o, i, d);
-  } else if (i < d) {
-    fillRow(o + i * d, 0u, d, bitcast<f32>(p.nanBits));
   }
   if (i == 0u) {
     status[b] = statusOf(failedAt);
@@ -214,41 +204,19 @@ fn factorRows(o: u32, d: u32) -> u32 {
   return NO_FAILURE;
 }
 
-fn matrixOfInvocation(wid: vec3u, nwg: vec3u, lid: u32) -> u32 {
-  return (wid.x + wid.y * nwg.x) * WG + lid;
-}
-
 @compute @workgroup_size(WG)
-fn choleskyInvocationPerMatrix(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-                               @builtin(local_invocation_index) lid: u32) {
-  let b = matrixOfInvocation(wid, nwg, lid);
+fn factorInvocationPerMatrix(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+                             @builtin(local_invocation_index) lid: u32) {
+  let b = flatIndex(wid, nwg, lid);
   if (b >= p.batch) {
     return;
   }
   let d = p.d;
   let o = b * d * d;
   let failedAt = factorRows(o, d);
-  if (failedAt == NO_FAILURE) {
-    for (var i = 0u; i < d; i++) {
-      fillRow(o + i * d, i + 1u, d, 0.0);
-    }
-  } else {
+  if (failedAt != NO_FAILURE) {
     fillRow(o, 0u, d * d, bitcast<f32>(p.nanBits));
-  }
-  status[b] = statusOf(failedAt);
-}
-
-@compute @workgroup_size(WG)
-fn spdInverseInvocationPerMatrix(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-                                 @builtin(local_invocation_index) lid: u32) {
-  let b = matrixOfInvocation(wid, nwg, lid);
-  if (b >= p.batch) {
-    return;
-  }
-  let d = p.d;
-  let o = b * d * d;
-  let failedAt = factorRows(o, d);
-  if (failedAt == NO_FAILURE) {
+  } else if (INVERSE) {
     for (var j = 0u; j < d; j++) {
       invertColumn(o, j, d);
     }
@@ -259,7 +227,9 @@ fn spdInverseInvocationPerMatrix(@builtin(workgroup_id) wid: vec3u, @builtin(num
       mirrorRow(o, i, d);
     }
   } else {
-    fillRow(o, 0u, d * d, bitcast<f32>(p.nanBits));
+    for (var i = 0u; i < d; i++) {
+      fillRow(o + i * d, i + 1u, d, 0.0);
+    }
   }
   status[b] = statusOf(failedAt);
 }

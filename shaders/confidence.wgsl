@@ -4,10 +4,9 @@
 //   accumulateSquares z[q] += scale·Σ_n J[n, q]², the diagonal of Z after the played rows'
 //                     gradients (rows in order, so the sum is the float64 twin's order).
 // One output an invocation; the grid may be two-dimensional past 65535 workgroups.
+// Needs lib/grid.wgsl.
 
-override WG: u32 = 64;
-
-struct Params {
+struct ConfidenceParams {
   // Outputs (rows of mean / columns of J).
   n: u32,
   // Rows of J (accumulateSquares).
@@ -15,16 +14,12 @@ struct Params {
   scale: f32,
 }
 
-@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(0) var<uniform> p: ConfidenceParams;
 @group(0) @binding(1) var<storage, read> mean: array<f32>;
 @group(0) @binding(2) var<storage, read> width2: array<f32>;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 @group(0) @binding(1) var<storage, read> jac: array<f32>;
 @group(0) @binding(2) var<storage, read_write> z: array<f32>;
-
-fn flatIndex(wid: vec3u, nwg: vec3u, lid: u32) -> u32 {
-  return (wid.x + wid.y * nwg.x) * WG + lid;
-}
 
 @compute @workgroup_size(WG)
 fn confidenceScores(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,

@@ -20,8 +20,7 @@
 //  - blocked: a workgroup covers a (WG >> bnLog2) × (1 << bnLog2) block of tiles of one matrix,
 //    so the rows of A and columns of B it reads are shared by its invocations (cache reuse).
 // α = 0 reads neither A nor B and β = 0 does not read C (BLAS semantics: NaN there does not leak).
-
-override WG: u32 = 64;
+// Needs lib/grid.wgsl.
 override TRANS_A: bool = false;
 override TRANS_B: bool = false;
 
@@ -64,7 +63,7 @@ struct Tile {
 }
 
 fn gemmTile(wid: vec3u, nwg: vec3u, lid: u32) -> Tile {
-  let g = wid.x + wid.y * nwg.x;
+  let g = flatGroup(wid, nwg);
   var t: Tile;
   if (p.blocked == 0u) {
     let perMatrix = p.tilesM * p.tilesN;
@@ -86,22 +85,18 @@ fn gemmTile(wid: vec3u, nwg: vec3u, lid: u32) -> Tile {
   return t;
 }
 
-// One 4×4 block of C (acc[i] is row `row + i`, columns col..col+4) scaled and merged into C.
-fn storeBlockVec4(batch: u32, row: u32, col: u32, acc: mat4x4f) {
-  if (col >= p.n) {
-    return;
-  }
-  let base = batch * p.strideC + row * p.n + col;
-  for (var i = 0u; i < 4u; i++) {
-    if (row + i < p.m) {
-      let at = (base + i * p.n) >> 2u;
-      var v = p.alpha * acc[i];
-      if (p.beta != 0.0) {
-        v = fma(vec4f(p.beta), cVec[at], v);
-      }
-      cVec[at] = v;
-    }
-  }
+// An 8×8 tile of C as 2×2 blocks of 4×4: b00 rows row..row+3, columns col..col+3; b01 the next
+// four columns; b10, b11 the next four rows.
+struct Tile8 {
+  b00: mat4x4f,
+  b01: mat4x4f,
+  b10: mat4x4f,
+  b11: mat4x4f,
+}
+
+// Block b (2I + J) of the tile: its rows and columns start at 8·t.row + 4I and 8·t.col + 4J.
+fn blockOrigin(t: Tile, b: u32) -> vec2u {
+  return vec2u(t.row * 8u + (b / 2u) * 4u, t.col * 8u + (b % 2u) * 4u);
 }
 
 // Vec4 path, an 8×8 tile of C an invocation (2×2 blocks of 4×4): n % 4 == 0, k % 4 == 0, and
@@ -109,146 +104,163 @@ fn storeBlockVec4(batch: u32, row: u32, col: u32, acc: mat4x4f) {
 // op(A) (a_I[i] = op(A)[row + 4I + i, l..l+4]), b_J rows of op(B) (b_J[q] = op(B)[l + q, col + 4J..]);
 // then C_IJ[i] += Σ_q a_I[i][q]·b_J[q], i.e. acc_IJ += b_J·a_I. Rows and column blocks past the
 // edge load a valid clamped neighbour and are not stored.
-@compute @workgroup_size(WG)
-fn gemmVec4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-            @builtin(local_invocation_index) lid: u32) {
-  let t = gemmTile(wid, nwg, lid);
-  if (!t.valid) {
-    return;
+fn productVec4(t: Tile, row: u32, col: u32) -> Tile8 {
+  var acc = Tile8(mat4x4f(), mat4x4f(), mat4x4f(), mat4x4f());
+  if (p.alpha == 0.0) {
+    return acc;
   }
-  let row = t.row * 8u;
-  let col = t.col * 8u;
-  var acc00 = mat4x4f();
-  var acc01 = mat4x4f();
-  var acc10 = mat4x4f();
-  var acc11 = mat4x4f();
-  if (p.alpha != 0.0) {
-    let offA = t.batch * p.strideA;
-    let offB = t.batch * p.strideB;
-    let ks = p.k >> 2u;
-    // In vec4 units. TRANS_A: A is k×m, block I starts at column min(row + 4I, m - 4) of row 0;
-    // else row r of A starts at r·k, rows clamped to m - 1.
-    var ar: array<u32, 8>;
+  let offA = t.batch * p.strideA;
+  let offB = t.batch * p.strideB;
+  let ks = p.k >> 2u;
+  // In vec4 units. TRANS_A: A is k×m, block I starts at column min(row + 4I, m - 4) of row 0;
+  // else row r of A starts at r·k, rows clamped to m - 1.
+  var ar: array<u32, 8>;
+  if (TRANS_A) {
+    ar[0] = (offA + min(row, p.m - 4u)) >> 2u;
+    ar[1] = (offA + min(row + 4u, p.m - 4u)) >> 2u;
+  } else {
+    for (var i = 0u; i < 8u; i++) {
+      ar[i] = (offA + min(row + i, p.m - 1u) * p.k) >> 2u;
+    }
+  }
+  let aStep = select(ks, p.m >> 2u, TRANS_A);
+  let c0 = min(col, p.n - 4u);
+  let c1 = min(col + 4u, p.n - 4u);
+  // TRANS_B: B is n×k, rows c.. of B; else row l of B, columns c...
+  let b0 = select((offB + c0) >> 2u, (offB + c0 * p.k) >> 2u, TRANS_B);
+  let b1 = select((offB + c1) >> 2u, (offB + c1 * p.k) >> 2u, TRANS_B);
+  let bStep = select(p.n >> 2u, ks, TRANS_B);
+  let ar0 = ar[0]; let ar1 = ar[1]; let ar2 = ar[2]; let ar3 = ar[3];
+  let ar4 = ar[4]; let ar5 = ar[5]; let ar6 = ar[6]; let ar7 = ar[7];
+  for (var lq = 0u; lq < ks; lq++) {
+    var a0: mat4x4f;
+    var a1: mat4x4f;
     if (TRANS_A) {
-      ar[0] = (offA + min(row, p.m - 4u)) >> 2u;
-      ar[1] = (offA + min(row + 4u, p.m - 4u)) >> 2u;
+      let at0 = ar0 + lq * p.m;
+      let at1 = ar1 + lq * p.m;
+      a0 = transpose(mat4x4f(aVec[at0], aVec[at0 + aStep], aVec[at0 + 2u * aStep], aVec[at0 + 3u * aStep]));
+      a1 = transpose(mat4x4f(aVec[at1], aVec[at1 + aStep], aVec[at1 + 2u * aStep], aVec[at1 + 3u * aStep]));
     } else {
-      for (var i = 0u; i < 8u; i++) {
-        ar[i] = (offA + min(row + i, p.m - 1u) * p.k) >> 2u;
-      }
+      a0 = mat4x4f(aVec[ar0 + lq], aVec[ar1 + lq], aVec[ar2 + lq], aVec[ar3 + lq]);
+      a1 = mat4x4f(aVec[ar4 + lq], aVec[ar5 + lq], aVec[ar6 + lq], aVec[ar7 + lq]);
     }
-    let aStep = select(ks, p.m >> 2u, TRANS_A);
-    let c0 = min(col, p.n - 4u);
-    let c1 = min(col + 4u, p.n - 4u);
-    // TRANS_B: B is n×k, rows c.. of B; else row l of B, columns c...
-    let b0 = select((offB + c0) >> 2u, (offB + c0 * p.k) >> 2u, TRANS_B);
-    let b1 = select((offB + c1) >> 2u, (offB + c1 * p.k) >> 2u, TRANS_B);
-    let bStep = select(p.n >> 2u, ks, TRANS_B);
-    let ar0 = ar[0]; let ar1 = ar[1]; let ar2 = ar[2]; let ar3 = ar[3];
-    let ar4 = ar[4]; let ar5 = ar[5]; let ar6 = ar[6]; let ar7 = ar[7];
-    for (var lq = 0u; lq < ks; lq++) {
-      var a0: mat4x4f;
-      var a1: mat4x4f;
-      if (TRANS_A) {
-        let at0 = ar0 + lq * p.m;
-        let at1 = ar1 + lq * p.m;
-        a0 = transpose(mat4x4f(aVec[at0], aVec[at0 + aStep], aVec[at0 + 2u * aStep], aVec[at0 + 3u * aStep]));
-        a1 = transpose(mat4x4f(aVec[at1], aVec[at1 + aStep], aVec[at1 + 2u * aStep], aVec[at1 + 3u * aStep]));
-      } else {
-        a0 = mat4x4f(aVec[ar0 + lq], aVec[ar1 + lq], aVec[ar2 + lq], aVec[ar3 + lq]);
-        a1 = mat4x4f(aVec[ar4 + lq], aVec[ar5 + lq], aVec[ar6 + lq], aVec[ar7 + lq]);
-      }
-      var bm0: mat4x4f;
-      var bm1: mat4x4f;
-      if (TRANS_B) {
-        let bt0 = b0 + lq;
-        let bt1 = b1 + lq;
-        bm0 = transpose(mat4x4f(bVec[bt0], bVec[bt0 + bStep], bVec[bt0 + 2u * bStep], bVec[bt0 + 3u * bStep]));
-        bm1 = transpose(mat4x4f(bVec[bt1], bVec[bt1 + bStep], bVec[bt1 + 2u * bStep], bVec[bt1 + 3u * bStep]));
-      } else {
-        let bt0 = b0 + lq * p.n;
-        let bt1 = b1 + lq * p.n;
-        bm0 = mat4x4f(bVec[bt0], bVec[bt0 + bStep], bVec[bt0 + 2u * bStep], bVec[bt0 + 3u * bStep]);
-        bm1 = mat4x4f(bVec[bt1], bVec[bt1 + bStep], bVec[bt1 + 2u * bStep], bVec[bt1 + 3u * bStep]);
-      }
-      acc00 += bm0 * a0;
-      acc01 += bm1 * a0;
-      acc10 += bm0 * a1;
-      acc11 += bm1 * a1;
+    var bm0: mat4x4f;
+    var bm1: mat4x4f;
+    if (TRANS_B) {
+      let bt0 = b0 + lq;
+      let bt1 = b1 + lq;
+      bm0 = transpose(mat4x4f(bVec[bt0], bVec[bt0 + bStep], bVec[bt0 + 2u * bStep], bVec[bt0 + 3u * bStep]));
+      bm1 = transpose(mat4x4f(bVec[bt1], bVec[bt1 + bStep], bVec[bt1 + 2u * bStep], bVec[bt1 + 3u * bStep]));
+    } else {
+      let bt0 = b0 + lq * p.n;
+      let bt1 = b1 + lq * p.n;
+      bm0 = mat4x4f(bVec[bt0], bVec[bt0 + bStep], bVec[bt0 + 2u * bStep], bVec[bt0 + 3u * bStep]);
+      bm1 = mat4x4f(bVec[bt1], bVec[bt1 + bStep], bVec[bt1 + 2u * bStep], bVec[bt1 + 3u * bStep]);
     }
+    acc.b00 += bm0 * a0;
+    acc.b01 += bm1 * a0;
+    acc.b10 += bm0 * a1;
+    acc.b11 += bm1 * a1;
   }
-  storeBlockVec4(t.batch, row, col, acc00);
-  storeBlockVec4(t.batch, row, col + 4u, acc01);
-  storeBlockVec4(t.batch, row + 4u, col, acc10);
-  storeBlockVec4(t.batch, row + 4u, col + 4u, acc11);
-}
-
-// One 4×4 block of C (acc[i][j] is C[row + i, col + j]) scaled and merged into C, in bounds only.
-fn storeBlockScalar(batch: u32, row: u32, col: u32, acc: mat4x4f) {
-  let base = batch * p.strideC + row * p.n + col;
-  for (var i = 0u; i < 4u; i++) {
-    for (var j = 0u; j < 4u; j++) {
-      if (row + i < p.m && col + j < p.n) {
-        let at = base + i * p.n + j;
-        var v = p.alpha * acc[i][j];
-        if (p.beta != 0.0) {
-          v = fma(p.beta, cF[at], v);
-        }
-        cF[at] = v;
-      }
-    }
-  }
+  return acc;
 }
 
 // Scalar path: any sizes, strides and transposes, an 8×8 tile an invocation as on the vec4 path
 // (1.6× the 4×4 tile's GFLOP/s per CPU-second on SwiftShader). Per step along k: a column
 // segment of op(A) (av0: rows 0–3, av1: rows 4–7) and a row segment of op(B) (bv0, bv1), then
 // the outer products. Rows and columns past the edge load clamped neighbours, are not stored.
+fn productScalar(t: Tile, row: u32, col: u32) -> Tile8 {
+  var acc = Tile8(mat4x4f(), mat4x4f(), mat4x4f(), mat4x4f());
+  if (p.alpha == 0.0) {
+    return acc;
+  }
+  let lastRow = p.m - 1u;
+  let lastCol = p.n - 1u;
+  let offA = t.batch * p.strideA;
+  let offB = t.batch * p.strideB;
+  var ra: array<u32, 8>;
+  var cb: array<u32, 8>;
+  for (var i = 0u; i < 8u; i++) {
+    ra[i] = offA + min(row + i, lastRow) * p.aRow;
+    cb[i] = offB + min(col + i, lastCol) * p.bCol;
+  }
+  let a0 = ra[0]; let a1 = ra[1]; let a2 = ra[2]; let a3 = ra[3];
+  let a4 = ra[4]; let a5 = ra[5]; let a6 = ra[6]; let a7 = ra[7];
+  let b0 = cb[0]; let b1 = cb[1]; let b2 = cb[2]; let b3 = cb[3];
+  let b4 = cb[4]; let b5 = cb[5]; let b6 = cb[6]; let b7 = cb[7];
+  for (var l = 0u; l < p.k; l++) {
+    let la = l * p.aCol;
+    let lb = l * p.bRow;
+    let av0 = vec4f(aF[a0 + la], aF[a1 + la], aF[a2 + la], aF[a3 + la]);
+    let av1 = vec4f(aF[a4 + la], aF[a5 + la], aF[a6 + la], aF[a7 + la]);
+    let bv0 = vec4f(bF[b0 + lb], bF[b1 + lb], bF[b2 + lb], bF[b3 + lb]);
+    let bv1 = vec4f(bF[b4 + lb], bF[b5 + lb], bF[b6 + lb], bF[b7 + lb]);
+    acc.b00 += mat4x4f(bv0 * av0.x, bv0 * av0.y, bv0 * av0.z, bv0 * av0.w);
+    acc.b01 += mat4x4f(bv1 * av0.x, bv1 * av0.y, bv1 * av0.z, bv1 * av0.w);
+    acc.b10 += mat4x4f(bv0 * av1.x, bv0 * av1.y, bv0 * av1.z, bv0 * av1.w);
+    acc.b11 += mat4x4f(bv1 * av1.x, bv1 * av1.y, bv1 * av1.z, bv1 * av1.w);
+  }
+  return acc;
+}
+
+// The tile scaled and merged into C, a 4×4 block at a time (block[i] is row i of the block):
+// vec4 stores, so a block's columns are all inside or all outside.
+fn storeTileVec4(t: Tile, tile: Tile8) {
+  var blocks = array<mat4x4f, 4>(tile.b00, tile.b01, tile.b10, tile.b11);
+  for (var b = 0u; b < 4u; b++) {
+    let at = blockOrigin(t, b);
+    if (at.y >= p.n) {
+      continue;
+    }
+    let base = t.batch * p.strideC + at.x * p.n + at.y;
+    for (var i = 0u; i < 4u; i++) {
+      if (at.x + i < p.m) {
+        let e = (base + i * p.n) >> 2u;
+        var v = p.alpha * blocks[b][i];
+        if (p.beta != 0.0) {
+          v = fma(vec4f(p.beta), cVec[e], v);
+        }
+        cVec[e] = v;
+      }
+    }
+  }
+}
+
+// The same with scalar stores of the elements inside C.
+fn storeTileScalar(t: Tile, tile: Tile8) {
+  var blocks = array<mat4x4f, 4>(tile.b00, tile.b01, tile.b10, tile.b11);
+  for (var e = 0u; e < 64u; e++) {
+    let b = e / 16u;
+    let i = (e / 4u) % 4u;
+    let j = e % 4u;
+    let at = blockOrigin(t, b) + vec2u(i, j);
+    if (at.x < p.m && at.y < p.n) {
+      let c = t.batch * p.strideC + at.x * p.n + at.y;
+      var v = p.alpha * blocks[b][i][j];
+      if (p.beta != 0.0) {
+        v = fma(p.beta, cF[c], v);
+      }
+      cF[c] = v;
+    }
+  }
+}
+
+@compute @workgroup_size(WG)
+fn gemmVec4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+            @builtin(local_invocation_index) lid: u32) {
+  let t = gemmTile(wid, nwg, lid);
+  if (t.valid) {
+    storeTileVec4(t, productVec4(t, t.row * 8u, t.col * 8u));
+  }
+}
+
 @compute @workgroup_size(WG)
 fn gemmScalar(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
               @builtin(local_invocation_index) lid: u32) {
   let t = gemmTile(wid, nwg, lid);
-  if (!t.valid) {
-    return;
+  if (t.valid) {
+    storeTileScalar(t, productScalar(t, t.row * 8u, t.col * 8u));
   }
-  let row = t.row * 8u;
-  let col = t.col * 8u;
-  var acc00 = mat4x4f();
-  var acc01 = mat4x4f();
-  var acc10 = mat4x4f();
-  var acc11 = mat4x4f();
-  if (p.alpha != 0.0) {
-    let lastRow = p.m - 1u;
-    let lastCol = p.n - 1u;
-    let offA = t.batch * p.strideA;
-    let offB = t.batch * p.strideB;
-    var ra: array<u32, 8>;
-    var cb: array<u32, 8>;
-    for (var i = 0u; i < 8u; i++) {
-      ra[i] = offA + min(row + i, lastRow) * p.aRow;
-      cb[i] = offB + min(col + i, lastCol) * p.bCol;
-    }
-    let a0 = ra[0]; let a1 = ra[1]; let a2 = ra[2]; let a3 = ra[3];
-    let a4 = ra[4]; let a5 = ra[5]; let a6 = ra[6]; let a7 = ra[7];
-    let b0 = cb[0]; let b1 = cb[1]; let b2 = cb[2]; let b3 = cb[3];
-    let b4 = cb[4]; let b5 = cb[5]; let b6 = cb[6]; let b7 = cb[7];
-    for (var l = 0u; l < p.k; l++) {
-      let la = l * p.aCol;
-      let lb = l * p.bRow;
-      let av0 = vec4f(aF[a0 + la], aF[a1 + la], aF[a2 + la], aF[a3 + la]);
-      let av1 = vec4f(aF[a4 + la], aF[a5 + la], aF[a6 + la], aF[a7 + la]);
-      let bv0 = vec4f(bF[b0 + lb], bF[b1 + lb], bF[b2 + lb], bF[b3 + lb]);
-      let bv1 = vec4f(bF[b4 + lb], bF[b5 + lb], bF[b6 + lb], bF[b7 + lb]);
-      acc00 += mat4x4f(bv0 * av0.x, bv0 * av0.y, bv0 * av0.z, bv0 * av0.w);
-      acc01 += mat4x4f(bv1 * av0.x, bv1 * av0.y, bv1 * av0.z, bv1 * av0.w);
-      acc10 += mat4x4f(bv0 * av1.x, bv0 * av1.y, bv0 * av1.z, bv0 * av1.w);
-      acc11 += mat4x4f(bv1 * av1.x, bv1 * av1.y, bv1 * av1.z, bv1 * av1.w);
-    }
-  }
-  storeBlockScalar(t.batch, row, col, acc00);
-  storeBlockScalar(t.batch, row, col + 4u, acc01);
-  storeBlockScalar(t.batch, row + 4u, col, acc10);
-  storeBlockScalar(t.batch, row + 4u, col + 4u, acc11);
 }
 
 // ---- matrix–vector ----
@@ -281,7 +293,7 @@ struct Quad {
 }
 
 fn matVecQuad(wid: vec3u, nwg: vec3u, lid: u32) -> Quad {
-  let flat = (wid.x + wid.y * nwg.x) * WG + lid;
+  let flat = flatIndex(wid, nwg, lid);
   var o: Quad;
   o.batch = flat / q.groupsPerVector;
   o.first = (flat - o.batch * q.groupsPerVector) * 4u;
@@ -303,49 +315,67 @@ fn storeQuadScalar(o: Quad, acc: vec4f) {
 }
 
 // y = A·x with cols % 4 == 0 (strides multiples of 4): four rows, each a vec4 dot per step.
-@compute @workgroup_size(WG)
-fn matVecRowsVec4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-                  @builtin(local_invocation_index) lid: u32) {
-  let o = matVecQuad(wid, nwg, lid);
-  if (!o.valid) {
-    return;
-  }
+fn rowsTimesVec4(o: Quad) -> vec4f {
   var acc = vec4f();
-  if (q.alpha != 0.0) {
-    let last = q.rows - 1u;
-    let offA = o.batch * q.strideA;
-    let step = q.cols >> 2u;
-    let a0 = (offA + min(o.first, last) * q.cols) >> 2u;
-    let a1 = (offA + min(o.first + 1u, last) * q.cols) >> 2u;
-    let a2 = (offA + min(o.first + 2u, last) * q.cols) >> 2u;
-    let a3 = (offA + min(o.first + 3u, last) * q.cols) >> 2u;
-    let x0 = (o.batch * q.strideX) >> 2u;
-    for (var j = 0u; j < step; j++) {
-      let xv = mxVec[x0 + j];
-      acc += vec4f(dot(mAVec[a0 + j], xv), dot(mAVec[a1 + j], xv), dot(mAVec[a2 + j], xv), dot(mAVec[a3 + j], xv));
-    }
+  if (q.alpha == 0.0) {
+    return acc;
   }
-  storeQuadScalar(o, acc);
+  let last = q.rows - 1u;
+  let offA = o.batch * q.strideA;
+  let step = q.cols >> 2u;
+  let a0 = (offA + min(o.first, last) * q.cols) >> 2u;
+  let a1 = (offA + min(o.first + 1u, last) * q.cols) >> 2u;
+  let a2 = (offA + min(o.first + 2u, last) * q.cols) >> 2u;
+  let a3 = (offA + min(o.first + 3u, last) * q.cols) >> 2u;
+  let x0 = (o.batch * q.strideX) >> 2u;
+  for (var j = 0u; j < step; j++) {
+    let xv = mxVec[x0 + j];
+    acc += vec4f(dot(mAVec[a0 + j], xv), dot(mAVec[a1 + j], xv), dot(mAVec[a2 + j], xv), dot(mAVec[a3 + j], xv));
+  }
+  return acc;
 }
 
 // y = Aᵀ·x with cols % 4 == 0: four adjacent columns, one vec4 of a row of A per step.
-@compute @workgroup_size(WG)
-fn matVecColsVec4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-                  @builtin(local_invocation_index) lid: u32) {
-  let o = matVecQuad(wid, nwg, lid);
-  if (!o.valid) {
-    return;
-  }
+fn colsTimesVec4(o: Quad) -> vec4f {
   var acc = vec4f();
-  if (q.alpha != 0.0) {
-    let step = q.cols >> 2u;
-    var at = (o.batch * q.strideA + o.first) >> 2u;
-    let x0 = o.batch * q.strideX;
-    for (var i = 0u; i < q.rows; i++) {
-      acc = fma(vec4f(mx[x0 + i]), mAVec[at], acc);
-      at += step;
-    }
+  if (q.alpha == 0.0) {
+    return acc;
   }
+  let step = q.cols >> 2u;
+  var at = (o.batch * q.strideA + o.first) >> 2u;
+  let x0 = o.batch * q.strideX;
+  for (var i = 0u; i < q.rows; i++) {
+    acc = fma(vec4f(mx[x0 + i]), mAVec[at], acc);
+    at += step;
+  }
+  return acc;
+}
+
+// Any sizes; op(A) = Aᵀ when TRANS_A: op(A)[i, j] = A[i·opRow + j·opCol].
+fn opTimesScalar(o: Quad) -> vec4f {
+  var acc = vec4f();
+  if (q.alpha == 0.0) {
+    return acc;
+  }
+  let opRow = select(q.cols, 1u, TRANS_A);
+  let opCol = select(1u, q.cols, TRANS_A);
+  let inLen = select(q.cols, q.rows, TRANS_A);
+  let last = q.outLen - 1u;
+  let offA = o.batch * q.strideA;
+  let a0 = offA + min(o.first, last) * opRow;
+  let a1 = offA + min(o.first + 1u, last) * opRow;
+  let a2 = offA + min(o.first + 2u, last) * opRow;
+  let a3 = offA + min(o.first + 3u, last) * opRow;
+  let x0 = o.batch * q.strideX;
+  for (var j = 0u; j < inLen; j++) {
+    let aj = j * opCol;
+    acc = fma(vec4f(mA[a0 + aj], mA[a1 + aj], mA[a2 + aj], mA[a3 + aj]), vec4f(mx[x0 + j]), acc);
+  }
+  return acc;
+}
+
+// The four outputs of an aligned quad (outLen % 4 == 0) as one vec4 store.
+fn storeQuadVec4(o: Quad, acc: vec4f) {
   let yt = (o.batch * q.strideY + o.first) >> 2u;
   var v = q.alpha * acc;
   if (q.beta != 0.0) {
@@ -354,30 +384,29 @@ fn matVecColsVec4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nw
   myVec[yt] = v;
 }
 
-// Any sizes; op(A) = Aᵀ when TRANS_A: op(A)[i, j] = A[i·opRow + j·opCol].
+@compute @workgroup_size(WG)
+fn matVecRowsVec4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+                  @builtin(local_invocation_index) lid: u32) {
+  let o = matVecQuad(wid, nwg, lid);
+  if (o.valid) {
+    storeQuadScalar(o, rowsTimesVec4(o));
+  }
+}
+
+@compute @workgroup_size(WG)
+fn matVecColsVec4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+                  @builtin(local_invocation_index) lid: u32) {
+  let o = matVecQuad(wid, nwg, lid);
+  if (o.valid) {
+    storeQuadVec4(o, colsTimesVec4(o));
+  }
+}
+
 @compute @workgroup_size(WG)
 fn matVecScalar(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
                 @builtin(local_invocation_index) lid: u32) {
   let o = matVecQuad(wid, nwg, lid);
-  if (!o.valid) {
-    return;
+  if (o.valid) {
+    storeQuadScalar(o, opTimesScalar(o));
   }
-  var acc = vec4f();
-  if (q.alpha != 0.0) {
-    let opRow = select(q.cols, 1u, TRANS_A);
-    let opCol = select(1u, q.cols, TRANS_A);
-    let inLen = select(q.cols, q.rows, TRANS_A);
-    let last = q.outLen - 1u;
-    let offA = o.batch * q.strideA;
-    let a0 = offA + min(o.first, last) * opRow;
-    let a1 = offA + min(o.first + 1u, last) * opRow;
-    let a2 = offA + min(o.first + 2u, last) * opRow;
-    let a3 = offA + min(o.first + 3u, last) * opRow;
-    let x0 = o.batch * q.strideX;
-    for (var j = 0u; j < inLen; j++) {
-      let aj = j * opCol;
-      acc = fma(vec4f(mA[a0 + aj], mA[a1 + aj], mA[a2 + aj], mA[a3 + aj]), vec4f(mx[x0 + j]), acc);
-    }
-  }
-  storeQuadScalar(o, acc);
 }

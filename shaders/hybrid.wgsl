@@ -10,43 +10,21 @@
 // (expand vᵀA0⁻¹v: zᵀA0⁻¹z − 2zᵀA0⁻¹B_aᵀA⁻¹_a x + xᵀA⁻¹_a B_a A0⁻¹ B_aᵀA⁻¹_a x), so a score needs
 // no per-pair k-vector: each block of four components of Lᵀz − Dᵀx is squared as soon as it is made.
 //
-// The segmented updates read a host-made index `idx` (see segmentIndex in src/ops/rank1.ts):
-//   idx[0 .. T)          the touched arms, one a segment
-//   idx[T .. 2T+1)       segment starts into the row list (segment t is idx[T+t] .. idx[T+t+1])
-//   idx[2T+1 .. 2T+1+U)  rows, grouped by arm, in call order within an arm
-// followed by per-op data at an offset given in the uniforms (f32 values stored as their bits).
-
-override WG: u32 = 64;
-/// Rows of the batch one hybridScores invocation takes against its arm's matrices (1, 2, 4, or 8
-/// with vec4 loads).
-override ROWS: u32 = 4;
-
-fn flatIndex(wid: vec3u, nwg: vec3u, lid: u32) -> u32 {
-  return (wid.x + wid.y * nwg.x) * WG + lid;
-}
-
-fn flatGroup(wid: vec3u, nwg: vec3u) -> u32 {
-  return wid.x + wid.y * nwg.x;
-}
-
-// By the bits: a compiler may assume NaN-free floats for comparisons and max().
-fn isNan(v: f32) -> bool {
-  return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u;
-}
+// The segmented updates read the segment index `idx` (lib/segments.wgsl), followed by per-op data
+// at an offset given in the uniforms (f32 values stored as their bits).
+// Needs lib/grid.wgsl, lib/nan.wgsl, lib/tile.wgsl, lib/score.wgsl and lib/segments.wgsl.
 
 // ---------------------------------------------------------------------------------------------
 // hybridScores: out[i, armOffset + a] = θ_aᵀx + βᵀz + α·sqrt(max(xᵀA⁻¹_a x + ‖Lᵀz − D_aᵀx‖², 0)),
 // x = x[i, armOffset + a, :], z = z[i, armOffset + a, :].
 //
-// One invocation computes one arm for a tile of ROWS rows, so A⁻¹_a and D_a stream through
-// registers once per tile (they dominate the traffic: K·(d² + dk) floats); L and β are the same
-// for every invocation (cache-resident). No workgroup memory, no barriers. Both walks are the
-// column-block walk of ucbScores: a block of four output components takes four rows of the
-// matrix at a time as full vec4 multiply-adds. L is lower triangular, so zᵀL[:, block] starts at
-// the block's own rows. Plain a·b + c, not fma() (slow on SwiftShader; GPU compilers contract).
-// Rows past the end of the batch are computed on the last row (clamped loads) and not stored.
+// One invocation computes one arm for a tile of ROWS rows (the register-tile walk of
+// lib/tile.wgsl), so A⁻¹_a and D_a stream through registers once a tile (they dominate the
+// traffic: K·(d² + dk) floats); L and β are the same for every invocation (cache-resident). Both
+// walks go in column blocks: a block of four output components takes four rows of the matrix at a
+// time. L is lower triangular, so zᵀL[:, block] starts at the block's own rows.
 
-struct ScoreParams {
+struct HybridScoreParams {
   rows: u32,
   arms: u32,
   d: u32,
@@ -61,7 +39,7 @@ struct ScoreParams {
   alpha: f32,
 }
 
-@group(0) @binding(0) var<uniform> ps: ScoreParams;
+@group(0) @binding(0) var<uniform> ps: HybridScoreParams;
 @group(0) @binding(1) var<storage, read> sx4: array<vec4f>;
 @group(0) @binding(2) var<storage, read> sz4: array<vec4f>;
 @group(0) @binding(3) var<storage, read> sa4: array<vec4f>;
@@ -78,182 +56,60 @@ struct ScoreParams {
 @group(0) @binding(7) var<storage, read> sb1: array<f32>;
 @group(0) @binding(8) var<storage, read_write> sout: array<f32>;
 
-struct ScoreTile {
-  valid: bool,
-  /// Arm within the shard.
-  a: u32,
-  i0: u32,
-  /// Element offsets of x and z for rows i0 … i0+3 and i0+4 … i0+7 (clamped to the last row).
-  xo: vec4u,
-  xo2: vec4u,
-  zo: vec4u,
-  zo2: vec4u,
+// The tile's vector and matrix sets (lib/tile.wgsl).
+const X: u32 = 0u;
+const Z: u32 = 1u;
+const A_INV: u32 = 0u;
+const D_MAT: u32 = 1u;
+const L_MAT: u32 = 2u;
+
+fn tileVec4(which: u32, i: u32) -> vec4f {
+  if (which == Z) {
+    return sz4[i];
+  }
+  return sx4[i];
 }
 
-fn scoreTile(wid: vec3u, nwg: vec3u, lid: u32) -> ScoreTile {
-  var t: ScoreTile;
-  let g = flatIndex(wid, nwg, lid);
-  t.valid = g < ps.arms * ps.rowTiles;
-  t.a = g / ps.rowTiles;
-  t.i0 = (g % ps.rowTiles) * ROWS;
-  let last = vec4u(ps.rows - 1u);
-  let rows = min(vec4u(t.i0) + vec4u(0u, 1u, 2u, 3u), last);
-  let rows2 = min(vec4u(t.i0) + vec4u(4u, 5u, 6u, 7u), last);
-  let arm = ps.armOffset + t.a;
-  t.xo = rows * ps.xRowStride + vec4u(arm * ps.d);
-  t.xo2 = rows2 * ps.xRowStride + vec4u(arm * ps.d);
-  t.zo = rows * ps.zRowStride + vec4u(arm * ps.k);
-  t.zo2 = rows2 * ps.zRowStride + vec4u(arm * ps.k);
-  return t;
+fn tileMat4(which: u32, i: u32) -> vec4f {
+  if (which == L_MAT) {
+    return sl4[i];
+  }
+  if (which == D_MAT) {
+    return sd4[i];
+  }
+  return sa4[i];
 }
 
-fn hybridScore(mean: f32, q: f32) -> f32 {
-  if (isNan(q)) {
-    return q;
+fn tileVec1(which: u32, i: u32) -> f32 {
+  if (which == Z) {
+    return sz1[i];
   }
-  return mean + ps.alpha * sqrt(max(q, 0.0));
+  return sx1[i];
 }
 
-// Rows i0 … i0+ROWS−1 from the tile's rows 0-3 (mean, q) and 4-7 (mean2, q2).
-fn storeScores(t: ScoreTile, mean: vec4f, q: vec4f, mean2: vec4f, q2: vec4f) {
-  let o = ps.armOffset + t.a;
-  for (var r = 0u; r < min(ROWS, 4u); r++) {
-    let i = t.i0 + r;
-    if (i < ps.rows) {
-      sout[i * ps.outCols + o] = hybridScore(mean[r], q[r]);
-    }
+fn tileMat1(which: u32, i: u32) -> f32 {
+  if (which == L_MAT) {
+    return sl1[i];
   }
-  for (var r = 4u; r < ROWS; r++) {
-    let i = t.i0 + r;
-    if (i < ps.rows) {
-      sout[i * ps.outCols + o] = hybridScore(mean2[r - 4u], q2[r - 4u]);
-    }
+  if (which == D_MAT) {
+    return sd1[i];
   }
+  return sa1[i];
 }
 
-fn quad4(x: vec4f, ma: vec4f, mb: vec4f, mc: vec4f, md: vec4f) -> vec4f {
-  return x.x * ma + x.y * mb + x.z * mc + x.w * md;
+fn storeScore(i: u32, col: u32, value: f32) {
+  sout[i * ps.outCols + col] = value;
 }
 
-/// Eight vec4 accumulators, one a row of the tile. Always initialised explicitly (zeroAcc): a
-/// `var w: Acc8;` declared inside a loop was not zeroed again on each iteration on Dawn +
-/// SwiftShader (seen here).
-struct Acc8 {
-  r0: vec4f,
-  r1: vec4f,
-  r2: vec4f,
-  r3: vec4f,
-  r4: vec4f,
-  r5: vec4f,
-  r6: vec4f,
-  r7: vec4f,
+/// Element offsets of the tile's rows of x and of z.
+struct ScoreRows {
+  x: TileRows,
+  z: TileRows,
 }
 
-fn zeroAcc() -> Acc8 {
-  let z = vec4f(0.0);
-  return Acc8(z, z, z, z, z, z, z, z);
-}
-
-// s_r += x_r[4jb..4jb+3]ᵀ·(four matrix rows ma…md) for the tile's rows (x: sx4, z: sz4).
-fn addX(s: ptr<function, Acc8>, t: ScoreTile, jb: u32, ma: vec4f, mb: vec4f, mc: vec4f, md: vec4f) {
-  let xo = t.xo / vec4u(4u);
-  let xo2 = t.xo2 / vec4u(4u);
-  (*s).r0 += quad4(sx4[xo.x + jb], ma, mb, mc, md);
-  if (ROWS > 1u) {
-    (*s).r1 += quad4(sx4[xo.y + jb], ma, mb, mc, md);
-  }
-  if (ROWS > 2u) {
-    (*s).r2 += quad4(sx4[xo.z + jb], ma, mb, mc, md);
-    (*s).r3 += quad4(sx4[xo.w + jb], ma, mb, mc, md);
-  }
-  if (ROWS > 4u) {
-    (*s).r4 += quad4(sx4[xo2.x + jb], ma, mb, mc, md);
-    (*s).r5 += quad4(sx4[xo2.y + jb], ma, mb, mc, md);
-    (*s).r6 += quad4(sx4[xo2.z + jb], ma, mb, mc, md);
-    (*s).r7 += quad4(sx4[xo2.w + jb], ma, mb, mc, md);
-  }
-}
-
-fn addZ(s: ptr<function, Acc8>, t: ScoreTile, jb: u32, ma: vec4f, mb: vec4f, mc: vec4f, md: vec4f) {
-  let zo = t.zo / vec4u(4u);
-  let zo2 = t.zo2 / vec4u(4u);
-  (*s).r0 += quad4(sz4[zo.x + jb], ma, mb, mc, md);
-  if (ROWS > 1u) {
-    (*s).r1 += quad4(sz4[zo.y + jb], ma, mb, mc, md);
-  }
-  if (ROWS > 2u) {
-    (*s).r2 += quad4(sz4[zo.z + jb], ma, mb, mc, md);
-    (*s).r3 += quad4(sz4[zo.w + jb], ma, mb, mc, md);
-  }
-  if (ROWS > 4u) {
-    (*s).r4 += quad4(sz4[zo2.x + jb], ma, mb, mc, md);
-    (*s).r5 += quad4(sz4[zo2.y + jb], ma, mb, mc, md);
-    (*s).r6 += quad4(sz4[zo2.z + jb], ma, mb, mc, md);
-    (*s).r7 += quad4(sz4[zo2.w + jb], ma, mb, mc, md);
-  }
-}
-
-// Block cb (columns 4cb..4cb+3) of xᵀM for the tile's rows, M = A⁻¹_a (xBlockA, mq = d/4 vec4s
-// a row) or D_a (xBlockD, mq = k/4), from vec4 `base`.
-fn xBlockA(t: ScoreTile, base: u32, mq: u32, cb: u32) -> Acc8 {
-  var s = zeroAcc();
-  var mi = base + cb;
-  for (var jb = 0u; jb < ps.d / 4u; jb++) {
-    addX(&s, t, jb, sa4[mi], sa4[mi + mq], sa4[mi + 2u * mq], sa4[mi + 3u * mq]);
-    mi += 4u * mq;
-  }
-  return s;
-}
-
-fn xBlockD(t: ScoreTile, base: u32, mq: u32, cb: u32) -> Acc8 {
-  var s = zeroAcc();
-  var mi = base + cb;
-  for (var jb = 0u; jb < ps.d / 4u; jb++) {
-    addX(&s, t, jb, sd4[mi], sd4[mi + mq], sd4[mi + 2u * mq], sd4[mi + 3u * mq]);
-    mi += 4u * mq;
-  }
-  return s;
-}
-
-// zᵀL[:, block cb], from L's rows 4cb on (the rows above hold zeros).
-fn zBlockL(t: ScoreTile, cb: u32) -> Acc8 {
-  var s = zeroAcc();
-  let kq = ps.k / 4u;
-  var li = 4u * cb * kq + cb;
-  for (var jb = cb; jb < kq; jb++) {
-    addZ(&s, t, jb, sl4[li], sl4[li + kq], sl4[li + 2u * kq], sl4[li + 3u * kq]);
-    li += 4u * kq;
-  }
-  return s;
-}
-
-// (dot(a, x_r[4c..4c+3]))_r for the tile's rows 0-3 (o = xo) or 4-7 (o = xo2), x in sx4.
-fn xDots(a: vec4f, b: vec4f, c: vec4f, d: vec4f, o: vec4u, cb: u32) -> vec4f {
-  let v = o / vec4u(4u);
-  var r = vec4f(0.0);
-  r.x = dot(a, sx4[v.x + cb]);
-  if (ROWS > 1u) {
-    r.y = dot(b, sx4[v.y + cb]);
-  }
-  if (ROWS > 2u) {
-    r.z = dot(c, sx4[v.z + cb]);
-    r.w = dot(d, sx4[v.w + cb]);
-  }
-  return r;
-}
-
-fn zDots(a: vec4f, o: vec4u, cb: u32) -> vec4f {
-  let v = o / vec4u(4u);
-  var r = vec4f(0.0);
-  r.x = dot(a, sz4[v.x + cb]);
-  if (ROWS > 1u) {
-    r.y = dot(a, sz4[v.y + cb]);
-  }
-  if (ROWS > 2u) {
-    r.z = dot(a, sz4[v.z + cb]);
-    r.w = dot(a, sz4[v.w + cb]);
-  }
-  return r;
+fn scoreRows(t: ArmTile) -> ScoreRows {
+  let arm = ps.armOffset + t.arm;
+  return ScoreRows(tileRows(t.i0, ps.rows, ps.xRowStride, arm * ps.d), tileRows(t.i0, ps.rows, ps.zRowStride, arm * ps.k));
 }
 
 fn squares(a: vec4f, b: vec4f, c: vec4f, d: vec4f) -> vec4f {
@@ -265,152 +121,80 @@ fn squares(a: vec4f, b: vec4f, c: vec4f, d: vec4f) -> vec4f {
 @compute @workgroup_size(WG)
 fn hybridScoresVec4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
                     @builtin(local_invocation_index) lid: u32) {
-  let t = scoreTile(wid, nwg, lid);
+  let t = armTile(flatIndex(wid, nwg, lid), ps.arms, ps.rowTiles);
   if (!t.valid) {
     return;
   }
+  let r = scoreRows(t);
+  let x = inVec4s(r.x);
+  let z = inVec4s(r.z);
   let dq = ps.d / 4u;
   let kq = ps.k / 4u;
-  var q = vec4f(0.0);
-  var q2 = vec4f(0.0);
-  var mean = vec4f(0.0);
-  var mean2 = vec4f(0.0);
+  let zero = vec4f(0.0);
+  var q = zero;
+  var q2 = zero;
+  var mean = zero;
+  var mean2 = zero;
   for (var c = 0u; c < dq; c++) {
-    let w = xBlockA(t, t.a * ps.d * dq, dq, c);
-    let tc = sth4[t.a * dq + c];
-    q += xDots(w.r0, w.r1, w.r2, w.r3, t.xo, c);
-    mean += xDots(tc, tc, tc, tc, t.xo, c);
+    let w = columnBlock4(X, A_INV, x, t.arm * ps.d * dq, dq, 0u, dq, c);
+    let tc = sth4[t.arm * dq + c];
+    let lo = tileDots4(X, x.lo, c, w.r0, w.r1, w.r2, w.r3, tc);
+    q += lo.q;
+    mean += lo.mean;
     if (ROWS > 4u) {
-      q2 += xDots(w.r4, w.r5, w.r6, w.r7, t.xo2, c);
-      mean2 += xDots(tc, tc, tc, tc, t.xo2, c);
+      let hi = tileDots4(X, x.hi, c, w.r4, w.r5, w.r6, w.r7, tc);
+      q2 += hi.q;
+      mean2 += hi.mean;
     }
   }
   for (var cb = 0u; cb < kq; cb++) {
-    let zl = zBlockL(t, cb);
-    let xd = xBlockD(t, t.a * ps.d * kq, kq, cb);
+    let zl = columnBlock4(Z, L_MAT, z, 0u, kq, cb, kq, cb);
+    let xd = columnBlock4(X, D_MAT, x, t.arm * ps.d * kq, kq, 0u, dq, cb);
     let bc = sb4[cb];
     q += squares(zl.r0 - xd.r0, zl.r1 - xd.r1, zl.r2 - xd.r2, zl.r3 - xd.r3);
-    mean += zDots(bc, t.zo, cb);
+    mean += tileDots4(Z, z.lo, cb, zero, zero, zero, zero, bc).mean;
     if (ROWS > 4u) {
       q2 += squares(zl.r4 - xd.r4, zl.r5 - xd.r5, zl.r6 - xd.r6, zl.r7 - xd.r7);
-      mean2 += zDots(bc, t.zo2, cb);
+      mean2 += tileDots4(Z, z.hi, cb, zero, zero, zero, zero, bc).mean;
     }
   }
-  storeScores(t, mean, q, mean2, q2);
+  storeScoreTile(t.i0, ps.rows, ps.armOffset + t.arm, ps.alpha, mean, q, mean2, q2);
 }
 
-// Any d and k: the same walks with scalar loads, four columns at a time; columns past the end
-// are loaded clamped and masked to zero before use, so an infinity in the last column cannot
-// turn into 0·∞.
-
-fn rowsOf1(o: vec4u, j: u32) -> vec4f {
-  return vec4f(sx1[o.x + j], sx1[o.y + j], sx1[o.z + j], sx1[o.w + j]);
-}
-
-fn zRowsOf1(o: vec4u, j: u32) -> vec4f {
-  return vec4f(sz1[o.x + j], sz1[o.y + j], sz1[o.z + j], sz1[o.w + j]);
-}
-
+// Any d and k (ROWS = 1, 2 or 4): the same walks with scalar loads, four columns at a time.
 @compute @workgroup_size(WG)
 fn hybridScoresScalar(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
                       @builtin(local_invocation_index) lid: u32) {
-  let t = scoreTile(wid, nwg, lid);
+  let t = armTile(flatIndex(wid, nwg, lid), ps.arms, ps.rowTiles);
   if (!t.valid) {
     return;
   }
+  let r = scoreRows(t);
+  let x = r.x.lo;
+  let z = r.z.lo;
   let d = ps.d;
   let k = ps.k;
   let zero = vec4f(0.0);
-  let aBase = t.a * d * d;
-  let dBase = t.a * d * k;
   var q = zero;
   var mean = zero;
   for (var c0 = 0u; c0 < d; c0 += 4u) {
-    let cols = vec4u(c0) + vec4u(0u, 1u, 2u, 3u);
-    let inside = cols < vec4u(d);
-    let col = min(cols, vec4u(d - 1u));
-    var w = zeroAcc();
-    for (var j = 0u; j < d; j++) {
-      let row = aBase + j * d;
-      let mj = vec4f(sa1[row + col.x], sa1[row + col.y], sa1[row + col.z], sa1[row + col.w]);
-      let xj = rowsOf1(t.xo, j);
-      w.r0 += xj.x * mj;
-      if (ROWS > 1u) {
-        w.r1 += xj.y * mj;
-      }
-      if (ROWS > 2u) {
-        w.r2 += xj.z * mj;
-        w.r3 += xj.w * mj;
-      }
-    }
-    let tc = select(zero, vec4f(sth1[t.a * d + col.x], sth1[t.a * d + col.y], sth1[t.a * d + col.z], sth1[t.a * d + col.w]), inside);
-    var xv = select(zero, vec4f(sx1[t.xo.x + col.x], sx1[t.xo.x + col.y], sx1[t.xo.x + col.z], sx1[t.xo.x + col.w]), inside);
-    q.x += dot(select(zero, w.r0, inside), xv);
-    mean.x += dot(tc, xv);
-    if (ROWS > 1u) {
-      xv = select(zero, vec4f(sx1[t.xo.y + col.x], sx1[t.xo.y + col.y], sx1[t.xo.y + col.z], sx1[t.xo.y + col.w]), inside);
-      q.y += dot(select(zero, w.r1, inside), xv);
-      mean.y += dot(tc, xv);
-    }
-    if (ROWS > 2u) {
-      xv = select(zero, vec4f(sx1[t.xo.z + col.x], sx1[t.xo.z + col.y], sx1[t.xo.z + col.z], sx1[t.xo.z + col.w]), inside);
-      q.z += dot(select(zero, w.r2, inside), xv);
-      mean.z += dot(tc, xv);
-      xv = select(zero, vec4f(sx1[t.xo.w + col.x], sx1[t.xo.w + col.y], sx1[t.xo.w + col.z], sx1[t.xo.w + col.w]), inside);
-      q.w += dot(select(zero, w.r3, inside), xv);
-      mean.w += dot(tc, xv);
-    }
+    let c = columnQuad(c0, d);
+    let w = columnBlock1(zeroAcc(), false, X, A_INV, x, t.arm * d * d, d, 0u, d, c.col);
+    let o = t.arm * d;
+    let tc = select(zero, vec4f(sth1[o + c.col.x], sth1[o + c.col.y], sth1[o + c.col.z], sth1[o + c.col.w]), c.inside);
+    let dots = maskedTileDots1(X, x, c.col, c.inside, w, tc);
+    q += dots.q;
+    mean += dots.mean;
   }
   for (var c0 = 0u; c0 < k; c0 += 4u) {
-    let cols = vec4u(c0) + vec4u(0u, 1u, 2u, 3u);
-    let inside = cols < vec4u(k);
-    let col = min(cols, vec4u(k - 1u));
-    var v = zeroAcc();
-    for (var j = c0; j < k; j++) {
-      let row = j * k;
-      let lj = vec4f(sl1[row + col.x], sl1[row + col.y], sl1[row + col.z], sl1[row + col.w]);
-      let zj = zRowsOf1(t.zo, j);
-      v.r0 += zj.x * lj;
-      if (ROWS > 1u) {
-        v.r1 += zj.y * lj;
-      }
-      if (ROWS > 2u) {
-        v.r2 += zj.z * lj;
-        v.r3 += zj.w * lj;
-      }
-    }
-    for (var j = 0u; j < d; j++) {
-      let row = dBase + j * k;
-      let dj = vec4f(sd1[row + col.x], sd1[row + col.y], sd1[row + col.z], sd1[row + col.w]);
-      let xj = rowsOf1(t.xo, j);
-      v.r0 -= xj.x * dj;
-      if (ROWS > 1u) {
-        v.r1 -= xj.y * dj;
-      }
-      if (ROWS > 2u) {
-        v.r2 -= xj.z * dj;
-        v.r3 -= xj.w * dj;
-      }
-    }
-    let bc = select(zero, vec4f(sb1[col.x], sb1[col.y], sb1[col.z], sb1[col.w]), inside);
-    var m = select(zero, v.r0, inside);
-    q.x += dot(m, m);
-    mean.x += dot(bc, select(zero, vec4f(sz1[t.zo.x + col.x], sz1[t.zo.x + col.y], sz1[t.zo.x + col.z], sz1[t.zo.x + col.w]), inside));
-    if (ROWS > 1u) {
-      m = select(zero, v.r1, inside);
-      q.y += dot(m, m);
-      mean.y += dot(bc, select(zero, vec4f(sz1[t.zo.y + col.x], sz1[t.zo.y + col.y], sz1[t.zo.y + col.z], sz1[t.zo.y + col.w]), inside));
-    }
-    if (ROWS > 2u) {
-      m = select(zero, v.r2, inside);
-      q.z += dot(m, m);
-      mean.z += dot(bc, select(zero, vec4f(sz1[t.zo.z + col.x], sz1[t.zo.z + col.y], sz1[t.zo.z + col.z], sz1[t.zo.z + col.w]), inside));
-      m = select(zero, v.r3, inside);
-      q.w += dot(m, m);
-      mean.w += dot(bc, select(zero, vec4f(sz1[t.zo.w + col.x], sz1[t.zo.w + col.y], sz1[t.zo.w + col.z], sz1[t.zo.w + col.w]), inside));
-    }
+    let c = columnQuad(c0, k);
+    let zl = columnBlock1(zeroAcc(), false, Z, L_MAT, z, 0u, k, c0, k, c.col);
+    let v = columnBlock1(zl, true, X, D_MAT, x, t.arm * d * k, k, 0u, d, c.col);
+    let bc = select(zero, vec4f(sb1[c.col.x], sb1[c.col.y], sb1[c.col.z], sb1[c.col.w]), c.inside);
+    q += squares(select(zero, v.r0, c.inside), select(zero, v.r1, c.inside), select(zero, v.r2, c.inside), select(zero, v.r3, c.inside));
+    mean += maskedTileDots1(Z, z, c.col, c.inside, zeroAcc(), bc).mean;
   }
-  storeScores(t, mean, q, zero, zero);
+  storeScoreTile(t.i0, ps.rows, ps.armOffset + t.arm, ps.alpha, mean, q, zero, zero);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -432,7 +216,7 @@ fn hybridScoresScalar(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups
 // also computes row s+1's ℓ from the column it just wrote, and A⁻¹ subtracts (y_i·y_j)·s at
 // (i, j) and (j, i) alike, so a symmetric A⁻¹ stays exactly symmetric.
 
-struct ArmParams {
+struct ArmUpdateParams {
   d: u32,
   k: u32,
   segments: u32,
@@ -440,8 +224,8 @@ struct ArmParams {
   rewardsAt: u32,
 }
 
-@group(0) @binding(0) var<uniform> pa: ArmParams;
-@group(0) @binding(1) var<storage, read> uidx: array<u32>;
+@group(0) @binding(0) var<uniform> pa: ArmUpdateParams;
+@group(0) @binding(1) var<storage, read> idx: array<u32>;
 @group(0) @binding(2) var<storage, read> uxz: array<f32>;
 @group(0) @binding(3) var<storage, read_write> uainv: array<f32>;
 @group(0) @binding(4) var<storage, read_write> uc: array<f32>;
@@ -449,6 +233,10 @@ struct ArmParams {
 @group(0) @binding(6) var<storage, read_write> uw: array<f32>;
 @group(0) @binding(7) var<storage, read_write> urho: array<f32>;
 @group(0) @binding(8) var<storage, read_write> uscratch: array<f32>;
+
+fn segmentWord(i: u32) -> u32 {
+  return idx[i];
+}
 
 // Column j of [A⁻¹ | C | φ] dotted with the row of xz at xo (its first d values are x).
 fn jointColumnDot(j: u32, xo: u32, aBase: u32, cBase: u32, pBase: u32) -> f32 {
@@ -481,16 +269,15 @@ fn hybridArmUpdate(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) n
   let k = pa.k;
   let n = d + k + 1u;
   let stride = d + k;
-  let arm = uidx[t];
-  let aBase = arm * d * d;
-  let cBase = arm * d * k;
-  let pBase = arm * d;
-  let first = uidx[pa.segments + t];
-  let end = uidx[pa.segments + t + 1u];
-  let rows = 2u * pa.segments + 1u;
+  let sg = segmentAt(t, pa.segments);
+  let aBase = sg.arm * d * d;
+  let cBase = sg.arm * d * k;
+  let pBase = sg.arm * d;
+  let first = sg.first;
+  let end = sg.end;
   let so = t * 2u * n;
 
-  var xo = uidx[rows + first] * stride;
+  var xo = segmentRow(sg, first) * stride;
   for (var j = lid; j < n; j += WG) {
     uscratch[so + j] = jointColumnDot(j, xo, aBase, cBase, pBase);
   }
@@ -499,16 +286,16 @@ fn hybridArmUpdate(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) n
   for (var s = first; s < end; s++) {
     let cur = so + ((s - first) & 1u) * n;
     let nxt = so + (((s - first) & 1u) ^ 1u) * n;
-    let u = uidx[rows + s];
+    let u = segmentRow(sg, s);
     let more = s + 1u < end;
-    let xn = select(xo, uidx[rows + s + 1u] * stride, more);
+    let xn = select(xo, segmentRow(sg, min(s + 1u, end - 1u)) * stride, more);
     var xy = 0.0;
     for (var i = 0u; i < d; i++) {
       xy += uxz[xo + i] * uscratch[cur + i];
     }
     let sc = 1.0 / (1.0 + xy);
     let root = sqrt(sc);
-    let r = bitcast<f32>(uidx[pa.rewardsAt + u]);
+    let r = bitcast<f32>(idx[pa.rewardsAt + u]);
     for (var j = lid; j < n; j += WG) {
       let lj = uscratch[cur + j];
       var acc = 0.0;
@@ -563,7 +350,6 @@ struct OuterParams {
 }
 
 @group(0) @binding(0) var<uniform> po: OuterParams;
-@group(0) @binding(1) var<storage, read> oidx: array<u32>;
 @group(0) @binding(2) var<storage, read> ox: array<f32>;
 @group(0) @binding(3) var<storage, read> oz: array<f32>;
 @group(0) @binding(4) var<storage, read_write> om: array<f32>;
@@ -581,12 +367,11 @@ fn scatterOuterAdd(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) n
   }
   let i = e / k;
   let j = e - i * k;
-  let at = oidx[t] * d * k + e;
-  let rows = 2u * po.segments + 1u;
-  let end = oidx[po.segments + t + 1u];
+  let sg = segmentAt(t, po.segments);
+  let at = sg.arm * d * k + e;
   var m = om[at];
-  for (var s = oidx[po.segments + t]; s < end; s++) {
-    let u = oidx[rows + s];
+  for (var s = sg.first; s < sg.end; s++) {
+    let u = segmentRow(sg, s);
     m += ox[u * d + i] * oz[u * k + j];
   }
   om[at] = m;

@@ -7,14 +7,7 @@
 // with the N rows as the contraction axis: weightGradPartial sums a chunk of rows a tile
 // (split-K), sumRuns adds the chunks in order. No float atomics, no workgroup memory, no
 // barriers: every sum has one owner and a fixed order, so results are deterministic.
-
-override WG: u32 = 64;
-
-const LANES = vec4u(0u, 1u, 2u, 3u);
-
-fn flatIndex(wid: vec3u, nwg: vec3u, lid: u32) -> u32 {
-  return (wid.x + wid.y * nwg.x) * WG + lid;
-}
+// Needs lib/grid.wgsl and lib/segments.wgsl.
 
 // ---------------------------------------------------------------------------------------------
 // lossResidual: per row e'_n = scale·e_n and ℓ'_n = scale·ℓ_n.
@@ -111,8 +104,8 @@ fn weightGradPartial(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups)
   }
   let unit0 = unitBlock * 4u;
   let col0 = colBlock * 4u;
-  let units = min(vec4u(unit0) + LANES, vec4u(gp.nout - 1u));
-  let cols = min(vec4u(col0) + LANES, vec4u(gp.nin));
+  let units = clampedLanes(unit0, gp.nout - 1u);
+  let cols = clampedLanes(col0, gp.nin);
   let isBias = cols == vec4u(gp.nin);
   let hCols = min(cols, vec4u(gp.nin - 1u));
   let first = chunk * gp.chunkRows;
@@ -266,6 +259,10 @@ struct RowParams {
 @group(0) @binding(2) var<storage, read> rowSegments: array<u32>;
 @group(0) @binding(3) var<storage, read_write> rowTarget: array<f32>;
 
+fn segmentWord(i: u32) -> u32 {
+  return rowSegments[i];
+}
+
 // batch[n, column + j] = table[index[n], j]; an index outside the table gives 0.
 @compute @workgroup_size(WG)
 fn gatherRows(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
@@ -284,8 +281,8 @@ fn gatherRows(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: v
   rowBatch[n * rp.batchCols + rp.column + j] = v;
 }
 
-// The updates grouped by target row (segmentIndex of rank1.ts: [rows of the T segments | T + 1
-// starts | batch rows]): one invocation a (segment, column) adds its rows in batch order.
+// The updates grouped by target row (the segment index of lib/segments.wgsl, a segment a target
+// row): one invocation a (segment, column) adds its rows in batch order.
 @compute @workgroup_size(WG)
 fn scatterSegments(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
                    @builtin(local_invocation_index) lid: u32) {
@@ -295,11 +292,11 @@ fn scatterSegments(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) n
     return;
   }
   let j = g - s * rp.cols;
-  let at = rowSegments[s] * rp.cols + j;
-  let rows0 = 2u * rp.segments + 1u;
+  let sg = segmentAt(s, rp.segments);
+  let at = sg.arm * rp.cols + j;
   var acc = rowTarget[at];
-  for (var k = rowSegments[rp.segments + s]; k < rowSegments[rp.segments + s + 1u]; k++) {
-    let n = rowSegments[rows0 + k];
+  for (var k = sg.first; k < sg.end; k++) {
+    let n = segmentRow(sg, k);
     acc = acc + rp.scale * rowBatchIn[n * rp.batchCols + rp.column + j];
   }
   rowTarget[at] = acc;

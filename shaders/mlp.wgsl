@@ -19,12 +19,12 @@
 //
 // ReLU: h = z for z > 0, else 0 (NaN passes, where the hardware keeps NaN); σ'(z) = 1 for z > 0,
 // else 0, read from h (h > 0 exactly when z > 0), so σ'(0) = 0 and no pre-activation is stored.
+// Needs lib/grid.wgsl.
 
-override WG: u32 = 64;
 // Rows of a tile in the vec4 kernels: 4 or 8 (two 4-row halves sharing the W loads).
 override ROWS: u32 = 4;
 
-struct Params {
+struct MlpParams {
   rows: u32,
   // Length of each dot product and number of outputs (units) a row.
   nin: u32,
@@ -55,7 +55,7 @@ const RELU: u32 = 2u;
 // δ ≡ 1: the output layer in bonusPartial and jacobian.
 const UNIT_DELTA: u32 = 4u;
 
-@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(0) var<uniform> p: MlpParams;
 @group(0) @binding(1) var<storage, read> a: array<f32>;
 @group(0) @binding(2) var<storage, read> w: array<f32>;
 @group(0) @binding(1) var<storage, read> a4: array<vec4f>;
@@ -74,7 +74,7 @@ struct Tile {
 
 fn tileOf(wid: vec3u, nwg: vec3u, lid: u32, rows: u32) -> Tile {
   var t: Tile;
-  let g = (wid.x + wid.y * nwg.x) * WG + lid;
+  let g = flatIndex(wid, nwg, lid);
   t.valid = g < p.blocks * p.rowTiles;
   t.block = g / p.rowTiles;
   t.row0 = (g - t.block * p.rowTiles) * rows;
@@ -82,16 +82,14 @@ fn tileOf(wid: vec3u, nwg: vec3u, lid: u32, rows: u32) -> Tile {
   return t;
 }
 
-const LANES = vec4u(0u, 1u, 2u, 3u);
-
 // Element offsets of A's rows row0 … row0+3 (clamped to the last row).
 fn rowOffsets(t: Tile) -> vec4u {
-  return min(vec4u(t.row0) + LANES, vec4u(p.rows - 1u)) * p.aRow + vec4u(p.aOff);
+  return clampedLanes(t.row0, p.rows - 1u) * p.aRow + vec4u(p.aOff);
 }
 
 // Element offsets of W(u, 0) for units unit0 … unit0+3 (clamped to the last unit).
 fn unitOffsets(t: Tile) -> vec4u {
-  return min(vec4u(t.unit0) + LANES, vec4u(p.nout - 1u)) * p.wUnit + vec4u(p.wOff);
+  return clampedLanes(t.unit0, p.nout - 1u) * p.wUnit + vec4u(p.wOff);
 }
 
 // acc[u][r] = Σ_k A[row0 + r, k]^(2 if square) · W(unit0 + u, k), k in order; any alignment.
@@ -173,12 +171,12 @@ fn tileProductVec4(t: Tile, square: bool) -> Acc {
 
 // Four units' bias (or 1/Z of the bias), clamped like the units: scalar and vec4-bound versions.
 fn biasOf(t: Tile) -> vec4f {
-  let b = min(vec4u(t.unit0) + LANES, vec4u(p.nout - 1u)) + vec4u(p.bOff);
+  let b = clampedLanes(t.unit0, p.nout - 1u) + vec4u(p.bOff);
   return vec4f(w[b.x], w[b.y], w[b.z], w[b.w]);
 }
 
 fn biasOfVec4(t: Tile) -> vec4f {
-  let b = min(vec4u(t.unit0) + LANES, vec4u(p.nout - 1u)) + vec4u(p.bOff);
+  let b = clampedLanes(t.unit0, p.nout - 1u) + vec4u(p.bOff);
   return vec4f(w4[b.x / 4u][b.x % 4u], w4[b.y / 4u][b.y % 4u], w4[b.z / 4u][b.z % 4u], w4[b.w / 4u][b.w % 4u]);
 }
 
@@ -220,7 +218,7 @@ fn storeBackward(t: Tile, acc: mat4x4f) {
 fn storeBonus(t: Tile, acc: mat4x4f, zc: vec4f) {
   let unitDelta = (p.flags & UNIT_DELTA) != 0u;
   var total = vec4f(0.0);
-  let dr = min(vec4u(t.row0) + LANES, vec4u(p.rows - 1u)) * p.mRow + vec4u(p.mOff);
+  let dr = clampedLanes(t.row0, p.rows - 1u) * p.mRow + vec4u(p.mOff);
   for (var u = 0u; u < 4u; u++) {
     let unit = t.unit0 + u;
     if (unit < p.nout) {
@@ -318,7 +316,7 @@ fn bonusPartialVec4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) 
 @compute @workgroup_size(WG)
 fn bonusReduce(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
                @builtin(local_invocation_index) lid: u32) {
-  let n = (wid.x + wid.y * nwg.x) * WG + lid;
+  let n = flatIndex(wid, nwg, lid);
   if (n >= p.rows) {
     return;
   }
@@ -334,7 +332,7 @@ fn bonusReduce(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: 
 @compute @workgroup_size(WG)
 fn reciprocal(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
               @builtin(local_invocation_index) lid: u32) {
-  let q = (wid.x + wid.y * nwg.x) * WG + lid;
+  let q = flatIndex(wid, nwg, lid);
   if (q < p.rows) {
     o2[q] = 1.0 / a[q];
   }
@@ -351,7 +349,7 @@ fn reciprocal(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: v
 @compute @workgroup_size(WG)
 fn jacobian(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
             @builtin(local_invocation_index) lid: u32) {
-  let g = (wid.x + wid.y * nwg.x) * WG + lid;
+  let g = flatIndex(wid, nwg, lid);
   let n = g / p.blocks;
   if (n >= p.rows) {
     return;
@@ -363,7 +361,7 @@ fn jacobian(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec
   var cols: vec4u;
   var h: vec4f;
   if (group + 1u < p.blocks) {
-    cols = min(vec4u(group * 4u) + LANES, vec4u(p.nin - 1u));
+    cols = clampedLanes(group * 4u, p.nin - 1u);
     let ar = p.aOff + n * p.aRow;
     h = vec4f(a[ar + cols.x], a[ar + cols.y], a[ar + cols.z], a[ar + cols.w]);
     base = out + p.wOff;
@@ -378,7 +376,7 @@ fn jacobian(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec
   let dRow = p.mOff + n * p.mRow;
   let lastUnit = p.nout - 1u;
   for (var i0 = 0u; i0 < p.nout; i0 += 4u) {
-    let units = min(vec4u(i0) + LANES, vec4u(lastUnit));
+    let units = clampedLanes(i0, lastUnit);
     var d = vec4f(1.0);
     if (!unitDelta) {
       d = vec4f(w[dRow + units.x], w[dRow + units.y], w[dRow + units.z], w[dRow + units.w]);

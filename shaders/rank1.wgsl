@@ -1,14 +1,10 @@
-// Batched symmetric rank-1 updates of K d×d matrices (row-major, one after another in `m`).
-// The host groups the U updates by arm (stably) and uploads `idx`:
-//   idx[0 .. T)          the touched arms, one a segment
-//   idx[T .. 2T+1)       segment starts into the row list (segment t is idx[T+t] .. idx[T+t+1])
-//   idx[2T+1 .. 2T+1+U)  rows of x, grouped by arm, in call order within an arm
-// Updates of one arm run in order; different arms run in parallel. The *Vec4 entry points need
-// d % 4 == 0 (rows of M and x then start on a vec4).
+// Batched symmetric rank-1 updates of K d×d matrices (row-major, one after another in `m`), the
+// U updates grouped by arm in the segment index `idx` (lib/segments.wgsl). Updates of one arm run
+// in order; different arms run in parallel. The *Vec4 entry points need d % 4 == 0 (rows of M and
+// x then start on a vec4).
+// Needs lib/grid.wgsl and lib/segments.wgsl.
 
-override WG: u32 = 64;
-
-struct Params {
+struct Rank1Params {
   d: u32,
   /// touched arms (segments)
   segments: u32,
@@ -17,7 +13,7 @@ struct Params {
   alpha: f32,
 }
 
-@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(0) var<uniform> p: Rank1Params;
 @group(0) @binding(1) var<storage, read> idx: array<u32>;
 @group(0) @binding(2) var<storage, read> x: array<f32>;
 @group(0) @binding(3) var<storage, read_write> m: array<f32>;
@@ -26,8 +22,8 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> m4: array<vec4f>;
 @group(0) @binding(4) var<storage, read_write> scratch4: array<vec4f>;
 
-fn flatGroup(wid: vec3u, nwg: vec3u) -> u32 {
-  return wid.x + wid.y * nwg.x;
+fn segmentWord(i: u32) -> u32 {
+  return idx[i];
 }
 
 // Sherman–Morrison, one workgroup an arm. Invocation c owns the columns j ≡ c (mod WG): loads are
@@ -46,13 +42,13 @@ fn shermanMorrison(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) n
     return;
   }
   let d = p.d;
-  let base = idx[t] * d * d;
-  let first = idx[p.segments + t];
-  let end = idx[p.segments + t + 1u];
-  let rows = 2u * p.segments + 1u;
+  let sg = segmentAt(t, p.segments);
+  let base = sg.arm * d * d;
+  let first = sg.first;
+  let end = sg.end;
   let vo = t * 2u * d;
 
-  var xo = idx[rows + first] * d;
+  var xo = segmentRow(sg, first) * d;
   for (var j = lid; j < d; j += WG) {
     var acc = 0.0;
     for (var i = 0u; i < d; i++) {
@@ -71,7 +67,7 @@ fn shermanMorrison(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) n
     let sc = 1.0 / (1.0 + xv);
     if (s + 1u < end) {
       let nxt = vo + (((s - first) & 1u) ^ 1u) * d;
-      let xn = idx[rows + s + 1u] * d;
+      let xn = segmentRow(sg, s + 1u) * d;
       for (var j = lid; j < d; j += WG) {
         let vj = scratch[cur + j];
         var acc = 0.0;
@@ -107,13 +103,13 @@ fn shermanMorrisonVec4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroup
     return;
   }
   let q = p.d / 4u;
-  let base = idx[t] * p.d * q;
-  let first = idx[p.segments + t];
-  let end = idx[p.segments + t + 1u];
-  let rows = 2u * p.segments + 1u;
+  let sg = segmentAt(t, p.segments);
+  let base = sg.arm * p.d * q;
+  let first = sg.first;
+  let end = sg.end;
   let vo = t * 2u * q;
 
-  var xo = idx[rows + first] * q;
+  var xo = segmentRow(sg, first) * q;
   for (var j = lid; j < q; j += WG) {
     var acc = vec4f(0.0);
     for (var i = 0u; i < q; i++) {
@@ -137,7 +133,7 @@ fn shermanMorrisonVec4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroup
     let sc = 1.0 / (1.0 + xv);
     if (s + 1u < end) {
       let nxt = vo + (((s - first) & 1u) ^ 1u) * q;
-      let xn = idx[rows + s + 1u] * q;
+      let xn = segmentRow(sg, s + 1u) * q;
       for (var j = lid; j < q; j += WG) {
         let vj = scratch4[cur + j];
         var acc = vec4f(0.0);
@@ -192,12 +188,11 @@ fn symRank1(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec
   }
   let i = e / d;
   let j = e - i * d;
-  let k = idx[t] * d * d + e;
-  let rows = 2u * p.segments + 1u;
-  let end = idx[p.segments + t + 1u];
+  let sg = segmentAt(t, p.segments);
+  let k = sg.arm * d * d + e;
   var mij = m[k];
-  for (var s = idx[p.segments + t]; s < end; s++) {
-    let xo = idx[rows + s] * d;
+  for (var s = sg.first; s < sg.end; s++) {
+    let xo = segmentRow(sg, s) * d;
     mij = fma(p.alpha, x[xo + i] * x[xo + j], mij);
   }
   m[k] = mij;
@@ -217,15 +212,14 @@ fn symRank1Vec4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg:
   }
   let r = e / q;
   let j = e - r * q;
-  let k = idx[t] * p.d * q + 4u * r * q + j;
-  let rows = 2u * p.segments + 1u;
-  let end = idx[p.segments + t + 1u];
+  let sg = segmentAt(t, p.segments);
+  let k = sg.arm * p.d * q + 4u * r * q + j;
   var m0 = m4[k];
   var m1 = m4[k + q];
   var m2 = m4[k + 2u * q];
   var m3 = m4[k + 3u * q];
-  for (var s = idx[p.segments + t]; s < end; s++) {
-    let xo = idx[rows + s] * q;
+  for (var s = sg.first; s < sg.end; s++) {
+    let xo = segmentRow(sg, s) * q;
     let xi = x4[xo + r];
     let xj = x4[xo + j];
     m0 = fma(vec4f(p.alpha), xi.x * xj, m0);

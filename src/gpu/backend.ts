@@ -39,8 +39,7 @@ export class WebGpuBackend implements Backend {
   }
 
   get maxBindingBytes(): number {
-    const l = this.runtime.limits;
-    return Math.min(l.maxStorageBufferBindingSize, l.maxBufferSize);
+    return this.runtime.maxBindingBytes;
   }
 
   get device(): GPUDevice {
@@ -61,7 +60,7 @@ export class WebGpuBackend implements Backend {
   }
 
   tensor(data: ArrayLike<number>, shape: readonly number[], options: TensorOptions = {}): Tensor {
-    const t = this.zeros(shape, options);
+    const t = this.make('tensor', shape, options, false);
     try {
       this.write(t, data);
     } catch (e) {
@@ -72,13 +71,17 @@ export class WebGpuBackend implements Backend {
   }
 
   zeros(shape: readonly number[], options: TensorOptions = {}): Tensor {
-    this.live('zeros');
-    checkShape(shape, 'tensor');
-    const dtype = options.dtype ?? 'f32';
-    // New buffers are zero-initialised by WebGPU.
-    return new GpuTensor(this.runtime, shape, dtype, options.label ?? `tensor[${shape.join('x')}]`);
+    return this.make('zeros', shape, options, true);
   }
 
+  private make(what: string, shape: readonly number[], options: TensorOptions, zeroed: boolean): GpuTensor {
+    this.live(what);
+    checkShape(shape, 'tensor');
+    const dtype = options.dtype ?? 'f32';
+    return new GpuTensor(this.runtime, shape, dtype, options.label ?? `tensor[${shape.join('x')}]`, zeroed);
+  }
+
+  /** Copies host data in without ending the open step (see GpuRuntime.write: ordered after the work encoded so far). */
   write(t: Tensor, data: ArrayLike<number>): void {
     this.live('write');
     if (!this.owns(t) || t.disposed) throw new BanditError(`write: ${t.label} is not a live tensor of this backend`);

@@ -1,5 +1,8 @@
 import source from '../../../shaders/argmax.wgsl';
-import { params, type GpuRuntime, type KernelDescriptor } from '../runtime.js';
+import type { GpuRuntime } from '../runtime.js';
+import { kernel } from '../kernel.js';
+import { GRID, wgsl } from '../shader.js';
+import { uniforms } from '../uniforms.js';
 import type { KernelFamily } from './family.js';
 import { bufferOf } from '../tensor.js';
 import type { ArgmaxArgs } from '../../core/op-args.js';
@@ -11,8 +14,10 @@ const WG = 64;
  */
 export const ARGMAX_SLICE = 256;
 
-const argmaxKernel = (entryPoint: string): KernelDescriptor => ({
-  name: entryPoint, source, entryPoint, storage: ['read', 'rw'], workgroupSize: WG,
+const code = wgsl(source, GRID);
+const ArgmaxParams = uniforms('ArgmaxParams', { rows: 'u32', cols: 'u32', slices: 'u32' });
+const argmaxKernel = (entryPoint: string) => kernel({
+  name: entryPoint, source: code, entryPoint, storage: ['read', 'rw'], workgroupSize: WG, uniforms: ArgmaxParams,
 });
 export const ROW_ARGMAX_SERIAL_KERNEL = argmaxKernel('rowArgmaxSerial');
 export const ROW_ARGMAX_SLICES_KERNEL = argmaxKernel('rowArgmaxSlices');
@@ -23,22 +28,22 @@ export function rowArgmaxWebGpu(rt: GpuRuntime, a: ArgmaxArgs): void {
     rt.dispatch({
       kernel: ROW_ARGMAX_SERIAL_KERNEL,
       buffers: [bufferOf(a.s), bufferOf(a.out)],
-      uniforms: params('uuu', a.rows, a.cols, 1),
+      params: { rows: a.rows, cols: a.cols, slices: 1 },
       workgroups: Math.ceil(a.rows / WG),
     });
     return;
   }
   const slices = Math.ceil(a.cols / ARGMAX_SLICE);
-  const uniforms = params('uuu', a.rows, a.cols, slices);
+  const values = { rows: a.rows, cols: a.cols, slices };
   // One (key, index) pair of u32 per slice.
-  const candidates = rt.createBuffer(a.rows * slices * 8, 'rowArgmax candidates');
+  const candidates = rt.acquire(a.rows * slices * 8, 'rowArgmax candidates');
   rt.dispatch({
     kernel: ROW_ARGMAX_SLICES_KERNEL,
     buffers: [bufferOf(a.s), candidates],
-    uniforms,
+    params: values,
     workgroups: Math.ceil((a.rows * slices) / WG),
   });
-  rt.dispatch({ kernel: ROW_ARGMAX_COMBINE_KERNEL, buffers: [candidates, bufferOf(a.out)], uniforms, workgroups: Math.ceil(a.rows / WG) });
+  rt.dispatch({ kernel: ROW_ARGMAX_COMBINE_KERNEL, buffers: [candidates, bufferOf(a.out)], params: values, workgroups: Math.ceil(a.rows / WG) });
   rt.releaseBuffer(candidates);
 }
 

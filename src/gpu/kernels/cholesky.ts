@@ -1,7 +1,10 @@
 import { MAX_FACTOR_DIM } from '../../core/limits.js';
 import source from '../../../shaders/cholesky.wgsl';
 import { BackendError } from '../../core/errors.js';
-import { params, type GpuRuntime, type KernelDescriptor } from '../runtime.js';
+import type { GpuRuntime } from '../runtime.js';
+import { kernel, type KernelDescriptor } from '../kernel.js';
+import { GRID, wgsl } from '../shader.js';
+import { uniforms, type FieldsOf } from '../uniforms.js';
 import type { KernelFamily } from './family.js';
 import { bufferOf } from '../tensor.js';
 import type { FactorArgs } from '../../core/op-args.js';
@@ -21,20 +24,23 @@ const LARGE_BATCH = 4096;
 /** Quiet NaN bits for the kernels' NaN fill (WGSL has no NaN literal). */
 const NAN_BITS = 0x7fc00000;
 
+const code = wgsl(source, GRID);
+const FactorParams = uniforms('FactorParams', { batch: 'u32', d: 'u32', nanBits: 'u32' });
+type FactorKernel = KernelDescriptor<FieldsOf<typeof FactorParams>>;
 type FactorOp = 'cholesky' | 'spdInverse';
 const STORAGE = ['read', 'rw', 'rw'] as const;
-const ENTRY_POINTS: Record<FactorOp, { workgroup: string; invocation: string }> = {
-  cholesky: { workgroup: 'choleskyWorkgroupPerMatrix', invocation: 'choleskyInvocationPerMatrix' },
-  spdInverse: { workgroup: 'spdInverseWorkgroupPerMatrix', invocation: 'spdInverseInvocationPerMatrix' },
-};
+const ENTRY_POINTS: Record<FactorLayout, string> = { workgroup: 'factorWorkgroupPerMatrix', invocation: 'factorInvocationPerMatrix' };
 
-const kernelsOf = (op: FactorOp, layout: FactorLayout, sizes: readonly number[]): KernelDescriptor[] =>
-  sizes.map((wg) => ({ name: `${op}-${layout}-wg${wg}`, source, entryPoint: ENTRY_POINTS[op][layout], storage: STORAGE, workgroupSize: wg }));
-const WORKGROUP_KERNELS: Record<FactorOp, readonly KernelDescriptor[]> = {
+const kernelsOf = (op: FactorOp, layout: FactorLayout, sizes: readonly number[]): FactorKernel[] =>
+  sizes.map((wg) => kernel({
+    name: `${op}-${layout}-wg${wg}`, source: code, entryPoint: ENTRY_POINTS[layout], storage: STORAGE, workgroupSize: wg,
+    constants: { INVERSE: op === 'spdInverse' ? 1 : 0 }, uniforms: FactorParams,
+  }));
+const WORKGROUP_KERNELS: Record<FactorOp, readonly FactorKernel[]> = {
   cholesky: kernelsOf('cholesky', 'workgroup', WORKGROUP_SIZES),
   spdInverse: kernelsOf('spdInverse', 'workgroup', WORKGROUP_SIZES),
 };
-const INVOCATION_KERNELS: Record<FactorOp, readonly KernelDescriptor[]> = {
+const INVOCATION_KERNELS: Record<FactorOp, readonly FactorKernel[]> = {
   cholesky: kernelsOf('cholesky', 'invocation', INVOCATION_WORKGROUP_SIZES),
   spdInverse: kernelsOf('spdInverse', 'invocation', INVOCATION_WORKGROUP_SIZES),
 };
@@ -60,15 +66,15 @@ export function factorLayout(batch: number, d: number, cpuAdapter: boolean): Fac
 
 function dispatchFactor(rt: GpuRuntime, op: FactorOp, { a, out, status, batch, d }: FactorArgs): void {
   const buffers = [bufferOf(a), bufferOf(out), bufferOf(status)];
-  const uniforms = params('uuu', batch, d, NAN_BITS);
+  const values = { batch, d, nanBits: NAN_BITS };
   if (factorLayout(batch, d, rt.fallbackAdapter) === 'invocation') {
-    const kernel = INVOCATION_KERNELS[op][batch >= LARGE_BATCH ? 1 : 0]!;
-    rt.dispatch({ kernel, buffers, uniforms, workgroups: Math.ceil(batch / kernel.workgroupSize) });
+    const program = INVOCATION_KERNELS[op][batch >= LARGE_BATCH ? 1 : 0]!;
+    rt.dispatch({ kernel: program, buffers, params: values, workgroups: Math.ceil(batch / program.workgroupSize) });
     return;
   }
-  const kernel = WORKGROUP_KERNELS[op].find((k) => k.workgroupSize >= d);
-  if (!kernel) throw new BackendError(`${op}: d = ${d} is over ${MAX_FACTOR_DIM}`);
-  rt.dispatch({ kernel, buffers, uniforms, workgroups: batch });
+  const program = WORKGROUP_KERNELS[op].find((k) => k.workgroupSize >= d);
+  if (!program) throw new BackendError(`${op}: d = ${d} is over ${MAX_FACTOR_DIM}`);
+  rt.dispatch({ kernel: program, buffers, params: values, workgroups: batch });
 }
 
 export function choleskyWebGpu(rt: GpuRuntime, args: FactorArgs): void {

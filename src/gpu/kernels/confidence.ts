@@ -1,20 +1,25 @@
 import source from '../../../shaders/confidence.wgsl';
-import { params, type GpuRuntime, type KernelDescriptor } from '../runtime.js';
+import type { GpuRuntime } from '../runtime.js';
+import { kernel } from '../kernel.js';
+import { GRID, wgsl } from '../shader.js';
+import { uniforms } from '../uniforms.js';
 import type { KernelFamily } from './family.js';
 import { bufferOf } from '../tensor.js';
 import type { ConfidenceArgs, SquaresArgs } from '../../core/op-args.js';
 
 const WG = 64;
-const kernel = (entryPoint: string, storage: readonly ('read' | 'rw')[]): KernelDescriptor => ({
-  name: entryPoint, source, entryPoint, storage, workgroupSize: WG,
+const code = wgsl(source, GRID);
+const ConfidenceParams = uniforms('ConfidenceParams', { n: 'u32', rows: 'u32', scale: 'f32' });
+const confidenceKernel = (entryPoint: string, storage: readonly ('read' | 'rw')[]) => kernel({
+  name: entryPoint, source: code, entryPoint, storage, workgroupSize: WG, uniforms: ConfidenceParams,
 });
-const CONFIDENCE_KERNEL = kernel('confidenceScores', ['read', 'read', 'rw']);
-const SQUARES_KERNEL = kernel('accumulateSquares', ['read', 'rw']);
+const CONFIDENCE_KERNEL = confidenceKernel('confidenceScores', ['read', 'read', 'rw']);
+const SQUARES_KERNEL = confidenceKernel('accumulateSquares', ['read', 'rw']);
 
 export function confidenceScoresWebGpu(rt: GpuRuntime, a: ConfidenceArgs): void {
   rt.dispatch({
     kernel: CONFIDENCE_KERNEL, buffers: [bufferOf(a.mean), bufferOf(a.width2), bufferOf(a.out)],
-    uniforms: params('uuf', a.rows, 0, a.scale), workgroups: Math.ceil(a.rows / WG),
+    params: { n: a.rows, rows: 0, scale: a.scale }, workgroups: Math.ceil(a.rows / WG),
   });
 }
 
@@ -22,7 +27,7 @@ export function accumulateSquaresWebGpu(rt: GpuRuntime, a: SquaresArgs): void {
   if (a.rows === 0) return;
   rt.dispatch({
     kernel: SQUARES_KERNEL, buffers: [bufferOf(a.jac), bufferOf(a.z)],
-    uniforms: params('uuf', a.cols, a.rows, a.scale), workgroups: Math.ceil(a.cols / WG),
+    params: { n: a.cols, rows: a.rows, scale: a.scale }, workgroups: Math.ceil(a.cols / WG),
   });
 }
 

@@ -1,24 +1,29 @@
 import source from '../../../shaders/elementwise.wgsl';
-import { params, type GpuRuntime, type KernelDescriptor } from '../runtime.js';
+import type { GpuRuntime } from '../runtime.js';
+import { kernel } from '../kernel.js';
+import { GRID, wgsl } from '../shader.js';
+import { uniforms } from '../uniforms.js';
 import type { KernelFamily } from './family.js';
 import { bufferOf } from '../tensor.js';
 import type { AxpyArgs } from '../../core/op-args.js';
 
 const WG = 256;
-export const AXPY_KERNEL: KernelDescriptor = { name: 'axpy', source, entryPoint: 'axpy', storage: ['read', 'rw'], workgroupSize: WG };
-export const SCALE_KERNEL: KernelDescriptor = { name: 'scale', source, entryPoint: 'scale', storage: ['rw'], workgroupSize: WG };
+const code = wgsl(source, GRID);
+const ElementwiseParams = uniforms('ElementwiseParams', { n: 'u32', alpha: 'f32' });
+export const AXPY_KERNEL = kernel({ name: 'axpy', source: code, entryPoint: 'axpy', storage: ['read', 'rw'], workgroupSize: WG, uniforms: ElementwiseParams });
+export const SCALE_KERNEL = kernel({ name: 'scale', source: code, entryPoint: 'scale', storage: ['rw'], workgroupSize: WG, uniforms: ElementwiseParams });
 
 export function axpyWebGpu(rt: GpuRuntime, a: AxpyArgs): void {
   rt.dispatch({
     kernel: AXPY_KERNEL,
     buffers: [bufferOf(a.x), bufferOf(a.y)],
-    uniforms: params('uf', a.n, a.alpha),
+    params: { n: a.n, alpha: a.alpha },
     workgroups: Math.ceil(a.n / WG),
   });
 }
 
 export function scaleWebGpu(rt: GpuRuntime, a: AxpyArgs): void {
-  rt.dispatch({ kernel: SCALE_KERNEL, buffers: [bufferOf(a.x)], uniforms: params('uf', a.n, a.alpha), workgroups: Math.ceil(a.n / WG) });
+  rt.dispatch({ kernel: SCALE_KERNEL, buffers: [bufferOf(a.x)], params: { n: a.n, alpha: a.alpha }, workgroups: Math.ceil(a.n / WG) });
 }
 
 /** The ops this family implements and every kernel it can dispatch. */

@@ -1,15 +1,20 @@
 import exploreSource from '../../../shaders/explore.wgsl';
-import randomSource from '../../../shaders/lib/random.wgsl';
-import { params, type GpuRuntime, type KernelDescriptor } from '../runtime.js';
+import type { GpuRuntime } from '../runtime.js';
+import { kernel as declare } from '../kernel.js';
+import { RANDOM, wgsl } from '../shader.js';
+import { uniforms as declareUniforms } from '../uniforms.js';
 import type { KernelFamily } from './family.js';
 import { bufferOf } from '../tensor.js';
 import type {
   PosteriorDrawsArgs, SampleArmsArgs, SampleScoresArgs, SamplingPolicy, ThompsonPropensitiesArgs,
 } from '../../core/op-args.js';
 
-// The generator library is joined to the kernel source here until shaders/lib/ has its joining
-// helper; WGSL declarations may come in any order.
-const source = `${randomSource}\n${exploreSource}`;
+const source = wgsl(exploreSource, RANDOM);
+/** The one uniform struct of shaders/explore.wgsl; the fields each kernel reads are listed there. */
+const ExploreParams = declareUniforms('Params', {
+  rows: 'u32', cols: 'u32', k: 'u32', policy: 'u32', param0: 'f32', param1: 'f32', eligibleStride: 'u32', hasEligible: 'u32',
+  slotStride: 'u32', seed: 'u32', step: 'u32', chunkWords: 'u32', draws: 'u32', d: 'u32', scale: 'f32', nanBits: 'u32',
+});
 
 const WG = 64;
 const F32_MAX = 3.4028234663852886e38;
@@ -18,8 +23,8 @@ const GAP_CAP = 2 ** 100;
 const LOGIT_FLOOR = 87;
 const NAN_BITS = 0x7fc00000;
 
-const kernel = (entryPoint: string, storage: readonly ('read' | 'rw')[], workgroupSize = WG, name = entryPoint): KernelDescriptor => ({
-  name, source, entryPoint, storage, workgroupSize,
+const kernel = (entryPoint: string, storage: readonly ('read' | 'rw')[], workgroupSize = WG, name = entryPoint) => declare({
+  name, source, entryPoint, storage, workgroupSize, uniforms: ExploreParams,
 });
 
 /**
@@ -96,12 +101,12 @@ interface Uniforms {
   chunkWords?: number; draws?: number; d?: number; scale?: number;
 }
 
-function uniforms(u: Uniforms): ArrayBuffer {
-  return params(
-    'uuuuffuuuuuuuufu', u.rows, u.cols, u.k, u.policy ?? 0, u.param0 ?? 0, u.param1 ?? 0,
-    u.eligibleStride ?? 0, u.hasEligible ? 1 : 0, u.slotStride ?? 0, u.seed, u.step,
-    u.chunkWords ?? 0, u.draws ?? 0, u.d ?? 0, u.scale ?? 0, NAN_BITS,
-  );
+function uniforms(u: Uniforms) {
+  return {
+    rows: u.rows, cols: u.cols, k: u.k, policy: u.policy ?? 0, param0: u.param0 ?? 0, param1: u.param1 ?? 0,
+    eligibleStride: u.eligibleStride ?? 0, hasEligible: u.hasEligible ? 1 : 0, slotStride: u.slotStride ?? 0, seed: u.seed,
+    step: u.step, chunkWords: u.chunkWords ?? 0, draws: u.draws ?? 0, d: u.d ?? 0, scale: u.scale ?? 0, nanBits: NAN_BITS,
+  };
 }
 
 export function sampleArmsWebGpu(rt: GpuRuntime, a: SampleArmsArgs): void {
@@ -116,7 +121,7 @@ export function sampleArmsWebGpu(rt: GpuRuntime, a: SampleArmsArgs): void {
   rt.dispatch({
     kernel,
     buffers: [bufferOf(a.scores), maskBuffer(rt, a.eligible), bufferOf(a.arms), bufferOf(a.propensities), bufferOf(a.status), taken],
-    uniforms: uniforms({
+    params: uniforms({
       rows: a.rows, cols: a.cols, k: a.k, policy, param0, param1, eligibleStride: a.eligibleStride,
       hasEligible: a.eligible !== null, slotStride: a.slotStride, seed: a.seed, step: a.step,
       chunkWords: Math.ceil(words / size),
@@ -130,7 +135,7 @@ export function sampleScoresWebGpu(rt: GpuRuntime, a: SampleScoresArgs): void {
   rt.dispatch({
     kernel: SAMPLE_SCORES_KERNEL,
     buffers: [bufferOf(a.mean), bufferOf(a.width2), bufferOf(a.out)],
-    uniforms: uniforms({ rows: a.rows, cols: a.cols, k: a.draws, seed: a.seed, step: a.step, scale: a.scale }),
+    params: uniforms({ rows: a.rows, cols: a.cols, k: a.draws, seed: a.seed, step: a.step, scale: a.scale }),
     workgroups: Math.ceil((a.draws * a.rows * a.cols) / WG),
   });
 }
@@ -154,10 +159,10 @@ export function thompsonPropensitiesWebGpu(rt: GpuRuntime, a: ThompsonPropensiti
   rt.dispatch({
     kernel: THOMPSON_KERNEL,
     buffers: [bufferOf(a.mean), bufferOf(a.width2), maskBuffer(rt, a.eligible), bufferOf(a.chosen), counts],
-    uniforms: u,
+    params: u,
     workgroups: a.rows * groups,
   });
-  rt.dispatch({ kernel: FREQUENCIES_KERNEL, buffers: [counts, bufferOf(a.out)], uniforms: u, workgroups: Math.ceil((a.rows * a.k) / WG) });
+  rt.dispatch({ kernel: FREQUENCIES_KERNEL, buffers: [counts, bufferOf(a.out)], params: u, workgroups: Math.ceil((a.rows * a.k) / WG) });
   rt.releaseBuffer(counts);
 }
 
@@ -165,7 +170,7 @@ export function posteriorDrawsWebGpu(rt: GpuRuntime, a: PosteriorDrawsArgs): voi
   rt.dispatch({
     kernel: POSTERIOR_KERNEL,
     buffers: [bufferOf(a.theta), bufferOf(a.factor), bufferOf(a.out)],
-    uniforms: uniforms({ rows: 0, cols: a.arms, k: 0, seed: a.seed, step: a.step, draws: a.draws, d: a.d, scale: a.scale }),
+    params: uniforms({ rows: 0, cols: a.arms, k: 0, seed: a.seed, step: a.step, draws: a.draws, d: a.d, scale: a.scale }),
     workgroups: Math.ceil((a.draws * a.arms * a.d) / WG),
   });
 }

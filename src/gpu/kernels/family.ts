@@ -1,5 +1,6 @@
 import type { OpArgs, OpName } from '../../core/op-args.js';
-import type { GpuRuntime, KernelDescriptor } from '../runtime.js';
+import type { GpuRuntime } from '../runtime.js';
+import type { KernelDescriptor } from '../kernel.js';
 
 /** The WebGPU implementation of one op: encodes its dispatches into the runtime's open step. */
 export type GpuOp<K extends OpName> = (rt: GpuRuntime, args: OpArgs[K]) => void;

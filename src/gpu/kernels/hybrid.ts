@@ -1,12 +1,22 @@
 import { segmentIndex } from '../../core/segments.js';
 import source from '../../../shaders/hybrid.wgsl';
-import { params, type GpuRuntime, type KernelDescriptor } from '../runtime.js';
+import type { GpuRuntime } from '../runtime.js';
+import { kernel } from '../kernel.js';
+import { SCORE, SEGMENTS, TILE, wgsl } from '../shader.js';
+import { uniforms } from '../uniforms.js';
 import type { KernelFamily } from './family.js';
 import { bufferOf } from '../tensor.js';
-import { withRoom } from './linucb.js';
+import { withRoom } from './index-data.js';
 import type { HybridArmUpdateArgs, HybridScoresArgs, OuterAddArgs } from '../../core/op-args.js';
 
 const WG = 64;
+const code = wgsl(source, TILE, SCORE, SEGMENTS);
+const HybridScoreParams = uniforms('HybridScoreParams', {
+  rows: 'u32', arms: 'u32', d: 'u32', k: 'u32', xRowStride: 'u32', zRowStride: 'u32', armOffset: 'u32', outCols: 'u32',
+  rowTiles: 'u32', alpha: 'f32',
+});
+const ArmUpdateParams = uniforms('ArmUpdateParams', { d: 'u32', k: 'u32', segments: 'u32', rewardsAt: 'u32' });
+const OuterParams = uniforms('OuterParams', { d: 'u32', k: 'u32', segments: 'u32', groupsPerArm: 'u32' });
 
 const SCORE_STORAGE = ['read', 'read', 'read', 'read', 'read', 'read', 'read', 'rw'] as const;
 /**
@@ -16,8 +26,9 @@ const SCORE_STORAGE = ['read', 'read', 'read', 'read', 'read', 'read', 'read', '
  */
 const SCORE_VEC4_ROW_TILES = [8, 4, 2, 1] as const;
 const SCORE_SCALAR_ROW_TILES = [4, 2, 1] as const;
-const scoreKernel = (entryPoint: 'hybridScoresVec4' | 'hybridScoresScalar', rows: number): KernelDescriptor => ({
-  name: `${entryPoint}Rows${rows}`, source, entryPoint, storage: SCORE_STORAGE, workgroupSize: WG, constants: { ROWS: rows },
+const scoreKernel = (entryPoint: 'hybridScoresVec4' | 'hybridScoresScalar', rows: number) => kernel({
+  name: `${entryPoint}Rows${rows}`, source: code, entryPoint, storage: SCORE_STORAGE, workgroupSize: WG, constants: { ROWS: rows },
+  uniforms: HybridScoreParams,
 });
 const SCORE_VEC4 = new Map(SCORE_VEC4_ROW_TILES.map((r) => [r, scoreKernel('hybridScoresVec4', r)]));
 const SCORE_SCALAR = new Map(SCORE_SCALAR_ROW_TILES.map((r) => [r, scoreKernel('hybridScoresScalar', r)]));
@@ -25,12 +36,15 @@ const SCORE_SCALAR = new Map(SCORE_SCALAR_ROW_TILES.map((r) => [r, scoreKernel('
 export function hybridScoresWebGpu(rt: GpuRuntime, a: HybridScoresArgs): void {
   const vec4 = a.d % 4 === 0 && a.k % 4 === 0;
   const tile = (vec4 ? SCORE_VEC4_ROW_TILES : SCORE_SCALAR_ROW_TILES).find((r) => r <= a.rows)!;
-  const kernel = (vec4 ? SCORE_VEC4 : SCORE_SCALAR).get(tile)!;
+  const program = (vec4 ? SCORE_VEC4 : SCORE_SCALAR).get(tile)!;
   const rowTiles = Math.ceil(a.rows / tile);
   rt.dispatch({
-    kernel,
+    kernel: program,
     buffers: [a.x, a.z, a.aInv, a.dMat, a.theta, a.l, a.beta, a.out].map(bufferOf),
-    uniforms: params('uuuuuuuuuf', a.rows, a.arms, a.d, a.k, a.xArms * a.d, a.xArms * a.k, a.armOffset, a.outCols, rowTiles, a.alpha),
+    params: {
+      rows: a.rows, arms: a.arms, d: a.d, k: a.k, xRowStride: a.xArms * a.d, zRowStride: a.xArms * a.k, armOffset: a.armOffset,
+      outCols: a.outCols, rowTiles, alpha: a.alpha,
+    },
     workgroups: Math.ceil((a.arms * rowTiles) / WG),
   });
 }
@@ -41,10 +55,10 @@ export function hybridScoresWebGpu(rt: GpuRuntime, a: HybridScoresArgs): void {
  * invocation at each barrier (one a row), so idle invocations cost time there.
  */
 const ARM_UPDATE_SIZES = [4, 8, 16, 32, 64] as const;
-const ARM_UPDATE_KERNELS = new Map<number, KernelDescriptor>(ARM_UPDATE_SIZES.map((wg) => [wg, {
-  name: `hybridArmUpdate-wg${wg}`, source, entryPoint: 'hybridArmUpdate',
-  storage: ['read', 'read', 'rw', 'rw', 'rw', 'rw', 'rw', 'rw'], workgroupSize: wg,
-}]));
+const ARM_UPDATE_KERNELS = new Map(ARM_UPDATE_SIZES.map((wg) => [wg, kernel({
+  name: `hybridArmUpdate-wg${wg}`, source: code, entryPoint: 'hybridArmUpdate',
+  storage: ['read', 'read', 'rw', 'rw', 'rw', 'rw', 'rw', 'rw'], workgroupSize: wg, uniforms: ArmUpdateParams,
+})]));
 
 export function hybridArmUpdateWebGpu(rt: GpuRuntime, a: HybridArmUpdateArgs): void {
   const { index, segments } = segmentIndex(a.arms, a.matrices);
@@ -53,20 +67,21 @@ export function hybridArmUpdateWebGpu(rt: GpuRuntime, a: HybridArmUpdateArgs): v
   const columns = a.d + a.k + 1;
   const wg = ARM_UPDATE_SIZES.find((s) => s >= columns) ?? 64;
   const idx = rt.upload(data, 'hybridArmUpdate index');
-  const scratch = rt.createBuffer(segments * 2 * columns * 4, 'hybridArmUpdate scratch');
+  const scratch = rt.acquire(segments * 2 * columns * 4, 'hybridArmUpdate scratch');
   rt.dispatch({
     kernel: ARM_UPDATE_KERNELS.get(wg)!,
     buffers: [idx, bufferOf(a.xz), bufferOf(a.aInv), bufferOf(a.c), bufferOf(a.phi), bufferOf(a.w), bufferOf(a.rho), scratch],
-    uniforms: params('uuuu', a.d, a.k, segments, index.length),
+    params: { d: a.d, k: a.k, segments, rewardsAt: index.length },
     workgroups: segments,
   });
   rt.releaseBuffer(idx);
   rt.releaseBuffer(scratch);
 }
 
-const OUTER_KERNEL: KernelDescriptor = {
-  name: 'scatterOuterAdd', source, entryPoint: 'scatterOuterAdd', storage: ['read', 'read', 'read', 'rw'], workgroupSize: WG,
-};
+const OUTER_KERNEL = kernel({
+  name: 'scatterOuterAdd', source: code, entryPoint: 'scatterOuterAdd', storage: ['read', 'read', 'read', 'rw'], workgroupSize: WG,
+  uniforms: OuterParams,
+});
 
 export function scatterOuterAddWebGpu(rt: GpuRuntime, a: OuterAddArgs): void {
   const { index, segments } = segmentIndex(a.arms, a.matrices);
@@ -75,7 +90,7 @@ export function scatterOuterAddWebGpu(rt: GpuRuntime, a: OuterAddArgs): void {
   rt.dispatch({
     kernel: OUTER_KERNEL,
     buffers: [idx, bufferOf(a.x), bufferOf(a.z), bufferOf(a.m)],
-    uniforms: params('uuuu', a.d, a.k, segments, groupsPerArm),
+    params: { d: a.d, k: a.k, segments, groupsPerArm },
     workgroups: segments * groupsPerArm,
   });
   rt.releaseBuffer(idx);

@@ -1,26 +1,43 @@
 import { segmentIndex } from '../../core/segments.js';
 import source from '../../../shaders/mlp-train.wgsl';
-import { params, type GpuRuntime, type KernelDescriptor } from '../runtime.js';
+import type { GpuRuntime } from '../runtime.js';
+import { kernel } from '../kernel.js';
+import { GRID, SEGMENTS, wgsl } from '../shader.js';
+import { uniforms, type UniformFields, type UniformLayout } from '../uniforms.js';
 import type { KernelFamily } from './family.js';
 import { bufferOf } from '../tensor.js';
 import { BACKWARD_KERNELS, Scratch, actViews, dense, encodeForward, inputOf, whole, type View } from './mlp.js';
 import type { GatherRowsArgs, MlpLayer, MlpLossArgs, OptimizerArgs, ScatterRowsArgs } from '../../core/op-args.js';
 import type { Tensor } from '../../core/tensor.js';
 
-// WebGPU implementations (see shaders/train.wgsl).
+// WebGPU implementations (see shaders/mlp-train.wgsl).
 
 const WG = 64;
-const kernel = (entryPoint: string, storage: readonly ('read' | 'rw')[]): KernelDescriptor => ({
-  name: entryPoint, source, entryPoint, storage, workgroupSize: WG,
+const code = wgsl(source, GRID, SEGMENTS);
+const LossParams = uniforms('LossParams', { rows: 'u32', logistic: 'u32', scale: 'f32' });
+const GradParams = uniforms('GradParams', {
+  rows: 'u32', nin: 'u32', nout: 'u32', chunkRows: 'u32', chunks: 'u32', unitBlocks: 'u32', colBlocks: 'u32',
+  dOff: 'u32', dRow: 'u32', hOff: 'u32', hRow: 'u32', wOff: 'u32', bOff: 'u32', pStride: 'u32',
 });
-const RESIDUAL_KERNEL = kernel('lossResidual', ['read', 'read', 'rw', 'rw']);
-const WEIGHT_GRAD_KERNEL = kernel('weightGradPartial', ['read', 'read', 'rw']);
-const SUM_KERNEL = kernel('sumRuns', ['read', 'rw']);
-const SGD_KERNEL = kernel('sgdStep', ['read', 'read', 'rw']);
-const ADAM_KERNEL = kernel('adamStep', ['read', 'read', 'rw', 'rw', 'rw']);
-const GATHER_KERNEL = kernel('gatherRows', ['read', 'read', 'rw']);
-const SCATTER_SEGMENTS_KERNEL = kernel('scatterSegments', ['read', 'read', 'rw']);
-const SCATTER_OWNERS_KERNEL = kernel('scatterOwners', ['read', 'read', 'rw']);
+const SumParams = uniforms('SumParams', { outputs: 'u32', terms: 'u32', qStride: 'u32', kStride: 'u32', limit: 'u32', oOff: 'u32' });
+const StepParams = uniforms('StepParams', {
+  n: 'u32', flags: 'u32', lr: 'f32', decay: 'f32', beta1: 'f32', oneMinusBeta1: 'f32', beta2: 'f32', oneMinusBeta2: 'f32',
+  c1: 'f32', c2: 'f32', eps: 'f32',
+});
+const RowParams = uniforms('RowParams', {
+  count: 'u32', cols: 'u32', tableRows: 'u32', batchCols: 'u32', column: 'u32', segments: 'u32', scale: 'f32',
+});
+const trainKernel = <F extends UniformFields>(entryPoint: string, storage: readonly ('read' | 'rw')[], layout: UniformLayout<F>) => kernel({
+  name: entryPoint, source: code, entryPoint, storage, workgroupSize: WG, uniforms: layout,
+});
+const RESIDUAL_KERNEL = trainKernel('lossResidual', ['read', 'read', 'rw', 'rw'], LossParams);
+const WEIGHT_GRAD_KERNEL = trainKernel('weightGradPartial', ['read', 'read', 'rw'], GradParams);
+const SUM_KERNEL = trainKernel('sumRuns', ['read', 'rw'], SumParams);
+const SGD_KERNEL = trainKernel('sgdStep', ['read', 'read', 'rw'], StepParams);
+const ADAM_KERNEL = trainKernel('adamStep', ['read', 'read', 'rw', 'rw', 'rw'], StepParams);
+const GATHER_KERNEL = trainKernel('gatherRows', ['read', 'read', 'rw'], RowParams);
+const SCATTER_SEGMENTS_KERNEL = trainKernel('scatterSegments', ['read', 'read', 'rw'], RowParams);
+const SCATTER_OWNERS_KERNEL = trainKernel('scatterOwners', ['read', 'read', 'rw'], RowParams);
 
 /**
  * Rows a weightGradPartial invocation sums (split-K chunk): smaller chunks give more invocations
@@ -40,7 +57,7 @@ const NO_LIMIT = 0xffffffff;
 function sumRuns(rt: GpuRuntime, input: GPUBuffer, out: GPUBuffer, f: { outputs: number; terms: number; qStride: number; kStride: number; limit: number; oOff?: number }): void {
   rt.dispatch({
     kernel: SUM_KERNEL, buffers: [input, out],
-    uniforms: params('uuuuuu', f.outputs, f.terms, f.qStride, f.kStride, f.limit, f.oOff ?? 0),
+    params: { outputs: f.outputs, terms: f.terms, qStride: f.qStride, kStride: f.kStride, limit: f.limit, oOff: f.oOff ?? 0 },
     workgroups: Math.ceil(f.outputs / WG),
   });
 }
@@ -57,10 +74,10 @@ function encodeWeightGradient(rt: GpuRuntime, layer: MlpLayer, rows: number, chu
   const unitBlocks = Math.ceil(layer.out / 4), colBlocks = Math.ceil((layer.in + 1) / 4);
   rt.dispatch({
     kernel: WEIGHT_GRAD_KERNEL, buffers: [delta.buffer, input.buffer, partial],
-    uniforms: params(
-      'uuuuuuuuuuuuuu', rows, layer.in, layer.out, chunkRows, chunks, unitBlocks, colBlocks,
-      delta.off, delta.row, input.off, input.row, layer.weightOffset, layer.biasOffset, pStride,
-    ),
+    params: {
+      rows, nin: layer.in, nout: layer.out, chunkRows, chunks, unitBlocks, colBlocks,
+      dOff: delta.off, dRow: delta.row, hOff: input.off, hRow: input.row, wOff: layer.weightOffset, bOff: layer.biasOffset, pStride,
+    },
     workgroups: Math.ceil((chunks * unitBlocks * colBlocks) / WG),
   });
 }
@@ -75,7 +92,7 @@ export function mlpLossGradientWebGpu(rt: GpuRuntime, a: MlpLossArgs): void {
     const e = s.buffer(rows, 'mlpLossGradient residuals'), rowLoss = s.buffer(rows, 'mlpLossGradient row losses');
     rt.dispatch({
       kernel: RESIDUAL_KERNEL, buffers: [f, bufferOf(a.targets), e, rowLoss],
-      uniforms: params('uuf', rows, a.loss === 'logistic' ? 1 : 0, a.scale), workgroups: Math.ceil(rows / WG),
+      params: { rows, logistic: a.loss === 'logistic' ? 1 : 0, scale: a.scale }, workgroups: Math.ceil(rows / WG),
     });
     // δ'_l = e_n·δ_l: the backward pass of neural.wgsl with the residuals as δ_L.
     const residual: View = { buffer: e, off: 0, row: 1 };
@@ -128,13 +145,16 @@ export function optimizerStepWebGpu(rt: GpuRuntime, a: OptimizerArgs): void {
   rt.dispatch({
     kernel: adam ? ADAM_KERNEL : SGD_KERNEL,
     buffers: adam ? [grad, anchor, theta, bufferOf(a.m!), bufferOf(a.v!)] : [grad, anchor, theta],
-    uniforms: params('uufffffffff', a.n, a.anchor ? 1 : 0, a.lr, a.decay, a.beta1, 1 - a.beta1, a.beta2, 1 - a.beta2, c1, c2, a.eps),
+    params: {
+      n: a.n, flags: a.anchor ? 1 : 0, lr: a.lr, decay: a.decay, beta1: a.beta1, oneMinusBeta1: 1 - a.beta1,
+      beta2: a.beta2, oneMinusBeta2: 1 - a.beta2, c1, c2, eps: a.eps,
+    },
     workgroups: Math.ceil(a.n / WG),
   });
 }
 
-const rowUniforms = (count: number, cols: number, tableRows: number, batchCols: number, column: number, segments: number, scale: number) =>
-  params('uuuuuuf', count, cols, tableRows, batchCols, column, segments, scale);
+const rowParams = (count: number, cols: number, tableRows: number, batchCols: number, column: number, segments: number, scale: number) =>
+  ({ count, cols, tableRows, batchCols, column, segments, scale });
 
 /** A host index array as a buffer (no queue write, so the open step goes on), or the tensor's. */
 function indexBuffer(rt: GpuRuntime, indices: Tensor | Int32Array, label: string): { buffer: GPUBuffer; temporary: boolean } {
@@ -146,7 +166,7 @@ export function gatherRowsWebGpu(rt: GpuRuntime, a: GatherRowsArgs): void {
   const idx = indexBuffer(rt, a.indices, 'gatherRows indices');
   rt.dispatch({
     kernel: GATHER_KERNEL, buffers: [bufferOf(a.src), idx.buffer, bufferOf(a.out)],
-    uniforms: rowUniforms(a.count, a.cols, a.srcRows, a.outCols, a.column, 0, 0),
+    params: rowParams(a.count, a.cols, a.srcRows, a.outCols, a.column, 0, 0),
     workgroups: Math.ceil((a.count * a.cols) / WG),
   });
   if (idx.temporary) rt.releaseBuffer(idx.buffer);
@@ -158,7 +178,7 @@ export function scatterAddRowsWebGpu(rt: GpuRuntime, a: ScatterRowsArgs): void {
     const buffer = rt.upload(index, 'scatterAddRows segments');
     rt.dispatch({
       kernel: SCATTER_SEGMENTS_KERNEL, buffers: [bufferOf(a.rows), buffer, bufferOf(a.target)],
-      uniforms: rowUniforms(a.count, a.cols, a.targetRows, a.rowCols, a.column, segments, a.scale),
+      params: rowParams(a.count, a.cols, a.targetRows, a.rowCols, a.column, segments, a.scale),
       workgroups: Math.ceil((segments * a.cols) / WG),
     });
     rt.releaseBuffer(buffer);
@@ -166,7 +186,7 @@ export function scatterAddRowsWebGpu(rt: GpuRuntime, a: ScatterRowsArgs): void {
   }
   rt.dispatch({
     kernel: SCATTER_OWNERS_KERNEL, buffers: [bufferOf(a.rows), bufferOf(a.indices), bufferOf(a.target)],
-    uniforms: rowUniforms(a.count, a.cols, a.targetRows, a.rowCols, a.column, 0, a.scale),
+    params: rowParams(a.count, a.cols, a.targetRows, a.rowCols, a.column, 0, a.scale),
     workgroups: Math.ceil(a.count / WG),
   });
 }

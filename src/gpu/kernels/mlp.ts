@@ -1,22 +1,31 @@
 import source from '../../../shaders/mlp.wgsl';
-import { params, type GpuRuntime, type KernelDescriptor } from '../runtime.js';
+import type { GpuRuntime } from '../runtime.js';
+import { kernel, type KernelDescriptor } from '../kernel.js';
+import { GRID, wgsl } from '../shader.js';
+import { uniforms, type FieldsOf, type UniformValues } from '../uniforms.js';
 import type { KernelFamily } from './family.js';
 import { bufferOf } from '../tensor.js';
 import type { MlpArgs, MlpBonusArgs, MlpForwardArgs, MlpGradientArgs, MlpLayer } from '../../core/op-args.js';
 import type { Tensor } from '../../core/tensor.js';
 
-// WebGPU implementations: a layer a dispatch, all rows at once (see shaders/neural.wgsl).
+// WebGPU implementations: a layer a dispatch, all rows at once (see shaders/mlp.wgsl).
 
 const WG = 64;
 /** Rows and units of the register tile of the dense kernels (fixed in the shader). */
 export const TILE = 4;
 const UNIT_INPUT = 1, RELU = 2, UNIT_DELTA = 4;
 
-const kernel = (name: string, entryPoint: string, storage: readonly ('read' | 'rw')[]): KernelDescriptor => ({
-  name, source, entryPoint, storage, workgroupSize: WG,
+const code = wgsl(source, GRID);
+const MlpParams = uniforms('MlpParams', {
+  rows: 'u32', nin: 'u32', nout: 'u32', rowTiles: 'u32', blocks: 'u32', aOff: 'u32', aRow: 'u32', wOff: 'u32', wUnit: 'u32',
+  wIn: 'u32', bOff: 'u32', oOff: 'u32', oRow: 'u32', mOff: 'u32', mRow: 'u32', flags: 'u32',
+});
+type MlpKernel = KernelDescriptor<FieldsOf<typeof MlpParams>>;
+const mlpKernel = (name: string, entryPoint: string, storage: readonly ('read' | 'rw')[]): MlpKernel => kernel({
+  name, source: code, entryPoint, storage, workgroupSize: WG, uniforms: MlpParams,
 });
 /** Scalar-load and vec4-load variants of each GEMM-shaped kernel. */
-export interface Variants { readonly scalar: KernelDescriptor; readonly vec4: KernelDescriptor }
+export interface Variants { readonly scalar: MlpKernel; readonly vec4: MlpKernel }
 /**
  * Rows of a tile in the vec4 kernels: two 4-row halves share each W load. Measured on SwiftShader
  * (K = 1000, d = 32, hidden [100]; and hidden [64, 64]) as fast or faster than 4 rows: forward
@@ -24,29 +33,29 @@ export interface Variants { readonly scalar: KernelDescriptor; readonly vec4: Ke
  */
 const VEC4_ROWS = 8;
 const variants = (name: string, entryPoint: string, storage: readonly ('read' | 'rw')[]): Variants => ({
-  scalar: kernel(name, entryPoint, storage),
-  vec4: { ...kernel(`${name}Vec4`, `${entryPoint}Vec4`, storage), constants: { ROWS: VEC4_ROWS } },
+  scalar: mlpKernel(name, entryPoint, storage),
+  vec4: { ...mlpKernel(`${name}Vec4`, `${entryPoint}Vec4`, storage), constants: { ROWS: VEC4_ROWS } },
 });
 export const FORWARD_KERNELS = variants('mlpForwardLayer', 'denseForward', ['read', 'read', 'rw']);
 export const BACKWARD_KERNELS = variants('mlpBackwardLayer', 'denseBackward', ['read', 'read', 'read', 'rw']);
 const BONUS_KERNELS = variants('mlpBonusPartial', 'bonusPartial', ['read', 'read', 'read', 'rw']);
-const REDUCE_KERNEL = kernel('mlpBonusReduce', 'bonusReduce', ['read', 'rw']);
-const RECIPROCAL_KERNEL = kernel('mlpReciprocal', 'reciprocal', ['read', 'rw']);
-const JACOBIAN_KERNEL = kernel('mlpJacobianLayer', 'jacobian', ['read', 'read', 'rw']);
+const REDUCE_KERNEL = mlpKernel('mlpBonusReduce', 'bonusReduce', ['read', 'rw']);
+const RECIPROCAL_KERNEL = mlpKernel('mlpReciprocal', 'reciprocal', ['read', 'rw']);
+const JACOBIAN_KERNEL = mlpKernel('mlpJacobianLayer', 'jacobian', ['read', 'read', 'rw']);
 
-/** The shader's Params; every field a u32. */
+/** MlpParams less rowTiles (from the tile height), fields left out being 0. */
 interface Fields {
   rows: number; nin: number; nout: number; blocks: number;
   aOff?: number; aRow?: number; wOff?: number; wUnit?: number; wIn?: number; bOff?: number;
   oOff?: number; oRow?: number; mOff?: number; mRow?: number; flags?: number;
 }
 
-function uniforms(f: Fields, rowsPerTile = TILE): ArrayBuffer {
-  const rowTiles = Math.ceil(f.rows / rowsPerTile);
-  return params(
-    'uuuuuuuuuuuuuuuu', f.rows, f.nin, f.nout, rowTiles, f.blocks, f.aOff ?? 0, f.aRow ?? 0, f.wOff ?? 0, f.wUnit ?? 0,
-    f.wIn ?? 0, f.bOff ?? 0, f.oOff ?? 0, f.oRow ?? 0, f.mOff ?? 0, f.mRow ?? 0, f.flags ?? 0,
-  );
+function mlpParams(f: Fields, rowsPerTile = TILE): UniformValues<FieldsOf<typeof MlpParams>> {
+  return {
+    rows: f.rows, nin: f.nin, nout: f.nout, rowTiles: Math.ceil(f.rows / rowsPerTile), blocks: f.blocks, aOff: f.aOff ?? 0, aRow: f.aRow ?? 0,
+    wOff: f.wOff ?? 0, wUnit: f.wUnit ?? 0, wIn: f.wIn ?? 0, bOff: f.bOff ?? 0, oOff: f.oOff ?? 0, oRow: f.oRow ?? 0,
+    mOff: f.mOff ?? 0, mRow: f.mRow ?? 0, flags: f.flags ?? 0,
+  };
 }
 
 /** A block of rows of a matrix inside a buffer: element (n, k) at off + n·row + k. */
@@ -66,7 +75,7 @@ export function dense(rt: GpuRuntime, k: Variants, buffers: GPUBuffer[], f: Omit
     (byRow ? aligned(f.wUnit ?? 0) : f.wUnit === 1 && aligned(f.wIn ?? 0, f.nout));
   const rowsPerTile = vec4 ? VEC4_ROWS : TILE;
   rt.dispatch({
-    kernel: vec4 ? k.vec4 : k.scalar, buffers, uniforms: uniforms({ ...f, blocks }, rowsPerTile),
+    kernel: vec4 ? k.vec4 : k.scalar, buffers, params: mlpParams({ ...f, blocks }, rowsPerTile),
     workgroups: Math.ceil((blocks * Math.ceil(f.rows / rowsPerTile)) / WG),
   });
 }
@@ -113,7 +122,7 @@ function encodeJacobian(
     rt.dispatch({
       kernel: JACOBIAN_KERNEL,
       buffers: [input.buffer, delta.buffer, jac],
-      uniforms: uniforms({
+      params: mlpParams({
         rows, nin: layer.in, nout: layer.out, blocks, aOff: input.off, aRow: input.row,
         wOff: layer.weightOffset, bOff: layer.biasOffset, oOff: jRow0 * p, oRow: p,
         mOff: delta.off, mRow: delta.row, flags: last ? UNIT_DELTA : 0,
@@ -131,7 +140,7 @@ export class Scratch {
   constructor(private readonly rt: GpuRuntime) {}
 
   buffer(floats: number, label: string): GPUBuffer {
-    const b = this.rt.createBuffer(floats * 4, label);
+    const b = this.rt.acquire(floats * 4, label);
     this.made.push(b);
     return b;
   }
@@ -207,7 +216,7 @@ export function mlpDiagonalBonusWebGpu(rt: GpuRuntime, a: MlpBonusArgs): void {
   withScratch(rt, (s) => {
     const zInv = s.buffer(p, 'mlp 1/Z');
     const partial = s.buffer(a.rows * slotCount, 'mlp bonus partial sums');
-    rt.dispatch({ kernel: RECIPROCAL_KERNEL, buffers: [bufferOf(a.z), zInv], uniforms: uniforms({ rows: p, nin: 0, nout: 0, blocks: 0 }), workgroups: Math.ceil(p / WG) });
+    rt.dispatch({ kernel: RECIPROCAL_KERNEL, buffers: [bufferOf(a.z), zInv], params: mlpParams({ rows: p, nin: 0, nout: 0, blocks: 0 }), workgroups: Math.ceil(p / WG) });
     withPasses(rt, s, a, (x, acts, deltas) => {
       let slot0 = 0;
       a.layers.forEach((layer, l) => {
@@ -223,7 +232,7 @@ export function mlpDiagonalBonusWebGpu(rt: GpuRuntime, a: MlpBonusArgs): void {
       });
       rt.dispatch({
         kernel: REDUCE_KERNEL, buffers: [partial, bufferOf(a.out)],
-        uniforms: uniforms({ rows: a.rows, nin: 0, nout: 0, blocks: slotCount }), workgroups: Math.ceil(a.rows / WG),
+        params: mlpParams({ rows: a.rows, nin: 0, nout: 0, blocks: slotCount }), workgroups: Math.ceil(a.rows / WG),
       });
     });
   });

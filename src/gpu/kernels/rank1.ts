@@ -1,11 +1,16 @@
 import { segmentIndex } from '../../core/segments.js';
 import source from '../../../shaders/rank1.wgsl';
-import { params, type GpuRuntime, type KernelDescriptor } from '../runtime.js';
+import type { GpuRuntime } from '../runtime.js';
+import { kernel } from '../kernel.js';
+import { GRID, SEGMENTS, wgsl } from '../shader.js';
+import { uniforms } from '../uniforms.js';
 import type { KernelFamily } from './family.js';
 import { bufferOf } from '../tensor.js';
 import type { Rank1Args } from '../../core/op-args.js';
 
 const WG_SYM = 64;
+const code = wgsl(source, GRID, SEGMENTS);
+const Rank1Params = uniforms('Rank1Params', { d: 'u32', segments: 'u32', groupsPerArm: 'u32', alpha: 'f32' });
 
 /**
  * Sherman–Morrison runs one workgroup an arm with an invocation a column (quad): about one quad an
@@ -18,16 +23,16 @@ function smWorkgroupSize(d: number): number {
 }
 const SM_SIZES = [4, 8, 16, 32, 64];
 
-const smKernel = (wg: number, vec4: boolean): KernelDescriptor => {
+const smKernel = (wg: number, vec4: boolean) => {
   const entryPoint = vec4 ? 'shermanMorrisonVec4' : 'shermanMorrison';
-  return { name: `${entryPoint}-wg${wg}`, source, entryPoint, storage: ['read', 'read', 'rw', 'rw'], workgroupSize: wg };
+  return kernel({ name: `${entryPoint}-wg${wg}`, source: code, entryPoint, storage: ['read', 'read', 'rw', 'rw'], workgroupSize: wg, uniforms: Rank1Params });
 };
-const SM_KERNELS = new Map<string, KernelDescriptor>();
+const SM_KERNELS = new Map<string, ReturnType<typeof smKernel>>();
 for (const vec4 of [false, true]) for (const wg of SM_SIZES) SM_KERNELS.set(`${vec4}-${wg}`, smKernel(wg, vec4));
 
-const symKernel = (vec4: boolean): KernelDescriptor => {
+const symKernel = (vec4: boolean) => {
   const entryPoint = vec4 ? 'symRank1Vec4' : 'symRank1';
-  return { name: entryPoint, source, entryPoint, storage: ['read', 'read', 'rw'], workgroupSize: WG_SYM };
+  return kernel({ name: entryPoint, source: code, entryPoint, storage: ['read', 'read', 'rw'], workgroupSize: WG_SYM, uniforms: Rank1Params });
 };
 const SYM_KERNELS = [symKernel(false), symKernel(true)] as const;
 function uploadIndex(rt: GpuRuntime, a: Rank1Args, op: string): { buffer: GPUBuffer; segments: number } {
@@ -39,12 +44,12 @@ function uploadIndex(rt: GpuRuntime, a: Rank1Args, op: string): { buffer: GPUBuf
 export function shermanMorrisonWebGpu(rt: GpuRuntime, a: Rank1Args): void {
   if (a.count === 0) return;
   const { buffer, segments } = uploadIndex(rt, a, 'shermanMorrisonUpdate');
-  const kernel = SM_KERNELS.get(`${a.d % 4 === 0}-${smWorkgroupSize(a.d)}`)!;
-  const v = rt.createBuffer(segments * 2 * a.d * 4, 'shermanMorrisonUpdate v');
+  const program = SM_KERNELS.get(`${a.d % 4 === 0}-${smWorkgroupSize(a.d)}`)!;
+  const v = rt.acquire(segments * 2 * a.d * 4, 'shermanMorrisonUpdate v');
   rt.dispatch({
-    kernel,
+    kernel: program,
     buffers: [buffer, bufferOf(a.x), bufferOf(a.mats), v],
-    uniforms: params('uuuf', a.d, segments, 0, 0),
+    params: { d: a.d, segments, groupsPerArm: 0, alpha: 0 },
     workgroups: segments,
   });
   rt.releaseBuffer(buffer);
@@ -59,7 +64,7 @@ export function symRank1WebGpu(rt: GpuRuntime, a: Rank1Args): void {
   rt.dispatch({
     kernel: SYM_KERNELS[vec4 ? 1 : 0],
     buffers: [buffer, bufferOf(a.x), bufferOf(a.mats)],
-    uniforms: params('uuuf', a.d, segments, groupsPerArm, a.alpha),
+    params: { d: a.d, segments, groupsPerArm, alpha: a.alpha },
     workgroups: segments * groupsPerArm,
   });
   rt.releaseBuffer(buffer);
