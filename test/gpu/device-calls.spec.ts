@@ -147,7 +147,7 @@ describe('device calls of the runtime at steady state', () => {
 });
 
 describe('device calls of models', () => {
-  it('LinUCB.select and LinUCB.update over 4 shards (measured)', async function () {
+  it('LinUCB.select and LinUCB.update over 4 shards: 1 submit, 0 createBuffer, 0 createBindGroup each', async function () {
     this.timeout(60_000);
     const { counted, backend } = await countedBackend();
     try {
@@ -159,6 +159,9 @@ describe('device calls of models', () => {
       const update = await steady(counted, 2, () => model.update(played, fill(8 * dim, 2), fill(8, 3)));
       console.log(`      ${show('LinUCB.select (B = 4, 4 shards)', select)}`);
       console.log(`      ${show('LinUCB.update (8 rows over 4 shards)', update)}`);
+      // Before the model base and the pool: select 1 submit / 1 createBuffer; update 4 / 24 / 16 bind groups.
+      expect(select, show('select', select)).to.include({ submit: 1, createBuffer: 0, createBindGroup: 0 });
+      expect(update, show('update', update)).to.include({ submit: 1, createBuffer: 0, createBindGroup: 0 });
       await expectFlat(backend, () => model.select(contexts));
       await expectFlat(backend, () => model.update(played, fill(8 * dim, 2), fill(8, 3)));
       model.dispose();
@@ -167,7 +170,7 @@ describe('device calls of models', () => {
     }
   });
 
-  it('NeuralUCB.train(10) (measured)', async function () {
+  it('NeuralUCB.train(10): 1 submit, 0 createBuffer, 0 createBindGroup', async function () {
     this.timeout(60_000);
     const { counted, backend } = await countedBackend();
     try {
@@ -176,6 +179,8 @@ describe('device calls of models', () => {
       await model.update(Int32Array.from([0, 1, 2, 3]), fill(4 * dim, 4), fill(4, 5));
       const train = await steady(counted, 2, () => model.train(10));
       console.log(`      ${show('NeuralUCB.train(10)', train)}`);
+      // Before: 10 submits, 65 createBuffer, 91 createBindGroup.
+      expect(train, show('train(10)', train)).to.include({ submit: 1, createBuffer: 0, createBindGroup: 0 });
       await expectFlat(backend, () => model.train(10));
       model.dispose();
     } finally {
