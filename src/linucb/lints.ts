@@ -4,7 +4,6 @@ import { pickRows } from '../models/arm-shards.js';
 import { built, requireBackend, restored } from '../models/base.js';
 import { resolvePropensityDraws, resolveSeed } from '../models/exploration.js';
 import { SavedModelReader } from '../models/saved.js';
-import { sampleScores } from '../ops/explore.js';
 import { gatherRows } from '../ops/mlp-train.js';
 import { quadForm } from '../ops/quadform.js';
 import { DisjointLinear, resolveDisjointOptions, type DisjointLinearOptions, type LinearDiagnostics, type LinearScores, type ResolvedDisjointOptions } from './disjoint.js';
@@ -133,14 +132,7 @@ export class LinTS extends DisjointLinear<Resolved> {
       const op = `${MODEL}.sampledScores`;
       const rows = this.contextRows(op, contexts);
       const { scores, thompson } = this.scoreStep(this.uploadContexts(contexts, rows), contexts, rows);
-      const draw = sampleScores(this.backend, scores, thompson!.width2, thompson!.scale, this.decisions.key);
-      try {
-        const values = Float32Array.from(await this.backend.read(draw));
-        this.decisions.advance();
-        return values;
-      } finally {
-        draw.dispose();
-      }
+      return this.decisions.sampledScores(this.host, scores, thompson!);
     });
   }
 

@@ -1,4 +1,5 @@
 import { BanditError } from '../core/errors.js';
+import { sampleScores } from '../ops/explore.js';
 import { DecisionStream, createModelId, decideRows, eventIds, type Exploration, type ThompsonScores } from './exploration.js';
 import type { SavedModelReader } from './saved.js';
 import type { DType, Tensor } from '../core/tensor.js';
@@ -196,9 +197,19 @@ export class Decisions {
     return d.arms;
   }
 
-  /** Draws nothing but moves the stream on (a call that drew from the current step by itself). */
-  advance(): void {
-    this.stream.advance();
+  /**
+   * One Thompson draw a row of B×K scores, read back (B×K values): the draw a `select` or slot 0
+   * of a `decide` at this step takes the argmax of. The stream moves on.
+   */
+  async sampledScores(host: DecisionHost, means: Tensor, thompson: ThompsonScores): Promise<Float32Array> {
+    const draw = sampleScores(host.backend, means, thompson.width2, thompson.scale, this.stream.key());
+    try {
+      const values = Float32Array.from(await host.backend.read(draw));
+      this.stream.advance();
+      return values;
+    } finally {
+      draw.dispose();
+    }
   }
 
   /** What the model's counters save: `{ decisions: { seed, step, modelId } }` once it matters, else nothing. */

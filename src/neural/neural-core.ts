@@ -132,7 +132,7 @@ export abstract class NeuralBandit<O extends ResolvedNeuralOptions> extends Mode
   }
 
   /** Checks B×K×dim features (K from `arms`, else B = 1) and returns [B, K]. */
-  private featureRows(op: string, features: unknown, arms: unknown): [number, number] {
+  protected featureRows(op: string, features: unknown, arms: unknown): [number, number] {
     const { dim } = this.options;
     if (!isNumberArray(features)) throw new BanditError(`${op}: armFeatures must be a Float32Array (or an array of numbers)`);
     if (features.length === 0 || features.length % dim !== 0) {
@@ -157,7 +157,7 @@ export abstract class NeuralBandit<O extends ResolvedNeuralOptions> extends Mode
   }
 
   /** The `arms` of a call's options (undefined when the options are absent or not an object; checked later). */
-  private static armsOf(options: unknown): unknown {
+  protected static armsOf(options: unknown): unknown {
     return typeof options === 'object' && options !== null ? (options as { arms?: unknown }).arms : undefined;
   }
 
@@ -196,7 +196,7 @@ export abstract class NeuralBandit<O extends ResolvedNeuralOptions> extends Mode
   protected abstract scoreStep(x: Tensor, B: number, K: number): NeuralScores;
 
   /** Uploads checked B×K×dim features into the kept scratch and runs the scoring step. */
-  private score(features: ArrayLike<number>, B: number, K: number): NeuralScores {
+  protected score(features: ArrayLike<number>, B: number, K: number): NeuralScores {
     const x = this.scratch('arm features', [B * K, this.options.dim]);
     this.backend.write(x, features);
     return this.scoreStep(x, B, K);

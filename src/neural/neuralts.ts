@@ -27,7 +27,7 @@ const MODEL_VERSION = 1;
  * independent draws, slot j the argmax of its own over the arms not yet taken.
  *
  * `decide` estimates each propensity from `propensityDraws` fresh draws of the same row in the
- * same pass and reports M. `scores` are the means f(x_a; θ).
+ * same pass and reports M. `scores` are the means f(x_a; θ); `sampledScores` one draw a row.
  *
  * @example
  * const ts = await NeuralTS.create(backend, { dim: 16, hidden: [100], nu: 0.1, seed: 1 });
@@ -71,6 +71,22 @@ export class NeuralTS extends NeuralBandit<Resolved> {
    */
   scores(armFeatures: Float32Array | ArrayLike<number>, options: { readonly arms?: number } = {}): Promise<Float32Array> {
     return this.readScores(armFeatures, options);
+  }
+
+  /**
+   * One posterior draw a row: r̃_a ~ N(f(x_a; θ), ν²·g_aᵀZ⁻¹g_a/m) for every arm, B×K row-major —
+   * the numbers a `select` or (slot 0 of a) `decide` call at this step would take the argmax of.
+   * Moves the stream on, as those calls do.
+   *
+   * @example
+   * const draw = await ts.sampledScores(features, { arms: 10 });
+   */
+  sampledScores(armFeatures: Float32Array | ArrayLike<number>, options: { readonly arms?: number } = {}): Promise<Float32Array> {
+    return this.run('sampledScores', async () => {
+      const [B, K] = this.featureRows(`${MODEL}.sampledScores`, armFeatures, NeuralBandit.armsOf(options));
+      const { scores, thompson } = this.score(armFeatures, B, K);
+      return this.decisions.sampledScores(this.host, scores, thompson!);
+    });
   }
 
   /**

@@ -32,6 +32,8 @@ export interface Driven {
    * the click probabilities its `scores` returns (in float64, from f32 values).
    */
   scores(c: Contexts): Promise<Float64Array>;
+  /** One posterior draw a row (Thompson models only). */
+  sampledScores?(c: Contexts): Promise<Float32Array>;
   save(): Promise<Uint8Array>;
   load(backend: Backend, bytes: Uint8Array): Promise<Driven>;
   dispose(): void;
@@ -91,6 +93,9 @@ function wrap(kind: Kind, model: AnyModel): Driven {
         : c.kind === 'neural' ? m.scores(c.x, { arms: c.arms }) : m.scores(c.users, c.x));
       return kind === 'EmbeddingMLP' ? Float64Array.from(s, (p) => Math.log(p) - Math.log1p(-p)) : Float64Array.from(s);
     },
+    ...(model instanceof LinTS || model instanceof NeuralTS
+      ? { sampledScores: (c: Contexts) => (model instanceof LinTS ? model.sampledScores((c as { x: Float32Array }).x) : model.sampledScores((c as { x: Float32Array }).x, { arms: K })) }
+      : {}),
     save: () => m.save(),
     async load(backend, bytes) {
       const loaders = { LinUCB, HybridLinUCB, NeuralUCB, EmbeddingMLP, LinTS, NeuralTS } as const;
