@@ -214,8 +214,9 @@ export abstract class DisjointLinear<O extends ResolvedDisjointOptions> extends 
       const op = `${this.model}.select`;
       const rows = this.contextRows(op, contexts);
       const checked = this.decisions.check(op, options, rows, this.options.arms, false);
+      const staged = this.decisions.stage(this.host, checked, rows, this.options.arms);
       const { scores, thompson } = this.scoreStep(this.uploadContexts(contexts, rows), contexts, rows);
-      return this.decisions.select(this.host, scores, checked, op, thompson);
+      return this.decisions.select(this.host, scores, staged, op, thompson);
     });
   }
 
@@ -235,8 +236,9 @@ export abstract class DisjointLinear<O extends ResolvedDisjointOptions> extends 
       const op = `${this.model}.decide`;
       const rows = this.contextRows(op, contexts);
       const checked = this.decisions.check(op, options, rows, this.options.arms, true);
+      const staged = this.decisions.stage(this.host, checked, rows, this.options.arms);
       const { scores, thompson } = this.scoreStep(this.uploadContexts(contexts, rows), contexts, rows);
-      return this.decisions.decide(this.host, scores, checked, op, thompson);
+      return this.decisions.decide(this.host, scores, staged, op, thompson);
     });
   }
 

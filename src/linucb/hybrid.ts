@@ -166,7 +166,8 @@ export class HybridLinUCB extends ModelBase {
     return this.run('select', async () => {
       const op = `${MODEL}.select`, rows = this.contextRows(op, contexts);
       const checked = this.decisions.check(op, options, rows, this.options.arms, false);
-      return this.decisions.select(this.host, this.scoreTensor(contexts, rows), checked, op);
+      const staged = this.decisions.stage(this.host, checked, rows, this.options.arms);
+      return this.decisions.select(this.host, this.scoreTensor(contexts, rows), staged, op);
     });
   }
 
@@ -182,7 +183,8 @@ export class HybridLinUCB extends ModelBase {
     return this.run('decide', async () => {
       const op = `${MODEL}.decide`, rows = this.contextRows(op, contexts);
       const checked = this.decisions.check(op, options, rows, this.options.arms, true);
-      return this.decisions.decide(this.host, this.scoreTensor(contexts, rows), checked, op);
+      const staged = this.decisions.stage(this.host, checked, rows, this.options.arms);
+      return this.decisions.decide(this.host, this.scoreTensor(contexts, rows), staged, op);
     });
   }
 

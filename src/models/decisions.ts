@@ -61,6 +61,13 @@ export interface CheckedDecide {
   readonly eligible?: Uint8Array;
 }
 
+/** Checked options with the mask uploaded (before the scoring step: a write ends the open step). */
+export interface StagedDecide {
+  readonly k: number;
+  /** i32 [K] or [B, K], a kept scratch tensor of the model. */
+  readonly eligible?: Tensor;
+}
+
 /** What a decision call needs of its model: its backend, its kept scratch tensors and its argmax. */
 export interface DecisionHost {
   readonly backend: Backend;
@@ -90,8 +97,8 @@ const MODEL_ID = /^[A-Za-z0-9_]{1,64}$/;
  *
  * @example
  * const decisions = new Decisions('LinUCB', { exploration, seed });
- * const checked = decisions.check('LinUCB.decide', options, rows, arms, true);
- * const d = await decisions.decide(host, scores, checked, 'LinUCB.decide');
+ * const staged = decisions.stage(host, decisions.check('LinUCB.decide', options, rows, arms, true), rows, arms);
+ * const d = await decisions.decide(host, scoreStep(), staged, 'LinUCB.decide');
  */
 export class Decisions {
   readonly exploration: Exploration | null;
@@ -154,13 +161,16 @@ export class Decisions {
     return { k, eligible: e };
   }
 
-  /** The mask as a kept i32 tensor of the model ([K] or [B, K]). */
-  private mask(host: DecisionHost, checked: CheckedDecide, rows: number, cols: number): Tensor | undefined {
+  /**
+   * Uploads the checked mask into a kept i32 tensor of the model ([K] or [B, K]). Called before
+   * the scoring step is encoded: a write between dispatches would split the call's submit.
+   */
+  stage(host: DecisionHost, checked: CheckedDecide, rows: number, cols: number): StagedDecide {
     const e = checked.eligible;
-    if (!e) return undefined;
+    if (!e) return { k: checked.k };
     const t = host.scratch('eligible', e.length === cols ? [cols] : [rows, cols], 'i32');
     host.backend.write(t, e);
-    return t;
+    return { k: checked.k, eligible: t };
   }
 
   /**
@@ -168,9 +178,8 @@ export class Decisions {
    * its UCB scores without, or with `thompson` the posterior means): B·k arms, their
    * propensities and event ids, then the stream moves on.
    */
-  async decide(host: DecisionHost, scores: Tensor, checked: CheckedDecide, caller: string, thompson?: ThompsonScores): Promise<Decision> {
-    const [rows, cols] = [scores.shape[0]!, scores.shape[1]!];
-    const eligible = this.mask(host, checked, rows, cols);
+  async decide(host: DecisionHost, scores: Tensor, checked: StagedDecide, caller: string, thompson?: ThompsonScores): Promise<Decision> {
+    const rows = scores.shape[0]!, eligible = checked.eligible;
     const d = await decideRows(host.backend, scores, {
       exploration: this.exploration, key: this.stream.key(), k: checked.k, caller,
       ...(eligible ? { eligible } : {}), ...(thompson ? { thompson } : {}),
@@ -185,10 +194,9 @@ export class Decisions {
    * a deterministic model (ties to the lowest arm; with a mask, over the eligible arms), else a
    * draw, after which the stream moves on.
    */
-  async select(host: DecisionHost, scores: Tensor, checked: CheckedDecide, caller: string, thompson?: ThompsonScores): Promise<Int32Array> {
+  async select(host: DecisionHost, scores: Tensor, checked: StagedDecide, caller: string, thompson?: ThompsonScores): Promise<Int32Array> {
     if (!this.randomised && !checked.eligible) return host.argmaxRows(scores);
-    const [rows, cols] = [scores.shape[0]!, scores.shape[1]!];
-    const eligible = this.mask(host, checked, rows, cols);
+    const eligible = checked.eligible;
     const d = await decideRows(host.backend, scores, {
       exploration: this.exploration, key: this.stream.key(), caller, propensities: false,
       ...(eligible ? { eligible } : {}), ...(thompson ? { thompson } : {}),

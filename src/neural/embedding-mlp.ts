@@ -355,7 +355,8 @@ export class EmbeddingMLP extends ModelBase {
       const ctx = checkInteractionContexts(op, this.sizes, contexts, u.length);
       const checked = this.decisions.check(op, options, Math.max(u.length, 1), this.options.items, false);
       if (u.length === 0) return new Int32Array(0);
-      return this.decisions.select(this.host, await this.logitGrid(op, u, ctx), checked, op);
+      const staged = this.decisions.stage(this.host, checked, u.length, this.options.items);
+      return this.decisions.select(this.host, await this.logitGrid(op, u, ctx), staged, op);
     });
   }
 
@@ -375,7 +376,8 @@ export class EmbeddingMLP extends ModelBase {
       const ctx = checkInteractionContexts(op, this.sizes, contexts, u.length);
       const checked = this.decisions.check(op, options, Math.max(u.length, 1), this.options.items, true);
       if (u.length === 0) return { arms: new Int32Array(0), propensities: new Float32Array(0), eventIds: [] };
-      return this.decisions.decide(this.host, await this.logitGrid(op, u, ctx), checked, op);
+      const staged = this.decisions.stage(this.host, checked, u.length, this.options.items);
+      return this.decisions.decide(this.host, await this.logitGrid(op, u, ctx), staged, op);
     });
   }
 

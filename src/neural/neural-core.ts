@@ -215,8 +215,9 @@ export abstract class NeuralBandit<O extends ResolvedNeuralOptions> extends Mode
       const op = `${this.model}.select`;
       const [B, K] = this.featureRows(op, armFeatures, NeuralBandit.armsOf(options));
       const checked = this.decisions.check(op, options, B, K, false);
+      const staged = this.decisions.stage(this.host, checked, B, K);
       const { scores, thompson } = this.score(armFeatures, B, K);
-      return this.decisions.select(this.host, scores, checked, op, thompson);
+      return this.decisions.select(this.host, scores, staged, op, thompson);
     });
   }
 
@@ -235,8 +236,9 @@ export abstract class NeuralBandit<O extends ResolvedNeuralOptions> extends Mode
       const op = `${this.model}.decide`;
       const [B, K] = this.featureRows(op, armFeatures, NeuralBandit.armsOf(options));
       const checked = this.decisions.check(op, options, B, K, true);
+      const staged = this.decisions.stage(this.host, checked, B, K);
       const { scores, thompson } = this.score(armFeatures, B, K);
-      return this.decisions.decide(this.host, scores, checked, op, thompson);
+      return this.decisions.decide(this.host, scores, staged, op, thompson);
     });
   }
 
