@@ -70,7 +70,11 @@ export interface NeuralUCBOptions extends NeuralOptions {
 
 /** Options of `NeuralTS.create`. */
 export interface NeuralTSOptions extends NeuralOptions {
-  /** M, the extra posterior draws a row each `decide` propensity is estimated from (1 … 2²⁴). Default 1024. */
+  /**
+   * M, the extra posterior draws a row each `decide` propensity is estimated from (1 … 2²⁴).
+   * Default 1024. An arm chosen with probability far below 1/M gets the estimate 0 (see
+   * LinTSOptions.propensityDraws).
+   */
   readonly propensityDraws?: number;
 }
 
