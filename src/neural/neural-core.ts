@@ -328,7 +328,7 @@ export abstract class NeuralBandit<O extends ResolvedNeuralOptions> extends Mode
     },
   };
 
-  protected async trainNow(steps: number): Promise<void> {
+  private async trainNow(steps: number): Promise<void> {
     this.sinceTrain = 0;
     const n = this.history.rows;
     if (n === 0) return;
