@@ -7,10 +7,19 @@ export { Tensor } from './core/tensor.js';
 export type { Backend, BackendInfo } from './core/backend.js';
 export type { DType, HostArray, TensorOptions } from './core/tensor.js';
 export { LinUCB, type LinUCBOptions, type LinUCBDiagnostics } from './linucb/linucb.js';
+export { LinTS, type LinTSOptions, type LinTSDiagnostics } from './linucb/lints.js';
+export type { DisjointLinearOptions, LinearDiagnostics } from './linucb/disjoint.js';
+export type { Decision, DecideOptions, SelectOptions } from './models/decisions.js';
+export type { Exploration } from './models/exploration.js';
 export {
   HybridLinUCB, type HybridLinUCBOptions, type HybridLinUCBDiagnostics, type HybridContexts,
 } from './linucb/hybrid.js';
-export { NeuralUCB, type NeuralUCBOptions, type NeuralUCBDiagnostics } from './neural/neuralucb.js';
+export {
+  NeuralUCB, type NeuralUCBOptions, type NeuralUCBDiagnostics, type NeuralDecideOptions, type NeuralSelectOptions,
+} from './neural/neuralucb.js';
+export { NeuralTS, type NeuralTSOptions, type NeuralTSDiagnostics } from './neural/neuralts.js';
+export type { NeuralOptions } from './neural/options.js';
+export type { NeuralDiagnostics } from './neural/neural-core.js';
 export {
   EmbeddingMLP, type EmbeddingMLPOptions, type InteractionLog, type FitOptions, type EmbeddingMLPGradients,
 } from './neural/embedding-mlp.js';

@@ -22,6 +22,8 @@ import './models/neuralucb.spec.js';
 import './models/linucb.spec.js';
 import './models/hybrid.spec.js';
 import './models/exploration.spec.js';
+import './models/decide.spec.js';
+import './models/thompson.spec.js';
 import './models/device-calls.spec.js';
 import './models/saved-before.spec.js';
 import './models/arm-state.spec.js';

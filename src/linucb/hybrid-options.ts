@@ -1,6 +1,7 @@
 import { BanditError } from '../core/errors.js';
-import { positiveInt } from '../core/check.js';
+import { checkBatchBindings, checkContexts, positiveInt, type ContextLayout } from '../core/check.js';
 import { armsPerShardOption, maxArmsPerBinding } from '../models/arm-shards.js';
+import { resolveExploration, type Exploration } from '../models/exploration.js';
 import { checkFactorDim, ridgeOptions, type RidgeOptions } from './options.js';
 import type { Backend } from '../core/backend.js';
 
@@ -31,8 +32,15 @@ export interface HybridLinUCBOptions {
   readonly dim: number;
   /** Shared feature dimension k (z), ≤ 256. */
   readonly sharedDim: number;
-  /** Width of the confidence bonus (≥ 0). Default 1. */
+  /** Width of the confidence bonus (≥ 0). Default 1. Not used with `exploration`. */
   readonly alpha?: number;
+  /**
+   * Randomised exploration instead of the UCB argmax (ε-greedy, softmax or SquareCB), over the
+   * mean estimates zᵀβ̂ + xᵀθ̂_a (α is then not used). Saved with the model. Default: none.
+   */
+  readonly exploration?: Exploration;
+  /** Seed of the decision stream (0 … 2³²−1), saved with the model. Default: an unpredictable one. */
+  readonly seed?: number;
   /** Ridge regularisation: A0 starts as λI_k and every A_a as λI_d (> 0). Default 1. */
   readonly lambda?: number;
   /** Re-factorise A_a⁻¹ from A_a of the arms updated since the last time after this many updates (rows); 0 turns it off. Default 2048. */
@@ -62,10 +70,18 @@ export interface HybridLinUCBDiagnostics {
   readonly plays: Int32Array;
   /** How the arms are split over tensors (one entry per shard: its arm count). */
   readonly shards: readonly number[];
+  /** The decision stream: its seed and the step the next randomised or decide call draws from. */
+  readonly decisions: { readonly seed: number; readonly step: number };
 }
 
 /** The options with every default filled in. */
-export type ResolvedHybridOptions = RidgeOptions & { readonly arms: number; readonly dim: number; readonly sharedDim: number; readonly armsPerShard: number };
+export type ResolvedHybridOptions = RidgeOptions & {
+  readonly arms: number;
+  readonly dim: number;
+  readonly sharedDim: number;
+  readonly armsPerShard: number;
+  readonly exploration: Exploration | null;
+};
 
 /**
  * Checks the options and fills in the defaults.
@@ -83,5 +99,55 @@ export function resolveHybridOptions(backend: Backend, o: HybridLinUCBOptions): 
   const ridge = ridgeOptions(MODEL, o);
   const most = maxArmsPerBinding(backend, dim * Math.max(dim, sharedDim));
   const armsPerShard = armsPerShardOption(MODEL, arms, o.armsPerShard, most, `of dim ${dim} and sharedDim ${sharedDim}`);
-  return { arms, dim, sharedDim, ...ridge, armsPerShard };
+  return { arms, dim, sharedDim, ...ridge, armsPerShard, exploration: resolveExploration(MODEL, o.exploration) };
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
+
+/**
+ * The per-arm layouts of the two parts of HybridLinUCB's contexts.
+ *
+ * @example
+ * const { x, z } = hybridLayouts(model.options);   // x: B×arms×dim, z: B×arms×sharedDim
+ */
+export function hybridLayouts(o: ResolvedHybridOptions): { x: ContextLayout; z: ContextLayout } {
+  return { x: { arms: o.arms, dim: o.dim, perArm: true }, z: { arms: o.arms, dim: o.sharedDim, perArm: true } };
+}
+
+/**
+ * The two parts of a contexts object, unchecked (a BanditError unless it has both).
+ *
+ * @example
+ * const { arm, shared } = hybridContextParts('HybridLinUCB.update', contexts);
+ */
+export function hybridContextParts(op: string, contexts: unknown): { arm: unknown; shared: unknown } {
+  if (!isObject(contexts) || !('arm' in contexts) || !('shared' in contexts)) {
+    throw new BanditError(`${op}: contexts must be an object { arm: B×arms×dim, shared: B×arms×sharedDim }`);
+  }
+  return { arm: contexts['arm'], shared: contexts['shared'] };
+}
+
+/**
+ * Checks HybridLinUCB contexts for scoring (sizes first: one binding of `bindingBytes` must hold
+ * each part and the scores, then the values) and returns B.
+ *
+ * @example
+ * const rows = checkHybridContexts('HybridLinUCB.select', model.options, backend.maxBindingBytes, contexts);
+ */
+export function checkHybridContexts(op: string, o: ResolvedHybridOptions, bindingBytes: number, contexts: unknown): number {
+  const { arm, shared } = hybridContextParts(op, contexts);
+  const { arms, dim, sharedDim } = o;
+  const lengthOf = (v: unknown) => (v as { length?: unknown } | null)?.length;
+  const [xl, zl] = [lengthOf(arm), lengthOf(shared)];
+  if (typeof xl === 'number' && xl % (arms * dim) === 0 && typeof zl === 'number' && zl % (arms * sharedDim) === 0) {
+    const [bx, bz] = [xl / (arms * dim), zl / (arms * sharedDim)];
+    if (bx !== bz) throw new BanditError(`${op}: contexts.arm holds ${bx} rows (B×${arms}×${dim}) but contexts.shared ${bz} (B×${arms}×${sharedDim})`);
+    checkBatchBindings(MODEL, bindingBytes, bx, [
+      ['contexts.arm', 4 * arms * dim], ['contexts.shared', 4 * arms * sharedDim], ['scores', 4 * arms],
+    ]);
+  }
+  const layout = hybridLayouts(o);
+  const rows = checkContexts(op, layout.x, arm, 'contexts.arm');
+  checkContexts(op, layout.z, shared, 'contexts.shared');
+  return rows;
 }

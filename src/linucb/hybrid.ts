@@ -1,6 +1,8 @@
 import { BanditError } from '../core/errors.js';
 import { ArmShards, identities, maxArmsPerBinding, pickRows, type Shard } from '../models/arm-shards.js';
 import { ModelBase, built, requireBackend, restored } from '../models/base.js';
+import { Decisions, type Decision, type DecideOptions, type SelectOptions } from '../models/decisions.js';
+import { resolveSeed, saveExploration } from '../models/exploration.js';
 import { InverseHealth } from '../models/inverse-health.js';
 import { SavedModelReader, saveModel } from '../models/saved.js';
 import { cholesky, spdInverse } from '../ops/cholesky.js';
@@ -9,13 +11,11 @@ import { hybridArmUpdate, hybridScores, scatterOuterAdd } from '../ops/hybrid.js
 import { gatherMatVec, scatterAddScaled } from '../ops/linucb.js';
 import { symRank1Update } from '../ops/rank1.js';
 import {
-  resolveHybridOptions, type HybridContexts, type HybridLinUCBDiagnostics, type HybridLinUCBOptions, type ResolvedHybridOptions,
+  checkHybridContexts, hybridContextParts, hybridLayouts, resolveHybridOptions, type HybridContexts, type HybridLinUCBDiagnostics, type HybridLinUCBOptions, type ResolvedHybridOptions,
 } from './hybrid-options.js';
 import type { Tensor } from '../core/tensor.js';
 import type { Backend } from '../core/backend.js';
-import {
-  checkBatchBindings, checkContexts, checkPlayedArms, checkRewards, playedRows, type ContextLayout,
-} from '../core/check.js';
+import { checkPlayedArms, checkRewards, playedRows } from '../core/check.js';
 
 export type { HybridContexts, HybridLinUCBDiagnostics, HybridLinUCBOptions } from './hybrid-options.js';
 
@@ -40,8 +40,6 @@ interface Shared {
 const MODEL = 'HybridLinUCB';
 const MODEL_VERSION = 1;
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
-
 /**
  * Hybrid LinUCB (Li, Chu, Langford, Schapire 2010, Algorithm 2): the reward of arm a in context
  * (x, z) is modelled as zᵀβ + xᵀθ_a, β shared by all arms (what one arm teaches about z helps
@@ -57,6 +55,9 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
  * rebuilt by Cholesky once a batch (k ≤ 256), which is all the scores need as they are only read
  * between batches. All state lives on the backend; select reads back B integers.
  *
+ * With `exploration` the model samples over its mean estimates zᵀβ̂ + xᵀθ̂_a (α = 0) by
+ * ε-greedy, softmax or SquareCB (see LinUCB), and `decide` reports each choice's probability.
+ *
  * @example
  * const backend = await createBackend({ kind: 'webgpu' });
  * const model = await HybridLinUCB.create(backend, { arms: 50, dim: 6, sharedDim: 36, alpha: 1 });
@@ -70,14 +71,16 @@ export class HybridLinUCB extends ModelBase {
   readonly options: Readonly<ResolvedHybridOptions>;
   private readonly state: ArmShards<Field>;
   private readonly health: InverseHealth<Field>;
+  private readonly decisions: Decisions;
   private shared: Shared;
   private updates = 0;
   private failedSharedFactorizations = 0;
   private plays: Int32Array;
 
-  private constructor(backend: Backend, options: ResolvedHybridOptions) {
+  private constructor(backend: Backend, options: ResolvedHybridOptions, seed: number) {
     super(backend, MODEL);
     this.options = Object.freeze(options);
+    this.decisions = new Decisions(MODEL, { exploration: options.exploration, seed });
     const { arms, dim: d, sharedDim: k, lambda } = options;
     this.state = this.own(ArmShards.create(backend, MODEL, { arms, perShard: options.armsPerShard }, {
       a: { shape: [d, d], identity: lambda, label: 'A' },
@@ -119,7 +122,8 @@ export class HybridLinUCB extends ModelBase {
   static async create(backend: Backend, options: HybridLinUCBOptions): Promise<HybridLinUCB> {
     requireBackend(MODEL, backend);
     const o = resolveHybridOptions(backend, options);
-    return built(() => new HybridLinUCB(backend, o), `${MODEL}.create: the device could not allocate ${o.arms} arms`, (m) => m.refreshShared());
+    const seed = resolveSeed(MODEL, options.seed);
+    return built(() => new HybridLinUCB(backend, o, seed), `${MODEL}.create: the device could not allocate ${o.arms} arms`, (m) => m.refreshShared());
   }
 
   /**
@@ -132,40 +136,15 @@ export class HybridLinUCB extends ModelBase {
     return maxArmsPerBinding(backend, dim * Math.max(dim, sharedDim));
   }
 
-  private layouts(): { x: ContextLayout; z: ContextLayout } {
-    const { arms, dim, sharedDim } = this.options;
-    return { x: { arms, dim, perArm: true }, z: { arms, dim: sharedDim, perArm: true } };
-  }
-
-  private static contextParts(op: string, contexts: unknown): { arm: unknown; shared: unknown } {
-    if (!isObject(contexts) || !('arm' in contexts) || !('shared' in contexts)) {
-      throw new BanditError(`${op}: contexts must be an object { arm: B×arms×dim, shared: B×arms×sharedDim }`);
-    }
-    return { arm: contexts['arm'], shared: contexts['shared'] };
-  }
-
   /** Checks contexts (sizes first: one binding must hold each part and the scores, then values) and returns B. */
   private contextRows(op: string, contexts: unknown): number {
-    const { arm, shared } = HybridLinUCB.contextParts(op, contexts);
-    const { arms, dim, sharedDim } = this.options;
-    const lengthOf = (v: unknown) => (v as { length?: unknown } | null)?.length;
-    const [xl, zl] = [lengthOf(arm), lengthOf(shared)];
-    if (typeof xl === 'number' && xl % (arms * dim) === 0 && typeof zl === 'number' && zl % (arms * sharedDim) === 0) {
-      const [bx, bz] = [xl / (arms * dim), zl / (arms * sharedDim)];
-      if (bx !== bz) throw new BanditError(`${op}: contexts.arm holds ${bx} rows (B×${arms}×${dim}) but contexts.shared ${bz} (B×${arms}×${sharedDim})`);
-      checkBatchBindings(MODEL, this.backend.maxBindingBytes, bx, [
-        ['contexts.arm', 4 * arms * dim], ['contexts.shared', 4 * arms * sharedDim], ['scores', 4 * arms],
-      ]);
-    }
-    const layout = this.layouts();
-    const rows = checkContexts(op, layout.x, arm, 'contexts.arm');
-    checkContexts(op, layout.z, shared, 'contexts.shared');
-    return rows;
+    return checkHybridContexts(op, this.options, this.backend.maxBindingBytes, contexts);
   }
 
-  /** Uploads contexts into the kept scratch and writes the B×K scores of every arm. */
+  /** Uploads contexts into the kept scratch and writes the B×K scores of every arm (the mean estimates under an exploration). */
   private scoreTensor(contexts: HybridContexts, rows: number): Tensor {
-    const { arms, dim, sharedDim, alpha } = this.options;
+    const { arms, dim, sharedDim } = this.options;
+    const alpha = this.options.exploration ? 0 : this.options.alpha;
     const x = this.scratch('contexts.arm', [rows, arms, dim]);
     const z = this.scratch('contexts.shared', [rows, arms, sharedDim]);
     const scores = this.scratch('scores', [rows, arms]);
@@ -177,17 +156,41 @@ export class HybridLinUCB extends ModelBase {
 
   /**
    * The arm with the highest score zᵀβ̂ + xᵀθ̂_a + α·sqrt(s_{t,a}) for each context row, ties to the
-   * lowest arm. Only B integers are read back.
+   * lowest arm (with an exploration, a draw of it), over the eligible arms when `eligible` (K or
+   * B×K 0/1 values) is given. Only B integers are read back.
    *
    * @example
    * const chosen = await model.select({ arm: x, shared: z });   // x: B×arms×dim, z: B×arms×sharedDim
    */
-  select(contexts: HybridContexts): Promise<Int32Array> {
-    return this.run('select', async () => this.argmaxRows(this.scoreTensor(contexts, this.contextRows(`${MODEL}.select`, contexts))));
+  select(contexts: HybridContexts, options?: SelectOptions): Promise<Int32Array> {
+    return this.run('select', async () => {
+      const op = `${MODEL}.select`, rows = this.contextRows(op, contexts);
+      const checked = this.decisions.check(op, options, rows, this.options.arms, false);
+      const staged = this.decisions.stage(this.host, checked, rows, this.options.arms);
+      return this.decisions.select(this.host, this.scoreTensor(contexts, rows), staged, op);
+    });
   }
 
   /**
-   * Scores zᵀβ̂ + xᵀθ̂_a + α·sqrt(max(s_{t,a}, 0)) of every arm, B×arms row-major.
+   * Decides every context row: `{ arms, propensities, eventIds }`, B entries or B×k with `{ k }`
+   * (a slate, each slot's propensity given the slots before it), over the eligible arms; the
+   * UCB argmax with propensity 1 without an exploration. See LinUCB.decide.
+   *
+   * @example
+   * const { arms, propensities, eventIds } = await model.decide({ arm: x, shared: z }, { k: 2 });
+   */
+  decide(contexts: HybridContexts, options?: DecideOptions): Promise<Decision> {
+    return this.run('decide', async () => {
+      const op = `${MODEL}.decide`, rows = this.contextRows(op, contexts);
+      const checked = this.decisions.check(op, options, rows, this.options.arms, true);
+      const staged = this.decisions.stage(this.host, checked, rows, this.options.arms);
+      return this.decisions.decide(this.host, this.scoreTensor(contexts, rows), staged, op);
+    });
+  }
+
+  /**
+   * The scores `decide` works on, B×arms row-major: zᵀβ̂ + xᵀθ̂_a + α·sqrt(max(s_{t,a}, 0)), or with
+   * an exploration the mean estimates zᵀβ̂ + xᵀθ̂_a.
    *
    * @example
    * const s = await model.scores({ arm: x, shared: z });   // s[i * arms + a]
@@ -216,8 +219,8 @@ export class HybridLinUCB extends ModelBase {
     return this.run('update', async () => {
       const op = `${MODEL}.update`;
       const rows = checkPlayedArms(op, this.options.arms, arms);
-      const parts = HybridLinUCB.contextParts(op, contexts);
-      const layout = this.layouts();
+      const parts = hybridContextParts(op, contexts);
+      const layout = hybridLayouts(this.options);
       const x = playedRows(op, layout.x, parts.arm, arms, 'contexts.arm');
       const z = playedRows(op, layout.z, parts.shared, arms, 'contexts.shared');
       checkRewards(op, rewards, rows);
@@ -334,7 +337,7 @@ export class HybridLinUCB extends ModelBase {
     return {
       updates: this.updates, refactorizations: h.refactorizations, lastDrift: h.lastDrift, driftChecks: h.driftChecks,
       failedRefactorizations: h.failedRefactorizations, failedSharedFactorizations: this.failedSharedFactorizations,
-      plays: this.plays.slice(), shards: this.state.sizes(),
+      plays: this.plays.slice(), shards: this.state.sizes(), decisions: this.decisions.key,
     };
   }
 
@@ -390,9 +393,11 @@ export class HybridLinUCB extends ModelBase {
         options: {
           arms: o.arms, dim: o.dim, sharedDim: o.sharedDim, alpha: o.alpha, lambda: o.lambda,
           refactorEvery: o.refactorEvery, driftCheckEvery: o.driftCheckEvery, driftBound: o.driftBound,
+          ...(o.exploration ? { exploration: saveExploration(o.exploration) } : {}),
         },
         counters: {
           updates: this.updates, refactorizations, failedRefactorizations, failedSharedFactorizations: this.failedSharedFactorizations, ...health,
+          ...this.decisions.counters(),
         },
         arrays,
       });
@@ -422,6 +427,7 @@ export class HybridLinUCB extends ModelBase {
       const c = saved.counts(['updates', 'failedSharedFactorizations'] as const);
       m.updates = c.updates;
       m.failedSharedFactorizations = c.failedSharedFactorizations;
+      m.decisions.restore(saved);
       await m.refreshShared();
     });
   }

@@ -1,6 +1,7 @@
 import { BackendError, BanditError } from '../core/errors.js';
 import { rowArgmax } from '../ops/argmax.js';
 import { CallQueue } from './queue.js';
+import type { DecisionHost } from './decisions.js';
 import type { DType, Tensor } from '../core/tensor.js';
 import type { Backend } from '../core/backend.js';
 
@@ -131,6 +132,17 @@ export abstract class ModelBase {
     rowArgmax(this.backend, scores, chosen);
     return Int32Array.from(await this.backend.read(chosen));
   }
+
+  /** What the model's Decisions use of it: its backend, its kept scratch tensors and its argmax. */
+  protected get host(): DecisionHost {
+    return (this.decisionHost ??= {
+      backend: this.backend,
+      scratch: (key, shape, dtype) => this.scratch(key, shape, dtype),
+      argmaxRows: (scores) => this.argmaxRows(scores),
+    });
+  }
+
+  private decisionHost: DecisionHost | undefined;
 
   /**
    * Frees the model's tensors (each once); every later call rejects with BanditError.

@@ -1,5 +1,6 @@
 import { BanditError } from '../core/errors.js';
 import { checkRandomKey, type RandomKey } from '../core/philox.js';
+import { readTogether } from './readback.js';
 import type { Tensor } from '../core/tensor.js';
 import type { Backend } from '../core/backend.js';
 import {
@@ -237,6 +238,11 @@ export interface DecideRowsOptions {
   /** 0/1 per arm: K values for every row or B×K; or an i32 tensor [K] or [B, K]. Default every arm. */
   readonly eligible?: Uint8Array | Tensor;
   readonly thompson?: ThompsonScores;
+  /**
+   * Whether the propensities are wanted (default true). `select` passes false: a Thompson model
+   * then skips the M extra draws, and nothing but the arms (and the status) is read back.
+   */
+  readonly propensities?: boolean;
   /** What messages call the caller, e.g. 'LinUCB.decide'. */
   readonly caller?: string;
 }
@@ -244,6 +250,7 @@ export interface DecideRowsOptions {
 /** One decision call's result: B×k arms and the probability of each given the slots before it. */
 export interface RowDecisions {
   readonly arms: Int32Array;
+  /** Empty when `propensities: false` was asked. */
   readonly propensities: Float32Array;
   /** M, where the propensities are Thompson estimates. */
   readonly propensityDraws?: number;
@@ -266,9 +273,10 @@ function eligibleTensor(backend: Backend, caller: string, eligible: Uint8Array |
 /**
  * Decides B rows from a B×K score tensor on the backend: sampleArms under the exploration (or,
  * for Thompson, sampleScores with a draw per slot, a greedy pick of each, and
- * thompsonPropensities), then reads back only the arms, the propensities and the status. A row
- * with fewer than k eligible arms (or fewer than k with finite scores) is a BanditError that
- * names it; the caller has applied nothing yet and advances its stream only on success.
+ * thompsonPropensities), then reads back only the arms with the status (one readback) and the
+ * propensities (a second). A row with fewer than k eligible arms (or fewer than k with finite
+ * scores) is a BanditError that names it; the caller has applied nothing yet and advances its
+ * stream only on success.
  *
  * @example
  * const { arms, propensities } = await decideRows(backend, scores, {
@@ -281,25 +289,33 @@ export async function decideRows(backend: Backend, scores: Tensor, options: Deci
   const rows = scores.shape[0]!, cols = scores.shape[1]!;
   const k = options.k ?? 1;
   if (!Number.isInteger(k) || k < 1 || k > cols) throw new BanditError(`${caller}: k must be an integer in 1 … ${cols} (the arms), got ${String(k)}`);
+  const wanted = options.propensities ?? true;
   const mask = eligibleTensor(backend, caller, options.eligible, rows, cols);
   const temporaries: Tensor[] = mask.made ? [mask.tensor!] : [];
   const eligible = mask.tensor ? { eligible: mask.tensor } : {};
   try {
     const t = options.thompson;
-    let sampled: SampledArms, propensities: Tensor;
+    let sampled: SampledArms, propensities: Tensor | null = null;
     if (t) {
       const draws = sampleScores(backend, scores, t.width2, t.scale, options.key, { draws: k });
       temporaries.push(draws);
       sampled = sampleArms(backend, draws, { key: options.key, k, ...eligible, ...(k > 1 ? { perSlotScores: true } : {}) });
       temporaries.push(sampled.arms, sampled.propensities, sampled.status);
-      propensities = thompsonPropensities(backend, scores, t.width2, t.scale, sampled.arms, { draws: t.draws, key: options.key, ...eligible });
-      temporaries.push(propensities);
+      if (wanted) {
+        propensities = thompsonPropensities(backend, scores, t.width2, t.scale, sampled.arms, { draws: t.draws, key: options.key, ...eligible });
+        temporaries.push(propensities);
+      }
     } else {
       sampled = sampleArms(backend, scores, { policy: explorationPolicy(options.exploration), key: options.key, k, ...eligible });
       temporaries.push(sampled.arms, sampled.propensities, sampled.status);
-      propensities = sampled.propensities;
+      if (wanted) propensities = sampled.propensities;
     }
-    const [status, arms, p] = await Promise.all([backend.read(sampled.status), backend.read(sampled.arms), backend.read(propensities)]);
+    // Arms and status share a dtype: one readback for both; the propensities (f32) are the second.
+    const [together, p] = await Promise.all([
+      readTogether(backend, [sampled.arms, sampled.status]),
+      propensities ? backend.read(propensities) : Promise.resolve(new Float32Array(0)),
+    ]);
+    const [arms, status] = together as [Int32Array, Int32Array];
     for (let r = 0; r < rows; r++) {
       if (status[r] === 0) continue;
       const s = decodeSampleStatus(status[r]!);
@@ -308,9 +324,9 @@ export async function decideRows(backend: Backend, scores: Tensor, options: Deci
         : `${caller}: row ${r} has ${s.available} eligible arm(s) with a finite score, fewer than k = ${k} (NaN or ±Inf scores are never chosen); nothing was applied`);
     }
     return {
-      arms: arms as Int32Array,
+      arms: Int32Array.from(arms),
       propensities: p instanceof Float32Array ? p : Float32Array.from(p),
-      ...(t ? { propensityDraws: t.draws } : {}),
+      ...(t && wanted ? { propensityDraws: t.draws } : {}),
     };
   } finally {
     for (const x of temporaries) x.dispose();

@@ -1,5 +1,7 @@
 import { BanditError } from '../core/errors.js';
 import { checkBatchBindings, isNumberArray, numberOption, positiveInt } from '../core/check.js';
+import { resolveExploration, saveExploration, type Exploration } from '../models/exploration.js';
+import type { Random } from '../core/random.js';
 
 const MODEL = 'EmbeddingMLP';
 
@@ -23,12 +25,21 @@ export interface EmbeddingMLPOptions {
   readonly epochs?: number;
   /** L2 weight decay: l2·w is added to the gradient of every weight and embedding (the loss gains l2/2·‖w‖²). Default 0. */
   readonly l2?: number;
-  /** Seed of the initial weights and the minibatch order. Default 0. */
+  /** Seed of the initial weights, the minibatch order and (its low 32 bits) the decision stream. Default 0. */
   readonly seed?: number;
+  /**
+   * Randomised exploration when serving (ε-greedy, softmax or SquareCB) over the model's mean
+   * estimates, its logits f (the click probability is σ(f)): the frozen baseline then explores.
+   * Saved with the model. Default: none (greedy on the predicted click probability).
+   */
+  readonly exploration?: Exploration;
 }
 
 /** The options with every default filled in. */
-export type ResolvedEmbeddingMLPOptions = Required<Omit<EmbeddingMLPOptions, 'hidden'>> & { readonly hidden: readonly number[] };
+export type ResolvedEmbeddingMLPOptions = Required<Omit<EmbeddingMLPOptions, 'hidden' | 'exploration'>> & {
+  readonly hidden: readonly number[];
+  readonly exploration: Exploration | null;
+};
 
 /**
  * Checks the options and fills in the defaults.
@@ -50,7 +61,8 @@ export function resolveEmbeddingMLPOptions(o: EmbeddingMLPOptions): ResolvedEmbe
   const epochs = numberOption(MODEL, 'epochs', o.epochs, 5, (v) => Number.isInteger(v) && v >= 0, 'an integer ≥ 0');
   const l2 = numberOption(MODEL, 'l2', o.l2, 0, (v) => v >= 0, '≥ 0');
   const seed = numberOption(MODEL, 'seed', o.seed, 0, (v) => Number.isInteger(v), 'an integer');
-  return { users, items, contextDim, embeddingDim, hidden: [...hidden], lr, batchSize, epochs, l2, seed };
+  const exploration = resolveExploration(MODEL, o.exploration);
+  return { users, items, contextDim, embeddingDim, hidden: [...hidden], lr, batchSize, epochs, l2, seed, exploration };
 }
 
 /** Logged interactions: row n is user `users[n]` shown item `items[n]` in context n, clicked or not. */
@@ -139,4 +151,60 @@ export function checkLog(op: string, sizes: EmbeddingSizes, bindingBytes: number
   }
   checkBatchBindings(op, bindingBytes, rows, [['contexts', 4 * Math.max(sizes.contextDim, 1)]]);
   return { users, items, contexts, clicks: Float32Array.from(clicks), rows };
+}
+
+/**
+ * The options as saved: the exploration only when there is one, so a model without saves as
+ * it did before the option existed.
+ *
+ * @example
+ * const options = { ...savedEmbeddingOptions(model.options), hidden: [...model.options.hidden] };
+ */
+export function savedEmbeddingOptions(o: ResolvedEmbeddingMLPOptions): Record<string, unknown> {
+  const { exploration, ...rest } = o;
+  return exploration ? { ...rest, exploration: saveExploration(exploration) } : rest;
+}
+
+/**
+ * A uniformly random order of 0 … n−1 (Fisher–Yates on the model's generator).
+ *
+ * @example
+ * const order = permutation(random, rows);
+ */
+export function permutation(random: Random, n: number): Int32Array {
+  const order = Int32Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = random.int(i + 1);
+    const t = order[i]!;
+    order[i] = order[j]!;
+    order[j] = t;
+  }
+  return order;
+}
+
+/**
+ * Every (user row, item) pair of `items` items, row-major: users repeated over the items, the items tiled.
+ *
+ * @example
+ * const { users, items, contextRows } = allPairs(50, Int32Array.of(3, 9));   // 100 pairs
+ */
+export function allPairs(items: number, users: Int32Array): { users: Int32Array; items: Int32Array; contextRows: Int32Array } {
+  const K = items, B = users.length;
+  const u = new Int32Array(B * K), it = new Int32Array(B * K), rows = new Int32Array(B * K);
+  for (let r = 0; r < B; r++) {
+    u.fill(users[r]!, r * K, (r + 1) * K);
+    rows.fill(r, r * K, (r + 1) * K);
+    for (let k = 0; k < K; k++) it[r * K + k] = k;
+  }
+  return { users: u, items: it, contextRows: rows };
+}
+
+/**
+ * σ(f), computed without overflow for either sign.
+ *
+ * @example
+ * sigmoid(0);   // 0.5
+ */
+export function sigmoid(f: number): number {
+  return f >= 0 ? 1 / (1 + Math.exp(-f)) : Math.exp(f) / (1 + Math.exp(f));
 }

@@ -1,18 +1,19 @@
 import { BanditError } from '../core/errors.js';
 import { Random } from '../core/random.js';
 import { ModelBase, built, requireBackend, restored } from '../models/base.js';
+import { Decisions, type Decision, type DecideOptions, type SelectOptions } from '../models/decisions.js';
 import { SavedModelReader, saveModel } from '../models/saved.js';
 import { Trainer, type Minibatches, type TrainedTensor } from '../models/trainer.js';
 import { mlpForward, mlpLayout, type MlpLayout } from '../ops/mlp.js';
 import { gatherRows, scatterAddRows } from '../ops/mlp-train.js';
 import {
-  checkIds, checkInteractionContexts, checkLog, resolveEmbeddingMLPOptions,
+  allPairs, checkIds, checkInteractionContexts, checkLog, permutation, resolveEmbeddingMLPOptions, savedEmbeddingOptions, sigmoid,
   type CheckedLog, type EmbeddingMLPOptions, type InteractionLog, type ResolvedEmbeddingMLPOptions,
 } from './embedding-input.js';
 import type { SavedArray } from '../models/persist.js';
 import type { Tensor } from '../core/tensor.js';
 import type { Backend } from '../core/backend.js';
-import { numberOption } from '../core/check.js';
+import { checkBatchBindings, numberOption } from '../core/check.js';
 
 export type { EmbeddingMLPOptions, InteractionLog } from './embedding-input.js';
 
@@ -53,6 +54,12 @@ type AdamTable = TrainedTensor & { readonly moments: { readonly m: Tensor; reado
  * frozen: `select` picks, for each user and context, the item with the highest predicted click
  * probability (ties to the lowest item), and never learns from what it serves.
  *
+ * With `exploration` it serves by ε-greedy, softmax or SquareCB over its logits f instead (the
+ * mean estimates on the scale the network predicts; σ(f) is monotone in f, so ε-greedy's best
+ * item is the same; softmax is then the usual Boltzmann policy of a scoring model, ∝ exp(f/T),
+ * and SquareCB's γ is per unit of logit), from its seeded stream; `decide` reports each choice's
+ * probability, for off-policy evaluation of the baseline.
+ *
  * @example
  * const backend = await createBackend({ kind: 'webgpu' });
  * const model = await EmbeddingMLP.create(backend, { users: 1000, items: 50, contextDim: 4, seed: 1 });
@@ -72,6 +79,7 @@ export class EmbeddingMLP extends ModelBase {
   /** Zeros to clear the embedding gradients with (a buffer copy, inside the step). */
   private readonly zeros: Tensor;
   private readonly trainer: Trainer;
+  private readonly decisions: Decisions;
   private random: Random;
   private epochsTrained = 0;
 
@@ -80,6 +88,7 @@ export class EmbeddingMLP extends ModelBase {
     this.options = Object.freeze(options);
     const o = options, e = o.embeddingDim;
     this.layout = mlpLayout(this.inputDim, o.hidden);
+    this.decisions = new Decisions(MODEL, { exploration: o.exploration, seed: o.seed >>> 0 });
     this.random = new Random(o.seed);
     const theta = new Float32Array(this.layout.paramCount);
     for (const l of this.layout.layers) {
@@ -211,7 +220,7 @@ export class EmbeddingMLP extends ModelBase {
           const count = Math.min(perRun, epochs - first);
           const list: Int32Array[] = [];
           for (let e = 0; e < count; e++) {
-            const order = this.permutation(N);
+            const order = permutation(this.random, N);
             for (let k = 0; k < batches; k++) list.push(order.subarray(k * B, Math.min(N, (k + 1) * B)));
           }
           const per = await this.trainer.run(list, source, { decay: this.options.l2 });
@@ -227,18 +236,6 @@ export class EmbeddingMLP extends ModelBase {
       });
       return { losses };
     });
-  }
-
-  /** A uniformly random order of 0 … n−1 (Fisher–Yates on the model's generator). */
-  private permutation(n: number): Int32Array {
-    const order = Int32Array.from({ length: n }, (_, i) => i);
-    for (let i = n - 1; i > 0; i--) {
-      const j = this.random.int(i + 1);
-      const t = order[i]!;
-      order[i] = order[j]!;
-      order[j] = t;
-    }
-    return order;
   }
 
   /**
@@ -308,18 +305,6 @@ export class EmbeddingMLP extends ModelBase {
     });
   }
 
-  /** Every (user row, item) pair, row-major: users repeated over the items, the items tiled. */
-  private allPairs(users: Int32Array): { users: Int32Array; items: Int32Array; contextRows: Int32Array } {
-    const K = this.options.items, B = users.length;
-    const u = new Int32Array(B * K), it = new Int32Array(B * K), rows = new Int32Array(B * K);
-    for (let r = 0; r < B; r++) {
-      u.fill(users[r]!, r * K, (r + 1) * K);
-      rows.fill(r, r * K, (r + 1) * K);
-      for (let k = 0; k < K; k++) it[r * K + k] = k;
-    }
-    return { users: u, items: it, contextRows: rows };
-  }
-
   /**
    * Predicted click probabilities of every item for each (user, context) row: B×items, row-major.
    *
@@ -333,7 +318,7 @@ export class EmbeddingMLP extends ModelBase {
       const ctx = checkInteractionContexts(op, this.sizes, contexts, u.length);
       const out = new Float32Array(u.length * this.options.items);
       if (u.length === 0) return out;
-      const pairs = this.allPairs(u);
+      const pairs = allPairs(this.options.items, u);
       await this.logits(pairs.users, pairs.items, ctx, pairs.contextRows, this.options.items, async (logits, first) => {
         (await this.backend.read(logits)).forEach((f, n) => (out[first + n] = sigmoid(f)));
       });
@@ -342,32 +327,68 @@ export class EmbeddingMLP extends ModelBase {
   }
 
   /**
+   * The B×items logits of every (user row, item) pair in the kept scratch, chunk by chunk (the
+   * network's activations are what must fit one binding; the grid itself is items times smaller).
+   */
+  private async logitGrid(op: string, users: Int32Array, contexts: Float32Array): Promise<Tensor> {
+    const K = this.options.items, B = users.length, pairs = allPairs(this.options.items, users);
+    checkBatchBindings(op, this.backend.maxBindingBytes, B, [['scores', 4 * K]]);
+    const grid = this.scratch('logits', [B, K]);
+    await this.logits(pairs.users, pairs.items, contexts, pairs.contextRows, K, async (logits, first, rows) => {
+      this.backend.copy(logits, grid, { srcOffset: 0, dstOffset: first, count: rows });
+    });
+    return grid;
+  }
+
+  /**
    * The item with the highest predicted click probability for each (user, context) row, ties to
-   * the lowest item (argmax of the logits on the backend; only B integers are read back).
+   * the lowest item (with an exploration, a draw of it), over the eligible items when `eligible`
+   * (items or B×items 0/1 values) is given. Only B integers are read back.
    *
    * @example
    * const picks = await model.select(new Int32Array([1, 2, 3]), contexts);   // Int32Array(3)
    */
-  select(users: Int32Array, contexts?: Float32Array | ArrayLike<number>): Promise<Int32Array> {
+  select(users: Int32Array, contexts?: Float32Array | ArrayLike<number>, options?: SelectOptions): Promise<Int32Array> {
     return this.run('select', async () => {
       const op = `${MODEL}.select`;
       const u = checkIds(op, this.sizes, 'users', users);
       const ctx = checkInteractionContexts(op, this.sizes, contexts, u.length);
-      const out = new Int32Array(u.length);
-      if (u.length === 0) return out;
-      const K = this.options.items, pairs = this.allPairs(u);
-      await this.logits(pairs.users, pairs.items, ctx, pairs.contextRows, K, async (logits, first, rows) => {
-        const grid = this.scratch('logits', [rows / K, K]);
-        this.backend.copy(logits, grid);
-        out.set(await this.argmaxRows(grid), first / K);
-      });
-      return out;
+      const checked = this.decisions.check(op, options, Math.max(u.length, 1), this.options.items, false);
+      if (u.length === 0) return new Int32Array(0);
+      const staged = this.decisions.stage(this.host, checked, u.length, this.options.items);
+      return this.decisions.select(this.host, await this.logitGrid(op, u, ctx), staged, op);
     });
   }
 
-  /** Adam steps and epochs trained so far. */
-  diagnostics(): { readonly steps: number; readonly epochs: number } {
-    return { steps: this.trainer.steps, epochs: this.epochsTrained };
+  /**
+   * Decides an item (or with `{ k }` a slate of k distinct items) for each (user, context) row:
+   * `{ arms, propensities, eventIds }`, the arms being items; greedy with propensity 1 without an
+   * exploration. The propensities are computed on the backend in the same step as the logits.
+   * Bad options or a row with fewer than k eligible items are a BanditError, the model unchanged.
+   *
+   * @example
+   * const { arms, propensities, eventIds } = await model.decide(new Int32Array([7]), context, { k: 3 });
+   */
+  decide(users: Int32Array, contexts?: Float32Array | ArrayLike<number>, options?: DecideOptions): Promise<Decision> {
+    return this.run('decide', async () => {
+      const op = `${MODEL}.decide`;
+      const u = checkIds(op, this.sizes, 'users', users);
+      const ctx = checkInteractionContexts(op, this.sizes, contexts, u.length);
+      const checked = this.decisions.check(op, options, Math.max(u.length, 1), this.options.items, true);
+      if (u.length === 0) return { arms: new Int32Array(0), propensities: new Float32Array(0), eventIds: [] };
+      const staged = this.decisions.stage(this.host, checked, u.length, this.options.items);
+      return this.decisions.decide(this.host, await this.logitGrid(op, u, ctx), staged, op);
+    });
+  }
+
+  /**
+   * Adam steps and epochs trained so far, and the decision stream (its seed and next step).
+   *
+   * @example
+   * const { steps, epochs } = model.diagnostics();
+   */
+  diagnostics(): { readonly steps: number; readonly epochs: number; readonly decisions: { readonly seed: number; readonly step: number } } {
+    return { steps: this.trainer.steps, epochs: this.epochsTrained, decisions: this.decisions.key };
   }
 
   private tables(): [string, AdamTable][] {
@@ -394,8 +415,8 @@ export class EmbeddingMLP extends ModelBase {
       arrays['random'] = this.random.state();
       return saveModel({
         model: MODEL, version: MODEL_VERSION,
-        options: { ...this.options, hidden: [...this.options.hidden] },
-        counters: { steps: this.trainer.steps, epochs: this.epochsTrained },
+        options: { ...savedEmbeddingOptions(this.options), hidden: [...this.options.hidden] },
+        counters: { steps: this.trainer.steps, epochs: this.epochsTrained, ...this.decisions.counters() },
         arrays,
       });
     });
@@ -423,10 +444,7 @@ export class EmbeddingMLP extends ModelBase {
       m.random = Random.fromState(state);
       m.trainer.steps = counters.steps;
       m.epochsTrained = counters.epochs;
+      m.decisions.restore(saved);
     });
   }
-}
-
-function sigmoid(f: number): number {
-  return f >= 0 ? 1 / (1 + Math.exp(-f)) : Math.exp(f) / (1 + Math.exp(f));
 }

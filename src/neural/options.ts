@@ -1,10 +1,11 @@
 import { BanditError } from '../core/errors.js';
 import { numberOption, positiveInt } from '../core/check.js';
 import { mlpLayout, type MlpLayout } from '../ops/mlp.js';
+import type { Exploration } from '../models/exploration.js';
 import type { Backend } from '../core/backend.js';
 
-/** Options of `NeuralUCB.create`. Defaults and where they come from are listed on each. */
-export interface NeuralUCBOptions {
+/** Options NeuralUCB and NeuralTS both take. Defaults and where they come from are listed on each. */
+export interface NeuralOptions {
   /** Width of each arm's feature vector. */
   readonly dim: number;
   /**
@@ -14,7 +15,10 @@ export interface NeuralUCBOptions {
   readonly hidden?: readonly number[];
   /** Regularisation λ: Z starts as λI and the loss holds mλ‖θ − θ₀‖²/2. Default 1e-3 (the paper's grid: 1, 1e-1, 1e-2, 1e-3). */
   readonly lambda?: number;
-  /** Exploration scale ν of the bonus ν·sqrt(gᵀZ⁻¹g/m). Default 1e-2 (the paper's grid: 1e-1 … 1e-5). */
+  /**
+   * Exploration scale ν: NeuralUCB's bonus ν·sqrt(gᵀZ⁻¹g/m), NeuralTS's posterior sd
+   * ν·sqrt(gᵀZ⁻¹g/m). Default 1e-2 (both papers' grids: 1e-1 … 1e-5).
+   */
   readonly nu?: number;
   /** Step size. Default 1e-3 for 'adam', 1e-2 for 'sgd' (the paper's η). */
   readonly lr?: number;
@@ -48,28 +52,50 @@ export interface NeuralUCBOptions {
   readonly driftCheckEvery?: number;
   /** 'full': the drift bound. Default 1e-3. */
   readonly driftBound?: number;
-  /** Seed of the initial weights and the minibatch sampling. Default 0. */
+  /**
+   * Seed of the initial weights, the minibatch sampling and (its low 32 bits) the decision
+   * stream. Default 0.
+   */
   readonly seed?: number;
 }
 
-/** The options with every default filled in. */
-export type ResolvedNeuralUCBOptions = Required<Omit<NeuralUCBOptions, 'hidden'>> & {
+/** Options of `NeuralUCB.create`. */
+export interface NeuralUCBOptions extends NeuralOptions {
+  /**
+   * Randomised exploration instead of the UCB argmax (ε-greedy, softmax or SquareCB), over the
+   * network's mean estimates f(x_a; θ) (ν is then not used). Saved with the model. Default: none.
+   */
+  readonly exploration?: Exploration;
+}
+
+/** Options of `NeuralTS.create`. */
+export interface NeuralTSOptions extends NeuralOptions {
+  /**
+   * M, the extra posterior draws a row each `decide` propensity is estimated from (1 … 2²⁴).
+   * Default 1024. An arm chosen with probability far below 1/M gets the estimate 0 (see
+   * LinTSOptions.propensityDraws).
+   */
+  readonly propensityDraws?: number;
+}
+
+/** The shared options with every default filled in. */
+export type ResolvedNeuralOptions = Required<Omit<NeuralOptions, 'hidden'>> & {
   readonly hidden: readonly number[];
   /** What 'auto' resolved to. */
   readonly confidence: 'diagonal' | 'full';
 };
 
-const M = 'NeuralUCB';
 const DEFAULT_FULL_BYTES = 64 * 2 ** 20;
 
 /**
- * Checks the options, fills in the defaults and resolves 'auto'; also returns the network's layout.
+ * Checks the shared options of model `M` ('NeuralUCB', 'NeuralTS'), fills in the defaults and
+ * resolves 'auto'; also returns the network's layout.
  *
  * @example
- * const { options, layout } = resolveNeuralUCBOptions(backend, { dim: 16, confidence: 'auto' });
+ * const { options, layout } = resolveNeuralOptions('NeuralUCB', backend, { dim: 16, confidence: 'auto' });
  */
-export function resolveNeuralUCBOptions(backend: Backend, o: NeuralUCBOptions): { options: ResolvedNeuralUCBOptions; layout: MlpLayout } {
-  if (!o || typeof o !== 'object') throw new BanditError('NeuralUCB.create: options are required ({ dim, hidden, … })');
+export function resolveNeuralOptions(M: string, backend: Backend, o: NeuralOptions): { options: ResolvedNeuralOptions; layout: MlpLayout } {
+  if (!o || typeof o !== 'object') throw new BanditError(`${M}.create: options are required ({ dim, hidden, … })`);
   const dim = positiveInt(M, 'dim', o.dim);
   const hidden = o.hidden ?? [100];
   if (!Array.isArray(hidden) || hidden.length === 0) {
@@ -86,7 +112,7 @@ export function resolveNeuralUCBOptions(backend: Backend, o: NeuralUCBOptions): 
   const optimizer = o.optimizer ?? 'adam';
   if (optimizer !== 'sgd' && optimizer !== 'adam') throw new BanditError(`${M}: option optimizer must be 'sgd' or 'adam', got ${String(optimizer)}`);
   const lr = numberOption(M, 'lr', o.lr, optimizer === 'sgd' ? 1e-2 : 1e-3, (v) => v > 0, '> 0');
-  const int0 = (name: keyof NeuralUCBOptions, fallback: number) =>
+  const int0 = (name: keyof NeuralOptions, fallback: number) =>
     numberOption(M, name, o[name], fallback, (v) => Number.isInteger(v) && v >= 0, 'an integer ≥ 0');
   const trainEvery = int0('trainEvery', 1);
   const trainSteps = o.trainSteps === undefined ? 10 : positiveInt(M, 'trainSteps', o.trainSteps);
@@ -125,13 +151,13 @@ export function resolveNeuralUCBOptions(backend: Backend, o: NeuralUCBOptions): 
 }
 
 /**
- * The options as saved: every resolved value, with fullMemoryBytes raised to what a 'full' model
- * uses, so the save loads as 'full' whatever the default.
+ * The shared options as saved: every resolved value, with fullMemoryBytes raised to what a
+ * 'full' model uses, so the save loads as 'full' whatever the default.
  *
  * @example
- * const saved = savedNeuralUCBOptions(model.options, model.layout.paramCount);
+ * const saved = savedNeuralOptions(model.options, model.layout.paramCount);
  */
-export function savedNeuralUCBOptions(o: ResolvedNeuralUCBOptions, paramCount: number): Record<string, unknown> {
+export function savedNeuralOptions(o: ResolvedNeuralOptions, paramCount: number): Record<string, unknown> {
   return {
     dim: o.dim, hidden: [...o.hidden], lambda: o.lambda, nu: o.nu, lr: o.lr, optimizer: o.optimizer,
     trainEvery: o.trainEvery, trainSteps: o.trainSteps, batchSize: o.batchSize, confidence: o.confidence,

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { createBackend, EmbeddingMLP, HybridLinUCB, LinUCB, NeuralUCB, type Backend, type LinUCBOptions } from '../../src/index.js';
+import { createBackend, EmbeddingMLP, HybridLinUCB, LinTS, LinUCB, NeuralTS, NeuralUCB, type Backend, type LinUCBOptions } from '../../src/index.js';
 import { gpuBackend } from '../support/fixture.js';
 import { uniform } from '../support/random.js';
 import { countingBackend, countingDevice, type BackendCalls, type DeviceCalls } from './counting.js';
@@ -133,5 +133,36 @@ describe('device calls of the models (steady state, one GPUDevice proxy)', funct
     expect(fit.device.submits).to.equal(1);
     expect(fit.modelAllocations).to.deep.equal(['EmbeddingMLP log contexts', 'EmbeddingMLP log clicks']);
     mlp.dispose();
+  });
+
+  it('decide: two submits (arms with status, then the propensities), select with a mask one, nothing allocated by the model', async () => {
+    const d = 8, K = 40, B = 4, x = uniform(B * d, 21), eligible = Uint8Array.from({ length: K }, (_, a) => (a % 3 === 0 ? 0 : 1));
+    const explorer = await LinUCB.create(counted.backend, { arms: K, dim: d, armsPerShard: 10, exploration: { kind: 'epsilon-greedy', epsilon: 0.1 }, seed: 1 });
+    const cases: [string, () => Promise<unknown>][] = [
+      ['LinUCB.decide (ε-greedy, 4 shards, k = 2, a mask)', () => explorer.decide(x, { k: 2, eligible })],
+      ['LinUCB.select (ε-greedy, a mask)', () => explorer.select(x, { eligible })],
+    ];
+    const ts = await LinTS.create(counted.backend, { arms: K, dim: d, seed: 2, propensityDraws: 64 });
+    const sharded = await LinTS.create(counted.backend, { arms: 12, dim: 3, armsPerShard: 4, perArmFeatures: true, seed: 7, propensityDraws: 64 });
+    const perArm = uniform(2 * 12 * 3, 26);
+    cases.push(['LinTS.decide (M = 64)', () => ts.decide(x)], ['LinTS.select', () => ts.select(x)],
+      ['LinTS.decide (3 shards, per-arm features)', () => sharded.decide(perArm)]);
+    const neural = await NeuralUCB.create(counted.backend, { dim: 4, hidden: [8], seed: 3, exploration: { kind: 'softmax', temperature: 0.5 } });
+    const neuralTs = await NeuralTS.create(counted.backend, { dim: 4, hidden: [8], seed: 4, propensityDraws: 64 });
+    const features = uniform(2 * 10 * 4, 22);
+    cases.push(['NeuralUCB.decide (softmax, K = 10)', () => neural.decide(features, { arms: 10 })], ['NeuralTS.decide (K = 10)', () => neuralTs.decide(features, { arms: 10 })]);
+    const hybrid = await HybridLinUCB.create(counted.backend, { arms: 12, dim: 4, sharedDim: 3, armsPerShard: 4, exploration: { kind: 'squarecb', gamma: 10 }, seed: 5 });
+    const contexts = { arm: uniform(2 * 12 * 4, 23), shared: uniform(2 * 12 * 3, 24) };
+    cases.push(['HybridLinUCB.decide (SquareCB, 3 shards)', () => hybrid.decide(contexts)]);
+    const mlp = await EmbeddingMLP.create(counted.backend, { users: 5, items: 6, contextDim: 2, hidden: [8], seed: 6, exploration: { kind: 'epsilon-greedy', epsilon: 0.2 } });
+    cases.push(['EmbeddingMLP.decide (ε-greedy)', () => mlp.decide(Int32Array.of(0, 3), uniform(4, 25), { k: 2 })]);
+    for (const [what, call] of cases) {
+      const m = await steadyState(what.split('.')[0]!, counters(), call);
+      report(what, m);
+      expect(m.device.submits, `${what}: submits`).to.equal(what.includes('select') ? 1 : 2);
+      expect(m.modelAllocations, `${what}: tensors made by the model`).to.deep.equal([]);
+      expect(m.reads, `${what}: readbacks`).to.equal(what.includes('select') ? 1 : 2);
+    }
+    for (const model of [explorer, ts, sharded, neural, neuralTs, hybrid, mlp]) model.dispose();
   });
 });

@@ -6,6 +6,7 @@ import { F32_EPS, TOL_ELEMENTWISE, TOL_EXACT, expectClose, type Tolerance } from
 import { backends, cpuBackend, gpuBackend } from '../support/fixture.js';
 import { inverseSpd } from '../support/reference.js';
 import { rng, uniform } from '../support/random.js';
+import { CosineBandit } from './nonlinear-bandit.js';
 
 /** confidenceScores: a sqrt, a multiply and an add in f32, each one rounding, plus the inputs' rounding to f32. */
 const TOL_CONFIDENCE: Tolerance = { abs: 1e-7, rel: 8 * F32_EPS };
@@ -102,43 +103,6 @@ class DirectNeuralUCB {
 
 const savedTheta = async (model: NeuralUCB): Promise<Float64Array> =>
   Float64Array.from(decodeModel(await model.save(), 'NeuralUCB', [1]).arrays['theta']!);
-
-/** A nonlinear bandit: reward cos(3·xᵀθ*) + noise for K unit-norm arm features a round. */
-class CosineBandit {
-  private readonly r: () => number;
-  readonly thetaStar: Float64Array;
-
-  constructor(readonly dim: number, readonly arms: number, seed: number) {
-    this.r = rng(seed);
-    this.thetaStar = unit(Float64Array.from({ length: dim }, () => this.gauss()));
-  }
-
-  gauss(): number {
-    return Math.sqrt(-2 * Math.log(1 - this.r())) * Math.cos(2 * Math.PI * this.r());
-  }
-
-  round(): { x: Float32Array; means: Float64Array } {
-    const { dim, arms } = this;
-    const x = new Float32Array(arms * dim), means = new Float64Array(arms);
-    for (let a = 0; a < arms; a++) {
-      const v = unit(Float64Array.from({ length: dim }, () => this.gauss()));
-      x.set(v, a * dim);
-      let s = 0;
-      for (let j = 0; j < dim; j++) s += v[j]! * this.thetaStar[j]!;
-      means[a] = Math.cos(3 * s);
-    }
-    return { x, means };
-  }
-
-  reward(mean: number): number {
-    return mean + 0.1 * this.gauss();
-  }
-}
-
-function unit(v: Float64Array): Float64Array {
-  const n = Math.hypot(...v);
-  return v.map((e) => e / n);
-}
 
 describe('NeuralUCB ops', function () {
   this.timeout(120_000);
