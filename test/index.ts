@@ -29,3 +29,4 @@ import './eval/replay.spec.js';
 import './eval/obd.spec.js';
 import './eval/bootstrap.spec.js';
 import './eval/simulated.spec.js';
+import './eval/reward-model.spec.js';

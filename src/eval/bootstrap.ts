@@ -81,25 +81,110 @@ function resampledMeans(terms: Float64Array, samples: number, random: Random): F
 export function bootstrapInterval(input: EstimatorInput, options: BootstrapOptions): BootstrapInterval {
   const op = 'bootstrapInterval';
   if (options === null || typeof options !== 'object') throw new BanditError(`${op}: options { estimator, samples?, confidence?, seed? } are required`);
-  const { estimator, samples = 1000, confidence = 0.95, seed = 0 } = options;
+  const { estimator } = options;
   if (!(ESTIMATOR_NAMES as readonly string[]).includes(estimator)) {
     throw new BanditError(`${op}: option estimator must be one of ${ESTIMATOR_NAMES.join(', ')}, got ${String(estimator)}`);
   }
+  const settings = checkSettings(op, options);
+  const name: EstimatorName = estimator;
+  const checked = checkEstimatorInput(op, input, needsRewardModel(name));
+  return intervalOfTerms(roundRewards(name, checked, options as AnyEstimatorOptions, op), settings);
+}
+
+function checkSettings(op: string, options: BootstrapSettings): Required<BootstrapSettings> {
+  const { samples = 1000, confidence = 0.95, seed = 0 } = options;
   if (!(Number.isInteger(samples) && samples >= 2)) throw new BanditError(`${op}: option samples must be an integer ≥ 2, got ${String(samples)}`);
   if (!(typeof confidence === 'number' && confidence > 0 && confidence < 1)) {
     throw new BanditError(`${op}: option confidence must be in (0, 1), e.g. 0.95, got ${String(confidence)}`);
   }
   if (!(Number.isInteger(seed) && seed >= 0 && seed <= 0xffffffff)) throw new BanditError(`${op}: option seed must be an integer in 0..2^32−1, got ${String(seed)}`);
+  return { samples, confidence, seed };
+}
 
-  const name: EstimatorName = estimator;
-  const checked = checkEstimatorInput(op, input, needsRewardModel(name));
-  const terms = roundRewards(name, checked, options as AnyEstimatorOptions, op);
+function intervalOfTerms(terms: Float64Array, { samples, confidence, seed }: Required<BootstrapSettings>): BootstrapInterval {
   const estimate = mean(terms);
   if (Number.isNaN(estimate)) return { estimate, lower: NaN, upper: NaN, bootstrapMean: NaN };
-
   const means = resampledMeans(terms, samples, new Random(seed));
   const bootstrapMean = mean(means);
   means.sort();
   const alpha = 1 - confidence;
   return { estimate, lower: percentile(means, alpha / 2), upper: percentile(means, 1 - alpha / 2), bootstrapMean };
+}
+
+/**
+ * The same percentile bootstrap for the plain mean of `values` (finite numbers): e.g. the replay
+ * estimate, the mean reward of the rows where the policy matched the log, resampled among those
+ * rows. NaN bounds for no values.
+ *
+ * @example
+ * const { estimate, lower, upper } = bootstrapMeanInterval(matchedRewards, { samples: 1000, seed: 1 });
+ */
+export function bootstrapMeanInterval(values: ArrayLike<number>, settings: BootstrapSettings = {}): BootstrapInterval {
+  const op = 'bootstrapMeanInterval';
+  if (settings === null || typeof settings !== 'object') throw new BanditError(`${op}: settings must be an object`);
+  const checked = checkSettings(op, settings);
+  const terms = Float64Array.from(values);
+  terms.forEach((v, i) => {
+    if (!Number.isFinite(v)) throw new BanditError(`${op}: values[${i}] is ${v}; values must be finite`);
+  });
+  if (terms.length === 0) return { estimate: NaN, lower: NaN, upper: NaN, bootstrapMean: NaN };
+  return intervalOfTerms(terms, checked);
+}
+
+/** Options of `bootstrapIntervals`: which estimators, their options, and the bootstrap's settings. */
+export type BootstrapAllOptions = BootstrapSettings & AnyEstimatorOptions & {
+  /** Default every estimator of ESTIMATOR_NAMES (then `tau` and `lambda` are required). */
+  readonly estimators?: readonly EstimatorName[];
+};
+
+/**
+ * `bootstrapInterval` of several estimators at once, on the SAME resamples: each resample's row
+ * indices are drawn once and every estimator's mean taken over them, so the result equals one
+ * `bootstrapInterval` call per estimator with the same seed (the index stream depends only on the
+ * seed and n), at the cost of one. Estimators that need the reward model require
+ * `estimatedRewards`; 'switch-dr' and 'dros' require `tau` and `lambda`.
+ *
+ * @example
+ * const ci = bootstrapIntervals(input, { estimators: ['ips', 'dr', 'dros'], lambda: 100, samples: 1000, seed: 1 });
+ * console.log(ci.dr?.lower, ci.dr?.upper);
+ */
+export function bootstrapIntervals(input: EstimatorInput, options: BootstrapAllOptions): Partial<Record<EstimatorName, BootstrapInterval>> {
+  const op = 'bootstrapIntervals';
+  if (options === null || typeof options !== 'object') throw new BanditError(`${op}: options { estimators?, samples?, confidence?, seed?, tau?, lambda? } are required`);
+  const names: readonly EstimatorName[] = options.estimators ?? ESTIMATOR_NAMES;
+  if (!Array.isArray(names as unknown) || names.length === 0) throw new BanditError(`${op}: option estimators must be a non-empty list of ${ESTIMATOR_NAMES.join(', ')}`);
+  for (const e of names) {
+    if (!(ESTIMATOR_NAMES as readonly string[]).includes(e)) throw new BanditError(`${op}: unknown estimator '${String(e)}'; choose from ${ESTIMATOR_NAMES.join(', ')}`);
+  }
+  const settings = checkSettings(op, options);
+  const checked = checkEstimatorInput(op, input, names.some(needsRewardModel));
+  const terms = names.map((e) => roundRewards(e, checked, options, op));
+  const estimates = terms.map(mean);
+  const live = names.map((_, e) => !Number.isNaN(estimates[e]!));
+  const n = checked.n, m = names.length;
+  const means = names.map(() => new Float64Array(settings.samples));
+  const random = new Random(settings.seed);
+  const sums = new Float64Array(m);
+  for (let s = 0; s < settings.samples; s++) {
+    sums.fill(0);
+    for (let j = 0; j < n; j++) {
+      const i = random.int(n);
+      for (let e = 0; e < m; e++) sums[e]! += terms[e]![i]!;
+    }
+    for (let e = 0; e < m; e++) means[e]![s] = sums[e]! / n;
+  }
+  const alpha = 1 - settings.confidence;
+  const out: Partial<Record<EstimatorName, BootstrapInterval>> = {};
+  names.forEach((name, e) => {
+    const estimate = estimates[e]!;
+    if (!live[e]) {
+      out[name] = { estimate, lower: NaN, upper: NaN, bootstrapMean: NaN };
+      return;
+    }
+    const sorted = means[e]!;
+    const bootstrapMean = mean(sorted);
+    sorted.sort();
+    out[name] = { estimate, lower: percentile(sorted, alpha / 2), upper: percentile(sorted, 1 - alpha / 2), bootstrapMean };
+  });
+  return out;
 }
