@@ -9,11 +9,11 @@ import { join, resolve } from 'node:path';
 import { createBackend } from './backend.js';
 import { BackendError, BanditError } from './core/errors.js';
 import type { Backend } from './core/backend.js';
-import { replayEvaluate, type FeatureShape, type Policy, type ReplayResult } from './eval/index.js';
+import { REWARD_MODELS, selectRows } from './eval/index.js';
 import { loadObd, OBD_SAMPLE_DIR } from './eval/obd-node.js';
 import {
-  ALGORITHM_DESCRIPTIONS, ALGORITHMS, discountedLinUCBPolicy, formatResultTable, hybridLinUCBPolicy, linUCBPolicy, neuralUCBPolicyFor,
-  randomPolicy, reportHtml, resolveScenario, runScenario, type AlgorithmKey, type ScenarioOptions,
+  ALGORITHM_DESCRIPTIONS, ALGORITHMS, DEFAULT_OFF_POLICY_TARGETS, OFF_POLICY_TARGETS, evaluateOffPolicy, formatOffPolicyTable, formatResultTable,
+  offPolicyMarkdown, offPolicyReading, reportHtml, resolveScenario, runScenario, type AlgorithmKey, type OffPolicyTargetKey, type ScenarioOptions,
 } from './sim/index.js';
 
 /** A mistake in the command line: printed with a pointer to --help, exit code 2. */
@@ -30,7 +30,7 @@ Usage:
   ${BIN} start              the default scenario: every algorithm, 6000 steps, shock at step 3000;
                               prints the result table and writes report/index.html
   ${BIN} simulate [flags]   the head-to-head with your settings
-  ${BIN} replay [flags]     off-policy evaluation on the Open Bandit Dataset sample (replay, IPS, SNIPS)
+  ${BIN} replay [flags]     off-policy evaluation on the Open Bandit Dataset sample: every estimator with its interval
   ${BIN} <command> --help   the flags of a command
 
 From a checkout: npm start (builds, then runs start), or node dist/cli.js <command> after node build.mjs.
@@ -69,27 +69,36 @@ ${SIMULATE_FLAGS}
 Example: ${BIN} simulate --steps 2000 --shock-at 800 --algos linucb,discounted,random --backend cpu
 `;
 
-const REPLAY_ALGOS = ['random', 'linucb', 'discounted', 'hybrid', 'neural'] as const;
-type ReplayAlgo = (typeof REPLAY_ALGOS)[number];
-const DEFAULT_REPLAY_ALGOS: readonly ReplayAlgo[] = ['random', 'linucb', 'discounted', 'neural'];
+const REPLAY_ALGOS = Object.keys(OFF_POLICY_TARGETS) as OffPolicyTargetKey[];
 
 const REPLAY_HELP = `${BIN} replay: off-policy evaluation on logged data (the Open Bandit Dataset)
 
-Walks the log in order; a policy is scored (and learns) only on the rows where it picks the
-logged item (the replay method, unbiased under the uniformly random logging of the sample), and
-IPS and SNIPS are computed from the logged propensities.
+Evaluates each target policy on the log with every estimator — replay, IPS, SNIPS, DM, DR, SNDR,
+Switch-DR, DRos (Open Bandit Pipeline's definitions) — and its bootstrap interval; prints the
+table and writes DIR/replay.md and DIR/replay.json. DM and the DR family use a reward model
+cross-fitted over folds (one a display position). Online learners are replayed (they learn from
+the rows where they pick the logged item); the Embedding + MLP is trained on one half of the log
+and served greedy on the other, both ways.
 
 Usage: ${BIN} replay [flags]
 
   --data DIR          folder with men.csv and item_context.csv (default ${OBD_SAMPLE_DIR},
                       relative to the working directory)
-  --algos LIST        comma-separated from ${REPLAY_ALGOS.join(', ')} (default ${DEFAULT_REPLAY_ALGOS.join(',')};
-                      hybrid took 32 s on the cpu backend here, 215 s on SwiftShader)
-  --batch N           rows decided before learning from the matched ones (default 1: the exact replay method)
-  --max-rows N        replay only the first N rows (default all)
+  --algos LIST        comma-separated from ${REPLAY_ALGOS.join(', ')}
+                      (default ${DEFAULT_OFF_POLICY_TARGETS.join(',')}; hybrid took 32 s on the cpu backend here)
+  --reward-model M    ridge (default: per item, LinUCB with α = 0) or mlp (the Embedding + MLP click model)
+  --folds N           cross-fitting folds of the reward model (default 3)
+  --positions MODE    separate (default: one reward model per display position, as OBP) or pooled
+  --samples N         bootstrap resamples (default 1000)
+  --confidence C      interval coverage (default 0.95)
+  --tau T             Switch-DR's weight threshold (default 10)
+  --dros-lambda L     DRos's shrinkage λ (default 1000)
+  --seed N            seed of the folds, the bootstrap and the models (default 1)
+  --batch N           rows an online learner decides before learning from the matched ones (default 1: the exact replay method)
+  --max-rows N        evaluate only the first N rows (default all)
   --backend KIND      auto (default: WebGPU on a real GPU, the cpu backend when the only adapter is a
-                      software one: one decision at a time, LinUCB took 21 s on SwiftShader, 0.4 s on cpu),
-                      webgpu (cpu fallback with a message) or cpu
+                      software one), webgpu (cpu fallback with a message) or cpu
+  --out DIR           where to write replay.md and replay.json (default report/)
   --help              this text
 `;
 
@@ -325,17 +334,46 @@ function summary(run: Awaited<ReturnType<typeof runScenario>>): unknown {
   };
 }
 
+function numberFlag(flags: Flags, name: string, ok: (v: number) => boolean, what: string): number | undefined {
+  const v = flags.get(name);
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (typeof v !== 'string' || v.trim() === '' || !ok(n)) throw new UsageError(`--${name} must be ${what}, got '${String(v)}'`);
+  return n;
+}
+
+function choiceFlag<T extends string>(flags: Flags, name: string, allowed: readonly T[], fallback: T): T {
+  const v = flags.get(name) ?? fallback;
+  if (!(allowed as readonly unknown[]).includes(v)) throw new UsageError(`--${name} must be ${allowed.join(' or ')}, got '${String(v)}'`);
+  return v as T;
+}
+
 async function replay(args: readonly string[]): Promise<number> {
-  const flags = parseFlags(args, { data: 'value', algos: 'value', batch: 'value', 'max-rows': 'value', backend: 'value', help: 'bool' }, 'replay');
+  const flags = parseFlags(args, {
+    data: 'value', algos: 'value', batch: 'value', 'max-rows': 'value', backend: 'value', help: 'bool', 'reward-model': 'value', folds: 'value',
+    positions: 'value', samples: 'value', confidence: 'value', tau: 'value', 'dros-lambda': 'value', seed: 'value', out: 'value',
+  }, 'replay');
   if (flags.has('help')) {
     say(REPLAY_HELP);
     return 0;
   }
-  const algos = listFlag<ReplayAlgo>(flags, 'algos', REPLAY_ALGOS) ?? DEFAULT_REPLAY_ALGOS;
-  const batchSize = intFlag(flags, 'batch', 1) ?? 1;
+  const targets = listFlag<OffPolicyTargetKey>(flags, 'algos', REPLAY_ALGOS) ?? DEFAULT_OFF_POLICY_TARGETS;
   const maxRows = intFlag(flags, 'max-rows', 1);
+  const rewardModel = choiceFlag(flags, 'reward-model', REWARD_MODELS, 'ridge');
+  const perPosition = choiceFlag(flags, 'positions', ['separate', 'pooled'] as const, 'separate') === 'separate';
+  const options = {
+    targets, rewardModel,
+    ...optional('batchSize', intFlag(flags, 'batch', 1)),
+    ...optional('folds', intFlag(flags, 'folds', 2)),
+    ...optional('samples', intFlag(flags, 'samples', 2)),
+    ...optional('seed', intFlag(flags, 'seed', 0)),
+    ...optional('confidence', numberFlag(flags, 'confidence', (v) => v > 0 && v < 1, 'in (0, 1)')),
+    ...optional('tau', numberFlag(flags, 'tau', (v) => v >= 0, 'a number ≥ 0')),
+    ...optional('lambda', numberFlag(flags, 'dros-lambda', (v) => v >= 0, 'a number ≥ 0')),
+  };
   const kind = backendFlag(flags, 'auto');
   const dir = String(flags.get('data') ?? OBD_SAMPLE_DIR);
+  const out = resolve(String(flags.get('out') ?? 'report'));
 
   let log;
   try {
@@ -348,61 +386,53 @@ async function replay(args: readonly string[]): Promise<number> {
     return EXIT_FAILURE;
   }
   const rows = maxRows === undefined ? log.length : Math.min(maxRows, log.length);
-  let logged = 0;
-  for (let i = 0; i < rows; i++) logged += log.rewards[i]!;
-  say(`webgpu-bandits: replay on ${resolve(dir)}`);
-  say(`  ${rows} logged rows, ${log.shape.arms} items, user context ${log.shape.userDim}, item features ${log.shape.itemDim}; ` +
-    `logged CTR ${(logged / rows).toFixed(4)} (${logged} clicks)`);
-  say(`  batch ${batchSize}${batchSize === 1 ? ' (the exact replay method)' : ''}`);
+  const kept = Int32Array.from({ length: rows }, (_, i) => i);
+  const data = rows === log.length ? log : selectRows(log, kept);
+  const positions = Int32Array.from(log.positions.subarray(0, rows), (p) => p - 1);
+  say(`webgpu-bandits: off-policy evaluation on ${resolve(dir)}`);
+  say(`  ${rows} logged rows, ${log.shape.arms} items, ${new Set(positions).size} positions, user context ${log.shape.userDim}; ` +
+    `logging policy uniform (propensity ${fixed(log.propensities[0]!, 4)} = 1/${log.shape.arms} on every row)`);
+  say(`  reward model: ${rewardModel}, ${options.folds ?? 3}-fold cross-fitted, ${perPosition ? 'one a position' : 'pooled over the positions'}; targets: ${targets.join(', ')}`);
   const backend = await openBackend(kind);
   say(`  backend: ${backend.info.summary}`);
   say();
-  const results: (ReplayResult & { seconds: number })[] = [];
+  let report;
+  let progress: Progress | null = null;
   try {
-    for (const algo of algos) {
-      const policy = await replayPolicy(backend, algo, log.shape);
-      const progress = new Progress(`replay ${policy.name}`, 'rows');
-      const t0 = Date.now();
-      try {
-        const r = await replayEvaluate(log, policy, {
-          batchSize, ...(maxRows === undefined ? {} : { maxRows }), onProgress: (done, total) => progress.update(done, total),
-        });
-        results.push({ ...r, seconds: (Date.now() - t0) / 1000 });
-      } finally {
-        progress.finish();
-        policy.dispose();
-      }
-    }
+    report = await evaluateOffPolicy(backend, data, {
+      ...options, ...(perPosition ? { positions } : {}),
+      onStage: (stage) => {
+        progress?.finish();
+        progress = null;
+        note(`… ${stage}`);
+      },
+      onProgress: (target, done, total) => {
+        progress ??= new Progress(`replay ${target}`, 'rows');
+        progress.update(done, total);
+        if (done === total) {
+          progress.finish();
+          progress = null;
+        }
+      },
+    });
   } finally {
     backend.dispose();
   }
-  const header = ['policy', 'rows', 'matched', 'clicks', 'replay CTR', 'IPS', 'SNIPS', 'time (s)'];
-  const body = results.map((r) => [
-    r.policy, String(r.rows), String(r.matched), String(r.clicks), fixed(r.replayCtr, 4), fixed(r.ips, 4), fixed(r.snips, 4), r.seconds.toFixed(1),
-  ]);
-  const widths = header.map((_, c) => Math.max(header[c]!.length, ...body.map((r) => r[c]!.length)));
-  const line = (r: string[]) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ');
   say();
-  say(line(header));
-  say(widths.map((w) => '─'.repeat(w)).join('  '));
-  for (const r of body) say(line(r));
+  say(formatOffPolicyTable(report));
   say();
-  say(`About ${Math.round(rows / log.shape.arms)} rows match for any policy (1 in ${log.shape.arms}), and the sample has few clicks:`);
-  say('the estimates check the evaluator; they are too noisy to rank the policies.');
+  say(offPolicyReading(report));
+  say(`time: ${report.seconds.toFixed(1)} s (reward model ${report.rewardModel.seconds.toFixed(1)} s; ` +
+    `${report.targets.map((t) => `${t.key} ${t.seconds.toFixed(1)} s`).join(', ')}) on ${backend.info.summary}`);
+  await mkdir(out, { recursive: true });
+  const command = `${BIN} ${process.argv.slice(2).join(' ')}`.trim();
+  await writeFile(join(out, 'replay.md'), offPolicyMarkdown(report, { data: dir, command, environment: environment(), backend: backend.info.summary }));
+  await writeFile(join(out, 'replay.json'), `${JSON.stringify(report, null, 2)}\n`);
+  say(`report: ${join(out, 'replay.md')}`);
   return 0;
 }
 
 const fixed = (v: number, digits: number): string => (Number.isFinite(v) ? v.toFixed(digits) : '—');
-
-async function replayPolicy(backend: Backend, algo: ReplayAlgo, shape: FeatureShape): Promise<Policy> {
-  switch (algo) {
-    case 'random': return randomPolicy(shape, { seed: 1 });
-    case 'linucb': return linUCBPolicy(backend, shape);
-    case 'discounted': return discountedLinUCBPolicy(backend, shape);
-    case 'hybrid': return hybridLinUCBPolicy(backend, shape);
-    case 'neural': return neuralUCBPolicyFor(backend, shape);
-  }
-}
 
 /**
  * Runs the command line `argv` (without node and the script) and resolves with the exit code:

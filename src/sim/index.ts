@@ -33,3 +33,9 @@ export {
   lineChartSvg, resultCharts, resultRows, formatResultTable, reportHtml, seriesColor, escapeHtml, RESULT_COLUMNS,
   type LineSeries, type LineChartOptions, type ReportContext,
 } from './report.js';
+export {
+  evaluateOffPolicy, OFF_POLICY_TARGETS, DEFAULT_OFF_POLICY_TARGETS, OFF_POLICY_ESTIMATORS,
+  type OffPolicyOptions, type OffPolicyReport, type OffPolicyTargetResult, type OffPolicyEstimate, type OffPolicyEstimator,
+  type OffPolicyTargetKey, type OffPolicyTargetKind, type OffPolicyTargetSpec,
+} from './off-policy.js';
+export { formatOffPolicyTable, offPolicyMarkdown, offPolicyReading, estimatorLabel, type OffPolicyReportContext } from './off-policy-report.js';

@@ -1,0 +1,131 @@
+/**
+ * The off-policy report (evaluateOffPolicy's result) as a terminal table and as a Markdown page.
+ * Platform-neutral: strings only.
+ */
+import type { OffPolicyEstimator, OffPolicyReport, OffPolicyTargetResult } from './off-policy.js';
+import { OFF_POLICY_ESTIMATORS, OFF_POLICY_TARGETS } from './off-policy.js';
+
+/**
+ * The estimator's name as the report shows it, with its hyperparameter.
+ *
+ * @example
+ * estimatorLabel('switch-dr', report.settings);   // 'Switch-DR (τ = 10)'
+ */
+export function estimatorLabel(estimator: OffPolicyEstimator, settings: { readonly tau: number; readonly lambda: number }): string {
+  switch (estimator) {
+    case 'replay': return 'replay';
+    case 'dm': return 'DM';
+    case 'ips': return 'IPS';
+    case 'snips': return 'SNIPS';
+    case 'dr': return 'DR';
+    case 'sndr': return 'SNDR';
+    case 'switch-dr': return `Switch-DR (τ = ${settings.tau})`;
+    case 'dros': return `DRos (λ = ${settings.lambda})`;
+  }
+}
+
+const fixed = (v: number, digits: number): string => (Number.isFinite(v) ? v.toFixed(digits) : '—');
+
+/** "0.0046 [0.0031, 0.0062]" */
+function cell(t: OffPolicyTargetResult, estimator: OffPolicyEstimator, digits: number): string {
+  const e = t.estimates.find((x) => x.estimator === estimator);
+  if (!e) return '—';
+  return Number.isFinite(e.lower) ? `${fixed(e.estimate, digits)} [${fixed(e.lower, digits)}, ${fixed(e.upper, digits)}]` : fixed(e.estimate, digits);
+}
+
+/** Rows of the table: the matched counts, then one a estimator; a column a target. */
+function tableRows(report: OffPolicyReport, digits: number): string[][] {
+  const head = ['estimator', ...report.targets.map((t) => t.name)];
+  const matched = ['matched rows (clicks)', ...report.targets.map((t) => `${t.matched} (${t.clicks})`)];
+  const rows = OFF_POLICY_ESTIMATORS.map((e) => [estimatorLabel(e, report.settings), ...report.targets.map((t) => cell(t, e, digits))]);
+  return [head, matched, ...rows];
+}
+
+/**
+ * One sentence on what the intervals allow: which targets' DR intervals lie wholly above or
+ * below another's, or that none do.
+ *
+ * @example
+ * offPolicyReading(report);   // 'No target's DR interval is disjoint from another's: on this log the estimators cannot rank these policies.'
+ */
+export function offPolicyReading(report: OffPolicyReport, estimator: OffPolicyEstimator = 'dr'): string {
+  const pairs: string[] = [];
+  const ci = (t: OffPolicyTargetResult) => t.estimates.find((e) => e.estimator === estimator)!;
+  for (const a of report.targets) {
+    for (const b of report.targets) {
+      if (a !== b && ci(a).lower > ci(b).upper) pairs.push(`${a.name} above ${b.name}`);
+    }
+  }
+  const label = estimatorLabel(estimator, report.settings);
+  if (pairs.length === 0) {
+    return `No target's ${label} interval is disjoint from another's: on this log (${report.rows} rows, ${report.clicks} clicks) the estimators cannot rank these policies.`;
+  }
+  return `${label} intervals that do not overlap: ${pairs.join('; ')}; every other pair overlaps.`;
+}
+
+/**
+ * The report as aligned plain text for a terminal: one column a target, one row an estimator,
+ * each cell the estimate and its bootstrap interval.
+ *
+ * @example
+ * console.log(formatOffPolicyTable(report));
+ */
+export function formatOffPolicyTable(report: OffPolicyReport, digits = 4): string {
+  const rows = tableRows(report, digits);
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  const line = (r: string[]) => r.map((x, c) => (c === 0 ? x.padEnd(widths[c]!) : x.padStart(widths[c]!))).join('  ');
+  return [line(rows[0]!), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n');
+}
+
+/** Extra lines of the Markdown report. */
+export interface OffPolicyReportContext {
+  readonly data?: string;
+  readonly command?: string;
+  readonly environment?: string;
+  readonly backend?: string;
+}
+
+/**
+ * The report as a Markdown page: the data, the table (estimates with their intervals), the
+ * reading, how positions and each target are handled, the settings and the timings.
+ *
+ * @example
+ * await writeFile('report/replay.md', offPolicyMarkdown(report, { data: '../shared/data/obd-random-men' }));
+ */
+export function offPolicyMarkdown(report: OffPolicyReport, context: OffPolicyReportContext = {}): string {
+  const rows = tableRows(report, 4);
+  const md = (r: string[]) => `| ${r.join(' | ')} |`;
+  const s = report.settings;
+  const out = [
+    '# Off-policy evaluation on logged data',
+    '',
+    ...(context.data ? [`Data: \`${context.data}\` — ${report.rows} logged rows, ${report.arms} items, ${report.positions} position${report.positions === 1 ? '' : 's'}, ` +
+      `${report.clicks} clicks (logged CTR ${(report.clicks / report.rows).toFixed(4)}).`, ''] : []),
+    `Each cell: the estimate of the target's click rate and its ${Math.round(s.confidence * 100)} % percentile bootstrap interval ` +
+      `(${s.samples} resamples of the rows, the seven OBP estimators on the same resamples; replay's over its matched rows; the reward model is not refitted).`,
+    '',
+    md(rows[0]!),
+    md(rows[0]!.map((_, c) => (c === 0 ? ':---' : '---:'))),
+    ...rows.slice(1).map(md),
+    '',
+    `**Reading.** ${offPolicyReading(report)}`,
+    '',
+    '## How it was computed',
+    '',
+    `- Reward model (DM and the DR family): ${report.rewardModel.kind === 'ridge' ? 'ridge regression per item on the user context (LinUCB with α = 0, λ = 1)' : 'the Embedding + MLP click model'}, ` +
+      `${report.rewardModel.folds}-fold cross-fitted (no row is predicted by a model that saw it)${report.positions > 1 ? ', one model per position (OBP\'s len_list models)' : ''}; ` +
+      `${report.rewardModel.seconds.toFixed(1)} s.`,
+    report.positions > 1
+      ? `- Positions: the log shows ${report.positions} items at once and logs each impression as a row at its position. The targets pick one item for a user and do not see the position, ` +
+        'so each row is a round at its own position with the same target distribution at every position (OBP\'s position-wise evaluation): an estimate is the click rate of the target\'s ' +
+        'item averaged over the positions in the log\'s proportions.'
+      : '- One position.',
+    `- Switch-DR uses the reward model alone on rows whose importance weight is over τ = ${s.tau}; DRos shrinks a weight w to λw/(w² + λ), λ = ${s.lambda}.`,
+    ...report.targets.map((t) => `- ${t.name}: ${OFF_POLICY_TARGETS[t.key].description}; ${t.seconds.toFixed(1)} s.`),
+    `- Seed ${s.seed} (folds, bootstrap, models). Total ${report.seconds.toFixed(1)} s` +
+      `${context.backend ? ` on ${context.backend}` : ''}${context.environment ? `; ${context.environment}` : ''}.`,
+    ...(context.command ? [`- Command: \`${context.command}\``] : []),
+    '',
+  ];
+  return out.join('\n');
+}
