@@ -13,7 +13,8 @@ import { REWARD_MODELS, selectRows } from './eval/index.js';
 import { loadObd, OBD_SAMPLE_DIR } from './eval/obd-node.js';
 import {
   ALGORITHM_DESCRIPTIONS, ALGORITHMS, DEFAULT_OFF_POLICY_TARGETS, OFF_POLICY_TARGETS, evaluateOffPolicy, formatOffPolicyTable, formatResultTable,
-  offPolicyMarkdown, offPolicyReading, reportHtml, resolveScenario, runScenario, type AlgorithmKey, type OffPolicyTargetKey, type ScenarioOptions,
+  formatSeedsSummary, offPolicyMarkdown, offPolicyReading, reportHtml, resolveScenario, runScenario, runSeeds, scenarioRunJson, seedsReportHtml,
+  seedsRunJson, ProgressText, type AlgorithmKey, type OffPolicyTargetKey, type ScenarioOptions,
 } from './sim/index.js';
 
 /** A mistake in the command line: printed with a pointer to --help, exit code 2. */
@@ -27,8 +28,9 @@ const BIN = 'webgpu-bandits';
 const MAIN_HELP = `${BIN}: WebGPU contextual bandits, head to head on a simulated shop with a market shock
 
 Usage:
-  ${BIN} start              the default scenario: every algorithm, 6000 steps, shock at step 3000;
-                              prints the result table and writes report/index.html
+  ${BIN} start              the default scenario over seeds (as many as fit a minute): every algorithm,
+                              6000 steps, shock at step 3000; means with 95 % bands, significant pairs,
+                              report/index.html
   ${BIN} simulate [flags]   the head-to-head with your settings
   ${BIN} replay [flags]     off-policy evaluation on the Open Bandit Dataset sample: every estimator with its interval
   ${BIN} <command> --help   the flags of a command
@@ -41,19 +43,27 @@ const SIMULATE_FLAGS = `  --steps N           user arrivals (default 6000)
   --algos LIST        comma-separated, in the order to show (default all):
 ${ALGORITHMS.map((a) => `                        ${a.padEnd(11)}${ALGORITHM_DESCRIPTIONS[a]}`).join('\n')}
   --batch N           users arriving at once, rows a select/update (default 25)
-  --seed N            seed of the world, the stream and the models (default 1)
+  --seed N            seed of the world, the stream and the models (default 1; the first seed over seeds)
+  --seeds N           run seeds seed..seed+N−1 and report means, bands and paired tests
+                      (start: default as many as fit --budget; simulate: default 1)
+  --budget S          start: seconds the seeds may take (default 60; at least 3 seeds)
   --training-rows N   pre-shock random-log rows the Embedding + MLP is trained on (default 10000)
   --epochs N          epochs of that training (default 10)
-  --backend KIND      webgpu (default: WebGPU, else the cpu backend with a message),
-                      cpu (float64 JavaScript), auto (cpu when the only adapter is a software one)
+  --backend KIND      webgpu (simulate's default: WebGPU, else the cpu backend with a message),
+                      cpu (float64 JavaScript), auto (start's default: WebGPU on a real GPU, the cpu
+                      backend when the only adapter is a software one such as SwiftShader)
   --out DIR           where to write index.html and results.json (default report/)
   --help              this text`;
 
-const START_HELP = `${BIN} start: the default scenario, end to end on WebGPU
+const START_HELP = `${BIN} start: the default scenario over seeds
 
-Runs linucb, hybrid, discounted, neural, embedding, random and oracle on one simulated stream of
-6000 users (50 items, 500 users, shock at step 3000, batches of 25, seed 1), shows progress on
-stderr, prints the result table and writes report/index.html (charts, table, settings).
+Runs linucb, hybrid, discounted, neural, embedding, random and oracle on simulated streams of
+6000 users (50 items, 500 users, shock at step 3000, batches of 25), seed 1, 2, … as long as
+another seed fits the budget (60 s, at least 3 seeds; --seeds N for exactly N). Within a seed every
+algorithm sees the same users and click draws. Prints the table of means with 95 % t-intervals,
+one sentence on what the run shows and the pairs whose difference is significant (paired t-tests
+over seeds, Holm-corrected), and writes report/index.html (banded charts, tables, settings).
+The backend is auto: WebGPU on a real GPU, else the cpu backend (--backend webgpu forces WebGPU).
 
 Usage: ${BIN} start [flags]     (the flags of simulate are taken too)
 
@@ -201,39 +211,10 @@ function quietVulkan(): void {
   process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
 }
 
-/** A progress bar on a terminal (redrawn in place), plain lines every 10% elsewhere (logs, pipes). */
-class Progress {
-  private readonly tty = Boolean(process.stderr.isTTY);
-  private readonly started = Date.now();
-  private lastDraw = 0;
-  private lastDecile = -1;
-  private drawn = false;
-
-  constructor(private readonly label: string, private readonly unit: string) {}
-
-  update(done: number, total: number): void {
-    const fraction = total > 0 ? done / total : 1;
-    const elapsed = (Date.now() - this.started) / 1000;
-    const left = done > 0 && done < total ? ` · ~${Math.ceil((elapsed * (total - done)) / done)} s left` : '';
-    const status = `${done}/${total} ${this.unit} · ${elapsed.toFixed(0)} s${left}`;
-    if (this.tty) {
-      const now = Date.now();
-      if (done < total && now - this.lastDraw < 100) return;
-      this.lastDraw = now;
-      const width = 30, filled = Math.round(fraction * width);
-      const bar = '█'.repeat(filled) + '░'.repeat(width - filled);
-      process.stderr.write(`\r\x1b[K${this.label} ${bar} ${(fraction * 100).toFixed(0).padStart(3)}% ${status}`);
-      this.drawn = true;
-    } else {
-      const decile = Math.floor(fraction * 10);
-      if (decile === this.lastDecile) return;
-      this.lastDecile = decile;
-      process.stderr.write(`${this.label}: ${(fraction * 100).toFixed(0)}% (${status})\n`);
-    }
-  }
-
-  finish(): void {
-    if (this.tty && this.drawn) process.stderr.write('\n');
+/** A progress line on stderr: a bar redrawn in place on a terminal, a line every 10 % elsewhere. */
+class Progress extends ProgressText {
+  constructor(label: string, unit: string) {
+    super(label, unit, { write: (text) => void process.stderr.write(text), tty: Boolean(process.stderr.isTTY) });
   }
 }
 
@@ -246,7 +227,7 @@ function environment(): string {
 async function simulate(command: 'start' | 'simulate', args: readonly string[]): Promise<number> {
   const flags = parseFlags(args, {
     steps: 'value', 'shock-at': 'value', algos: 'value', batch: 'value', seed: 'value', backend: 'value', out: 'value',
-    'training-rows': 'value', epochs: 'value', help: 'bool',
+    'training-rows': 'value', epochs: 'value', seeds: 'value', budget: 'value', help: 'bool',
   }, command);
   if (flags.has('help')) {
     say(command === 'start' ? START_HELP : SIMULATE_HELP);
@@ -274,39 +255,66 @@ async function simulate(command: 'start' | 'simulate', args: readonly string[]):
     if (e instanceof BanditError) throw new UsageError(e.message.replace(/^scenario: /, ''));
     throw e;
   }
-  const kind = backendFlag(flags);
+  // start: over seeds, on the fastest backend for the machine (a software WebGPU adapter is ~4×
+  // slower than float64 JS here, and the seeds must fit the budget). simulate: one seed on WebGPU.
+  const seeds = intFlag(flags, 'seeds', 1) ?? (command === 'start' ? undefined : 1);
+  const budget = intFlag(flags, 'budget', 1);
+  if (budget !== undefined && flags.has('seeds')) throw new UsageError('--budget and --seeds exclude each other (--seeds N runs exactly N seeds)');
+  const kind = backendFlag(flags, command === 'start' ? 'auto' : 'webgpu');
   const out = resolve(String(flags.get('out') ?? 'report'));
 
   say(command === 'start' ? 'webgpu-bandits: the default head-to-head scenario' : 'webgpu-bandits: head-to-head');
   say(`  ${scenario.steps} steps in batches of ${scenario.batchSize}, ` +
-    `${scenario.shockAt === null ? 'no shock' : `market shock at step ${scenario.shockAt}`}, seed ${scenario.seed}`);
+    `${scenario.shockAt === null ? 'no shock' : `market shock at step ${scenario.shockAt}`}, ` +
+    (seeds === 1 ? `seed ${scenario.seed}` : seeds === undefined
+      ? `seeds from ${scenario.seed}, as many as fit ${budget ?? 60} s (at least 3; --seeds N for exactly N)` : `seeds ${scenario.seed}..${scenario.seed + seeds - 1}`));
   say(`  algorithms: ${scenario.algorithms.join(', ')}`);
   const backend = await openBackend(kind);
   say(`  backend: ${backend.info.summary}`);
   say();
+  const context = { command: `${BIN} ${process.argv.slice(2).join(' ')}`.trim(), environment: environment() };
   try {
-    let training: Progress | null = null;
-    const running = new Progress('head-to-head', 'rounds');
-    const run = await runScenario(backend, scenario, {
-      onStage: (stage) => note(`… ${stage}`),
-      onTrainingEpoch: (epoch, epochs) => {
-        training ??= new Progress('training Embedding + MLP', 'epochs');
-        training.update(epoch + 1, epochs);
-        if (epoch + 1 === epochs) training.finish();
-      },
-      onProgress: (done, total) => running.update(done, total),
-    });
-    running.finish();
-    say();
-    say(formatResultTable(run.result));
-    say();
-    say(`time: ${(run.totalMs / 1000).toFixed(1)} s (${(run.setupMs / 1000).toFixed(1)} s creating and training the models, ` +
-      `${(run.runMs / 1000).toFixed(1)} s running the stream) on ${run.backend}`);
     await mkdir(out, { recursive: true });
-    const argv = process.argv.slice(2).join(' ');
-    const html = reportHtml(run, { command: `${BIN} ${argv}`.trim(), environment: environment() });
-    await writeFile(join(out, 'index.html'), html);
-    await writeFile(join(out, 'results.json'), `${JSON.stringify(summary(run), null, 2)}\n`);
+    if (seeds !== 1) {
+      let running: Progress | null = null;
+      const multi = await runSeeds(backend, scenario, seeds === undefined ? { budgetMs: (budget ?? 60) * 1000 } : { seeds }, {
+        onProgress: (done, total) => {
+          running ??= new Progress('head-to-head', 'rounds');
+          running.update(done, total);
+        },
+        onSeed: (done, seed, run, planned) => {
+          running?.finish();
+          running = null;
+          note(`seed ${seed}: done in ${(run.totalMs / 1000).toFixed(1)} s (${done}${planned ? ` of ${planned}` : ''} seed${done === 1 && !planned ? '' : 's'})`);
+        },
+      });
+      say();
+      say(formatSeedsSummary(multi));
+      say();
+      say(`time: ${(multi.totalMs / 1000).toFixed(1)} s for ${multi.seeds.length} seeds (${multi.stopReason}) on ${multi.first.backend}`);
+      await writeFile(join(out, 'index.html'), seedsReportHtml(multi, context));
+      await writeFile(join(out, 'results.json'), `${JSON.stringify(seedsRunJson(multi), null, 2)}\n`);
+    } else {
+      let training: Progress | null = null;
+      const running = new Progress('head-to-head', 'rounds');
+      const run = await runScenario(backend, scenario, {
+        onStage: (stage) => note(`… ${stage}`),
+        onTrainingEpoch: (epoch, epochs) => {
+          training ??= new Progress('training Embedding + MLP', 'epochs');
+          training.update(epoch + 1, epochs);
+          if (epoch + 1 === epochs) training.finish();
+        },
+        onProgress: (done, total) => running.update(done, total),
+      });
+      running.finish();
+      say();
+      say(formatResultTable(run.result));
+      say();
+      say(`time: ${(run.totalMs / 1000).toFixed(1)} s (${(run.setupMs / 1000).toFixed(1)} s creating and training the models, ` +
+        `${(run.runMs / 1000).toFixed(1)} s running the stream) on ${run.backend}`);
+      await writeFile(join(out, 'index.html'), reportHtml(run, context));
+      await writeFile(join(out, 'results.json'), `${JSON.stringify(scenarioRunJson(run), null, 2)}\n`);
+    }
     say(`report: ${join(out, 'index.html')}`);
     return 0;
   } finally {
@@ -316,22 +324,6 @@ async function simulate(command: 'start' | 'simulate', args: readonly string[]):
 
 function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
   return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
-}
-
-/** The run without its per-step arrays: what a script comparing runs needs. */
-function summary(run: Awaited<ReturnType<typeof runScenario>>): unknown {
-  const { result } = run;
-  return {
-    backend: run.backend, startedAt: run.startedAt, totalMs: run.totalMs, setupMs: run.setupMs, runMs: run.runMs,
-    scenario: run.scenario, steps: result.steps, batchSize: result.batchSize, shockStep: result.shockStep, window: result.window,
-    trainingLosses: run.trainingLosses,
-    policies: result.policies.map((p) => ({
-      name: p.name, totalRegret: p.totalRegret, regretBeforeShock: p.regretBeforeShock, regretAfterShock: p.regretAfterShock,
-      ctr: p.ctr, ctrBeforeShock: p.ctrBeforeShock, ctrAfterShock: p.ctrAfterShock, expectedCtr: p.expectedCtr,
-      recoverySteps: p.recoverySteps, selectMs: p.selectMs, updateMs: p.updateMs,
-      windowCtr: Array.from(p.windowCtr), windowRegret: Array.from(p.windowRegret),
-    })),
-  };
 }
 
 function numberFlag(flags: Flags, name: string, ok: (v: number) => boolean, what: string): number | undefined {

@@ -24,6 +24,8 @@ import './models/arm-state.spec.js';
 import './models/trainer.spec.js';
 import './sim/sim.spec.js';
 import './sim/replay.spec.js';
+import './sim/seeds.spec.js';
+import './sim/off-policy.spec.js';
 import './eval/estimators.spec.js';
 import './eval/replay.spec.js';
 import './eval/obd.spec.js';
