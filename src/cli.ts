@@ -83,12 +83,10 @@ const REPLAY_ALGOS = Object.keys(OFF_POLICY_TARGETS) as OffPolicyTargetKey[];
 
 const REPLAY_HELP = `${BIN} replay: off-policy evaluation on logged data (the Open Bandit Dataset)
 
-Evaluates each target policy on the log with every estimator — replay, IPS, SNIPS, DM, DR, SNDR,
-Switch-DR, DRos (Open Bandit Pipeline's definitions) — and its bootstrap interval; prints the
-table and writes DIR/replay.md and DIR/replay.json. DM and the DR family use a reward model
-cross-fitted over folds (one a display position). Online learners are replayed (they learn from
-the rows where they pick the logged item); the Embedding + MLP is trained on one half of the log
-and served greedy on the other, both ways.
+Every estimator (replay, IPS, SNIPS, DM, DR, SNDR, Switch-DR, DRos: Open Bandit Pipeline's) with its
+bootstrap interval for each target; DM and the DR family use a cross-fitted reward model. Online
+learners are replayed (learning where they pick the logged item); the Embedding + MLP is trained on
+one half of the log and greedy on the other, both ways. Writes DIR/replay.md and DIR/replay.json.
 
 Usage: ${BIN} replay [flags]
 
@@ -99,10 +97,8 @@ Usage: ${BIN} replay [flags]
   --reward-model M    ridge (default: per item, LinUCB with α = 0) or mlp (the Embedding + MLP click model)
   --folds N           cross-fitting folds of the reward model (default 3)
   --positions MODE    separate (default: one reward model per display position, as OBP) or pooled
-  --samples N         bootstrap resamples (default 1000)
-  --confidence C      interval coverage (default 0.95)
-  --tau T             Switch-DR's weight threshold (default 10)
-  --dros-lambda L     DRos's shrinkage λ (default 1000)
+  --samples N, --confidence C    bootstrap resamples (default 1000) and coverage (default 0.95)
+  --tau T, --dros-lambda L       Switch-DR's weight threshold (default 10), DRos's shrinkage λ (default 1000)
   --seed N            seed of the folds, the bootstrap and the models (default 1)
   --batch N           rows an online learner decides before learning from the matched ones (default 1: the exact replay method)
   --max-rows N        evaluate only the first N rows (default all)
@@ -211,12 +207,8 @@ function quietVulkan(): void {
   process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
 }
 
-/** A progress line on stderr: a bar redrawn in place on a terminal, a line every 10 % elsewhere. */
-class Progress extends ProgressText {
-  constructor(label: string, unit: string) {
-    super(label, unit, { write: (text) => void process.stderr.write(text), tty: Boolean(process.stderr.isTTY) });
-  }
-}
+/** Progress on stderr: a bar redrawn in place on a terminal, a line every 10 % elsewhere. */
+const progress = (label: string, unit: string) => new ProgressText(label, unit, { write: (t) => void process.stderr.write(t), tty: Boolean(process.stderr.isTTY) });
 
 function environment(): string {
   const [one] = loadavg();
@@ -276,10 +268,10 @@ async function simulate(command: 'start' | 'simulate', args: readonly string[]):
   try {
     await mkdir(out, { recursive: true });
     if (seeds !== 1) {
-      let running: Progress | null = null;
+      let running: ProgressText | null = null;
       const multi = await runSeeds(backend, scenario, seeds === undefined ? { budgetMs: (budget ?? 60) * 1000 } : { seeds }, {
         onProgress: (done, total) => {
-          running ??= new Progress('head-to-head', 'rounds');
+          running ??= progress('head-to-head', 'rounds');
           running.update(done, total);
         },
         onSeed: (done, seed, run, planned) => {
@@ -295,12 +287,12 @@ async function simulate(command: 'start' | 'simulate', args: readonly string[]):
       await writeFile(join(out, 'index.html'), seedsReportHtml(multi, context));
       await writeFile(join(out, 'results.json'), `${JSON.stringify(seedsRunJson(multi), null, 2)}\n`);
     } else {
-      let training: Progress | null = null;
-      const running = new Progress('head-to-head', 'rounds');
+      let training: ProgressText | null = null;
+      const running = progress('head-to-head', 'rounds');
       const run = await runScenario(backend, scenario, {
         onStage: (stage) => note(`… ${stage}`),
         onTrainingEpoch: (epoch, epochs) => {
-          training ??= new Progress('training Embedding + MLP', 'epochs');
+          training ??= progress('training Embedding + MLP', 'epochs');
           training.update(epoch + 1, epochs);
           if (epoch + 1 === epochs) training.finish();
         },
@@ -378,32 +370,27 @@ async function replay(args: readonly string[]): Promise<number> {
     return EXIT_FAILURE;
   }
   const rows = maxRows === undefined ? log.length : Math.min(maxRows, log.length);
-  const kept = Int32Array.from({ length: rows }, (_, i) => i);
-  const data = rows === log.length ? log : selectRows(log, kept);
+  const data = rows === log.length ? log : selectRows(log, Int32Array.from({ length: rows }, (_, i) => i));
   const positions = Int32Array.from(log.positions.subarray(0, rows), (p) => p - 1);
+  const uniform = data.propensities.every((p) => Math.abs(p - 1 / log.shape.arms) < 1e-12);
   say(`webgpu-bandits: off-policy evaluation on ${resolve(dir)}`);
   say(`  ${rows} logged rows, ${log.shape.arms} items, ${new Set(positions).size} positions, user context ${log.shape.userDim}; ` +
-    `logging policy uniform (propensity ${fixed(log.propensities[0]!, 4)} = 1/${log.shape.arms} on every row)`);
+    `logging policy ${uniform ? `uniform (propensity 1/${log.shape.arms} on every row)` : 'not uniform (the logged propensities are used)'}`);
   say(`  reward model: ${rewardModel}, ${options.folds ?? 3}-fold cross-fitted, ${perPosition ? 'one a position' : 'pooled over the positions'}; targets: ${targets.join(', ')}`);
   const backend = await openBackend(kind);
   say(`  backend: ${backend.info.summary}`);
   say();
   let report;
-  let progress: Progress | null = null;
+  let bar: ProgressText | null = null;
   try {
     report = await evaluateOffPolicy(backend, data, {
       ...options, ...(perPosition ? { positions } : {}),
-      onStage: (stage) => {
-        progress?.finish();
-        progress = null;
-        note(`… ${stage}`);
-      },
+      onStage: (stage) => note(`… ${stage}`),
       onProgress: (target, done, total) => {
-        progress ??= new Progress(`replay ${target}`, 'rows');
-        progress.update(done, total);
+        (bar ??= progress(`replay ${target}`, 'rows')).update(done, total);
         if (done === total) {
-          progress.finish();
-          progress = null;
+          bar.finish();
+          bar = null;
         }
       },
     });
@@ -423,8 +410,6 @@ async function replay(args: readonly string[]): Promise<number> {
   say(`report: ${join(out, 'replay.md')}`);
   return 0;
 }
-
-const fixed = (v: number, digits: number): string => (Number.isFinite(v) ? v.toFixed(digits) : '—');
 
 /**
  * Runs the command line `argv` (without node and the script) and resolves with the exit code:

@@ -6,8 +6,9 @@ export {
 } from './estimators.js';
 export { DISTRIBUTION_TOLERANCE, type EstimatorInput } from './estimator-input.js';
 export {
-  bootstrapInterval, bootstrapIntervals, bootstrapMeanInterval,
-  type BootstrapOptions, type BootstrapAllOptions, type BootstrapSettings, type BootstrapInterval,
+  bootstrapInterval, bootstrapIntervals, bootstrapMeanInterval, bootstrapDifferences,
+  type BootstrapOptions, type BootstrapAllOptions, type BootstrapSettings, type BootstrapInterval, type BootstrapDifference,
+  type BootstrapDifferenceOptions,
 } from './bootstrap.js';
 export { crossFit, foldAssignment, type CrossFitOptions, type CrossFitResult, type RewardLearner } from './cross-fit.js';
 export {

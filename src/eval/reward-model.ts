@@ -129,7 +129,8 @@ export type RewardModelOptions = CrossFitOptions & {
  * with `len_list` > 1.
  *
  * On the Open Bandit sample (10,000 rows, 34 arms, 3 positions, 3 folds: 9 models) the ridge model
- * took 0.3 s and the MLP 9 s on the cpu backend of a shared 2-core machine (load ~4).
+ * took 2.0–2.6 s and the MLP (10 epochs) 6.0 s on the cpu backend of a 2-core machine shared with
+ * other jobs (load average 6).
  *
  * @example
  * const { estimatedRewards } = await fitRewardModel(backend, log, { model: 'ridge', folds: 3, seed: 1 });

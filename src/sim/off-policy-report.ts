@@ -42,25 +42,25 @@ function tableRows(report: OffPolicyReport, digits: number): string[][] {
 }
 
 /**
- * One sentence on what the intervals allow: which targets' DR intervals lie wholly above or
- * below another's, or that none do.
+ * One sentence on what the log allows: which targets' DR values differ significantly (the paired
+ * bootstrap interval of the difference, Bonferroni-corrected over the pairs, excludes 0), or that
+ * none do.
  *
  * @example
- * offPolicyReading(report);   // 'No target's DR interval is disjoint from another's: on this log the estimators cannot rank these policies.'
+ * offPolicyReading(report);   // 'No two targets differ significantly by DR …: on this log the estimators cannot rank these policies.'
  */
-export function offPolicyReading(report: OffPolicyReport, estimator: OffPolicyEstimator = 'dr'): string {
-  const pairs: string[] = [];
-  const ci = (t: OffPolicyTargetResult) => t.estimates.find((e) => e.estimator === estimator)!;
-  for (const a of report.targets) {
-    for (const b of report.targets) {
-      if (a !== b && ci(a).lower > ci(b).upper) pairs.push(`${a.name} above ${b.name}`);
-    }
+export function offPolicyReading(report: OffPolicyReport): string {
+  const name = (key: string) => report.targets.find((t) => t.key === key)?.name ?? key;
+  const how = `paired bootstrap of the DR difference, ${(report.comparisonConfidence * 100).toPrecision(3)} % intervals (Bonferroni over ${report.comparisons.length} pairs)`;
+  const found = report.comparisons.filter((c) => c.significant).map((c) => {
+    const [hi, lo, d, l, u] = c.difference > 0 ? [c.a, c.b, c.difference, c.lower, c.upper] : [c.b, c.a, -c.difference, -c.upper, -c.lower];
+    return `${name(hi)} above ${name(lo)} by ${fixed(d, 4)} [${fixed(l, 4)}, ${fixed(u, 4)}]`;
+  });
+  if (report.comparisons.length === 0) return 'One target: nothing to compare.';
+  if (found.length === 0) {
+    return `No two targets differ significantly by DR (${how}): on this log (${report.rows} rows, ${report.clicks} clicks) the estimators cannot rank these policies.`;
   }
-  const label = estimatorLabel(estimator, report.settings);
-  if (pairs.length === 0) {
-    return `No target's ${label} interval is disjoint from another's: on this log (${report.rows} rows, ${report.clicks} clicks) the estimators cannot rank these policies.`;
-  }
-  return `${label} intervals that do not overlap: ${pairs.join('; ')}; every other pair overlaps.`;
+  return `Significant DR differences (${how}): ${found.join('; ')}; no other pair differs.`;
 }
 
 /**
@@ -110,6 +110,17 @@ export function offPolicyMarkdown(report: OffPolicyReport, context: OffPolicyRep
     '',
     `**Reading.** ${offPolicyReading(report)}`,
     '',
+    ...(report.comparisons.length ? [
+      `Paired DR differences (row a − b; ${(report.comparisonConfidence * 100).toPrecision(3)} % paired bootstrap intervals, Bonferroni over the ${report.comparisons.length} pairs):`,
+      '',
+      '| a − b | difference | interval | excludes 0 |',
+      '| :--- | ---: | ---: | :---: |',
+      ...report.comparisons.map((c) => {
+        const name = (key: string) => report.targets.find((t) => t.key === key)?.name ?? key;
+        return `| ${name(c.a)} − ${name(c.b)} | ${fixed(c.difference, 4)} | [${fixed(c.lower, 4)}, ${fixed(c.upper, 4)}] | ${c.significant ? 'yes' : 'no'} |`;
+      }),
+      '',
+    ] : []),
     '## How it was computed',
     '',
     `- Reward model (DM and the DR family): ${report.rewardModel.kind === 'ridge' ? 'ridge regression per item on the user context (LinUCB with α = 0, λ = 1)' : 'the Embedding + MLP click model'}, ` +
@@ -120,7 +131,10 @@ export function offPolicyMarkdown(report: OffPolicyReport, context: OffPolicyRep
         'so each row is a round at its own position with the same target distribution at every position (OBP\'s position-wise evaluation): an estimate is the click rate of the target\'s ' +
         'item averaged over the positions in the log\'s proportions.'
       : '- One position.',
-    `- Switch-DR uses the reward model alone on rows whose importance weight is over τ = ${s.tau}; DRos shrinks a weight w to λw/(w² + λ), λ = ${s.lambda}.`,
+    `- Switch-DR uses the reward model alone on rows whose importance weight w = π_e(a_i|x_i)/π_b(a_i|x_i) is over τ = ${s.tau} ` +
+      `(${report.targets.map((t) => `${t.name}: ${t.switched} rows`).join(', ')}); DRos shrinks w to λw/(w² + λ), λ = ${s.lambda}.`,
+    '- The intervals resample the rows with the reward model held fixed (OBP\'s bootstrap): DM\'s is narrow because it leaves out the model\'s own ' +
+      'error, which is DM\'s bias; the DR family corrects the model with the logged clicks, and its intervals carry that noise.',
     ...report.targets.map((t) => `- ${t.name}: ${OFF_POLICY_TARGETS[t.key].description}; ${t.seconds.toFixed(1)} s.`),
     `- Seed ${s.seed} (folds, bootstrap, models). Total ${report.seconds.toFixed(1)} s` +
       `${context.backend ? ` on ${context.backend}` : ''}${context.environment ? `; ${context.environment}` : ''}.`,

@@ -18,8 +18,8 @@
 import type { Backend } from '../core/backend.js';
 import { BanditError } from '../core/errors.js';
 import {
-  ESTIMATOR_NAMES, bootstrapIntervals, bootstrapMeanInterval, fitRewardModel, foldAssignment, logBatch, oneHot, replayEvaluate, selectRows,
-  type BanditLog, type EstimatorName, type Policy, type RewardModelKind,
+  ESTIMATOR_NAMES, bootstrapDifferences, bootstrapIntervals, bootstrapMeanInterval, fitRewardModel, foldAssignment, logBatch, oneHot, replayEvaluate, selectRows,
+  type BanditLog, type EstimatorInput, type EstimatorName, type Policy, type RewardModelKind,
 } from '../eval/index.js';
 import { embeddingMLPPolicyFor } from './policies/embedding-mlp.js';
 import { hybridLinUCBPolicy } from './policies/hybrid.js';
@@ -111,9 +111,23 @@ export interface OffPolicyTargetResult {
   /** Rows where the target picked the logged item, and their clicks (the replay estimate's data). */
   readonly matched: number;
   readonly clicks: number;
+  /** Rows whose importance weight is over Switch-DR's τ: there Switch-DR uses the reward model alone. */
+  readonly switched: number;
   readonly estimates: readonly OffPolicyEstimate[];
   /** Seconds making, training, replaying and estimating this target. */
   readonly seconds: number;
+}
+
+/** A paired comparison of two targets by DR: V̂_DR(a) − V̂_DR(b) on the same rows. */
+export interface OffPolicyComparison {
+  readonly a: OffPolicyTargetKey;
+  readonly b: OffPolicyTargetKey;
+  readonly difference: number;
+  /** The paired bootstrap interval at `OffPolicyReport.comparisonConfidence` (Bonferroni over the pairs). */
+  readonly lower: number;
+  readonly upper: number;
+  /** The interval excludes 0. */
+  readonly significant: boolean;
 }
 
 /** What `evaluateOffPolicy` returns. */
@@ -125,6 +139,10 @@ export interface OffPolicyReport {
   readonly rewardModel: { readonly kind: RewardModelKind; readonly folds: number; readonly seconds: number };
   readonly settings: { readonly samples: number; readonly confidence: number; readonly seed: number; readonly tau: number; readonly lambda: number };
   readonly targets: readonly OffPolicyTargetResult[];
+  /** Every two targets compared by DR, paired bootstrap on the same resamples, Bonferroni-corrected. */
+  readonly comparisons: readonly OffPolicyComparison[];
+  /** The confidence of each comparison's interval: 1 − (1 − confidence)/pairs. */
+  readonly comparisonConfidence: number;
   readonly seconds: number;
 }
 
@@ -153,7 +171,8 @@ async function crossFittedChoices(backend: Backend, spec: OffPolicyTargetSpec, l
 /**
  * Evaluates each target policy on the log with every estimator and its percentile bootstrap
  * interval (the seven of `bootstrapIntervals` on the same resamples, and replay's over its
- * matched rows). The reward model is fitted once (cross-fitted, per position when `positions` is
+ * matched rows), and compares every two targets by DR: a paired bootstrap of the difference
+ * (`bootstrapDifferences`, the same resampled rows for both), Bonferroni-corrected over the pairs. The reward model is fitted once (cross-fitted, per position when `positions` is
  * given) and shared by every target. Positions: the targets pick one item for a context and do
  * not see the position, so π_e(·|x, p) is the same at every position, and each logged impression
  * is a round at its own position (OBP's position-wise evaluation): an estimate is the click rate
@@ -181,6 +200,7 @@ export async function evaluateOffPolicy(backend: Backend, log: BanditLog, option
   const rewardModel = { kind, folds, seconds: (now() - t0) / 1000 };
 
   const results: OffPolicyTargetResult[] = [];
+  const inputs: EstimatorInput[] = [];
   for (const key of targets) {
     const spec: OffPolicyTargetSpec = OFF_POLICY_TARGETS[key];
     const t1 = now();
@@ -203,8 +223,13 @@ export async function evaluateOffPolicy(backend: Backend, log: BanditLog, option
       targetDistribution = spec.kind === 'fixed' ? new Float64Array(log.length * k).fill(1 / k) : oneHot(chosen, k);
     }
     const matchedRewards: number[] = [];
-    for (let i = 0; i < log.length; i++) if (chosen[i] === log.actions[i]) matchedRewards.push(log.rewards[i]!);
+    let switched = 0;
+    for (let i = 0; i < log.length; i++) {
+      if (chosen[i] === log.actions[i]) matchedRewards.push(log.rewards[i]!);
+      if (targetDistribution[i * k + log.actions[i]!]! / log.propensities[i]! > settings.tau) switched++;
+    }
     const input = { rewards: log.rewards, actions: log.actions, propensities: log.propensities, targetDistribution, estimatedRewards: fit.estimatedRewards };
+    inputs.push(input);
     const intervals = bootstrapIntervals(input, settings);
     const replay = bootstrapMeanInterval(matchedRewards, settings);
     const estimates: OffPolicyEstimate[] = [
@@ -212,11 +237,17 @@ export async function evaluateOffPolicy(backend: Backend, log: BanditLog, option
       ...ESTIMATOR_NAMES.map((e: EstimatorName) => ({ estimator: e, estimate: intervals[e]!.estimate, lower: intervals[e]!.lower, upper: intervals[e]!.upper })),
     ];
     results.push({
-      key, name, kind: spec.kind, matched: matchedRewards.length, clicks: matchedRewards.reduce((s, r) => s + r, 0), estimates, seconds: (now() - t1) / 1000,
+      key, name, kind: spec.kind, matched: matchedRewards.length, clicks: matchedRewards.reduce((s, r) => s + r, 0), switched, estimates, seconds: (now() - t1) / 1000,
     });
   }
+  const pairs = (targets.length * (targets.length - 1)) / 2;
+  const comparisonConfidence = 1 - (1 - settings.confidence) / Math.max(1, pairs);
+  const comparisons = targets.length < 2 ? [] : bootstrapDifferences(inputs, { ...settings, estimator: 'dr', confidence: comparisonConfidence })
+    .map((d): OffPolicyComparison => ({
+      a: targets[d.a]!, b: targets[d.b]!, difference: d.estimate, lower: d.lower, upper: d.upper, significant: d.lower > 0 || d.upper < 0,
+    }));
   let clicks = 0;
   for (let i = 0; i < log.length; i++) clicks += log.rewards[i]!;
   const positions = options.positions ? new Set(Array.from(options.positions)).size : 1;
-  return { rows: log.length, arms: k, positions, clicks, rewardModel, settings, targets: results, seconds: (now() - started) / 1000 };
+  return { rows: log.length, arms: k, positions, clicks, rewardModel, settings, targets: results, comparisons, comparisonConfidence, seconds: (now() - started) / 1000 };
 }

@@ -1,8 +1,9 @@
 import { expect } from 'chai';
 import { BanditError, type Backend } from '../../src/index.js';
+import { Random } from '../../src/core/random.js';
 import { sampleArms } from '../../src/ops/explore.js';
 import {
-  bootstrapInterval, bootstrapIntervals, bootstrapMeanInterval, crossFit, decidedTarget, fitRewardModel, foldAssignment, greedyTarget,
+  bootstrapDifferences, bootstrapInterval, bootstrapIntervals, bootstrapMeanInterval, crossFit, decidedTarget, fitRewardModel, foldAssignment, greedyTarget,
   logBatch, oneHot, scoredTarget, selectRows, targetDistributionOf, uniformTarget,
   type BanditLog, type EstimatorInput, type RewardLearner,
 } from '../../src/eval/index.js';
@@ -294,6 +295,44 @@ describe('eval: bootstrapIntervals and the replay interval', () => {
     throwsBandit(() => bootstrapIntervals(input, { samples: 10 }), /tau is required/);
     const { estimatedRewards: _, ...withoutModel } = input;
     throwsBandit(() => bootstrapIntervals(withoutModel, { estimators: ['dr'], samples: 10 }), /estimatedRewards/);
+  });
+
+  it('bootstrapDifferences: the paired percentile interval of V̂_a − V̂_b on shared resamples, against a reference', () => {
+    // Target B moves 10 % of the rows' mass to action 0: its DR is close to A's and strongly correlated with it.
+    const other = { ...input, targetDistribution: Float64Array.from(input.targetDistribution as Float64Array, (p, i) => (Math.floor(i / k) % 10 === 0 ? (i % k === 0 ? 1 : 0) : p)) };
+    const samples = 300, seed = 6;
+    const [d] = bootstrapDifferences([input, other], { estimator: 'dr', samples, seed, confidence: 0.9 });
+    // Reference: DR's per-row terms of both, the documented index stream (random.int(n) in order), numpy percentiles.
+    const drTerms = (x: EstimatorInput) => Array.from({ length: n }, (_, i) => {
+      const a = x.actions[i]!;
+      let model = 0;
+      for (let b = 0; b < k; b++) model += x.targetDistribution[i * k + b]! * x.estimatedRewards![i * k + b]!;
+      return model + (x.targetDistribution[i * k + a]! / x.propensities[i]!) * (x.rewards[i]! - x.estimatedRewards![i * k + a]!);
+    });
+    const ta = drTerms(input), tb = drTerms(other);
+    const random = new Random(seed);
+    const diffs: number[] = [];
+    for (let s = 0; s < samples; s++) {
+      let sa = 0, sb = 0;
+      for (let j = 0; j < n; j++) {
+        const i = random.int(n);
+        sa += ta[i]!;
+        sb += tb[i]!;
+      }
+      diffs.push((sa - sb) / n);
+    }
+    diffs.sort((x, y) => x - y);
+    const pct = (q: number) => { const h = (samples - 1) * q, lo = Math.floor(h); return diffs[lo]! + (h - lo) * (diffs[lo + 1]! - diffs[lo]!); };
+    expect(d!.estimate).to.be.closeTo(ta.reduce((x, y) => x + y, 0) / n - tb.reduce((x, y) => x + y, 0) / n, 1e-12);
+    expect(d!.lower).to.be.closeTo(pct(0.05), 1e-12);
+    expect(d!.upper).to.be.closeTo(pct(0.95), 1e-12);
+    // Pairing keeps the shared rows' noise out: narrower than independent estimates' difference, sqrt(wa² + wb²) (measured 0.068 vs 0.14).
+    const ca = bootstrapInterval(input, { estimator: 'dr', samples, seed, confidence: 0.9 }), cb = bootstrapInterval(other, { estimator: 'dr', samples, seed: seed + 1, confidence: 0.9 });
+    expect(d!.upper - d!.lower).to.be.below(0.75 * Math.hypot(ca.upper - ca.lower, cb.upper - cb.lower));
+    const same = bootstrapDifferences([input, input], { estimator: 'ips', samples: 20 })[0]!;
+    expect([same.estimate, same.lower, same.upper]).to.deep.equal([0, 0, 0]);
+    throwsBandit(() => bootstrapDifferences([input], { estimator: 'dr' }), /at least two inputs/);
+    throwsBandit(() => bootstrapDifferences([input, { ...input, rewards: Float64Array.from(input.rewards, (r) => 1 - r) }], { estimator: 'dr' }), /differs from inputs\[0\] at row 0/);
   });
 
   it('bootstrapMeanInterval is the percentile bootstrap of a mean; NaN for no values', () => {

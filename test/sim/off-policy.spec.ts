@@ -46,6 +46,13 @@ describe('sim: off-policy evaluation of the policies on a log', function () {
     expect(at(linucb, 'dr').estimate).to.be.above(at(random, 'dr').estimate);
     expect(at(embedding, 'dr').estimate).to.be.above(at(random, 'dr').estimate);
 
+    // Every two targets compared by DR, Bonferroni over the 3 pairs; the learner's lead over random is the same figure as the two estimates' gap.
+    expect(report.comparisons.map((c) => `${c.a}-${c.b}`)).to.deep.equal(['random-linucb', 'random-embedding', 'linucb-embedding']);
+    expect(report.comparisonConfidence).to.be.closeTo(1 - 0.05 / 3, 1e-12);
+    const lead = report.comparisons[0]!;
+    expect(lead.difference).to.be.closeTo(at(random, 'dr').estimate - at(linucb, 'dr').estimate, 1e-12);
+    expect(lead.lower).to.be.at.most(lead.difference);
+    expect(lead.significant).to.equal(lead.upper < 0 || lead.lower > 0);
     const table = formatOffPolicyTable(report);
     for (const label of ['replay', 'DM', 'IPS', 'SNIPS', 'DR', 'SNDR', 'Switch-DR (τ = 10)', 'DRos (λ = 1000)', 'matched rows']) expect(table).to.contain(label);
     const md = offPolicyMarkdown(report, { data: 'simulated' });
