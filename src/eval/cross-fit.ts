@@ -118,7 +118,8 @@ export async function crossFit(
   const folds = options.folds ?? 3;
   const fold = foldAssignment(n, folds, options.seed ?? 0);
   const position = positionsOf(options.positions, n);
-  const positionCount = Math.max(...position) + 1;
+  let positionCount = 1;   // a loop, not Math.max(...position): spreading 10⁶ values overflows the stack
+  for (let i = 0; i < n; i++) positionCount = Math.max(positionCount, position[i]! + 1);
   const estimatedRewards = new Float64Array(n * k);
   const jobs: { train: Int32Array; test: Int32Array; f: number; p: number }[] = [];
   for (let f = 0; f < folds; f++) {
