@@ -59,6 +59,9 @@ function slotWeights(policy: SamplingPolicy, s: Float64Array, base: number, cand
  * chosen before): the same weights (`slotWeights`), normalised over the arms with a finite score,
  * 0 for the others; rows×cols, row-major. A row with no finite score is all NaN. Off-policy
  * evaluation needs π(a|x) of every arm, where a decision returns only the chosen arm's.
+ *
+ * @example
+ * const pi = slotDistributionF64({ kind: 'epsilon-greedy', epsilon: 0.1 }, scores, rows, arms);   // rows×arms, rows sum to 1
  */
 export function slotDistributionF64(policy: SamplingPolicy, scores: ArrayLike<number>, rows: number, cols: number): Float64Array {
   const s = Float64Array.from(scores), out = new Float64Array(rows * cols), w = new Float64Array(cols);

@@ -108,7 +108,12 @@ export async function mlpRewardLearner(backend: Backend, log: BanditLog, options
   };
 }
 
-/** The reward models `fitRewardModel` fits, by name. */
+/**
+ * The reward models `fitRewardModel` fits, by name.
+ *
+ * @example
+ * for (const model of REWARD_MODELS) console.log(model, (await fitRewardModel(backend, log, { model })).estimatedRewards[0]);
+ */
 export const REWARD_MODELS = ['ridge', 'mlp'] as const;
 export type RewardModelKind = (typeof REWARD_MODELS)[number];
 

@@ -62,7 +62,12 @@ export const OFF_POLICY_TARGETS = Object.freeze({
   },
 } satisfies Record<string, OffPolicyTargetSpec>);
 export type OffPolicyTargetKey = keyof typeof OFF_POLICY_TARGETS;
-/** What `replay` evaluates unless told otherwise. */
+/**
+ * What `replay` evaluates unless told otherwise.
+ *
+ * @example
+ * await evaluateOffPolicy(backend, log, { targets: [...DEFAULT_OFF_POLICY_TARGETS, 'hybrid'] });
+ */
 export const DEFAULT_OFF_POLICY_TARGETS: readonly OffPolicyTargetKey[] = ['random', 'linucb', 'neural', 'embedding'];
 
 /** Options of `evaluateOffPolicy`. */
@@ -91,7 +96,12 @@ export interface OffPolicyOptions {
   readonly onProgress?: (target: string, done: number, total: number) => void;
 }
 
-/** The estimators of a report, in order: replay first, then OBP's. */
+/**
+ * The estimators of a report, in order: replay first, then OBP's.
+ *
+ * @example
+ * for (const e of OFF_POLICY_ESTIMATORS) console.log(estimatorLabel(e, report.settings));
+ */
 export const OFF_POLICY_ESTIMATORS = ['replay', ...ESTIMATOR_NAMES] as const;
 export type OffPolicyEstimator = (typeof OFF_POLICY_ESTIMATORS)[number];
 

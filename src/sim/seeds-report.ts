@@ -64,7 +64,12 @@ export function seedsSentence(run: MultiSeedRun): string {
   return `${head}: significantly lower than ${list(beaten)}, not separable from ${list(tied)} (${test}).`;
 }
 
-/** The summary table's columns. */
+/**
+ * The summary table's columns (`seedsRows` gives the cells).
+ *
+ * @example
+ * const table = [SEEDS_COLUMNS, ...seedsRows(run)];
+ */
 export const SEEDS_COLUMNS = ['algorithm', 'total regret', 'regret before shock', 'regret after shock', 'CTR before', 'CTR after', 'recovered (median steps)', 'time a seed (s)'] as const;
 
 /**

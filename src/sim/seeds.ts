@@ -11,15 +11,30 @@ import type { HeadToHeadResult } from './headtohead.js';
 import { resolveScenario, runScenario, type AlgorithmKey, type Scenario, type ScenarioHooks, type ScenarioOptions, type ScenarioRun } from './scenario.js';
 import { holm, meanInterval, pairedTTest, type MeanInterval, type PairedTest } from './stats.js';
 
-/** The per-seed figures kept of each algorithm (the scalar metrics of PolicyMetrics). */
+/**
+ * The per-seed figures kept of each algorithm (the scalar metrics of PolicyMetrics).
+ *
+ * @example
+ * for (const m of SEED_METRICS) console.log(m, run.policies[0]!.summary[m].mean);
+ */
 export const SEED_METRICS = ['totalRegret', 'regretBeforeShock', 'regretAfterShock', 'ctr', 'ctrBeforeShock', 'ctrAfterShock', 'expectedCtr'] as const;
 export type SeedMetric = (typeof SEED_METRICS)[number];
 
-/** The metrics compared pair by pair, each its own family for the correction. */
+/**
+ * The metrics compared pair by pair, each its own family for the correction.
+ *
+ * @example
+ * for (const m of COMPARED_METRICS) console.log(m, run.comparisons[m].filter((c) => c.significant).length);
+ */
 export const COMPARED_METRICS = ['totalRegret', 'regretAfterShock'] as const;
 export type ComparedMetric = (typeof COMPARED_METRICS)[number];
 
-/** Reference policies: shown, but not in the pairwise comparisons (their gaps to the learners are not the question). */
+/**
+ * Reference policies: shown, but not in the pairwise comparisons (their gaps to the learners are not the question).
+ *
+ * @example
+ * const learners = run.policies.filter((p) => !REFERENCE_ALGORITHMS.includes(p.key));
+ */
 export const REFERENCE_ALGORITHMS: readonly AlgorithmKey[] = ['random', 'oracle'];
 
 /** Options of `runSeeds`. */
