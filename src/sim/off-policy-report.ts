@@ -51,7 +51,7 @@ function tableRows(report: OffPolicyReport, digits: number): string[][] {
  */
 export function offPolicyReading(report: OffPolicyReport): string {
   const name = (key: string) => report.targets.find((t) => t.key === key)?.name ?? key;
-  const how = `paired bootstrap of the DR difference, ${(report.comparisonConfidence * 100).toPrecision(3)} % intervals (Bonferroni over ${report.comparisons.length} pairs)`;
+  const how = `paired bootstrap of the DR difference, ${(report.comparisonConfidence * 100).toPrecision(3)} % intervals (Bonferroni over ${report.comparisons.length} pair${report.comparisons.length === 1 ? '' : 's'})`;
   const found = report.comparisons.filter((c) => c.significant).map((c) => {
     const [hi, lo, d, l, u] = c.difference > 0 ? [c.a, c.b, c.difference, c.lower, c.upper] : [c.b, c.a, -c.difference, -c.upper, -c.lower];
     return `${name(hi)} above ${name(lo)} by ${fixed(d, 4)} [${fixed(l, 4)}, ${fixed(u, 4)}]`;
@@ -111,7 +111,7 @@ export function offPolicyMarkdown(report: OffPolicyReport, context: OffPolicyRep
     `**Reading.** ${offPolicyReading(report)}`,
     '',
     ...(report.comparisons.length ? [
-      `Paired DR differences (row a − b; ${(report.comparisonConfidence * 100).toPrecision(3)} % paired bootstrap intervals, Bonferroni over the ${report.comparisons.length} pairs):`,
+      `Paired DR differences (row a − b; ${(report.comparisonConfidence * 100).toPrecision(3)} % paired bootstrap intervals, Bonferroni over ${report.comparisons.length === 1 ? 'the 1 pair' : `the ${report.comparisons.length} pairs`}):`,
       '',
       '| a − b | difference | interval | excludes 0 |',
       '| :--- | ---: | ---: | :---: |',
@@ -130,7 +130,7 @@ export function offPolicyMarkdown(report: OffPolicyReport, context: OffPolicyRep
       ? `- Positions: the log shows ${report.positions} items at once and logs each impression as a row at its position. The targets pick one item for a user and do not see the position, ` +
         'so each row is a round at its own position with the same target distribution at every position (OBP\'s position-wise evaluation): an estimate is the click rate of the target\'s ' +
         'item averaged over the positions in the log\'s proportions.'
-      : '- One position.',
+      : '- Positions: none given, so one reward model over every row (positions, if the log has them, pooled).',
     `- Switch-DR uses the reward model alone on rows whose importance weight w = π_e(a_i|x_i)/π_b(a_i|x_i) is over τ = ${s.tau} ` +
       `(${report.targets.map((t) => `${t.name}: ${t.switched} rows`).join(', ')}); DRos shrinks w to λw/(w² + λ), λ = ${s.lambda}.`,
     '- The intervals resample the rows with the reward model held fixed (OBP\'s bootstrap): DM\'s is narrow because it leaves out the model\'s own ' +
