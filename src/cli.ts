@@ -9,11 +9,12 @@ import { join, resolve } from 'node:path';
 import { createBackend } from './backend.js';
 import { BackendError, BanditError } from './core/errors.js';
 import type { Backend } from './core/backend.js';
-import { replayEvaluate, type FeatureShape, type Policy, type ReplayResult } from './eval/index.js';
+import { REWARD_MODELS, selectRows } from './eval/index.js';
 import { loadObd, OBD_SAMPLE_DIR } from './eval/obd-node.js';
 import {
-  ALGORITHM_DESCRIPTIONS, ALGORITHMS, discountedLinUCBPolicy, formatResultTable, hybridLinUCBPolicy, linUCBPolicy, neuralUCBPolicyFor,
-  randomPolicy, reportHtml, resolveScenario, runScenario, type AlgorithmKey, type ScenarioOptions,
+  ALGORITHM_DESCRIPTIONS, ALGORITHMS, DEFAULT_OFF_POLICY_TARGETS, OFF_POLICY_TARGETS, evaluateOffPolicy, formatOffPolicyTable, formatResultTable,
+  formatSeedsSummary, offPolicyMarkdown, offPolicyReading, reportHtml, resolveScenario, runScenario, runSeeds, scenarioRunJson, seedsReportHtml,
+  seedsRunJson, ProgressText, type AlgorithmKey, type OffPolicyTargetKey, type ScenarioOptions,
 } from './sim/index.js';
 
 /** A mistake in the command line: printed with a pointer to --help, exit code 2. */
@@ -27,10 +28,11 @@ const BIN = 'webgpu-bandits';
 const MAIN_HELP = `${BIN}: WebGPU contextual bandits, head to head on a simulated shop with a market shock
 
 Usage:
-  ${BIN} start              the default scenario: every algorithm, 6000 steps, shock at step 3000;
-                              prints the result table and writes report/index.html
+  ${BIN} start              the default scenario over seeds (as many as fit a minute): every algorithm,
+                              6000 steps, shock at step 3000; means with 95 % bands, significant pairs,
+                              report/index.html
   ${BIN} simulate [flags]   the head-to-head with your settings
-  ${BIN} replay [flags]     off-policy evaluation on the Open Bandit Dataset sample (replay, IPS, SNIPS)
+  ${BIN} replay [flags]     off-policy evaluation on the Open Bandit Dataset sample: every estimator with its interval
   ${BIN} <command> --help   the flags of a command
 
 From a checkout: npm start (builds, then runs start), or node dist/cli.js <command> after node build.mjs.
@@ -41,19 +43,27 @@ const SIMULATE_FLAGS = `  --steps N           user arrivals (default 6000)
   --algos LIST        comma-separated, in the order to show (default all):
 ${ALGORITHMS.map((a) => `                        ${a.padEnd(11)}${ALGORITHM_DESCRIPTIONS[a]}`).join('\n')}
   --batch N           users arriving at once, rows a select/update (default 25)
-  --seed N            seed of the world, the stream and the models (default 1)
+  --seed N            seed of the world, the stream and the models (default 1; the first seed over seeds)
+  --seeds N           run seeds seed..seed+N−1 and report means, bands and paired tests
+                      (start: default as many as fit --budget; simulate: default 1)
+  --budget S          start: seconds the seeds may take (default 60; at least 3 seeds)
   --training-rows N   pre-shock random-log rows the Embedding + MLP is trained on (default 10000)
   --epochs N          epochs of that training (default 10)
-  --backend KIND      webgpu (default: WebGPU, else the cpu backend with a message),
-                      cpu (float64 JavaScript), auto (cpu when the only adapter is a software one)
+  --backend KIND      webgpu (simulate's default: WebGPU, else the cpu backend with a message),
+                      cpu (float64 JavaScript), auto (start's default: WebGPU on a real GPU, the cpu
+                      backend when the only adapter is a software one such as SwiftShader)
   --out DIR           where to write index.html and results.json (default report/)
   --help              this text`;
 
-const START_HELP = `${BIN} start: the default scenario, end to end on WebGPU
+const START_HELP = `${BIN} start: the default scenario over seeds
 
-Runs linucb, hybrid, discounted, neural, embedding, random and oracle on one simulated stream of
-6000 users (50 items, 500 users, shock at step 3000, batches of 25, seed 1), shows progress on
-stderr, prints the result table and writes report/index.html (charts, table, settings).
+Runs linucb, hybrid, discounted, neural, embedding, random and oracle on simulated streams of
+6000 users (50 items, 500 users, shock at step 3000, batches of 25), seed 1, 2, … as long as
+another seed fits the budget (60 s, at least 3 seeds; --seeds N for exactly N). Within a seed every
+algorithm sees the same users and click draws. Prints the table of means with 95 % t-intervals,
+one sentence on what the run shows and the pairs whose difference is significant (paired t-tests
+over seeds, Holm-corrected), and writes report/index.html (banded charts, tables, settings).
+The backend is auto: WebGPU on a real GPU, else the cpu backend (--backend webgpu forces WebGPU).
 
 Usage: ${BIN} start [flags]     (the flags of simulate are taken too)
 
@@ -69,27 +79,32 @@ ${SIMULATE_FLAGS}
 Example: ${BIN} simulate --steps 2000 --shock-at 800 --algos linucb,discounted,random --backend cpu
 `;
 
-const REPLAY_ALGOS = ['random', 'linucb', 'discounted', 'hybrid', 'neural'] as const;
-type ReplayAlgo = (typeof REPLAY_ALGOS)[number];
-const DEFAULT_REPLAY_ALGOS: readonly ReplayAlgo[] = ['random', 'linucb', 'discounted', 'neural'];
+const REPLAY_ALGOS = Object.keys(OFF_POLICY_TARGETS) as OffPolicyTargetKey[];
 
 const REPLAY_HELP = `${BIN} replay: off-policy evaluation on logged data (the Open Bandit Dataset)
 
-Walks the log in order; a policy is scored (and learns) only on the rows where it picks the
-logged item (the replay method, unbiased under the uniformly random logging of the sample), and
-IPS and SNIPS are computed from the logged propensities.
+Every estimator (replay, IPS, SNIPS, DM, DR, SNDR, Switch-DR, DRos: Open Bandit Pipeline's) with its
+bootstrap interval for each target; DM and the DR family use a cross-fitted reward model. Online
+learners are replayed (learning where they pick the logged item); the Embedding + MLP is trained on
+one half of the log and greedy on the other, both ways. Writes DIR/replay.md and DIR/replay.json.
 
 Usage: ${BIN} replay [flags]
 
   --data DIR          folder with men.csv and item_context.csv (default ${OBD_SAMPLE_DIR},
                       relative to the working directory)
-  --algos LIST        comma-separated from ${REPLAY_ALGOS.join(', ')} (default ${DEFAULT_REPLAY_ALGOS.join(',')};
-                      hybrid took 32 s on the cpu backend here, 215 s on SwiftShader)
-  --batch N           rows decided before learning from the matched ones (default 1: the exact replay method)
-  --max-rows N        replay only the first N rows (default all)
+  --algos LIST        comma-separated from ${REPLAY_ALGOS.join(', ')}
+                      (default ${DEFAULT_OFF_POLICY_TARGETS.join(',')}; hybrid took 32 s on the cpu backend here)
+  --reward-model M    ridge (default: per item, LinUCB with α = 0) or mlp (the Embedding + MLP click model)
+  --folds N           cross-fitting folds of the reward model (default 3)
+  --positions MODE    separate (default: one reward model per display position, as OBP) or pooled
+  --samples N, --confidence C    bootstrap resamples (default 1000) and coverage (default 0.95)
+  --tau T, --dros-lambda L       Switch-DR's weight threshold (default 10), DRos's shrinkage λ (default 1000)
+  --seed N            seed of the folds, the bootstrap and the models (default 1)
+  --batch N           rows an online learner decides before learning from the matched ones (default 1: the exact replay method)
+  --max-rows N        evaluate only the first N rows (default all)
   --backend KIND      auto (default: WebGPU on a real GPU, the cpu backend when the only adapter is a
-                      software one: one decision at a time, LinUCB took 21 s on SwiftShader, 0.4 s on cpu),
-                      webgpu (cpu fallback with a message) or cpu
+                      software one), webgpu (cpu fallback with a message) or cpu
+  --out DIR           where to write replay.md and replay.json (default report/)
   --help              this text
 `;
 
@@ -192,41 +207,8 @@ function quietVulkan(): void {
   process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
 }
 
-/** A progress bar on a terminal (redrawn in place), plain lines every 10% elsewhere (logs, pipes). */
-class Progress {
-  private readonly tty = Boolean(process.stderr.isTTY);
-  private readonly started = Date.now();
-  private lastDraw = 0;
-  private lastDecile = -1;
-  private drawn = false;
-
-  constructor(private readonly label: string, private readonly unit: string) {}
-
-  update(done: number, total: number): void {
-    const fraction = total > 0 ? done / total : 1;
-    const elapsed = (Date.now() - this.started) / 1000;
-    const left = done > 0 && done < total ? ` · ~${Math.ceil((elapsed * (total - done)) / done)} s left` : '';
-    const status = `${done}/${total} ${this.unit} · ${elapsed.toFixed(0)} s${left}`;
-    if (this.tty) {
-      const now = Date.now();
-      if (done < total && now - this.lastDraw < 100) return;
-      this.lastDraw = now;
-      const width = 30, filled = Math.round(fraction * width);
-      const bar = '█'.repeat(filled) + '░'.repeat(width - filled);
-      process.stderr.write(`\r\x1b[K${this.label} ${bar} ${(fraction * 100).toFixed(0).padStart(3)}% ${status}`);
-      this.drawn = true;
-    } else {
-      const decile = Math.floor(fraction * 10);
-      if (decile === this.lastDecile) return;
-      this.lastDecile = decile;
-      process.stderr.write(`${this.label}: ${(fraction * 100).toFixed(0)}% (${status})\n`);
-    }
-  }
-
-  finish(): void {
-    if (this.tty && this.drawn) process.stderr.write('\n');
-  }
-}
+/** Progress on stderr: a bar redrawn in place on a terminal, a line every 10 % elsewhere. */
+const progress = (label: string, unit: string) => new ProgressText(label, unit, { write: (t) => void process.stderr.write(t), tty: Boolean(process.stderr.isTTY) });
 
 function environment(): string {
   const [one] = loadavg();
@@ -237,7 +219,7 @@ function environment(): string {
 async function simulate(command: 'start' | 'simulate', args: readonly string[]): Promise<number> {
   const flags = parseFlags(args, {
     steps: 'value', 'shock-at': 'value', algos: 'value', batch: 'value', seed: 'value', backend: 'value', out: 'value',
-    'training-rows': 'value', epochs: 'value', help: 'bool',
+    'training-rows': 'value', epochs: 'value', seeds: 'value', budget: 'value', help: 'bool',
   }, command);
   if (flags.has('help')) {
     say(command === 'start' ? START_HELP : SIMULATE_HELP);
@@ -265,39 +247,66 @@ async function simulate(command: 'start' | 'simulate', args: readonly string[]):
     if (e instanceof BanditError) throw new UsageError(e.message.replace(/^scenario: /, ''));
     throw e;
   }
-  const kind = backendFlag(flags);
+  // start: over seeds, on the fastest backend for the machine (a software WebGPU adapter is ~4×
+  // slower than float64 JS here, and the seeds must fit the budget). simulate: one seed on WebGPU.
+  const seeds = intFlag(flags, 'seeds', 1) ?? (command === 'start' ? undefined : 1);
+  const budget = intFlag(flags, 'budget', 1);
+  if (budget !== undefined && flags.has('seeds')) throw new UsageError('--budget and --seeds exclude each other (--seeds N runs exactly N seeds)');
+  const kind = backendFlag(flags, command === 'start' ? 'auto' : 'webgpu');
   const out = resolve(String(flags.get('out') ?? 'report'));
 
   say(command === 'start' ? 'webgpu-bandits: the default head-to-head scenario' : 'webgpu-bandits: head-to-head');
   say(`  ${scenario.steps} steps in batches of ${scenario.batchSize}, ` +
-    `${scenario.shockAt === null ? 'no shock' : `market shock at step ${scenario.shockAt}`}, seed ${scenario.seed}`);
+    `${scenario.shockAt === null ? 'no shock' : `market shock at step ${scenario.shockAt}`}, ` +
+    (seeds === 1 ? `seed ${scenario.seed}` : seeds === undefined
+      ? `seeds from ${scenario.seed}, as many as fit ${budget ?? 60} s (at least 3; --seeds N for exactly N)` : `seeds ${scenario.seed}..${scenario.seed + seeds - 1}`));
   say(`  algorithms: ${scenario.algorithms.join(', ')}`);
   const backend = await openBackend(kind);
   say(`  backend: ${backend.info.summary}`);
   say();
+  const context = { command: `${BIN} ${process.argv.slice(2).join(' ')}`.trim(), environment: environment() };
   try {
-    let training: Progress | null = null;
-    const running = new Progress('head-to-head', 'rounds');
-    const run = await runScenario(backend, scenario, {
-      onStage: (stage) => note(`… ${stage}`),
-      onTrainingEpoch: (epoch, epochs) => {
-        training ??= new Progress('training Embedding + MLP', 'epochs');
-        training.update(epoch + 1, epochs);
-        if (epoch + 1 === epochs) training.finish();
-      },
-      onProgress: (done, total) => running.update(done, total),
-    });
-    running.finish();
-    say();
-    say(formatResultTable(run.result));
-    say();
-    say(`time: ${(run.totalMs / 1000).toFixed(1)} s (${(run.setupMs / 1000).toFixed(1)} s creating and training the models, ` +
-      `${(run.runMs / 1000).toFixed(1)} s running the stream) on ${run.backend}`);
     await mkdir(out, { recursive: true });
-    const argv = process.argv.slice(2).join(' ');
-    const html = reportHtml(run, { command: `${BIN} ${argv}`.trim(), environment: environment() });
-    await writeFile(join(out, 'index.html'), html);
-    await writeFile(join(out, 'results.json'), `${JSON.stringify(summary(run), null, 2)}\n`);
+    if (seeds !== 1) {
+      let running: ProgressText | null = null;
+      const multi = await runSeeds(backend, scenario, seeds === undefined ? { budgetMs: (budget ?? 60) * 1000 } : { seeds }, {
+        onProgress: (done, total) => {
+          running ??= progress('head-to-head', 'rounds');
+          running.update(done, total);
+        },
+        onSeed: (done, seed, run, planned) => {
+          running?.finish();
+          running = null;
+          note(`seed ${seed}: done in ${(run.totalMs / 1000).toFixed(1)} s (${done}${planned ? ` of ${planned}` : ''} seed${done === 1 && !planned ? '' : 's'})`);
+        },
+      });
+      say();
+      say(formatSeedsSummary(multi));
+      say();
+      say(`time: ${(multi.totalMs / 1000).toFixed(1)} s for ${multi.seeds.length} seeds (${multi.stopReason}) on ${multi.first.backend}`);
+      await writeFile(join(out, 'index.html'), seedsReportHtml(multi, context));
+      await writeFile(join(out, 'results.json'), `${JSON.stringify(seedsRunJson(multi), null, 2)}\n`);
+    } else {
+      let training: ProgressText | null = null;
+      const running = progress('head-to-head', 'rounds');
+      const run = await runScenario(backend, scenario, {
+        onStage: (stage) => note(`… ${stage}`),
+        onTrainingEpoch: (epoch, epochs) => {
+          training ??= progress('training Embedding + MLP', 'epochs');
+          training.update(epoch + 1, epochs);
+          if (epoch + 1 === epochs) training.finish();
+        },
+        onProgress: (done, total) => running.update(done, total),
+      });
+      running.finish();
+      say();
+      say(formatResultTable(run.result));
+      say();
+      say(`time: ${(run.totalMs / 1000).toFixed(1)} s (${(run.setupMs / 1000).toFixed(1)} s creating and training the models, ` +
+        `${(run.runMs / 1000).toFixed(1)} s running the stream) on ${run.backend}`);
+      await writeFile(join(out, 'index.html'), reportHtml(run, context));
+      await writeFile(join(out, 'results.json'), `${JSON.stringify(scenarioRunJson(run), null, 2)}\n`);
+    }
     say(`report: ${join(out, 'index.html')}`);
     return 0;
   } finally {
@@ -309,33 +318,46 @@ function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]
   return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
 }
 
-/** The run without its per-step arrays: what a script comparing runs needs. */
-function summary(run: Awaited<ReturnType<typeof runScenario>>): unknown {
-  const { result } = run;
-  return {
-    backend: run.backend, startedAt: run.startedAt, totalMs: run.totalMs, setupMs: run.setupMs, runMs: run.runMs,
-    scenario: run.scenario, steps: result.steps, batchSize: result.batchSize, shockStep: result.shockStep, window: result.window,
-    trainingLosses: run.trainingLosses,
-    policies: result.policies.map((p) => ({
-      name: p.name, totalRegret: p.totalRegret, regretBeforeShock: p.regretBeforeShock, regretAfterShock: p.regretAfterShock,
-      ctr: p.ctr, ctrBeforeShock: p.ctrBeforeShock, ctrAfterShock: p.ctrAfterShock, expectedCtr: p.expectedCtr,
-      recoverySteps: p.recoverySteps, selectMs: p.selectMs, updateMs: p.updateMs,
-      windowCtr: Array.from(p.windowCtr), windowRegret: Array.from(p.windowRegret),
-    })),
-  };
+function numberFlag(flags: Flags, name: string, ok: (v: number) => boolean, what: string): number | undefined {
+  const v = flags.get(name);
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (typeof v !== 'string' || v.trim() === '' || !ok(n)) throw new UsageError(`--${name} must be ${what}, got '${String(v)}'`);
+  return n;
+}
+
+function choiceFlag<T extends string>(flags: Flags, name: string, allowed: readonly T[], fallback: T): T {
+  const v = flags.get(name) ?? fallback;
+  if (!(allowed as readonly unknown[]).includes(v)) throw new UsageError(`--${name} must be ${allowed.join(' or ')}, got '${String(v)}'`);
+  return v as T;
 }
 
 async function replay(args: readonly string[]): Promise<number> {
-  const flags = parseFlags(args, { data: 'value', algos: 'value', batch: 'value', 'max-rows': 'value', backend: 'value', help: 'bool' }, 'replay');
+  const flags = parseFlags(args, {
+    data: 'value', algos: 'value', batch: 'value', 'max-rows': 'value', backend: 'value', help: 'bool', 'reward-model': 'value', folds: 'value',
+    positions: 'value', samples: 'value', confidence: 'value', tau: 'value', 'dros-lambda': 'value', seed: 'value', out: 'value',
+  }, 'replay');
   if (flags.has('help')) {
     say(REPLAY_HELP);
     return 0;
   }
-  const algos = listFlag<ReplayAlgo>(flags, 'algos', REPLAY_ALGOS) ?? DEFAULT_REPLAY_ALGOS;
-  const batchSize = intFlag(flags, 'batch', 1) ?? 1;
+  const targets = listFlag<OffPolicyTargetKey>(flags, 'algos', REPLAY_ALGOS) ?? DEFAULT_OFF_POLICY_TARGETS;
   const maxRows = intFlag(flags, 'max-rows', 1);
+  const rewardModel = choiceFlag(flags, 'reward-model', REWARD_MODELS, 'ridge');
+  const perPosition = choiceFlag(flags, 'positions', ['separate', 'pooled'] as const, 'separate') === 'separate';
+  const options = {
+    targets, rewardModel,
+    ...optional('batchSize', intFlag(flags, 'batch', 1)),
+    ...optional('folds', intFlag(flags, 'folds', 2)),
+    ...optional('samples', intFlag(flags, 'samples', 2)),
+    ...optional('seed', intFlag(flags, 'seed', 0)),
+    ...optional('confidence', numberFlag(flags, 'confidence', (v) => v > 0 && v < 1, 'in (0, 1)')),
+    ...optional('tau', numberFlag(flags, 'tau', (v) => v >= 0, 'a number ≥ 0')),
+    ...optional('lambda', numberFlag(flags, 'dros-lambda', (v) => v >= 0, 'a number ≥ 0')),
+  };
   const kind = backendFlag(flags, 'auto');
   const dir = String(flags.get('data') ?? OBD_SAMPLE_DIR);
+  const out = resolve(String(flags.get('out') ?? 'report'));
 
   let log;
   try {
@@ -348,60 +370,45 @@ async function replay(args: readonly string[]): Promise<number> {
     return EXIT_FAILURE;
   }
   const rows = maxRows === undefined ? log.length : Math.min(maxRows, log.length);
-  let logged = 0;
-  for (let i = 0; i < rows; i++) logged += log.rewards[i]!;
-  say(`webgpu-bandits: replay on ${resolve(dir)}`);
-  say(`  ${rows} logged rows, ${log.shape.arms} items, user context ${log.shape.userDim}, item features ${log.shape.itemDim}; ` +
-    `logged CTR ${(logged / rows).toFixed(4)} (${logged} clicks)`);
-  say(`  batch ${batchSize}${batchSize === 1 ? ' (the exact replay method)' : ''}`);
+  const data = rows === log.length ? log : selectRows(log, Int32Array.from({ length: rows }, (_, i) => i));
+  const positions = Int32Array.from(log.positions.subarray(0, rows), (p) => p - 1);
+  const uniform = data.propensities.every((p) => Math.abs(p - 1 / log.shape.arms) < 1e-12);
+  say(`webgpu-bandits: off-policy evaluation on ${resolve(dir)}`);
+  say(`  ${rows} logged rows, ${log.shape.arms} items, ${new Set(positions).size} positions, user context ${log.shape.userDim}; ` +
+    `logging policy ${uniform ? `uniform (propensity 1/${log.shape.arms} on every row)` : 'not uniform (the logged propensities are used)'}`);
+  say(`  reward model: ${rewardModel}, ${options.folds ?? 3}-fold cross-fitted, ${perPosition ? 'one a position' : 'pooled over the positions'}; targets: ${targets.join(', ')}`);
   const backend = await openBackend(kind);
   say(`  backend: ${backend.info.summary}`);
   say();
-  const results: (ReplayResult & { seconds: number })[] = [];
+  let report;
+  let bar: ProgressText | null = null;
   try {
-    for (const algo of algos) {
-      const policy = await replayPolicy(backend, algo, log.shape);
-      const progress = new Progress(`replay ${policy.name}`, 'rows');
-      const t0 = Date.now();
-      try {
-        const r = await replayEvaluate(log, policy, {
-          batchSize, ...(maxRows === undefined ? {} : { maxRows }), onProgress: (done, total) => progress.update(done, total),
-        });
-        results.push({ ...r, seconds: (Date.now() - t0) / 1000 });
-      } finally {
-        progress.finish();
-        policy.dispose();
-      }
-    }
+    report = await evaluateOffPolicy(backend, data, {
+      ...options, ...(perPosition ? { positions } : {}),
+      onStage: (stage) => note(`… ${stage}`),
+      onProgress: (target, done, total) => {
+        (bar ??= progress(`replay ${target}`, 'rows')).update(done, total);
+        if (done === total) {
+          bar.finish();
+          bar = null;
+        }
+      },
+    });
   } finally {
     backend.dispose();
   }
-  const header = ['policy', 'rows', 'matched', 'clicks', 'replay CTR', 'IPS', 'SNIPS', 'time (s)'];
-  const body = results.map((r) => [
-    r.policy, String(r.rows), String(r.matched), String(r.clicks), fixed(r.replayCtr, 4), fixed(r.ips, 4), fixed(r.snips, 4), r.seconds.toFixed(1),
-  ]);
-  const widths = header.map((_, c) => Math.max(header[c]!.length, ...body.map((r) => r[c]!.length)));
-  const line = (r: string[]) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ');
   say();
-  say(line(header));
-  say(widths.map((w) => '─'.repeat(w)).join('  '));
-  for (const r of body) say(line(r));
+  say(formatOffPolicyTable(report));
   say();
-  say(`About ${Math.round(rows / log.shape.arms)} rows match for any policy (1 in ${log.shape.arms}), and the sample has few clicks:`);
-  say('the estimates check the evaluator; they are too noisy to rank the policies.');
+  say(offPolicyReading(report));
+  say(`time: ${report.seconds.toFixed(1)} s (reward model ${report.rewardModel.seconds.toFixed(1)} s; ` +
+    `${report.targets.map((t) => `${t.key} ${t.seconds.toFixed(1)} s`).join(', ')}) on ${backend.info.summary}`);
+  await mkdir(out, { recursive: true });
+  const command = `${BIN} ${process.argv.slice(2).join(' ')}`.trim();
+  await writeFile(join(out, 'replay.md'), offPolicyMarkdown(report, { data: dir, command, environment: environment(), backend: backend.info.summary }));
+  await writeFile(join(out, 'replay.json'), `${JSON.stringify(report, null, 2)}\n`);
+  say(`report: ${join(out, 'replay.md')}`);
   return 0;
-}
-
-const fixed = (v: number, digits: number): string => (Number.isFinite(v) ? v.toFixed(digits) : '—');
-
-async function replayPolicy(backend: Backend, algo: ReplayAlgo, shape: FeatureShape): Promise<Policy> {
-  switch (algo) {
-    case 'random': return randomPolicy(shape, { seed: 1 });
-    case 'linucb': return linUCBPolicy(backend, shape);
-    case 'discounted': return discountedLinUCBPolicy(backend, shape);
-    case 'hybrid': return hybridLinUCBPolicy(backend, shape);
-    case 'neural': return neuralUCBPolicyFor(backend, shape);
-  }
 }
 
 /**

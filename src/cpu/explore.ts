@@ -54,6 +54,39 @@ function slotWeights(policy: SamplingPolicy, s: Float64Array, base: number, cand
   }
 }
 
+/**
+ * The whole distribution sampleArmsF64 draws a row's first slot from (no eligibility mask, nothing
+ * chosen before): the same weights (`slotWeights`), normalised over the arms with a finite score,
+ * 0 for the others; rows×cols, row-major. A row with no finite score is all NaN. Off-policy
+ * evaluation needs π(a|x) of every arm, where a decision returns only the chosen arm's.
+ *
+ * @example
+ * const pi = slotDistributionF64({ kind: 'epsilon-greedy', epsilon: 0.1 }, scores, rows, arms);   // rows×arms, rows sum to 1
+ */
+export function slotDistributionF64(policy: SamplingPolicy, scores: ArrayLike<number>, rows: number, cols: number): Float64Array {
+  const s = Float64Array.from(scores), out = new Float64Array(rows * cols), w = new Float64Array(cols);
+  for (let r = 0; r < rows; r++) {
+    const base = r * cols, candidates: number[] = [];
+    let best = -1;
+    for (let a = 0; a < cols; a++) {
+      const v = s[base + a]!;
+      if (!Number.isFinite(v)) continue;
+      candidates.push(a);
+      if (best < 0 || v > s[base + best]!) best = a;
+    }
+    if (best < 0) {
+      out.fill(NaN, base, base + cols);
+      continue;
+    }
+    w.fill(0);
+    slotWeights(policy, s, base, candidates, best, w);
+    let total = 0;
+    for (const a of candidates) total += w[a]!;
+    for (const a of candidates) out[base + a] = w[a]! / total;
+  }
+  return out;
+}
+
 /** Per row and slot: the policy over the eligible, finite, not yet chosen arms, drawn by inverse CDF. */
 export function sampleArmsF64(args: SampleArmsArgs): void {
   const { rows, cols, k, slotStride, eligibleStride, policy, seed, step } = args;

@@ -5,9 +5,22 @@ export {
   type EstimatorName, type ClippingOptions, type SwitchDrOptions, type DrosOptions,
 } from './estimators.js';
 export { DISTRIBUTION_TOLERANCE, type EstimatorInput } from './estimator-input.js';
-export { bootstrapInterval, type BootstrapOptions, type BootstrapSettings, type BootstrapInterval } from './bootstrap.js';
+export {
+  bootstrapInterval, bootstrapIntervals, bootstrapMeanInterval, bootstrapDifferences,
+  type BootstrapOptions, type BootstrapAllOptions, type BootstrapSettings, type BootstrapInterval, type BootstrapDifference,
+  type BootstrapDifferenceOptions,
+} from './bootstrap.js';
+export { crossFit, foldAssignment, type CrossFitOptions, type CrossFitResult, type RewardLearner } from './cross-fit.js';
+export {
+  fitRewardModel, ridgeRewardLearner, mlpRewardLearner, REWARD_MODELS,
+  type RewardModelKind, type RewardModelOptions, type RidgeRewardOptions, type MlpRewardOptions,
+} from './reward-model.js';
+export {
+  oneHot, uniformTarget, greedyTarget, scoredTarget, decidedTarget, targetDistributionOf,
+  type TargetPolicy, type Decision, type DecidedTargetOptions,
+} from './target-policy.js';
 export { replayEvaluate, type ReplayOptions, type ReplayResult } from './replay.js';
-export { checkLog, logBatch, type BanditLog } from './log.js';
+export { checkLog, logBatch, selectRows, type BanditLog } from './log.js';
 export type { Policy } from './policy.js';
 export { FeatureBatch, armFeatureDim, hybridSharedDim, playedArmFeatures, type DecisionBatch, type FeatureShape } from './batch.js';
 export { parseObd, type ObdLog, type ObdOptions } from './obd.js';

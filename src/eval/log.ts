@@ -73,3 +73,27 @@ export function logBatch(log: BanditLog, rows: ArrayLike<number>): DecisionBatch
   }
   return new FeatureBatch(log.shape, users, contexts, log.itemFeatures, log.hybridItemFeatures);
 }
+
+/**
+ * The log rows `rows` (indices, in the order given) as a log of their own, with the same shape
+ * and item features: e.g. the training half of a log.
+ *
+ * @example
+ * const firstHalf = selectRows(log, Int32Array.from({ length: log.length >> 1 }, (_, i) => i));
+ */
+export function selectRows(log: BanditLog, rows: ArrayLike<number>): BanditLog {
+  checkLog('selectRows', log);
+  const du = log.shape.userDim, n = rows.length;
+  const users = new Int32Array(n), actions = new Int32Array(n), rewards = new Float32Array(n), propensities = new Float64Array(n);
+  const contexts = new Float32Array(n * du);
+  for (let j = 0; j < n; j++) {
+    const i = rows[j]!;
+    if (!Number.isInteger(i) || i < 0 || i >= log.length) throw new BanditError(`selectRows: row ${i} is out of range 0..${log.length - 1}`);
+    users[j] = log.users[i]!;
+    actions[j] = log.actions[i]!;
+    rewards[j] = log.rewards[i]!;
+    propensities[j] = log.propensities[i]!;
+    contexts.set(log.contexts.subarray(i * du, (i + 1) * du), j * du);
+  }
+  return { shape: log.shape, length: n, users, contexts, actions, rewards, propensities, itemFeatures: log.itemFeatures, hybridItemFeatures: log.hybridItemFeatures };
+}

@@ -30,6 +30,20 @@ export {
   type AlgorithmKey, type ScenarioOptions, type Scenario, type ScenarioHooks, type ScenarioRun,
 } from './scenario.js';
 export {
-  lineChartSvg, resultCharts, resultRows, formatResultTable, reportHtml, seriesColor, escapeHtml, RESULT_COLUMNS,
+  lineChartSvg, resultCharts, resultRows, formatResultTable, reportHtml, scenarioRunJson, seriesColor, escapeHtml, RESULT_COLUMNS, REPORT_STYLE,
+  settingsTable, scenarioSettings,
   type LineSeries, type LineChartOptions, type ReportContext,
 } from './report.js';
+export {
+  evaluateOffPolicy, OFF_POLICY_TARGETS, DEFAULT_OFF_POLICY_TARGETS, OFF_POLICY_ESTIMATORS,
+  type OffPolicyOptions, type OffPolicyReport, type OffPolicyTargetResult, type OffPolicyEstimate, type OffPolicyEstimator,
+  type OffPolicyTargetKey, type OffPolicyTargetKind, type OffPolicyTargetSpec,
+} from './off-policy.js';
+export { formatOffPolicyTable, offPolicyMarkdown, offPolicyReading, estimatorLabel, type OffPolicyReportContext } from './off-policy-report.js';
+export {
+  runSeeds, summarizeSeeds, SEED_METRICS, COMPARED_METRICS, REFERENCE_ALGORITHMS,
+  type SeedsOptions, type SeedsHooks, type MultiSeedRun, type SeedsPolicy, type CurveBand, type PairComparison, type SeedMetric, type ComparedMetric,
+} from './seeds.js';
+export { seedsSentence, seedsRows, seedsCharts, seedsReportHtml, seedsRunJson, significantPairs, formatSeedsSummary, SEEDS_COLUMNS } from './seeds-report.js';
+export { meanInterval, pairedTTest, holm, studentTQuantile, studentTTwoSided, regularizedBeta, type MeanInterval, type PairedTest } from './stats.js';
+export { ProgressText, type ProgressSink } from './progress.js';

@@ -5,9 +5,10 @@
  * same `lineChartSvg`.
  */
 import type { HeadToHeadResult, PolicyMetrics } from './headtohead.js';
-import { DEFAULT_DISCOUNT_GAMMA, DEFAULT_POLICY_ALPHA } from './policies/linucb.js';
-import { DEFAULT_NEURAL_POLICY_OPTIONS } from './policies/neuralucb.js';
+import { escapeHtml, REPORT_STYLE, scenarioSettings, settingsTable } from './report-parts.js';
 import { ALGORITHM_DESCRIPTIONS, type ScenarioRun } from './scenario.js';
+
+export { escapeHtml, REPORT_STYLE, scenarioSettings, settingsTable };
 
 /** One line of a chart: points (x[i], y[i]) joined in order. */
 export interface LineSeries {
@@ -16,6 +17,11 @@ export interface LineSeries {
   readonly color: string;
   readonly x: ArrayLike<number>;
   readonly y: ArrayLike<number>;
+  /**
+   * A shaded band around the line (e.g. a 95 % interval over seeds): lower[i] and upper[i] at
+   * x[i], drawn as a filled area in the series colour, under the lines. Non-finite points break it.
+   */
+  readonly band?: { readonly lower: ArrayLike<number>; readonly upper: ArrayLike<number> };
 }
 
 /** Options of `lineChartSvg`. */
@@ -51,16 +57,6 @@ export function seriesColor(name: string, index: number): string {
   if (name === 'random') return '#9a9a9a';
   if (name === 'oracle') return '#222222';
   return PALETTE[index % PALETTE.length]!;
-}
-
-/**
- * Text made safe for HTML element content and attribute values.
- *
- * @example
- * escapeHtml('a < b & "c"');   // 'a &lt; b &amp; &quot;c&quot;'
- */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
 /** Round tick values covering [lo, hi]: steps of 1, 2 or 5 × 10^k, about `count` of them. */
@@ -117,11 +113,13 @@ export function lineChartSvg(options: LineChartOptions): string {
   let xMaxData = 0, yMinData = Infinity, yMaxData = -Infinity;
   for (const s of series) {
     for (let i = 0; i < s.x.length; i++) {
-      const x = s.x[i]!, y = s.y[i]!;
+      const x = s.x[i]!;
       if (Number.isFinite(x)) xMaxData = Math.max(xMaxData, x);
-      if (Number.isFinite(y)) {
-        yMinData = Math.min(yMinData, y);
-        yMaxData = Math.max(yMaxData, y);
+      for (const y of s.band ? [s.y[i]!, s.band.lower[i]!, s.band.upper[i]!] : [s.y[i]!]) {
+        if (Number.isFinite(y)) {
+          yMinData = Math.min(yMinData, y);
+          yMaxData = Math.max(yMaxData, y);
+        }
       }
     }
   }
@@ -174,6 +172,28 @@ export function lineChartSvg(options: LineChartOptions): string {
   // Series, clipped to the plot.
   out.push(`<defs><clipPath id="plot-${width}-${height}"><rect x="${m.left}" y="${m.top - 1}" width="${pw}" height="${ph + 2}"/></clipPath></defs>`);
   out.push(`<g clip-path="url(#plot-${width}-${height})">`);
+  for (const s of series) {
+    if (!s.band) continue;
+    // One filled polygon a run of points where x, lower and upper are all finite.
+    const polygons: string[] = [];
+    let run: number[] = [];
+    const flush = () => {
+      if (run.length > 1) {
+        const top = run.map((i) => `${f1(sx(s.x[i]!))} ${f1(sy(s.band!.upper[i]!))}`);
+        const bottom = run.reverse().map((i) => `${f1(sx(s.x[i]!))} ${f1(sy(s.band!.lower[i]!))}`);
+        polygons.push(`M${top.join('L')}L${bottom.join('L')}Z`);
+      }
+      run = [];
+    };
+    for (let i = 0; i < s.x.length; i++) {
+      if (Number.isFinite(s.x[i]!) && Number.isFinite(s.band.lower[i]!) && Number.isFinite(s.band.upper[i]!)) run.push(i);
+      else flush();
+    }
+    flush();
+    if (polygons.length) {
+      out.push(`<path class="band" data-name="${escapeHtml(s.name)}" d="${polygons.join('')}" fill="${escapeHtml(s.color)}" fill-opacity="0.16" stroke="none"/>`);
+    }
+  }
   for (const s of series) {
     const parts: string[] = [];
     let pen = 'M';
@@ -313,9 +333,6 @@ export function reportHtml(run: ScenarioRun, context: ReportContext = {}): strin
       `<tr><td><span class="swatch" style="background:${seriesColor(r[0]!, i)}"></span>${e(r[0]!)}</td>${r.slice(1).map((c) => `<td>${e(c)}</td>`).join('')}</tr>`),
     '</tbody></table>',
   ].join('');
-  const kv = (rows: [string, string][]) =>
-    `<table class="kv"><tbody>${rows.map(([k, v]) => `<tr><th>${e(k)}</th><td>${e(v)}</td></tr>`).join('')}</tbody></table>`;
-  const shock = world.shock;
   const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
   const settings: [string, string][] = [
     ['backend / adapter', run.backend],
@@ -323,21 +340,7 @@ export function reportHtml(run: ScenarioRun, context: ReportContext = {}): strin
     ['time', `${seconds(run.totalMs)} in all: ${seconds(run.setupMs)} creating and training the models, ${seconds(run.runMs)} running the stream`],
     ...(context.command ? [['command', context.command] as [string, string]] : []),
     ...(context.environment ? [['measured on', context.environment] as [string, string]] : []),
-    ['steps (user arrivals)', `${result.steps}, in ${result.rounds} rounds of ${result.batchSize} users`],
-    ['market shock', result.shockStep === null ? 'none within the run'
-      : `at step ${result.shockStep}: every user's taste vector turns by ${(((shock?.rotation ?? 0) * 180) / Math.PI).toFixed(0)}°, ` +
-        `category ${shock?.category} popularity ${(shock?.popularityChange ?? 0) >= 0 ? '+' : ''}${shock?.popularityChange} (logit)`],
-    ['world', `${world.items} items in ${world.categories} categories, ${world.users} users, latent dimension ${world.latentDim}, ` +
-      `user features ${world.userFeatureDim} + 1, item features ${world.itemFeatureDim} + one-hot category, feature noise ${world.featureNoise}`],
-    ['click model', `σ(${world.baseLogit} + popularity[category] + ${world.affinityScale}·taste·item), category popularity spread ${world.popularitySpread}`],
-    ['seed', String(scenario.seed)],
-    ['window (CTR, regret a step, recovery)', `${result.window} steps`],
-    ['LinUCB family', `α = ${DEFAULT_POLICY_ALPHA}, λ = 1; discounted γ = ${DEFAULT_DISCOUNT_GAMMA}`],
-    ['NeuralUCB', `hidden [${DEFAULT_NEURAL_POLICY_OPTIONS.hidden.join(', ')}], confidence '${DEFAULT_NEURAL_POLICY_OPTIONS.confidence}', ` +
-      `ν = ${DEFAULT_NEURAL_POLICY_OPTIONS.nu}, λ = ${DEFAULT_NEURAL_POLICY_OPTIONS.lambda}, Adam lr ${DEFAULT_NEURAL_POLICY_OPTIONS.lr}, ` +
-      `${DEFAULT_NEURAL_POLICY_OPTIONS.trainSteps} steps every ${DEFAULT_NEURAL_POLICY_OPTIONS.trainEvery} rows`],
-    ['Embedding + MLP', `trained on ${scenario.trainingRows} rows logged by a uniformly random policy before the shock, ` +
-      `${scenario.trainingEpochs} epochs${run.trainingLosses.length ? ` (mean loss ${run.trainingLosses[0]!.toFixed(3)} → ${run.trainingLosses[run.trainingLosses.length - 1]!.toFixed(3)})` : ''}; frozen during the run`],
+    ...scenarioSettings(run, result),
   ];
   const algorithms = scenario.algorithms.map((a) => `<li><b>${e(a)}</b>: ${e(ALGORITHM_DESCRIPTIONS[a])}</li>`).join('');
   return `<!doctype html>
@@ -346,23 +349,7 @@ export function reportHtml(run: ScenarioRun, context: ReportContext = {}): strin
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>webgpu-bandits head-to-head report</title>
-<style>
-  body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2rem auto; max-width: 960px; color: #1a1a1a; line-height: 1.45; padding: 0 1rem; }
-  h1 { font-size: 1.5rem; margin-bottom: 0.2rem; }
-  h2 { font-size: 1.15rem; margin-top: 2rem; border-bottom: 1px solid #ddd; padding-bottom: 0.2rem; }
-  .sub { color: #555; margin-top: 0; }
-  table { border-collapse: collapse; font-size: 0.9rem; }
-  table.results { width: 100%; }
-  table.results th, table.results td { padding: 0.3rem 0.5rem; border-bottom: 1px solid #e3e3e3; text-align: right; }
-  table.results th:first-child, table.results td:first-child { text-align: left; }
-  table.results thead th { border-bottom: 2px solid #bbb; font-weight: 600; }
-  table.kv th { text-align: left; vertical-align: top; padding: 0.2rem 1rem 0.2rem 0; font-weight: 600; white-space: nowrap; }
-  table.kv td { padding: 0.2rem 0; }
-  .swatch { display: inline-block; width: 0.8rem; height: 0.8rem; border-radius: 2px; margin-right: 0.4rem; vertical-align: -1px; }
-  figure { margin: 1.2rem 0; }
-  svg { max-width: 100%; height: auto; }
-  .note { color: #444; font-size: 0.9rem; }
-</style>
+${REPORT_STYLE}
 </head>
 <body>
 <h1>Contextual bandits head to head, with a market shock</h1>
@@ -385,8 +372,29 @@ level to lose, so it "recovers" at once: read its regret after the shock instead
 <ul>${algorithms}</ul>
 
 <h2>Settings</h2>
-${kv(settings)}
+${settingsTable(settings)}
 </body>
 </html>
 `;
+}
+
+/**
+ * A run without its per-step arrays, as plain JSON: what a script comparing runs needs.
+ *
+ * @example
+ * await writeFile('report/results.json', JSON.stringify(scenarioRunJson(run), null, 2));
+ */
+export function scenarioRunJson(run: ScenarioRun): unknown {
+  const { result } = run;
+  return {
+    backend: run.backend, startedAt: run.startedAt, totalMs: run.totalMs, setupMs: run.setupMs, runMs: run.runMs,
+    scenario: run.scenario, steps: result.steps, batchSize: result.batchSize, shockStep: result.shockStep, window: result.window,
+    trainingLosses: run.trainingLosses,
+    policies: result.policies.map((p) => ({
+      name: p.name, totalRegret: p.totalRegret, regretBeforeShock: p.regretBeforeShock, regretAfterShock: p.regretAfterShock,
+      ctr: p.ctr, ctrBeforeShock: p.ctrBeforeShock, ctrAfterShock: p.ctrAfterShock, expectedCtr: p.expectedCtr,
+      recoverySteps: p.recoverySteps, selectMs: p.selectMs, updateMs: p.updateMs,
+      windowCtr: Array.from(p.windowCtr), windowRegret: Array.from(p.windowRegret),
+    })),
+  };
 }
