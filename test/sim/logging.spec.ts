@@ -121,81 +121,107 @@ describe('sim: logged runs carry the propensities the policies reported', functi
 });
 
 // Off-policy evaluation from a simulated log whose logger is NOT uniform, checked against the
-// truth: ε-greedy LinUCB (ε = 0.2, K = 5, learning as it logs) logs N steps of a stationary
-// world; a fixed softmax policy over a ridge model trained on another log is evaluated from it.
+// truth: ε-greedy LinUCB (ε = 0.2, K = 5) or LinTS, learning as they log, log N steps of a
+// stationary world; a fixed softmax policy over a ridge model trained on another log is evaluated from it.
 // Its true value on those steps is exact, V = (1/N) Σ_t Σ_a π(a|x_t)·p_t(a), and its online run
 // on the same simulator (sampling π, the same users) must agree with V within 3 SE.
-describe('sim: IPS, DR and replay from an ε-greedy log against the target\'s online value', function () {
+describe('sim: IPS, DR and replay from logged runs against the target\'s online value', function () {
   this.timeout(120_000);
   const K = 5, N = 6000, EPSILON = 0.2, TEMPERATURE = 0.1;
 
-  it(`a fixed softmax target evaluated from ${N} ε-greedy-logged steps: IPS, SNIPS and DR within 3 SE of V; the uniform-logger assumption is not`, async () => {
+  // LinTS at v = 2 keeps every item's probability well above 1/M (M = 1024, its default): the
+  // log covers the target (see the next test for v = 0.05, which does not).
+  for (const logger of ['ε-greedy LinUCB', 'LinTS (v = 2)'] as const) {
+    it(`a fixed softmax target evaluated from ${N} steps logged by ${logger}: IPS, SNIPS and DR within 3 SE of V; the uniform-logger assumption is not`, async () => {
+      const backend = cpuBackend();
+      const sim = new EcommerceSimulator({ seed: 5, steps: N, items: K, users: 60, latentDim: 4, userFeatureDim: 4, itemFeatureDim: 4, shock: null });
+      // LinTS with its default M = 1024 propensity draws, logged as (W + 1)/(M + 1).
+      const policy = logger === 'LinTS (v = 2)'
+        ? await linTSPolicy(backend, sim.shape, { seed: 9, v: 2 }) : await epsilonGreedyLinUCBPolicy(backend, sim.shape, { epsilon: EPSILON, seed: 9 });
+      const { log: logged } = await logPolicy(sim, policy, { batchSize: 25 });
+      policy.dispose();
+      const log = logged.log;
+
+      // The target: softmax over ridge means fitted on 1000 random-logged rows (the simulator's own random log).
+      const train = sim.randomLog(1000);
+      const ridge = await LinUCB.create(backend, { arms: K, dim: sim.shape.userDim, alpha: 0 });
+      await ridge.update(train.actions, train.contexts, train.rewards);
+      const target = scoredTarget('softmax ridge', (b) => ridge.scores(b.userFeatures), { kind: 'softmax', temperature: TEMPERATURE });
+      const pi = new Float64Array(N * K);
+      let truth = 0;
+      for (let t = 0; t < N; t += 500) {
+        const batch = sim.batch(t, 500);
+        const p = await target.distribution(batch);
+        pi.set(p, t * K);
+        for (let i = 0; i < p.length; i++) truth += (p[i]! * batch.clickProbabilities[i]!) / N;
+      }
+      // Its online run on the same simulator: a policy drawing from π (seeded), not learning.
+      const draws = new SimRandom(17);
+      const online: Policy = {
+        name: 'softmax ridge (online)',
+        select: async (b: DecisionBatch) => {
+          const p = await target.distribution(b);
+          return Int32Array.from({ length: b.size }, (_, r) => {
+            let u = draws.uniform(), a = 0;
+            while (a < K - 1 && (u -= p[r * K + a]!) >= 0) a++;
+            return a;
+          });
+        },
+        update: async () => {},
+        dispose: () => {},
+      };
+      const run = await runHeadToHead(sim, [online], { batchSize: 500 });
+      const onlineValue = run.policies[0]!.expectedCtr;
+
+      const { estimatedRewards } = await fitRewardModel(backend, log, { model: 'ridge', folds: 2, seed: 1 });
+      ridge.dispose();
+      const input: EstimatorInput = { rewards: log.rewards, actions: log.actions, propensities: log.propensities, targetDistribution: pi, estimatedRewards };
+      const ipsTerms = new Float64Array(N), drTerms = new Float64Array(N), naiveTerms = new Float64Array(N);
+      for (let i = 0; i < N; i++) {
+        const a = log.actions[i]!, o = i * K;
+        const w = pi[o + a]! / log.propensities[i]!;
+        ipsTerms[i] = w * log.rewards[i]!;
+        naiveTerms[i] = pi[o + a]! * K * log.rewards[i]!;
+        let model = 0;
+        for (let b = 0; b < K; b++) model += pi[o + b]! * estimatedRewards[o + b]!;
+        drTerms[i] = model + w * (log.rewards[i]! - estimatedRewards[o + a]!);
+      }
+      const ips = meanAndError(ipsTerms), dr = meanAndError(drTerms), naive = meanAndError(naiveTerms);
+      expect(ipsEstimate(input)).to.be.closeTo(ips.mean, 1e-12);
+      expect(drEstimate(input)).to.be.closeTo(dr.mean, 1e-12);
+      const snips = snipsEstimate(input), dm = dmEstimate(input);
+      const z = (v: number, se: number) => (v - truth) / se;
+      console.log(`      V(π) = ${truth.toFixed(4)}, online run ${onlineValue.toFixed(4)}; from the ${logger} log (${logged.zeroPropensities} zero estimates): IPS ${ips.mean.toFixed(4)} ± ${ips.se.toFixed(4)} (z ${z(ips.mean, ips.se).toFixed(2)}), ` +
+        `SNIPS ${snips.toFixed(4)}, DR ${dr.mean.toFixed(4)} ± ${dr.se.toFixed(4)} (z ${z(dr.mean, dr.se).toFixed(2)}), DM ${dm.toFixed(4)}; ` +
+        `IPS with propensities 1/K ${naive.mean.toFixed(4)} (z ${z(naive.mean, naive.se).toFixed(2)})`);
+      // The online run samples π on the same users: its mean click probability is V up to the draws' noise (SE ≤ 0.5/√N).
+      expect(Math.abs(onlineValue - truth)).to.be.below(3 * 0.5 / Math.sqrt(N));
+      expect(Math.abs(z(ips.mean, ips.se))).to.be.below(3);
+      expect(Math.abs(z(dr.mean, dr.se))).to.be.below(3);
+      expect(Math.abs(snips - truth)).to.be.below(3 * ips.se);
+      // The same estimator on the same rows with an assumed uniform logger is far off: the propensities matter.
+      expect(Math.abs(z(naive.mean, naive.se))).to.be.above(3);
+    });
+  }
+
+  // Thompson sampling concentrates: at the head-to-head's v = 0.05 the other items' probabilities
+  // fall far below 1/N and they are (almost) never logged, so no estimator can see a target's mass
+  // there. The overlap diagnostic says so: the mean importance weight of the uniform target,
+  // (1/N) Σ (1/K)/μ_i, has expectation Σ_a 1/K = 1 exactly when every item has μ > 0, and falls
+  // short by the target mass outside the log's support (up to the M-draw estimates' noise).
+  it('a LinTS log at v = 0.05 does not cover the items it stopped playing: the uniform target\'s mean weight is far below 1 (v = 2: within 3 SE of 1)', async () => {
     const backend = cpuBackend();
-    const sim = new EcommerceSimulator({ seed: 5, steps: N, items: K, users: 60, latentDim: 4, userFeatureDim: 4, itemFeatureDim: 4, shock: null });
-    const logger = await epsilonGreedyLinUCBPolicy(backend, sim.shape, { epsilon: EPSILON, seed: 9 });
-    const { log: logged } = await logPolicy(sim, logger, { batchSize: 25 });
-    logger.dispose();
-    const log = logged.log;
-
-    // The target: softmax over ridge means fitted on 1000 random-logged rows (the simulator's own random log).
-    const train = sim.randomLog(1000);
-    const ridge = await LinUCB.create(backend, { arms: K, dim: sim.shape.userDim, alpha: 0 });
-    await ridge.update(train.actions, train.contexts, train.rewards);
-    const target = scoredTarget('softmax ridge', (b) => ridge.scores(b.userFeatures), { kind: 'softmax', temperature: TEMPERATURE });
-    const pi = new Float64Array(N * K);
-    let truth = 0;
-    for (let t = 0; t < N; t += 500) {
-      const batch = sim.batch(t, 500);
-      const p = await target.distribution(batch);
-      pi.set(p, t * K);
-      for (let i = 0; i < p.length; i++) truth += (p[i]! * batch.clickProbabilities[i]!) / N;
-    }
-    // Its online run on the same simulator: a policy drawing from π (seeded), not learning.
-    const draws = new SimRandom(17);
-    const online: Policy = {
-      name: 'softmax ridge (online)',
-      select: async (b: DecisionBatch) => {
-        const p = await target.distribution(b);
-        return Int32Array.from({ length: b.size }, (_, r) => {
-          let u = draws.uniform(), a = 0;
-          while (a < K - 1 && (u -= p[r * K + a]!) >= 0) a++;
-          return a;
-        });
-      },
-      update: async () => {},
-      dispose: () => {},
+    const meanWeight = async (v: number) => {
+      const sim = new EcommerceSimulator({ seed: 5, steps: N, items: K, users: 60, latentDim: 4, userFeatureDim: 4, itemFeatureDim: 4, shock: null });
+      const policy = await linTSPolicy(backend, sim.shape, { seed: 9, v });
+      const { log } = await logPolicy(sim, policy, { batchSize: 25 });
+      policy.dispose();
+      return meanAndError(Array.from(log.log.propensities, (mu) => 1 / K / mu));
     };
-    const run = await runHeadToHead(sim, [online], { batchSize: 500 });
-    const onlineValue = run.policies[0]!.expectedCtr;
-
-    const { estimatedRewards } = await fitRewardModel(backend, log, { model: 'ridge', folds: 2, seed: 1 });
-    ridge.dispose();
-    const input: EstimatorInput = { rewards: log.rewards, actions: log.actions, propensities: log.propensities, targetDistribution: pi, estimatedRewards };
-    const ipsTerms = new Float64Array(N), drTerms = new Float64Array(N), naiveTerms = new Float64Array(N);
-    for (let i = 0; i < N; i++) {
-      const a = log.actions[i]!, o = i * K;
-      const w = pi[o + a]! / log.propensities[i]!;
-      ipsTerms[i] = w * log.rewards[i]!;
-      naiveTerms[i] = pi[o + a]! * K * log.rewards[i]!;
-      let model = 0;
-      for (let b = 0; b < K; b++) model += pi[o + b]! * estimatedRewards[o + b]!;
-      drTerms[i] = model + w * (log.rewards[i]! - estimatedRewards[o + a]!);
-    }
-    const ips = meanAndError(ipsTerms), dr = meanAndError(drTerms), naive = meanAndError(naiveTerms);
-    expect(ipsEstimate(input)).to.be.closeTo(ips.mean, 1e-12);
-    expect(drEstimate(input)).to.be.closeTo(dr.mean, 1e-12);
-    const snips = snipsEstimate(input), dm = dmEstimate(input);
-    const z = (v: number, se: number) => (v - truth) / se;
-    console.log(`      V(π) = ${truth.toFixed(4)}, online run ${onlineValue.toFixed(4)}; from the ε-greedy log: IPS ${ips.mean.toFixed(4)} ± ${ips.se.toFixed(4)} (z ${z(ips.mean, ips.se).toFixed(2)}), ` +
-      `SNIPS ${snips.toFixed(4)}, DR ${dr.mean.toFixed(4)} ± ${dr.se.toFixed(4)} (z ${z(dr.mean, dr.se).toFixed(2)}), DM ${dm.toFixed(4)}; ` +
-      `IPS with propensities 1/K ${naive.mean.toFixed(4)} (z ${z(naive.mean, naive.se).toFixed(2)})`);
-    // The online run samples π on the same users: its mean click probability is V up to the draws' noise (SE ≤ 0.5/√N).
-    expect(Math.abs(onlineValue - truth)).to.be.below(3 * 0.5 / Math.sqrt(N));
-    expect(Math.abs(z(ips.mean, ips.se))).to.be.below(3);
-    expect(Math.abs(z(dr.mean, dr.se))).to.be.below(3);
-    expect(Math.abs(snips - truth)).to.be.below(3 * ips.se);
-    // The same estimator on the same rows with an assumed uniform logger is far off: the propensities matter.
-    expect(Math.abs(z(naive.mean, naive.se))).to.be.above(3);
+    const narrow = await meanWeight(0.05), wide = await meanWeight(2);
+    console.log(`      mean weight of the uniform target: v = 0.05 ${narrow.mean.toFixed(3)} ± ${narrow.se.toFixed(3)}, v = 2 ${wide.mean.toFixed(3)} ± ${wide.se.toFixed(3)}`);
+    expect(narrow.mean).to.be.below(0.5);
+    expect(Math.abs(wide.mean - 1)).to.be.below(3 * wide.se);
   });
 
   it(`replay of a fixed greedy target on the ${N} ε-greedy-logged steps keeps a share c = ε/K of the rows (rejection sampling) and their mean is V within 3 SE`, async () => {
