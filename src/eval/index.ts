@@ -2,7 +2,7 @@
 // evaluation on logged data; the decision batch and Policy types that replay and the simulator share.
 export {
   dmEstimate, ipsEstimate, snipsEstimate, drEstimate, sndrEstimate, switchDrEstimate, drosEstimate, ESTIMATOR_NAMES,
-  type EstimatorName, type ClippingOptions, type SwitchDrOptions, type DrosOptions,
+  type EstimatorName, type ClippingOptions, type SwitchDrOptions, type DrosOptions, type AnyEstimatorOptions,
 } from './estimators.js';
 export { DISTRIBUTION_TOLERANCE, type EstimatorInput } from './estimator-input.js';
 export {

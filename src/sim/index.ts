@@ -43,7 +43,7 @@ export {
 export {
   evaluateOffPolicy, OFF_POLICY_TARGETS, DEFAULT_OFF_POLICY_TARGETS, OFF_POLICY_ESTIMATORS,
   type OffPolicyOptions, type OffPolicyReport, type OffPolicyTargetResult, type OffPolicyEstimate, type OffPolicyEstimator,
-  type OffPolicyTargetKey, type OffPolicyTargetKind, type OffPolicyTargetSpec,
+  type OffPolicyTargetKey, type OffPolicyTargetKind, type OffPolicyTargetSpec, type OffPolicyComparison, type OffPolicyDistribution, type OffPolicyMakeOptions,
 } from './off-policy.js';
 export { formatOffPolicyTable, offPolicyMarkdown, offPolicyReading, estimatorLabel, type OffPolicyReportContext } from './off-policy-report.js';
 export {

@@ -32,10 +32,11 @@ export type AlgorithmKey = (typeof ALGORITHMS)[number];
 
 /**
  * What a scenario runs unless told otherwise (`npm start`, the demo's ticked boxes): every
- * algorithm but hybrid LinUCB. The seeds have to fit about a minute on 2 CPU cores and the
- * hybrid model was a third of a seed's time (6.3 of 17 s on the cpu backend) while its regret
- * stayed within the spread of LinUCB's; without it a seed takes about as long as the seven
- * algorithms did before the exploring ones came, so the run keeps its number of seeds.
+ * algorithm but hybrid LinUCB. The seeds have to fit about a minute on 2 CPU cores, and the more
+ * seeds the more pairs the paired tests can separate. On the cpu backend (load average ~1) a seed
+ * of all eleven took 10.3 s and one without hybrid 7.2 s (hybrid 2.9 s of select and update a
+ * seed, the most of any), while hybrid's total regret (1775 [1686, 1864] over seeds 1–3) stayed
+ * within LinUCB's spread: 8 seeds a minute instead of 5. `--algos all` runs it too.
  *
  * @example
  * const scenario = resolveScenario({ algorithms: [...DEFAULT_ALGORITHMS, 'hybrid'] });
@@ -236,10 +237,12 @@ const now = (): number => globalThis.performance?.now() ?? Date.now();
  * Runs a scenario end to end on one backend: builds the world, creates (and for the Embedding +
  * MLP, trains) the policies, runs them head to head on the same stream, disposes them.
  *
- * The default scenario (6000 steps, 50 items, 500 users, shock at step 3000, batches of 25, all
- * seven algorithms) took 25–57 s end to end on webgpu over SwiftShader on this project's 2-core
- * machine, shared with other busy processes (load average 2.5–5), and 36 s in headless
- * Chromium; the same regrets to the last digit on both (the run is a function of the seed).
+ * The default scenario (6000 steps, 50 items, 500 users, shock at step 3000, batches of 25) with
+ * the first seven algorithms (before the randomised explorers) took 25–57 s end to end on webgpu
+ * over SwiftShader on this project's 2-core machine, shared with other busy processes (load
+ * average 2.5–5), and 36 s in headless Chromium; the same regrets to the last digit on both (the
+ * run is a function of the seed). With DEFAULT_ALGORITHMS on the cpu backend (what `npm start`
+ * picks there) a seed took 7–13 s, by the load.
  *
  * @example
  * const backend = await createBackend({ kind: 'webgpu' });
