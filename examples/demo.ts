@@ -1,10 +1,10 @@
 // The live demo (examples/index.html, bundled to dist/examples/demo.js; `npm run demo` serves it):
 // the head-to-head of src/sim/scenario.ts in the page, on WebGPU, charts redrawn every round, a
 // button that brings the market shock forward to now. URL parameters preset the form:
-// ?steps=…&batch=…&seed=…&algos=linucb,random&autoshock=0&trainingRows=…&epochs=…&backend=cpu&autostart=1
+// ?steps=…&batch=…&seed=…&algos=linucb,random (or all)&autoshock=0&trainingRows=…&epochs=…&backend=cpu&autostart=1
 import { createBackend, type Backend } from '../src/index.js';
 import {
-  ALGORITHM_DESCRIPTIONS, ALGORITHMS, escapeHtml, lineChartSvg, RESULT_COLUMNS, resolveScenario, resultRows, runScenario, scenarioSimulator, seriesColor,
+  ALGORITHM_DESCRIPTIONS, ALGORITHMS, DEFAULT_ALGORITHMS, escapeHtml, lineChartSvg, RESULT_COLUMNS, resolveScenario, resultRows, runScenario, scenarioSimulator, seriesColor,
   type AlgorithmKey, type EcommerceSimulator, type RoundSnapshot, type ScenarioRun,
 } from '../src/sim/index.js';
 
@@ -45,7 +45,7 @@ const progressBar = $<HTMLProgressElement>('progress');
 for (const key of ALGORITHMS) {
   const label = document.createElement('label');
   label.title = ALGORITHM_DESCRIPTIONS[key];
-  label.innerHTML = `<input type="checkbox" name="algo" value="${key}" checked> ${key} `;
+  label.innerHTML = `<input type="checkbox" name="algo" value="${key}"${DEFAULT_ALGORITHMS.includes(key) ? ' checked' : ''}> ${key} `;
   form.algos.append(label);
 }
 if (params.has('steps')) form.steps.value = params.get('steps')!;
@@ -53,7 +53,8 @@ if (params.has('batch')) form.batch.value = params.get('batch')!;
 if (params.has('seed')) form.seed.value = params.get('seed')!;
 if (params.has('autoshock')) form.autoshock.checked = params.get('autoshock') !== '0';
 if (params.has('algos')) {
-  const wanted = new Set(params.get('algos')!.split(','));
+  const given = params.get('algos')!;
+  const wanted = new Set<string>(given === 'all' ? ALGORITHMS : given.split(','));
   for (const box of form.algos.querySelectorAll<HTMLInputElement>('input[name=algo]')) box.checked = wanted.has(box.value);
 }
 

@@ -19,6 +19,7 @@ const LAYERS = [
   ['linucb', 'neural'],
   ['eval', 'sim'],
   ['store', 'worker'],
+  ['cli'],
   ['cli.ts', 'index.ts'],
 ];
 /** Exceptions within a line, and imports a lower layer must not make although the order allows it. */

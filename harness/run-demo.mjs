@@ -15,7 +15,7 @@ const STEPS = stepsAt > 0 ? Number(process.argv[stepsAt + 1]) : 400;
 const BATCH = 20;
 /** Press the shock button once the run is past this step (a round boundary: the shock lands on the next one). */
 const PRESS_AFTER = Math.floor(STEPS / 3);
-const ALGOS = ['linucb', 'hybrid', 'discounted', 'neural', 'embedding', 'random', 'oracle'];
+const ALGOS = ['linucb', 'hybrid', 'discounted', 'egreedy', 'squarecb', 'lints', 'neural', 'neuralts', 'embedding', 'random', 'oracle'];
 const SCREENSHOT = `${root}report/demo.png`;
 
 const server = await serve({ '/': `${root}/${process.env.OUTDIR ?? 'dist'}/examples` });

@@ -16,11 +16,11 @@ export {
   type RewardModelKind, type RewardModelOptions, type RidgeRewardOptions, type MlpRewardOptions,
 } from './reward-model.js';
 export {
-  oneHot, uniformTarget, greedyTarget, scoredTarget, decidedTarget, targetDistributionOf,
+  oneHot, uniformTarget, greedyTarget, scoredTarget, decidedTarget, replicateRows, targetDistributionOf,
   type TargetPolicy, type Decision, type DecidedTargetOptions,
 } from './target-policy.js';
-export { replayEvaluate, type ReplayOptions, type ReplayResult } from './replay.js';
+export { replayEvaluate, replayAcceptance, type ReplayAcceptance, type ReplayOptions, type ReplayResult } from './replay.js';
 export { checkLog, logBatch, selectRows, type BanditLog } from './log.js';
-export type { Policy } from './policy.js';
+export { decisionOf, type Policy, type PolicyDecision } from './policy.js';
 export { FeatureBatch, armFeatureDim, hybridSharedDim, playedArmFeatures, type DecisionBatch, type FeatureShape } from './batch.js';
 export { parseObd, type ObdLog, type ObdOptions } from './obd.js';

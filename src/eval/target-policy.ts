@@ -13,7 +13,7 @@ import { BanditError } from '../core/errors.js';
 import type { SamplingPolicy } from '../core/op-args.js';
 import { slotDistributionF64 } from '../cpu/explore.js';
 import { checkSamplingPolicy } from '../ops/explore.js';
-import type { DecisionBatch } from './batch.js';
+import { FeatureBatch, type DecisionBatch } from './batch.js';
 import { DISTRIBUTION_TOLERANCE } from './estimator-input.js';
 import { checkLog, logBatch, type BanditLog } from './log.js';
 
@@ -121,34 +121,75 @@ export interface DecidedTargetOptions {
    * π(1 − π)/M. Rows whose first decision came with propensity 1 (deterministic) are exact after it.
    */
   readonly draws: number;
+  /**
+   * Make a row's M decisions in ONE call, on a batch of M copies of each row (B·M rows, the copies
+   * of row r at r·M … r·M + M − 1), instead of M calls on the batch. Only for a policy whose rows
+   * draw independently within a call (the Thompson models: each draw is keyed by its row) and that
+   * takes any batch size. One call instead of M, the same estimate in distribution. Default false.
+   */
+  readonly replicate?: boolean;
+}
+
+/** Row r of `batch` repeated `m` times (r·m … r·m + m − 1), as a batch of B·m rows. */
+export function replicateRows(batch: DecisionBatch, m: number): DecisionBatch {
+  const du = batch.shape.userDim, b = batch.size;
+  const users = new Int32Array(b * m), contexts = new Float32Array(b * m * du);
+  for (let r = 0; r < b; r++) {
+    const row = batch.userFeatures.subarray(r * du, (r + 1) * du);
+    for (let j = 0; j < m; j++) {
+      users[r * m + j] = batch.users[r]!;
+      contexts.set(row, (r * m + j) * du);
+    }
+  }
+  return new FeatureBatch(batch.shape, users, contexts, batch.itemFeatures, batch.hybridItemFeatures);
 }
 
 /**
  * A randomised policy known only through its decisions (a `decide`-style function, e.g. a
  * Thompson-sampling model, whose π(a|x) has no closed form): each row's distribution is the
- * frequency of each arm over `draws` calls (each call must draw afresh, as a model's decision
- * stream does). When every row of the first call reports propensity 1 the policy is
- * deterministic there and no more calls are made. For a model whose exploration has a formula
- * (ε-greedy, softmax, SquareCB), `scoredTarget` gives the exact distribution instead.
+ * frequency of each arm over `draws` decisions (each must draw afresh, as a model's decision
+ * stream does). `decide` may return a Decision, or the arms alone (an Int32Array: a randomised
+ * `select`, which for a Thompson model skips the propensity draws `decide` makes). When every
+ * row of the first call reports propensity 1 the policy is deterministic there and no more calls
+ * are made. For a model whose exploration has a formula (ε-greedy, softmax, SquareCB),
+ * `scoredTarget` gives the exact distribution instead.
+ *
+ * An arm whose probability is far below 1/M is usually never drawn and gets π̂ = 0. That is not a
+ * bias (E π̂ = π for every arm): an importance weight π̂(a_i|x_i)/μ_i is then 0 on that row and
+ * larger on the rows where the arm was drawn; M only sets the variance. (The opposite case, a
+ * Thompson LOGGING propensity estimated as 0, would be a division by zero: see the simulator's
+ * `loggedPropensity`.)
  *
  * @example
  * const target = decidedTarget('LinTS', (b) => lints.decide(b.userFeatures), { draws: 200 });
+ * const sampled = decidedTarget('LinTS', (b) => lints.select(b.userFeatures), { draws: 64, replicate: true });
  */
-export function decidedTarget(name: string, decide: (batch: DecisionBatch) => Promise<Decision>, options: DecidedTargetOptions): TargetPolicy {
+export function decidedTarget(name: string, decide: (batch: DecisionBatch) => Promise<Decision | Int32Array>, options: DecidedTargetOptions): TargetPolicy {
   const op = `decidedTarget(${name})`;
   const draws = options?.draws;
   if (!(Number.isInteger(draws) && draws >= 1)) throw new BanditError(`${op}: option draws must be a positive integer, got ${String(draws)}`);
+  const replicate = options.replicate ?? false;
+  if (typeof replicate !== 'boolean') throw new BanditError(`${op}: option replicate must be a boolean, got ${String(replicate)}`);
+  const armsOf = (d: Decision | Int32Array, rows: number, k: number): { arms: Int32Array; deterministic: boolean } => {
+    if (d instanceof Int32Array) return { arms: checkArms(op, d, rows, k), deterministic: false };
+    const arms = checkArms(op, d?.arms, rows, k);
+    if (!d.propensities || d.propensities.length !== rows) throw new BanditError(`${op}: decide returned ${d.propensities?.length} propensities for ${rows} rows`);
+    return { arms, deterministic: Array.from(d.propensities).every((p) => p === 1) };
+  };
   return {
     name,
     distribution: async (batch) => {
       const k = batch.shape.arms, rows = batch.size;
       const counts = new Float64Array(rows * k);
-      for (let m = 0; m < draws; m++) {
-        const d = await decide(batch);
-        const arms = checkArms(op, d?.arms, rows, k);
-        if (!d.propensities || d.propensities.length !== rows) throw new BanditError(`${op}: decide returned ${d.propensities?.length} propensities for ${rows} rows`);
-        arms.forEach((a, r) => counts[r * k + a]!++);
-        if (m === 0 && Array.from(d.propensities).every((p) => p === 1)) return counts;
+      if (replicate) {
+        const { arms } = armsOf(await decide(replicateRows(batch, draws)), rows * draws, k);
+        arms.forEach((a, i) => counts[Math.floor(i / draws) * k + a]!++);
+      } else {
+        for (let m = 0; m < draws; m++) {
+          const { arms, deterministic } = armsOf(await decide(batch), rows, k);
+          arms.forEach((a, r) => counts[r * k + a]!++);
+          if (m === 0 && deterministic) return counts;
+        }
       }
       for (let i = 0; i < counts.length; i++) counts[i]! /= draws;
       return counts;

@@ -1,5 +1,6 @@
 import { BanditError } from '../core/errors.js';
-import type { Policy } from '../eval/policy.js';
+import { decisionOf, type Policy } from '../eval/policy.js';
+import { LogRecorder, type PolicyLog } from './logging.js';
 import type { EcommerceSimulator, SimBatch } from './simulator.js';
 
 /** Options of `runHeadToHead`. */
@@ -21,6 +22,13 @@ export interface HeadToHeadOptions {
   readonly onRound?: (snapshot: RoundSnapshot) => void | Promise<void>;
   /** Stops the run between rounds (rejects with the signal's reason). */
   readonly signal?: AbortSignal;
+  /**
+   * Log every policy's decisions (`HeadToHeadResult.logs`): each decides through its `decide`
+   * (the propensity it reports is logged; see `loggedPropensity`) instead of `select`, which for a
+   * Thompson model costs its M propensity draws a row. A policy without `decide` is logged as
+   * deterministic (propensity 1). Default false.
+   */
+  readonly log?: boolean;
 }
 
 /** Every policy's running figures after a round of a head-to-head run (see `HeadToHeadOptions.onRound`). */
@@ -94,6 +102,8 @@ export interface HeadToHeadResult {
   readonly policies: PolicyMetrics[];
   /** Wall clock of the whole run. */
   readonly elapsedMs: number;
+  /** Each policy's log, in the order of `policies`, with the `log` option (absent without). */
+  readonly logs?: readonly PolicyLog[];
 }
 
 const now = (): number => globalThis.performance?.now() ?? Date.now();
@@ -174,6 +184,8 @@ export async function runHeadToHead(sim: EcommerceSimulator, policies: readonly 
   const floor = nonNegativeOption('recoveryFloor', options.recoveryFloor, 0.01);
   const rounds = Math.ceil(steps / batchSize);
   const k = sim.shape.arms;
+  if (options.log !== undefined && typeof options.log !== 'boolean') throw new BanditError(`runHeadToHead: option log must be a boolean, got ${String(options.log)}`);
+  const logging = options.log ?? false;
 
   const started = now();
   const state = policies.map((p) => ({
@@ -188,6 +200,7 @@ export async function runHeadToHead(sim: EcommerceSimulator, policies: readonly 
     roundRegret: 0,
     selectMs: 0,
     updateMs: 0,
+    recorder: logging ? new LogRecorder(p.name, sim.shape, steps, sim.itemFeatures, sim.hybridItemFeatures) : null,
   }));
   const roundEnds = new Int32Array(rounds);
   for (let round = 0; round < rounds; round++) {
@@ -197,10 +210,12 @@ export async function runHeadToHead(sim: EcommerceSimulator, policies: readonly 
     const batch: SimBatch = sim.batch(start, size);
     for (const s of state) {
       let t0 = now();
-      const chosen = await s.policy.select(batch);
+      const decision = s.recorder ? await decisionOf(s.policy, batch, 'runHeadToHead') : null;
+      const chosen = decision ? decision.arms : await s.policy.select(batch);
       s.selectMs += now() - t0;
       checkChosen(s.policy.name, chosen, size, k);
       const clicks = sim.clicks(batch, chosen);
+      s.recorder?.record(batch, start, decision!, clicks);
       const regret = sim.regret(batch, chosen);
       s.roundClicks = 0;
       s.roundRegret = 0;
@@ -276,7 +291,27 @@ export async function runHeadToHead(sim: EcommerceSimulator, policies: readonly 
       updateMs: s.updateMs,
     };
   });
-  return { steps, batchSize, rounds, window, shockStep, roundEnds, policies: metrics, elapsedMs: now() - started };
+  return {
+    steps, batchSize, rounds, window, shockStep, roundEnds, policies: metrics, elapsedMs: now() - started,
+    ...(logging ? { logs: state.map((s) => s.recorder!.finish()) } : {}),
+  };
+}
+
+/**
+ * One policy on the simulator's stream, every decision logged through its `decide`: the log (with
+ * the propensities the policy reported) and the policy's online figures on the same steps — what
+ * an off-policy evaluation from the log is checked against. The policy is not disposed.
+ *
+ * @example
+ * const logger = await linUCBPolicy(backend, sim.shape, { exploration: { kind: 'epsilon-greedy', epsilon: 0.1 }, seed: 1 });
+ * const { log, metrics } = await logPolicy(sim, logger);
+ * console.log(log.log.propensities[0], metrics.expectedCtr);
+ */
+export async function logPolicy(
+  sim: EcommerceSimulator, policy: Policy, options: Omit<HeadToHeadOptions, 'log'> = {},
+): Promise<{ log: PolicyLog; metrics: PolicyMetrics }> {
+  const result = await runHeadToHead(sim, [policy], { ...options, log: true });
+  return { log: result.logs![0]!, metrics: result.policies[0]! };
 }
 
 function checkChosen(name: string, chosen: unknown, size: number, arms: number): asserts chosen is Int32Array {

@@ -3,13 +3,14 @@
 // belong to the evaluation layer below ('webgpu-bandits/eval', which replay shares) and are
 // re-exported here so a policy can be written against this entry alone.
 export { Random } from '../core/random.js';
-export type { Policy } from '../eval/policy.js';
+export type { Policy, PolicyDecision } from '../eval/policy.js';
 export type { BanditLog } from '../eval/log.js';
 export { FeatureBatch, armFeatureDim, hybridSharedDim, playedArmFeatures, type DecisionBatch, type FeatureShape } from '../eval/batch.js';
 export { EcommerceSimulator, type SimBatch } from './simulator.js';
 export type { EcommerceSimulatorOptions, MarketShockOptions, ResolvedSimulatorOptions } from './simulator-options.js';
+export { loggedPropensity, LogRecorder, type PolicyLog } from './logging.js';
 export {
-  runHeadToHead, recoveryTime, type RoundSnapshot, type HeadToHeadOptions, type HeadToHeadResult, type PolicyMetrics,
+  runHeadToHead, logPolicy, recoveryTime, type RoundSnapshot, type HeadToHeadOptions, type HeadToHeadResult, type PolicyMetrics,
 } from './headtohead.js';
 export { randomPolicy } from './policies/random.js';
 export { oraclePolicy } from './policies/oracle.js';
@@ -17,6 +18,11 @@ export {
   linUCBPolicy, discountedLinUCBPolicy, DEFAULT_POLICY_ALPHA, DEFAULT_DISCOUNT_GAMMA, type LinUCBPolicyOptions,
 } from './policies/linucb.js';
 export { hybridLinUCBPolicy, type HybridLinUCBPolicyOptions } from './policies/hybrid.js';
+export {
+  epsilonGreedyLinUCBPolicy, squareCBLinUCBPolicy, DEFAULT_EPSILON, DEFAULT_SQUARECB_GAMMA, type ExploringLinUCBPolicyOptions,
+} from './policies/exploring.js';
+export { linTSPolicy, DEFAULT_LINTS_V, DEFAULT_TARGET_DRAWS, type LinTSPolicyOptions } from './policies/lints.js';
+export { neuralTSPolicyFor, DEFAULT_NEURALTS_NU, type NeuralTSPolicyOptions } from './policies/neuralts.js';
 export {
   neuralUCBPolicy, neuralUCBPolicyFor, DEFAULT_NEURAL_POLICY_OPTIONS, type NeuralUCBModel, type NeuralUCBPolicyOptions,
 } from './policies/neuralucb.js';
@@ -26,7 +32,7 @@ export {
 } from './policies/embedding-mlp.js';
 export { standardPolicies } from './policies/standard.js';
 export {
-  ALGORITHMS, ALGORITHM_DESCRIPTIONS, resolveScenario, scenarioSimulator, defaultPolicies, runScenario,
+  ALGORITHMS, DEFAULT_ALGORITHMS, ALGORITHM_DESCRIPTIONS, resolveScenario, scenarioSimulator, defaultPolicies, runScenario,
   type AlgorithmKey, type ScenarioOptions, type Scenario, type ScenarioHooks, type ScenarioRun,
 } from './scenario.js';
 export {
@@ -37,7 +43,7 @@ export {
 export {
   evaluateOffPolicy, OFF_POLICY_TARGETS, DEFAULT_OFF_POLICY_TARGETS, OFF_POLICY_ESTIMATORS,
   type OffPolicyOptions, type OffPolicyReport, type OffPolicyTargetResult, type OffPolicyEstimate, type OffPolicyEstimator,
-  type OffPolicyTargetKey, type OffPolicyTargetKind, type OffPolicyTargetSpec, type OffPolicyComparison,
+  type OffPolicyTargetKey, type OffPolicyTargetKind, type OffPolicyTargetSpec, type OffPolicyComparison, type OffPolicyDistribution, type OffPolicyMakeOptions,
 } from './off-policy.js';
 export { formatOffPolicyTable, offPolicyMarkdown, offPolicyReading, estimatorLabel, type OffPolicyReportContext } from './off-policy-report.js';
 export {

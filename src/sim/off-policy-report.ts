@@ -36,7 +36,11 @@ function cell(t: OffPolicyTargetResult, estimator: OffPolicyEstimator, digits: n
 /** Rows of the table: the matched counts, then one a estimator; a column a target. */
 function tableRows(report: OffPolicyReport, digits: number): string[][] {
   const head = ['estimator', ...report.targets.map((t) => t.name)];
-  const matched = ['matched rows (clicks)', ...report.targets.map((t) => `${t.matched} (${t.clicks})`)];
+  // Under a uniform logger replay keeps every matched row; else the rejection sampling keeps some (replayEvaluate).
+  const rejected = report.targets.some((t) => t.accepted !== t.matched);
+  const matched = rejected
+    ? ['matched → kept rows (clicks)', ...report.targets.map((t) => `${t.matched} → ${t.accepted} (${t.clicks})`)]
+    : ['matched rows (clicks)', ...report.targets.map((t) => `${t.matched} (${t.clicks})`)];
   const rows = OFF_POLICY_ESTIMATORS.map((e) => [estimatorLabel(e, report.settings), ...report.targets.map((t) => cell(t, e, digits))]);
   return [head, matched, ...rows];
 }
@@ -135,7 +139,11 @@ export function offPolicyMarkdown(report: OffPolicyReport, context: OffPolicyRep
       `(${report.targets.map((t) => `${t.name}: ${t.switched} rows`).join(', ')}); DRos shrinks w to λw/(w² + λ), λ = ${s.lambda}.`,
     '- The intervals resample the rows with the reward model held fixed (OBP\'s bootstrap): DM\'s is narrow because it leaves out the model\'s own ' +
       'error, which is DM\'s bias; the DR family corrects the model with the logged clicks, and its intervals carry that noise.',
-    ...report.targets.map((t) => `- ${t.name}: ${OFF_POLICY_TARGETS[t.key].description}; ${t.seconds.toFixed(1)} s.`),
+    ...report.targets.map((t) => `- ${t.name}: ${OFF_POLICY_TARGETS[t.key].description}${t.draws === null ? '' : ` (M = ${t.draws})`}; ${t.seconds.toFixed(1)} s.`),
+    ...(report.targets.some((t) => t.draws !== null) ? [
+      '- A distribution from M posterior draws (π̂ = share of the draws an item won) gives 0 to items far below 1/M: their importance weight on a row that logged them is then 0. ' +
+        'That is unbiased (E π̂ = π) and adds variance π(1 − π)/M an entry; nothing divides by it (the logged propensities are the logger\'s).',
+    ] : []),
     `- Seed ${s.seed} (folds, bootstrap, models). Total ${report.seconds.toFixed(1)} s` +
       `${context.backend ? ` on ${context.backend}` : ''}${context.environment ? `; ${context.environment}` : ''}.`,
     ...(context.command ? [`- Command: \`${context.command}\``] : []),

@@ -6,59 +6,113 @@
  *
  * How each kind of target gets its n×K distribution on the log:
  * - `fixed` (random): its exact distribution, 1/K everywhere;
- * - `online` (LinUCB, NeuralUCB, …): replayed on the log (it learns from the rows where it picks
- *   the logged item, as in the replay method) and evaluated as the sequence of its choices — a
- *   one-hot row at the item it picked on each row, in the state it had reached there. Every
- *   estimator then measures the same thing as replay (the click rate of the policy as it learns
- *   from this log), the model-based ones over all n rows instead of the ~n/K matched ones;
+ * - `online` (LinUCB, LinTS, NeuralUCB, …): replayed on the log (it learns from the rows where it
+ *   picks the logged item and replay keeps the row, as in the replay method) and evaluated as the
+ *   sequence of its states: row i's distribution is the policy's in the state it had reached at
+ *   row i. How that distribution is had (`OffPolicyTargetSpec.distribution`):
+ *   - 'choices', a deterministic learner (LinUCB, NeuralUCB): one-hot at the item it picked;
+ *   - 'exact', a learner that samples by a formula over its scores (ε-greedy, SquareCB): the
+ *     policy's `distribution`, `scoredTarget` over the model's scores, exact;
+ *   - 'sampled', a Thompson sampler (LinTS, NeuralTS), whose π(a|x) has no closed form: the
+ *     policy's `distribution`, `decidedTarget` over M posterior draws of the row (`targetDraws`,
+ *     one call on M copies of the row). An item whose probability is far below 1/M is mostly
+ *     never drawn and gets π̂ = 0, so its importance weight on a row that logged it is 0; that
+ *     is unbiased (E π̂ = π: the rows where it was drawn weigh 1/M/μ instead of π/μ) and only
+ *     adds variance, π(1 − π)/M an entry; the logged propensities here are exact (OBD's uniform
+ *     logger), so nothing divides by an estimate. Every estimator then measures the click rate of
+ *     the policy as it learns from this log, the model-based ones over all n rows instead of the
+ *     ~n/K replay keeps;
  * - `frozen` (the Embedding + MLP baseline, trained once and served): cross-fitted over two halves
  *   of the log — trained on one half, greedy on the other — so no row is evaluated by a model that
  *   saw its click.
+ *
+ * A log from a non-uniform logger is read through its propensities everywhere: the OBP
+ * estimators divide by them and replay keeps a matched row with probability c/μ_i (rejection
+ * sampling, see `replayEvaluate`).
  */
 import type { Backend } from '../core/backend.js';
 import { BanditError } from '../core/errors.js';
 import {
-  ESTIMATOR_NAMES, bootstrapDifferences, bootstrapIntervals, bootstrapMeanInterval, fitRewardModel, foldAssignment, logBatch, oneHot, replayEvaluate, selectRows,
+  ESTIMATOR_NAMES, bootstrapDifferences, bootstrapIntervals, bootstrapMeanInterval, fitRewardModel, foldAssignment, logBatch, oneHot, replayAcceptance,
+  replayEvaluate, selectRows,
   type BanditLog, type EstimatorInput, type EstimatorName, type Policy, type RewardModelKind,
 } from '../eval/index.js';
 import { embeddingMLPPolicyFor } from './policies/embedding-mlp.js';
+import { epsilonGreedyLinUCBPolicy, squareCBLinUCBPolicy } from './policies/exploring.js';
 import { hybridLinUCBPolicy } from './policies/hybrid.js';
+import { DEFAULT_TARGET_DRAWS, linTSPolicy } from './policies/lints.js';
 import { discountedLinUCBPolicy, linUCBPolicy } from './policies/linucb.js';
+import { neuralTSPolicyFor } from './policies/neuralts.js';
 import { neuralUCBPolicyFor } from './policies/neuralucb.js';
 import { randomPolicy } from './policies/random.js';
 
 /** How a target policy is turned into a distribution on the log (see the module doc). */
 export type OffPolicyTargetKind = 'fixed' | 'online' | 'frozen';
 
+/**
+ * Where an online target's distribution comes from (see the module doc): its choices (one-hot),
+ * its exact `distribution`, or its `distribution` estimated from M draws.
+ */
+export type OffPolicyDistribution = 'choices' | 'exact' | 'sampled';
+
+/** What a target's `make` is given besides the backend and the log. */
+export interface OffPolicyMakeOptions {
+  /** Seed of the target's randomness (its model's stream). */
+  readonly seed: number;
+  /** M of a 'sampled' target's distribution. */
+  readonly targetDraws: number;
+}
+
 /** A target policy the evaluation knows how to build. */
 export interface OffPolicyTargetSpec {
   readonly kind: OffPolicyTargetKind;
+  /** For an online target: where its distribution on each row comes from. */
+  readonly distribution: OffPolicyDistribution;
   readonly description: string;
   /** The policy: replayed ('online', 'fixed': its replay row), or trained on `log` and served greedy ('frozen'). */
-  make(backend: Backend, log: BanditLog, seed: number): Promise<Policy>;
+  make(backend: Backend, log: BanditLog, options: OffPolicyMakeOptions): Promise<Policy>;
 }
 
 /**
- * The target policies by key, in the order `replay` lists them. To add one (e.g. LinTS once the
- * models have it), add an entry: an online learner is `{ kind: 'online', make: (backend, log) =>
- * myPolicy(backend, log.shape) }`. A randomised online learner is evaluated by the choices it
- * sampled (a one-sample, unbiased stand-in for its distribution at each row).
+ * The target policies by key, in the order `replay` lists them. To add one, add an entry: an
+ * online learner is `{ kind: 'online', distribution: 'choices', make: (backend, log) =>
+ * myPolicy(backend, log.shape) }`; a randomised one gives its policy a `distribution` method and
+ * says 'exact' or 'sampled'.
  *
  * @example
- * const keys = Object.keys(OFF_POLICY_TARGETS);   // ['random', 'linucb', 'discounted', 'hybrid', 'neural', 'embedding']
+ * const keys = Object.keys(OFF_POLICY_TARGETS);   // ['random', 'linucb', 'egreedy', 'squarecb', 'lints', 'discounted', …]
  */
 export const OFF_POLICY_TARGETS = Object.freeze({
   random: {
-    kind: 'fixed', description: 'uniformly random items (exact distribution 1/K)',
-    make: async (_backend, log, seed) => randomPolicy(log.shape, { seed }),
+    kind: 'fixed', distribution: 'exact', description: 'uniformly random items (exact distribution 1/K)',
+    make: async (_backend, log, { seed }) => randomPolicy(log.shape, { seed }),
   },
-  linucb: { kind: 'online', description: 'LinUCB (α = 0.5), replayed', make: (backend, log) => linUCBPolicy(backend, log.shape) },
-  discounted: { kind: 'online', description: 'discounted LinUCB, replayed', make: (backend, log) => discountedLinUCBPolicy(backend, log.shape) },
-  hybrid: { kind: 'online', description: 'hybrid LinUCB, replayed', make: (backend, log) => hybridLinUCBPolicy(backend, log.shape) },
-  neural: { kind: 'online', description: 'NeuralUCB (the head-to-head settings), replayed', make: (backend, log, seed) => neuralUCBPolicyFor(backend, log.shape, { seed }) },
+  linucb: { kind: 'online', distribution: 'choices', description: 'LinUCB (α = 0.5), replayed', make: (backend, log) => linUCBPolicy(backend, log.shape) },
+  egreedy: {
+    kind: 'online', distribution: 'exact', description: 'ε-greedy LinUCB, replayed; its exact ε-greedy distribution on every row',
+    make: (backend, log, { seed }) => epsilonGreedyLinUCBPolicy(backend, log.shape, { seed }),
+  },
+  squarecb: {
+    kind: 'online', distribution: 'exact', description: 'SquareCB over LinUCB\'s ridge models, replayed; its exact inverse-gap distribution on every row',
+    make: (backend, log, { seed }) => squareCBLinUCBPolicy(backend, log.shape, { seed }),
+  },
+  lints: {
+    kind: 'online', distribution: 'sampled', description: 'LinTS, replayed; its distribution on every row from M posterior draws',
+    make: (backend, log, { seed, targetDraws }) => linTSPolicy(backend, log.shape, { seed, targetDraws }),
+  },
+  discounted: { kind: 'online', distribution: 'choices', description: 'discounted LinUCB, replayed', make: (backend, log) => discountedLinUCBPolicy(backend, log.shape) },
+  hybrid: { kind: 'online', distribution: 'choices', description: 'hybrid LinUCB, replayed', make: (backend, log) => hybridLinUCBPolicy(backend, log.shape) },
+  neural: {
+    kind: 'online', distribution: 'choices', description: 'NeuralUCB (the head-to-head settings), replayed',
+    make: (backend, log, { seed }) => neuralUCBPolicyFor(backend, log.shape, { seed }),
+  },
+  neuralts: {
+    kind: 'online', distribution: 'sampled', description: 'NeuralTS (the head-to-head settings), replayed; its distribution on every row from M posterior draws',
+    make: (backend, log, { seed, targetDraws }) => neuralTSPolicyFor(backend, log.shape, { seed, targetDraws }),
+  },
   embedding: {
-    kind: 'frozen', description: 'Embedding + MLP, trained on one half of the log and greedy on the other (both ways)',
-    make: (backend, log, seed) => embeddingMLPPolicyFor(backend, log, { seed }),
+    kind: 'frozen', distribution: 'choices', description: 'Embedding + MLP, trained on one half of the log and greedy on the other (both ways)',
+    make: (backend, log, { seed }) => embeddingMLPPolicyFor(backend, log, { seed }),
   },
 } satisfies Record<string, OffPolicyTargetSpec>);
 export type OffPolicyTargetKey = keyof typeof OFF_POLICY_TARGETS;
@@ -68,7 +122,7 @@ export type OffPolicyTargetKey = keyof typeof OFF_POLICY_TARGETS;
  * @example
  * await evaluateOffPolicy(backend, log, { targets: [...DEFAULT_OFF_POLICY_TARGETS, 'hybrid'] });
  */
-export const DEFAULT_OFF_POLICY_TARGETS: readonly OffPolicyTargetKey[] = ['random', 'linucb', 'neural', 'embedding'];
+export const DEFAULT_OFF_POLICY_TARGETS: readonly OffPolicyTargetKey[] = ['random', 'linucb', 'egreedy', 'lints', 'neural', 'embedding'];
 
 /** Options of `evaluateOffPolicy`. */
 export interface OffPolicyOptions {
@@ -90,6 +144,8 @@ export interface OffPolicyOptions {
   readonly lambda?: number;
   /** Rows an online target decides before learning (replayEvaluate's batchSize). Default 1. */
   readonly batchSize?: number;
+  /** M, the posterior draws a row of a 'sampled' (Thompson) target's distribution. Default DEFAULT_TARGET_DRAWS. */
+  readonly targetDraws?: number;
   /** What is being done, in a few words. */
   readonly onStage?: (stage: string) => void;
   /** Rows replayed so far by the current target. */
@@ -118,8 +174,13 @@ export interface OffPolicyTargetResult {
   readonly key: OffPolicyTargetKey;
   readonly name: string;
   readonly kind: OffPolicyTargetKind;
-  /** Rows where the target picked the logged item, and their clicks (the replay estimate's data). */
+  readonly distribution: OffPolicyDistribution;
+  /** M of a 'sampled' distribution; null otherwise. */
+  readonly draws: number | null;
+  /** Rows where the target picked the logged item. */
   readonly matched: number;
+  /** Of those, the rows replay kept (all of them under a uniform logger; see replayEvaluate), and their clicks: the replay estimate's data. */
+  readonly accepted: number;
   readonly clicks: number;
   /** Rows whose importance weight is over Switch-DR's τ: there Switch-DR uses the reward model alone. */
   readonly switched: number;
@@ -147,7 +208,9 @@ export interface OffPolicyReport {
   readonly positions: number;
   readonly clicks: number;
   readonly rewardModel: { readonly kind: RewardModelKind; readonly folds: number; readonly seconds: number };
-  readonly settings: { readonly samples: number; readonly confidence: number; readonly seed: number; readonly tau: number; readonly lambda: number };
+  readonly settings: {
+    readonly samples: number; readonly confidence: number; readonly seed: number; readonly tau: number; readonly lambda: number; readonly targetDraws: number;
+  };
   readonly targets: readonly OffPolicyTargetResult[];
   /** Every two targets compared by DR, paired bootstrap on the same resamples, Bonferroni-corrected. */
   readonly comparisons: readonly OffPolicyComparison[];
@@ -159,14 +222,15 @@ export interface OffPolicyReport {
 const now = (): number => globalThis.performance?.now() ?? Date.now();
 
 /** The chosen item on each row of a frozen target: trained on the other half of the log, greedy on this one. */
-async function crossFittedChoices(backend: Backend, spec: OffPolicyTargetSpec, log: BanditLog, seed: number): Promise<{ name: string; chosen: Int32Array }> {
+async function crossFittedChoices(backend: Backend, spec: OffPolicyTargetSpec, log: BanditLog, make: OffPolicyMakeOptions): Promise<{ name: string; chosen: Int32Array }> {
+  const { seed } = make;
   const half = foldAssignment(log.length, 2, seed);
   const chosen = new Int32Array(log.length);
   let name = '';
   for (let f = 0; f < 2; f++) {
     const test = Int32Array.from({ length: log.length }, (_, i) => i).filter((i) => half[i] === f);
     const train = Int32Array.from({ length: log.length }, (_, i) => i).filter((i) => half[i] !== f);
-    const policy = await spec.make(backend, selectRows(log, train), seed + f);
+    const policy = await spec.make(backend, selectRows(log, train), { ...make, seed: seed + f });
     try {
       name = policy.name;
       const picks = await policy.select(logBatch(log, test));
@@ -201,7 +265,9 @@ export async function evaluateOffPolicy(backend: Backend, log: BanditLog, option
     if (!Object.hasOwn(OFF_POLICY_TARGETS, t)) throw new BanditError(`evaluateOffPolicy: unknown target '${String(t)}'; known: ${Object.keys(OFF_POLICY_TARGETS).join(', ')}`);
   }
   const seed = options.seed ?? 1, folds = options.folds ?? 3, kind = options.rewardModel ?? 'ridge';
-  const settings = { samples: options.samples ?? 1000, confidence: options.confidence ?? 0.95, seed, tau: options.tau ?? 10, lambda: options.lambda ?? 1000 };
+  const targetDraws = options.targetDraws ?? DEFAULT_TARGET_DRAWS;
+  if (!(Number.isInteger(targetDraws) && targetDraws >= 1)) throw new BanditError(`evaluateOffPolicy: targetDraws must be a positive integer, got ${String(targetDraws)}`);
+  const settings = { samples: options.samples ?? 1000, confidence: options.confidence ?? 0.95, seed, tau: options.tau ?? 10, lambda: options.lambda ?? 1000, targetDraws };
   const k = log.shape.arms;
 
   options.onStage?.(`fitting the ${kind} reward model, ${folds}-fold cross-fitted${options.positions ? ', one a position' : ''}`);
@@ -214,40 +280,49 @@ export async function evaluateOffPolicy(backend: Backend, log: BanditLog, option
   for (const key of targets) {
     const spec: OffPolicyTargetSpec = OFF_POLICY_TARGETS[key];
     const t1 = now();
-    let name: string, chosen: Int32Array, targetDistribution: Float64Array;
+    let name: string, chosen: Int32Array, targetDistribution: Float64Array, kept: Uint8Array;
+    const make = { seed, targetDraws };
     if (spec.kind === 'frozen') {
       options.onStage?.(`training ${key} on each half of the log`);
-      ({ name, chosen } = await crossFittedChoices(backend, spec, log, seed));
+      ({ name, chosen } = await crossFittedChoices(backend, spec, log, make));
       targetDistribution = oneHot(chosen, k);
+      kept = replayAcceptance(log.propensities, log.length, seed).keep;
     } else {
-      const policy = await spec.make(backend, log, seed);
+      const policy = await spec.make(backend, log, make);
       try {
         name = policy.name;
         const replay = await replayEvaluate(log, policy, {
-          batchSize: options.batchSize ?? 1, ...(options.onProgress ? { onProgress: (done, total) => options.onProgress!(policy.name, done, total) } : {}),
+          batchSize: options.batchSize ?? 1, seed, distribution: spec.kind === 'online' && spec.distribution !== 'choices',
+          ...(options.onProgress ? { onProgress: (done, total) => options.onProgress!(policy.name, done, total) } : {}),
         });
         chosen = replay.chosen;
+        targetDistribution = spec.kind === 'fixed' ? new Float64Array(log.length * k).fill(1 / k) : replay.targetDistribution;
+        kept = new Uint8Array(log.length);
+        for (const i of replay.acceptedRows) kept[i] = 1;
       } finally {
         policy.dispose();
       }
-      targetDistribution = spec.kind === 'fixed' ? new Float64Array(log.length * k).fill(1 / k) : oneHot(chosen, k);
     }
-    const matchedRewards: number[] = [];
-    let switched = 0;
+    const keptRewards: number[] = [];
+    let matched = 0, switched = 0;
     for (let i = 0; i < log.length; i++) {
-      if (chosen[i] === log.actions[i]) matchedRewards.push(log.rewards[i]!);
+      if (chosen[i] === log.actions[i]) {
+        matched++;
+        if (kept[i]) keptRewards.push(log.rewards[i]!);
+      }
       if (targetDistribution[i * k + log.actions[i]!]! / log.propensities[i]! > settings.tau) switched++;
     }
     const input = { rewards: log.rewards, actions: log.actions, propensities: log.propensities, targetDistribution, estimatedRewards: fit.estimatedRewards };
     inputs.push(input);
     const intervals = bootstrapIntervals(input, settings);
-    const replay = bootstrapMeanInterval(matchedRewards, settings);
+    const replay = bootstrapMeanInterval(keptRewards, settings);
     const estimates: OffPolicyEstimate[] = [
       { estimator: 'replay', estimate: replay.estimate, lower: replay.lower, upper: replay.upper },
       ...ESTIMATOR_NAMES.map((e: EstimatorName) => ({ estimator: e, estimate: intervals[e]!.estimate, lower: intervals[e]!.lower, upper: intervals[e]!.upper })),
     ];
     results.push({
-      key, name, kind: spec.kind, matched: matchedRewards.length, clicks: matchedRewards.reduce((s, r) => s + r, 0), switched, estimates, seconds: (now() - t1) / 1000,
+      key, name, kind: spec.kind, distribution: spec.distribution, draws: spec.distribution === 'sampled' ? targetDraws : null,
+      matched, accepted: keptRewards.length, clicks: keptRewards.reduce((s, r) => s + r, 0), switched, estimates, seconds: (now() - t1) / 1000,
     });
   }
   const pairs = (targets.length * (targets.length - 1)) / 2;

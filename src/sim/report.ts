@@ -44,7 +44,7 @@ export interface LineChartOptions {
 }
 
 /** Colours of the series, in algorithm order; random and the oracle get greys (see `seriesColor`). */
-const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#17becf', '#8c564b', '#e377c2', '#bcbd22'];
+const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#17becf', '#8c564b', '#e377c2', '#bcbd22', '#393b79', '#637939'];
 
 /**
  * The colour of a policy's series: grey for random, black for the oracle (the floor and the

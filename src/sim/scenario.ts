@@ -8,8 +8,11 @@ import type { Backend } from '../core/backend.js';
 import type { Policy } from '../eval/policy.js';
 import { runHeadToHead, type HeadToHeadResult, type RoundSnapshot } from './headtohead.js';
 import { DEFAULT_EMBEDDING_TRAINING, embeddingMLPPolicyFor } from './policies/embedding-mlp.js';
+import { DEFAULT_EPSILON, DEFAULT_SQUARECB_GAMMA, epsilonGreedyLinUCBPolicy, squareCBLinUCBPolicy } from './policies/exploring.js';
 import { hybridLinUCBPolicy } from './policies/hybrid.js';
-import { discountedLinUCBPolicy, linUCBPolicy } from './policies/linucb.js';
+import { DEFAULT_LINTS_V, linTSPolicy } from './policies/lints.js';
+import { DEFAULT_DISCOUNT_GAMMA, discountedLinUCBPolicy, linUCBPolicy } from './policies/linucb.js';
+import { DEFAULT_NEURALTS_NU, neuralTSPolicyFor } from './policies/neuralts.js';
 import { neuralUCBPolicyFor } from './policies/neuralucb.js';
 import { oraclePolicy } from './policies/oracle.js';
 import { randomPolicy } from './policies/random.js';
@@ -22,8 +25,23 @@ import type { EcommerceSimulatorOptions, ResolvedSimulatorOptions } from './simu
  * @example
  * const run = await runScenario(backend, resolveScenario({ algorithms: ALGORITHMS.filter((a) => a !== 'hybrid') }));
  */
-export const ALGORITHMS = ['linucb', 'hybrid', 'discounted', 'neural', 'embedding', 'random', 'oracle'] as const;
+export const ALGORITHMS = [
+  'linucb', 'hybrid', 'discounted', 'egreedy', 'squarecb', 'lints', 'neural', 'neuralts', 'embedding', 'random', 'oracle',
+] as const;
 export type AlgorithmKey = (typeof ALGORITHMS)[number];
+
+/**
+ * What a scenario runs unless told otherwise (`npm start`, the demo's ticked boxes): every
+ * algorithm but hybrid LinUCB. The seeds have to fit about a minute on 2 CPU cores, and the more
+ * seeds the more pairs the paired tests can separate. On the cpu backend (load average ~1) a seed
+ * of all eleven took 10.3 s and one without hybrid 7.2 s (hybrid 2.9 s of select and update a
+ * seed, the most of any), while hybrid's total regret (1775 [1686, 1864] over seeds 1–3) stayed
+ * within LinUCB's spread: 8 seeds a minute instead of 5. `--algos all` runs it too.
+ *
+ * @example
+ * const scenario = resolveScenario({ algorithms: [...DEFAULT_ALGORITHMS, 'hybrid'] });
+ */
+export const DEFAULT_ALGORITHMS: readonly AlgorithmKey[] = Object.freeze(ALGORITHMS.filter((a) => a !== 'hybrid'));
 
 /**
  * One line on each algorithm (for help texts and the report).
@@ -34,8 +52,12 @@ export type AlgorithmKey = (typeof ALGORITHMS)[number];
 export const ALGORITHM_DESCRIPTIONS: Readonly<Record<AlgorithmKey, string>> = Object.freeze({
   linucb: 'LinUCB, disjoint: one ridge model per item on the user context (Li et al. 2010)',
   hybrid: 'hybrid LinUCB: per-item models plus coefficients shared by all items on user ⊗ item features',
-  discounted: 'discounted LinUCB: forgets old rows (γ = 0.9995), for a world that changes',
+  discounted: `discounted LinUCB: forgets old rows (γ = ${DEFAULT_DISCOUNT_GAMMA}), for a world that changes`,
+  egreedy: `ε-greedy LinUCB: the ridge models' best item, or a random one with probability ε = ${DEFAULT_EPSILON}`,
+  squarecb: `SquareCB (Foster & Rakhlin 2020): inverse-gap weighting over the ridge models' means, γ = ${DEFAULT_SQUARECB_GAMMA}`,
+  lints: `LinTS (Agrawal & Goyal 2013): Thompson sampling from each item's ridge posterior, v = ${DEFAULT_LINTS_V}`,
   neural: 'NeuralUCB: one shared MLP on [user | item] with a gradient-based bonus (diagonal Z), trained on the 500 most recent plays',
+  neuralts: `NeuralTS (Zhang et al. 2021): NeuralUCB's network, Thompson draws of ν·sqrt(gᵀZ⁻¹g/m) width, ν = ${DEFAULT_NEURALTS_NU}`,
   embedding: 'Embedding + MLP: trained once on random logs from before the shock, then frozen',
   random: 'uniformly random items: the floor',
   oracle: 'the best item for each user (knows the click probabilities): the ceiling',
@@ -54,7 +76,7 @@ export interface ScenarioOptions {
   readonly seed?: number;
   /** Users arriving at once (rows a select / update). Default 25. */
   readonly batchSize?: number;
-  /** Which algorithms, in this order. Default: all of ALGORITHMS, in that order. */
+  /** Which algorithms, in this order. Default: DEFAULT_ALGORITHMS (all of ALGORITHMS but hybrid), in that order. */
   readonly algorithms?: readonly AlgorithmKey[];
   /** Rows of the random pre-shock log the Embedding + MLP is trained on. Default 10,000. */
   readonly trainingRows?: number;
@@ -89,7 +111,7 @@ const intIn = (what: string, v: unknown, min: number, max: number): number => {
  * Fills in the defaults and checks the options (BanditError naming the bad one).
  *
  * @example
- * resolveScenario({ steps: 2000 });   // { steps: 2000, shockAt: 1000, seed: 1, batchSize: 25, algorithms: [all 7], … }
+ * resolveScenario({ steps: 2000 });   // { steps: 2000, shockAt: 1000, seed: 1, batchSize: 25, algorithms: DEFAULT_ALGORITHMS, … }
  */
 export function resolveScenario(options: ScenarioOptions = {}): Scenario {
   if (!options || typeof options !== 'object') throw new BanditError('scenario: options must be an object');
@@ -97,7 +119,7 @@ export function resolveScenario(options: ScenarioOptions = {}): Scenario {
   const shockAt = options.shockAt === null ? null : intIn('shockAt (the shock step)', options.shockAt ?? Math.floor(steps / 2), 0, steps);
   const seed = intIn('seed', options.seed ?? 1, 0, 0xffffffff);
   const batchSize = intIn('batchSize', options.batchSize ?? 25, 1, 4096);
-  const algorithms = options.algorithms ?? ALGORITHMS;
+  const algorithms = options.algorithms ?? DEFAULT_ALGORITHMS;
   if (!Array.isArray(algorithms) || algorithms.length === 0) throw new BanditError(`scenario: algorithms must be a non-empty list of ${ALGORITHMS.join(', ')}`);
   for (const a of algorithms) {
     if (!(ALGORITHMS as readonly string[]).includes(a)) throw new BanditError(`scenario: unknown algorithm '${String(a)}'; known: ${ALGORITHMS.join(', ')}`);
@@ -139,9 +161,12 @@ export interface ScenarioHooks {
 
 /**
  * The policies of a scenario, in its order, on one backend: the LinUCB family with the
- * adapters' defaults (α = 0.5), NeuralUCB with `DEFAULT_NEURAL_POLICY_OPTIONS`, the Embedding +
+ * adapters' defaults (α = 0.5), the exploring ridge models (ε-greedy with DEFAULT_EPSILON,
+ * SquareCB with DEFAULT_SQUARECB_GAMMA, LinTS with DEFAULT_LINTS_V), NeuralUCB with
+ * `DEFAULT_NEURAL_POLICY_OPTIONS` and NeuralTS with them and DEFAULT_NEURALTS_NU, the Embedding +
  * MLP trained on `sim.randomLog(trainingRows)` (random logging before the shock) and then frozen,
- * random and the oracle. Dispose them after the run.
+ * random and the oracle. Every randomised model draws from a stream seeded by the scenario's
+ * seed. Dispose them after the run.
  *
  * @example
  * const scenario = resolveScenario({ algorithms: ['linucb', 'embedding', 'random'] });
@@ -161,6 +186,10 @@ export async function defaultPolicies(
         case 'linucb': made.push(await linUCBPolicy(backend, shape)); break;
         case 'hybrid': made.push(await hybridLinUCBPolicy(backend, shape)); break;
         case 'discounted': made.push(await discountedLinUCBPolicy(backend, shape)); break;
+        case 'egreedy': made.push(await epsilonGreedyLinUCBPolicy(backend, shape, { seed: scenario.seed })); break;
+        case 'squarecb': made.push(await squareCBLinUCBPolicy(backend, shape, { seed: scenario.seed })); break;
+        case 'lints': made.push(await linTSPolicy(backend, shape, { seed: scenario.seed })); break;
+        case 'neuralts': made.push(await neuralTSPolicyFor(backend, shape, { seed: scenario.seed })); break;
         case 'neural': made.push(await neuralUCBPolicyFor(backend, shape, { seed: scenario.seed })); break;
         case 'random': made.push(randomPolicy(shape, { seed: scenario.seed })); break;
         case 'oracle': made.push(oraclePolicy()); break;
@@ -208,10 +237,12 @@ const now = (): number => globalThis.performance?.now() ?? Date.now();
  * Runs a scenario end to end on one backend: builds the world, creates (and for the Embedding +
  * MLP, trains) the policies, runs them head to head on the same stream, disposes them.
  *
- * The default scenario (6000 steps, 50 items, 500 users, shock at step 3000, batches of 25, all
- * seven algorithms) took 25–57 s end to end on webgpu over SwiftShader on this project's 2-core
- * machine, shared with other busy processes (load average 2.5–5), and 36 s in headless
- * Chromium; the same regrets to the last digit on both (the run is a function of the seed).
+ * The default scenario (6000 steps, 50 items, 500 users, shock at step 3000, batches of 25) with
+ * the first seven algorithms (before the randomised explorers) took 25–57 s end to end on webgpu
+ * over SwiftShader on this project's 2-core machine, shared with other busy processes (load
+ * average 2.5–5), and 36 s in headless Chromium; the same regrets to the last digit on both (the
+ * run is a function of the seed). With DEFAULT_ALGORITHMS on the cpu backend (what `npm start`
+ * picks there) a seed took 7–13 s, by the load.
  *
  * @example
  * const backend = await createBackend({ kind: 'webgpu' });

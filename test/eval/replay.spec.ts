@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { BanditError } from '../../src/index.js';
-import { replayEvaluate, type BanditLog, type DecisionBatch, type Policy } from '../../src/eval/index.js';
+import { replayAcceptance, replayEvaluate, type BanditLog, type DecisionBatch, type Policy } from '../../src/eval/index.js';
 
 /** Exact arithmetic on a handful of doubles: only the last bits of a sum or a quotient may differ. */
 const EXACT = 1e-15;
@@ -65,13 +65,65 @@ describe('eval: replay', () => {
     expect([r.matched, r.clicks, r.replayCtr, r.ips, r.snips]).to.deep.equal([2, 2, 1, 1, 1]);
   });
 
-  it('weights by the logged propensities when they differ (by hand)', async () => {
+  it('weights by the logged propensities when they differ (by hand, every matched row kept)', async () => {
     // The same matches as the first test (rows 0, 1, 4, 5), with μ = [0.5, 0.25, 1, 1, 0.5, 0.2]:
     // w = [2, 4, 0, 0, 2, 5]; IPS = (2·1 + 4·0 + 2·1 + 5·1)/6 = 1.5; SNIPS = 9 / 13.
-    const r = await replayEvaluate(handLog([0.5, 0.25, 1, 1, 0.5, 0.2]), countingPolicy());
+    const r = await replayEvaluate(handLog([0.5, 0.25, 1, 1, 0.5, 0.2]), countingPolicy(), { acceptance: 'matched' });
     expect(r.replayCtr).to.be.closeTo(0.75, EXACT);
+    expect([r.matched, r.accepted, r.acceptanceScale]).to.deep.equal([4, 4, 1]);
     expect(r.ips).to.be.closeTo(1.5, EXACT);
     expect(r.snips).to.be.closeTo(9 / 13, EXACT);
+  });
+
+  it('keeps a matched row with probability c/μ_i when the propensities differ (rejection sampling, 4000 seeds)', async () => {
+    // A policy that always picks the logged item (row r logged r mod 3): every row matches, none learns anything.
+    const echo: Policy = { name: 'echo', select: async (b) => Int32Array.from(b.userFeatures, (x) => x % 3), update: async () => {}, dispose: () => {} };
+    const mu = [0.5, 0.25, 1, 1, 0.5, 0.2], c = 0.2, seeds = 4000;
+    const kept = new Array(6).fill(0);
+    for (let seed = 0; seed < seeds; seed++) {
+      const r = await replayEvaluate(handLog(mu), echo, { seed });
+      expect(r.matched).to.equal(6);
+      expect(r.acceptanceScale).to.equal(c);
+      for (const i of r.acceptedRows) kept[i]++;
+      const again = replayAcceptance(mu, 6, seed).keep;
+      expect(Array.from(r.acceptedRows)).to.deep.equal([0, 1, 2, 3, 4, 5].filter((i) => again[i]));
+    }
+    // Each row's share within 4σ of c/μ_i = [0.4, 0.8, 0.2, 0.2, 0.4, 1] (σ = sqrt(q(1 − q)/4000) ≤ 0.0079).
+    mu.forEach((m, i) => {
+      const q = c / m;
+      expect(kept[i]! / seeds, `row ${i}`).to.be.closeTo(q, 4 * Math.sqrt((q * (1 - q)) / seeds) + 1e-12);
+    });
+    // Equal propensities: every row kept, no draw.
+    expect(Array.from(replayAcceptance(new Array(6).fill(1 / 3), 6, 9).keep)).to.deep.equal([1, 1, 1, 1, 1, 1]);
+    expect(replayAcceptance(new Array(6).fill(1 / 3), 6, 9).scale).to.equal(1);
+  });
+
+  it('records the policy\'s distribution on every row when asked, in the state before the row\'s batch learns', async () => {
+    // π = (clicks so far mod 3) with 0.8, the other two 0.1 each; IPS and SNIPS then use it.
+    const policy = countingPolicy();
+    let clicksSeen = 0;
+    const recorded: Policy = {
+      ...policy,
+      update: async (b, chosen, rewards) => {
+        await policy.update(b, chosen, rewards);
+        for (const r of rewards) clicksSeen += r;
+      },
+      distribution: async (b) => {
+        const out = new Float64Array(b.size * 3).fill(0.1);
+        for (let r = 0; r < b.size; r++) out[r * 3 + (clicksSeen % 3)] = 0.8;
+        return out;
+      },
+    };
+    const log = handLog(new Array(6).fill(1 / 3));
+    const r = await replayEvaluate(log, recorded, { distribution: true });
+    // The choices are the first test's: [0, 1, 1, 1, 1, 2]; the 0.8 sits at each row's choice.
+    expect(Array.from(r.chosen)).to.deep.equal([0, 1, 1, 1, 1, 2]);
+    r.chosen.forEach((a, i) => expect(r.targetDistribution[i * 3 + a]).to.equal(0.8));
+    // IPS = (1/6)·3·Σ π(a_i)·r_i over the rows with r = 1 (0, 2, 4, 5): π = 0.8, 0.1, 0.8, 0.8 → 1.25.
+    expect(r.ips).to.be.closeTo(1.25, EXACT);
+    let error: unknown = null;
+    await replayEvaluate(log, countingPolicy(), { distribution: true }).catch((e) => (error = e));
+    expect((error as Error).message).to.match(/needs policy clicks mod 3 to have a distribution/);
   });
 
   it('refuses a bad log, options or policy output', async () => {

@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import { BanditError } from '../../src/index.js';
 import { ipsEstimate, replayEvaluate } from '../../src/eval/index.js';
 import {
-  EcommerceSimulator, evaluateOffPolicy, formatOffPolicyTable, linUCBPolicy, offPolicyMarkdown, offPolicyReading, OFF_POLICY_ESTIMATORS,
+  DEFAULT_EPSILON, EcommerceSimulator, epsilonGreedyLinUCBPolicy, evaluateOffPolicy, formatOffPolicyTable, linTSPolicy, linUCBPolicy, offPolicyMarkdown,
+  offPolicyReading, OFF_POLICY_ESTIMATORS, type Policy,
 } from '../../src/sim/index.js';
 import { cpuBackend } from '../support/fixture.js';
 
@@ -61,11 +62,48 @@ describe('sim: off-policy evaluation of the policies on a log', function () {
     expect(md).to.match(/one model per position/);
   });
 
+  it('evaluates the randomised learners by their distributions on every row: ε-greedy exact, LinTS from M draws', async () => {
+    const backend = cpuBackend();
+    const M = 8, K = log.shape.arms;
+    const report = await evaluateOffPolicy(backend, log, { targets: ['egreedy', 'lints'], samples: 200, seed: 3, targetDraws: M });
+    const [egreedy, lints] = report.targets;
+    expect([egreedy!.distribution, egreedy!.draws, lints!.distribution, lints!.draws]).to.deep.equal(['exact', null, 'sampled', M]);
+    expect(report.settings.targetDraws).to.equal(M);
+    const ips = (t: typeof egreedy) => t!.estimates.find((e) => e.estimator === 'ips')!.estimate;
+    // The same replays again (seeded streams, cpu backend): the report's IPS is IPS on the recorded distributions.
+    const again = async (make: () => Promise<Policy>) => {
+      const policy = await make();
+      try {
+        return await replayEvaluate(log, policy, { seed: 3, distribution: true });
+      } finally {
+        policy.dispose();
+      }
+    };
+    const e = await again(() => epsilonGreedyLinUCBPolicy(backend, log.shape, { seed: 3 }));
+    const t = await again(() => linTSPolicy(backend, log.shape, { seed: 3, targetDraws: M }));
+    expect(egreedy!.matched).to.equal(e.matched);
+    expect(lints!.matched).to.equal(t.matched);
+    expect(ips(egreedy)).to.be.closeTo(ipsEstimate({ ...log, targetDistribution: e.targetDistribution }), 1e-12);
+    expect(ips(lints)).to.be.closeTo(ipsEstimate({ ...log, targetDistribution: t.targetDistribution }), 1e-12);
+    // ε-greedy: every entry ε/K or 1 − ε + ε/K (the exact formula); LinTS: shares of M draws, some 0.
+    const eps = DEFAULT_EPSILON;
+    for (const p of e.targetDistribution) expect(Math.abs(p - eps / K) < 1e-12 || Math.abs(p - (1 - eps + eps / K)) < 1e-12, `ε-greedy π ${p}`).to.equal(true);
+    let zeros = 0;
+    for (const p of t.targetDistribution) {
+      expect(Math.abs(p * M - Math.round(p * M))).to.be.below(1e-12);
+      if (p === 0) zeros++;
+    }
+    console.log(`      LinTS π̂ from M = ${M} draws: ${zeros} of ${t.targetDistribution.length} entries 0; IPS ${ips(lints).toFixed(4)}, ε-greedy IPS ${ips(egreedy).toFixed(4)}`);
+    expect(zeros).to.be.above(0);
+    for (const x of [egreedy!, lints!]) for (const est of x.estimates) expect(Number.isFinite(est.estimate), `${x.key} ${est.estimator}`).to.equal(true);
+    expect(offPolicyMarkdown(report)).to.match(/\(M = 8\)/);
+  });
+
   it('refuses an unknown target', async () => {
     let error: unknown = null;
-    await evaluateOffPolicy(cpuBackend(), log, { targets: ['lints' as never] }).catch((e) => (error = e));
+    await evaluateOffPolicy(cpuBackend(), log, { targets: ['thompson' as never] }).catch((e) => (error = e));
     expect(error).to.be.instanceOf(BanditError);
-    expect((error as Error).message).to.match(/unknown target 'lints'/);
+    expect((error as Error).message).to.match(/unknown target 'thompson'/);
   });
 });
 

@@ -5,7 +5,7 @@ import type { RoundSnapshot } from '../../src/sim/headtohead.js';
 import { embeddingMLPPolicyFor } from '../../src/sim/policies/embedding-mlp.js';
 import { neuralUCBPolicyFor } from '../../src/sim/policies/neuralucb.js';
 import { formatResultTable, lineChartSvg, reportHtml, resultRows } from '../../src/sim/report.js';
-import { ALGORITHMS, resolveScenario, runScenario } from '../../src/sim/scenario.js';
+import { ALGORITHMS, DEFAULT_ALGORITHMS, resolveScenario, runScenario } from '../../src/sim/scenario.js';
 import { backends } from '../support/fixture.js';
 
 /** A world small enough for a few hundred steps to teach a linear model something (8 items, 4-d tastes). */
@@ -319,7 +319,9 @@ describe('sim: default scenario and report', function () {
   it('resolves the default scenario and refuses bad options', () => {
     const d = resolveScenario();
     expect(d).to.include({ steps: 6000, shockAt: 3000, seed: 1, batchSize: 25, trainingRows: 10_000, trainingEpochs: 10, window: null });
-    expect(d.algorithms).to.deep.equal([...ALGORITHMS]);
+    // Every algorithm but hybrid LinUCB, in ALGORITHMS' order (DEFAULT_ALGORITHMS says why).
+    expect(d.algorithms).to.deep.equal(ALGORITHMS.filter((a) => a !== 'hybrid'));
+    expect(d.algorithms).to.deep.equal([...DEFAULT_ALGORITHMS]);
     expect(resolveScenario({ steps: 100, shockAt: null }).simulator.shock).to.equal(null);
     expect(resolveScenario(resolveScenario({ steps: 90, window: 30 }))).to.deep.equal(resolveScenario({ steps: 90, window: 30 }));
     throwsBandit(() => resolveScenario({ steps: 100, shockAt: 101 }), /shockAt/);
@@ -335,11 +337,15 @@ describe('sim: default scenario and report', function () {
       const stages: string[] = [];
       const epochs: number[] = [];
       let rounds = 0;
-      const run = await runScenario(backend, { steps: 100, batchSize: 20, trainingRows: 300, trainingEpochs: 2, window: 20 }, {
+      const run = await runScenario(backend, { steps: 100, batchSize: 20, trainingRows: 300, trainingEpochs: 2, window: 20, algorithms: ALGORITHMS }, {
         onStage: (s) => void stages.push(s), onTrainingEpoch: (e) => void epochs.push(e), onProgress: () => void rounds++,
       });
       const names = run.result.policies.map((p) => p.name);
-      expect(names).to.deep.equal(['LinUCB', 'hybrid LinUCB', 'discounted LinUCB (γ = 0.9995)', 'NeuralUCB', 'Embedding + MLP (frozen)', 'random', 'oracle']);
+      expect(names).to.deep.equal([
+        'LinUCB', 'hybrid LinUCB', 'discounted LinUCB (γ = 0.9995)', 'ε-greedy LinUCB (ε = 0.05)', 'SquareCB (γ = 1000)', 'LinTS (v = 0.05)',
+        'NeuralUCB', 'NeuralTS', 'Embedding + MLP (frozen)', 'random', 'oracle',
+      ]);
+      const n = ALGORITHMS.length;
       expect(run.result.shockStep).to.equal(50);
       expect(rounds).to.equal(5);
       expect(epochs).to.deep.equal([0, 1]);
@@ -347,16 +353,16 @@ describe('sim: default scenario and report', function () {
       expect(stages.some((s) => /training Embedding \+ MLP on 300/.test(s))).to.equal(true);
       expect(run.backend).to.equal(backend.info.summary);
       expect(run.world.items).to.equal(50);
-      expect(run.result.policies[6]!.totalRegret).to.equal(0);
+      expect(run.result.policies[n - 1]!.totalRegret).to.equal(0);
       for (const p of run.result.policies) expect(p.regretBeforeShock + p.regretAfterShock).to.be.closeTo(p.totalRegret, 1e-9);
 
       const table = formatResultTable(run.result).split('\n');
-      expect(table.length).to.equal(2 + 7);
+      expect(table.length).to.equal(2 + n);
       expect(table[0]).to.match(/^algorithm +regret before shock +regret after shock +total regret +CTR before +CTR after +recovery \(steps\) +time \(s\)$/);
-      expect(resultRows(run.result)[6]!.slice(0, 4)).to.deep.equal(['oracle', '0.0', '0.0', '0.0']);
+      expect(resultRows(run.result)[n - 1]!.slice(0, 4)).to.deep.equal(['oracle', '0.0', '0.0', '0.0']);
       const html = reportHtml(run, { command: 'webgpu-bandits test' });
       expect(html.match(/<svg /g)?.length).to.equal(3);
-      expect(html.match(/class="series"/g)?.length).to.equal(3 * 7);
+      expect(html.match(/class="series"/g)?.length).to.equal(3 * n);
       expect(html.match(/class="marker"/g)?.length).to.equal(3);
       expect(html).to.not.match(/<script|<link |src="http/);
       expect(html).to.include(backend.info.summary.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/'/g, '&#39;'));

@@ -6,7 +6,7 @@
 import type { Backend } from '../../core/backend.js';
 import { BanditError } from '../../core/errors.js';
 import type { BanditLog } from '../../eval/log.js';
-import type { Policy } from '../../eval/policy.js';
+import type { Policy, PolicyDecision } from '../../eval/policy.js';
 import { EmbeddingMLP, type EmbeddingMLPOptions, type InteractionLog } from '../../neural/embedding-mlp.js';
 
 /**
@@ -15,6 +15,8 @@ import { EmbeddingMLP, type EmbeddingMLPOptions, type InteractionLog } from '../
  */
 export interface EmbeddingMLPModel {
   select(users: Int32Array, contexts: Float32Array): Promise<Int32Array>;
+  /** The model's decide (arms and propensities), if it has one: what a logged run records. */
+  decide?(users: Int32Array, contexts: Float32Array): Promise<PolicyDecision>;
   dispose(): void;
 }
 
@@ -33,9 +35,11 @@ export interface EmbeddingMLPModel {
  */
 export function embeddingMLPPolicy(model: EmbeddingMLPModel, options: { readonly name?: string } = {}): Policy {
   if (!model || typeof model.select !== 'function') throw new BanditError('embeddingMLPPolicy: a trained EmbeddingMLP model ({ select, dispose }) is required');
+  const decide = model.decide?.bind(model);
   return {
     name: options.name ?? 'Embedding + MLP',
     select: (batch) => model.select(batch.users, batch.userFeatures),
+    ...(decide ? { decide: (batch) => decide(batch.users, batch.userFeatures) } : {}),
     update: async () => {},
     dispose: () => model.dispose(),
   };

@@ -23,6 +23,7 @@ export async function hybridLinUCBPolicy(backend: Backend, shape: FeatureShape, 
   return {
     name: name ?? 'hybrid LinUCB',
     select: (batch) => m.select(batch.hybridContexts()),
+    decide: (batch) => m.decide(batch.hybridContexts()),
     update: (batch, chosen, rewards) => m.update(chosen, batch.hybridContexts(), rewards),
     dispose: () => m.dispose(),
   };

@@ -1,6 +1,7 @@
 import type { Backend } from '../../core/backend.js';
 import type { FeatureShape } from '../../eval/batch.js';
 import type { Policy } from '../../eval/policy.js';
+import { scoredTarget } from '../../eval/target-policy.js';
 import { LinUCB, type LinUCBOptions } from '../../linucb/linucb.js';
 
 /** Options of the LinUCB adapters: the model's options less the sizes (they come from the shape), plus a display name. */
@@ -16,16 +17,24 @@ export const DEFAULT_POLICY_ALPHA = 0.5;
 
 /**
  * Disjoint LinUCB on the users' contexts (B×userDim, shared by all arms): one ridge model per item.
+ * With `exploration` (ε-greedy, softmax or SquareCB over the mean estimates θ_aᵀx) it samples;
+ * give it a `seed` for a run that repeats. `decide` is the model's (the propensity it sampled
+ * with; 1 without exploration) and `distribution` the exact π(a|x) of its scores through the
+ * exploration formula (`scoredTarget`; one-hot at the UCB argmax without exploration).
  *
  * @example
  * const linucb = await linUCBPolicy(backend, sim.shape, { alpha: 0.5 });
+ * const explorer = await linUCBPolicy(backend, sim.shape, { exploration: { kind: 'epsilon-greedy', epsilon: 0.05 }, seed: 1 });
  */
 export async function linUCBPolicy(backend: Backend, shape: FeatureShape, options: LinUCBPolicyOptions = {}): Promise<Policy> {
   const { name, ...model } = options;
   const m = await LinUCB.create(backend, { alpha: DEFAULT_POLICY_ALPHA, ...model, arms: shape.arms, dim: shape.userDim });
+  const target = scoredTarget('LinUCB', (batch) => m.scores(batch.userFeatures), m.options.exploration ?? { kind: 'greedy' });
   return {
     name: name ?? (model.forgetting ? `discounted LinUCB (γ = ${model.forgetting.gamma})` : 'LinUCB'),
     select: (batch) => m.select(batch.userFeatures),
+    decide: (batch) => m.decide(batch.userFeatures),
+    distribution: (batch) => target.distribution(batch),
     update: (batch, chosen, rewards) => m.update(chosen, batch.userFeatures, rewards),
     dispose: () => m.dispose(),
   };

@@ -5,7 +5,7 @@
 import type { Backend } from '../../core/backend.js';
 import { BanditError } from '../../core/errors.js';
 import { armFeatureDim, playedArmFeatures, type FeatureShape } from '../../eval/batch.js';
-import type { Policy } from '../../eval/policy.js';
+import type { Policy, PolicyDecision } from '../../eval/policy.js';
 import { NeuralUCB, type NeuralUCBOptions } from '../../neural/neuralucb.js';
 
 /**
@@ -14,6 +14,8 @@ import { NeuralUCB, type NeuralUCBOptions } from '../../neural/neuralucb.js';
  */
 export interface NeuralUCBModel {
   select(armFeatures: Float32Array, options: { readonly arms: number }): Promise<Int32Array>;
+  /** The model's decide (arms and propensities), if it has one: what a logged run records. */
+  decide?(armFeatures: Float32Array, options: { readonly arms: number }): Promise<PolicyDecision>;
   update(arms: Int32Array, features: Float32Array, rewards: Float32Array): Promise<void>;
   dispose(): void;
 }
@@ -30,9 +32,11 @@ export function neuralUCBPolicy(model: NeuralUCBModel, options: { readonly name?
   if (!model || typeof model.select !== 'function' || typeof model.update !== 'function') {
     throw new BanditError('neuralUCBPolicy: a NeuralUCB model ({ select, update, dispose }) is required');
   }
+  const decide = model.decide?.bind(model);
   return {
     name: options.name ?? 'NeuralUCB',
     select: (batch) => model.select(batch.armFeatures(), { arms: batch.shape.arms }),
+    ...(decide ? { decide: (batch) => decide(batch.armFeatures(), { arms: batch.shape.arms }) } : {}),
     update: (batch, chosen, rewards) => model.update(chosen, playedArmFeatures(batch, chosen), rewards),
     dispose: () => model.dispose(),
   };
