@@ -31,9 +31,10 @@ export type LinTSDiagnostics = LinearDiagnostics;
 type Resolved = ResolvedDisjointOptions & { readonly v: number; readonly propensityDraws: number };
 
 const MODEL = 'LinTS';
-const MODEL_VERSION = 1;
+/** The formats: 1 before catalogues and delayed rewards (still written when a save holds neither), 2 with them. */
+const MODEL_VERSIONS = [1, 2] as const;
 
-function resolveOptions(backend: Backend, o: LinTSOptions): Resolved {
+function resolveOptions(backend: Backend, o: LinTSOptions): Resolved & { readonly itemIds: string[] | null } {
   const shared = resolveDisjointOptions(MODEL, backend, o);
   if ((o as { exploration?: unknown }).exploration !== undefined) {
     throw new BanditError(`${MODEL}: option exploration does not apply: LinTS explores by Thompson sampling (its scale is v)`);
@@ -64,8 +65,8 @@ function resolveOptions(backend: Backend, o: LinTSOptions): Resolved {
  * ts.dispose();
  */
 export class LinTS extends DisjointLinear<Resolved> {
-  private constructor(backend: Backend, options: Resolved, seed: number) {
-    super(backend, MODEL, options, { exploration: null, seed, thompson: true });
+  private constructor(backend: Backend, options: Resolved, itemIds: readonly string[] | null, seed: number) {
+    super(backend, MODEL, options, itemIds, { exploration: null, seed, thompson: true });
   }
 
   /**
@@ -76,9 +77,9 @@ export class LinTS extends DisjointLinear<Resolved> {
    */
   static async create(backend: Backend, options: LinTSOptions): Promise<LinTS> {
     requireBackend(MODEL, backend);
-    const o = resolveOptions(backend, options);
+    const { itemIds, ...o } = resolveOptions(backend, options);
     const seed = resolveSeed(MODEL, options.seed);
-    return built(() => new LinTS(backend, o, seed), DisjointLinear.allocationMessage(MODEL, o));
+    return built(() => new LinTS(backend, o, itemIds, seed), DisjointLinear.allocationMessage(MODEL, o));
   }
 
   /** B×K xᵀA_a⁻¹x into the kept scratch, shard by shard (host slices of per-arm contexts where there are several). */
@@ -150,7 +151,7 @@ export class LinTS extends DisjointLinear<Resolved> {
   save(): Promise<Uint8Array> {
     return this.run('save', async () => {
       const o = this.options;
-      return this.saveWith(MODEL_VERSION, {
+      return this.saveWith(MODEL_VERSIONS, {
         arms: o.arms, dim: o.dim, v: o.v, lambda: o.lambda, perArmFeatures: o.perArmFeatures,
         refactorEvery: o.refactorEvery, driftCheckEvery: o.driftCheckEvery, driftBound: o.driftBound,
         ...(o.forgetting ? { forgetting: { gamma: o.forgetting.gamma } } : {}), propensityDraws: o.propensityDraws,
@@ -165,8 +166,8 @@ export class LinTS extends DisjointLinear<Resolved> {
    * @example
    * const ts = await LinTS.load(backend, bytes);
    */
-  static async load(backend: Backend, bytes: Uint8Array, overrides: Pick<LinTSOptions, 'armsPerShard'> = {}): Promise<LinTS> {
-    const saved = SavedModelReader.open(bytes, MODEL, [MODEL_VERSION]);
+  static async load(backend: Backend, bytes: Uint8Array, overrides: Pick<LinTSOptions, 'armsPerShard' | 'clock'> = {}): Promise<LinTS> {
+    const saved = SavedModelReader.open(bytes, MODEL, MODEL_VERSIONS);
     if (saved.counters['decisions'] === undefined) throw new BanditError(`${MODEL}.load: the save lacks its decision stream`);
     const model = await LinTS.create(backend, { ...(saved.options as unknown as LinTSOptions), ...overrides });
     return restored(model, (m) => m.restoreFrom(saved));

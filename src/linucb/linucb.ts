@@ -25,9 +25,10 @@ export type LinUCBDiagnostics = LinearDiagnostics;
 type Resolved = ResolvedDisjointOptions & { readonly alpha: number; readonly exploration: Exploration | null };
 
 const MODEL = 'LinUCB';
-const MODEL_VERSION = 1;
+/** The formats: 1 before catalogues and delayed rewards (still written when a save holds neither), 2 with them. */
+const MODEL_VERSIONS = [1, 2] as const;
 
-function resolveOptions(backend: Backend, o: LinUCBOptions): Resolved {
+function resolveOptions(backend: Backend, o: LinUCBOptions): Resolved & { readonly itemIds: string[] | null } {
   const shared = resolveDisjointOptions(MODEL, backend, o);
   const { alpha } = ridgeOptions(MODEL, o);
   return { ...shared, alpha, exploration: resolveExploration(MODEL, o.exploration) };
@@ -56,8 +57,8 @@ function resolveOptions(backend: Backend, o: LinUCBOptions): Resolved {
  * model.dispose();
  */
 export class LinUCB extends DisjointLinear<Resolved> {
-  private constructor(backend: Backend, options: Resolved, seed: number) {
-    super(backend, MODEL, options, { exploration: options.exploration, seed });
+  private constructor(backend: Backend, options: Resolved, itemIds: readonly string[] | null, seed: number) {
+    super(backend, MODEL, options, itemIds, { exploration: options.exploration, seed });
   }
 
   /**
@@ -68,9 +69,9 @@ export class LinUCB extends DisjointLinear<Resolved> {
    */
   static async create(backend: Backend, options: LinUCBOptions): Promise<LinUCB> {
     requireBackend(MODEL, backend);
-    const o = resolveOptions(backend, options);
+    const { itemIds, ...o } = resolveOptions(backend, options);
     const seed = resolveSeed(MODEL, options.seed);
-    return built(() => new LinUCB(backend, o, seed), DisjointLinear.allocationMessage(MODEL, o));
+    return built(() => new LinUCB(backend, o, itemIds, seed), DisjointLinear.allocationMessage(MODEL, o));
   }
 
   /**
@@ -110,7 +111,7 @@ export class LinUCB extends DisjointLinear<Resolved> {
   save(): Promise<Uint8Array> {
     return this.run('save', async () => {
       const o = this.options;
-      return this.saveWith(MODEL_VERSION, {
+      return this.saveWith(MODEL_VERSIONS, {
         arms: o.arms, dim: o.dim, alpha: o.alpha, lambda: o.lambda, perArmFeatures: o.perArmFeatures,
         refactorEvery: o.refactorEvery, driftCheckEvery: o.driftCheckEvery, driftBound: o.driftBound,
         ...(o.forgetting ? { forgetting: { gamma: o.forgetting.gamma } } : {}),
@@ -126,8 +127,8 @@ export class LinUCB extends DisjointLinear<Resolved> {
    * @example
    * const model = await LinUCB.load(backend, bytes);
    */
-  static async load(backend: Backend, bytes: Uint8Array, overrides: Pick<LinUCBOptions, 'armsPerShard'> = {}): Promise<LinUCB> {
-    const saved = SavedModelReader.open(bytes, MODEL, [MODEL_VERSION]);
+  static async load(backend: Backend, bytes: Uint8Array, overrides: Pick<LinUCBOptions, 'armsPerShard' | 'clock'> = {}): Promise<LinUCB> {
+    const saved = SavedModelReader.open(bytes, MODEL, MODEL_VERSIONS);
     const options = { ...(saved.options as unknown as LinUCBOptions), ...overrides };
     loadExploration(MODEL, options.exploration);
     const model = await LinUCB.create(backend, options);
