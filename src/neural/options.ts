@@ -1,11 +1,12 @@
 import { BanditError } from '../core/errors.js';
 import { numberOption, positiveInt } from '../core/check.js';
 import { mlpLayout, type MlpLayout } from '../ops/mlp.js';
+import { resolveDelayedRewards, type DelayedRewardOptions, type ResolvedDelayedRewards } from '../models/pending.js';
 import type { Exploration } from '../models/exploration.js';
 import type { Backend } from '../core/backend.js';
 
 /** Options NeuralUCB and NeuralTS both take. Defaults and where they come from are listed on each. */
-export interface NeuralOptions {
+export interface NeuralOptions extends DelayedRewardOptions {
   /** Width of each arm's feature vector. */
   readonly dim: number;
   /**
@@ -79,8 +80,9 @@ export interface NeuralTSOptions extends NeuralOptions {
 }
 
 /** The shared options with every default filled in. */
-export type ResolvedNeuralOptions = Required<Omit<NeuralOptions, 'hidden'>> & {
+export type ResolvedNeuralOptions = Required<Omit<NeuralOptions, 'hidden' | keyof DelayedRewardOptions>> & {
   readonly hidden: readonly number[];
+  readonly delayed: ResolvedDelayedRewards;
   /** What 'auto' resolved to. */
   readonly confidence: 'diagonal' | 'full';
 };
@@ -144,7 +146,7 @@ export function resolveNeuralOptions(M: string, backend: Backend, o: NeuralOptio
   return {
     options: {
       dim, hidden: Object.freeze([...hidden]), lambda, nu, lr, optimizer, trainEvery, trainSteps, batchSize,
-      confidence, fullMemoryBytes, historyLimit, driftCheckEvery, driftBound, seed,
+      confidence, fullMemoryBytes, historyLimit, driftCheckEvery, driftBound, seed, delayed: resolveDelayedRewards(M, o),
     },
     layout,
   };
