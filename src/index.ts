@@ -12,7 +12,7 @@ export type { DisjointLinearOptions, LinearDiagnostics } from './linucb/disjoint
 export type { Decision, DecideOptions, SelectOptions } from './models/decisions.js';
 export type { AddArmsOptions, ArmsInput } from './models/catalogue.js';
 export type { DelayedRewardOptions, DelayedRewardCounts } from './models/pending.js';
-export type { UpdateOptions, WarmStartOptions, LoggedDecisions } from './models/weights.js';
+export type { UpdateOptions, WarmStartOptions, NeuralWarmStartOptions, LoggedDecisions } from './models/weights.js';
 export type { Exploration } from './models/exploration.js';
 export {
   HybridLinUCB, type HybridLinUCBOptions, type HybridLinUCBDiagnostics, type HybridContexts,

@@ -18,7 +18,7 @@ import type { Backend } from '../core/backend.js';
  * await model.reward(d.eventIds.slice(0, 2), Float32Array.of(1, 0));
  * console.log(model.diagnostics().rewards);   // { pending, rewarded, expired, overflowed, defaulted, dropped }
  */
-export abstract class OnlineModel<C, A = Int32Array> extends ModelBase {
+export abstract class OnlineModel<C, A = Int32Array, W extends WarmStartOptions = WarmStartOptions> extends ModelBase {
   protected readonly decisions: Decisions;
   protected readonly pending: PendingDecisions;
   /** Warm-start IPS weights are normalised per arm (the linear models) or over the whole log. */
@@ -85,12 +85,22 @@ export abstract class OnlineModel<C, A = Int32Array> extends ModelBase {
    * @example
    * await model.warmStart({ arms, contexts, rewards, propensities }, { weighting: 'ips', clip: 20 });
    */
-  warmStart(log: LoggedDecisions<C, A>, options?: WarmStartOptions): Promise<void> {
+  warmStart(log: LoggedDecisions<C, A>, options?: W): Promise<void> {
     return this.run('warmStart', async () => {
       const op = `${this.model}.warmStart`;
       const weights = warmStartWeights(op, log, options, this.ipsPerArm);
+      const more = this.warmStartTraining(op, log.arms as { length: number }, options);
       await this.checkedUpdate(op, log.arms, log.contexts, log.rewards, weights ? { weights } : undefined);
+      await more?.();
     });
+  }
+
+  /**
+   * What a warm start does after its update (checked before it): nothing here; the neural models
+   * train on (see NeuralWarmStartOptions).
+   */
+  protected warmStartTraining(_op: string, _arms: { length: number }, _options: W | undefined): (() => Promise<void>) | null {
+    return null;
   }
 
   /** What became of the decisions that waited for a reward (see DelayedRewardCounts). */

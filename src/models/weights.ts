@@ -126,6 +126,21 @@ export interface WarmStartOptions {
 }
 
 /**
+ * Options of NeuralUCB's and NeuralTS's `warmStart`.
+ *
+ * @example
+ * await model.warmStart(log, { clip: 20, trainSteps: 500 });
+ */
+export interface NeuralWarmStartOptions extends WarmStartOptions {
+  /**
+   * Optimiser steps after the update, on the history (an integer ≥ 0). Default: as many as
+   * updating the log's rows one at a time would have taken, trainSteps·(⌈rows/trainEvery⌉ − 1)
+   * beyond the run the update itself makes (0 when trainEvery is 0). One submit.
+   */
+  readonly trainSteps?: number;
+}
+
+/**
  * The row weights of a warm start: null for 'none', else the clipped inverse propensities
  * normalised per arm (`perArm`) or over the whole log (see WarmStartOptions). Bad input is a
  * BanditError naming the row.

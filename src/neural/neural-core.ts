@@ -2,7 +2,7 @@ import { BanditError } from '../core/errors.js';
 import { Random } from '../core/random.js';
 import { OnlineModel } from '../models/online.js';
 import { decisionRows, type DelayedRewardCounts } from '../models/pending.js';
-import { updateWeights, withoutZeroWeights, type UpdateOptions } from '../models/weights.js';
+import { updateWeights, withoutZeroWeights, type NeuralWarmStartOptions, type UpdateOptions } from '../models/weights.js';
 import type { Decision, DecideOptions, DecisionsSetup, SelectOptions } from '../models/decisions.js';
 import { saveModel } from '../models/saved.js';
 import { Trainer, type Minibatches } from '../models/trainer.js';
@@ -12,13 +12,13 @@ import { gatherRows } from '../ops/mlp-train.js';
 import { makeConfidence, type Confidence } from './confidence.js';
 import { HistoryRing } from './history.js';
 import { initialParameters } from './init.js';
-import type { ResolvedNeuralOptions } from './options.js';
+import { checkPlayedFeatures, type ResolvedNeuralOptions } from './options.js';
 import type { ThompsonScores } from '../models/exploration.js';
 import type { SavedArray } from '../models/persist.js';
 import type { SavedModelReader } from '../models/saved.js';
 import type { Tensor } from '../core/tensor.js';
 import type { Backend } from '../core/backend.js';
-import { checkBatchBindings, checkFiniteValues, checkRewards, isNumberArray, positiveInt } from '../core/check.js';
+import { checkBatchBindings, checkFiniteValues, checkRewards, isNumberArray, numberOption, positiveInt } from '../core/check.js';
 
 // What NeuralUCB and NeuralTS share (Zhou, Li & Gu 2020; Zhang, Zhou, Li & Gu 2021): one shared
 // ReLU network f(x; θ) from θ₀, Z = λI + Σ g gᵀ/m over the played rows' gradients (diagonal or
@@ -78,7 +78,7 @@ export type NeuralEvaluation = 'ucb' | 'mean' | 'posterior';
  *   protected scoreStep(x: Tensor, B: number, K: number) { return { scores: this.evaluate(x, B, K, 'mean').scores }; }
  * }
  */
-export abstract class NeuralBandit<O extends ResolvedNeuralOptions> extends OnlineModel<Float32Array | ArrayLike<number>> {
+export abstract class NeuralBandit<O extends ResolvedNeuralOptions> extends OnlineModel<Float32Array | ArrayLike<number>, Int32Array, NeuralWarmStartOptions> {
   readonly options: Readonly<O>;
   protected readonly ipsPerArm = false;
   readonly layout: MlpLayout;
@@ -280,19 +280,9 @@ export abstract class NeuralBandit<O extends ResolvedNeuralOptions> extends Onli
   }
 
   protected async checkedUpdate(op: string, arms: Int32Array, features: Float32Array | ArrayLike<number>, rewards: Float32Array | ArrayLike<number>, options?: UpdateOptions): Promise<void> {
-    if (!(arms instanceof Int32Array)) throw new BanditError(`${op}: arms must be an Int32Array`);
-    arms.forEach((a, i) => {
-      if (a < 0) throw new BanditError(`${op}: arms[${i}] = ${a} is negative`);
-    });
-    const rows = arms.length, { dim } = this.options;
-    if (!isNumberArray(features)) throw new BanditError(`${op}: features must be a Float32Array (or an array of numbers)`);
-    if (features.length !== rows * dim) {
-      throw new BanditError(`${op}: features has ${features.length} values; ${rows} played arms need ${rows}×${dim} (the played arms' features only)`);
-    }
-    checkFiniteValues(op, 'features', features, dim);
-    checkRewards(op, rewards, rows);
-    const weights = updateWeights(op, options, rows);
-    await this.learn(arms, Float32Array.from(features), Float32Array.from(rewards), weights);
+    const played = checkPlayedFeatures(op, this.options.dim, arms, features);
+    checkRewards(op, rewards, arms.length);
+    await this.learn(arms, played, Float32Array.from(rewards), updateWeights(op, options, arms.length));
   }
 
   protected async learn(armsIn: Int32Array, features: Float32Array, rewardsIn: Float32Array, weightsIn: Float64Array | null): Promise<void> {
@@ -345,6 +335,18 @@ export abstract class NeuralBandit<O extends ResolvedNeuralOptions> extends Onli
       await this.trainNow(n);
       return this.history.rows === 0 ? null : this.lastLoss;
     });
+  }
+
+  /** After a warm start's update, the steps of NeuralWarmStartOptions.trainSteps (checked before the update). */
+  protected override warmStartTraining(op: string, arms: { length: number }, options: NeuralWarmStartOptions | undefined): (() => Promise<void>) | null {
+    const { trainEvery, trainSteps } = this.options;
+    const runs = trainEvery > 0 ? Math.ceil(arms.length / trainEvery) - 1 : 0;
+    const steps = options?.trainSteps === undefined ? trainSteps * Math.max(runs, 0)
+      : numberOption(op, 'trainSteps', options.trainSteps, 0, (v) => Number.isInteger(v) && v >= 0, 'an integer ≥ 0');
+    return steps > 0 ? async () => {
+      await this.trainNow(steps);
+      await this.backend.sync();
+    } : null;
   }
 
   /** The history as minibatches: features and rewards (and once weighted, the weights) gathered by row on the backend. */

@@ -103,3 +103,14 @@ export function learntArrays(kind: OnlineKind, bytes: Uint8Array): Record<string
   for (const [name, values] of Object.entries(saved.arrays)) if (!name.startsWith('pending.')) out[name] = Array.from(values);
   return out;
 }
+
+/**
+ * A save as comparable data: its version, meta (without the random model id of the event ids,
+ * which alike models differ in) and every array, as plain values.
+ */
+export function comparableSave(kind: string, bytes: Uint8Array): unknown {
+  const saved = decodeModel(bytes, kind, [1, 2]);
+  const meta = JSON.parse(JSON.stringify(saved.meta)) as { counters?: { decisions?: { modelId?: string } } };
+  delete meta.counters?.decisions?.modelId;
+  return { version: saved.modelVersion, meta, arrays: Object.fromEntries(Object.entries(saved.arrays).map(([k, v]) => [k, [v.constructor.name, ...Array.from(v)]])) };
+}
