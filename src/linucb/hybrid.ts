@@ -423,6 +423,8 @@ export class HybridLinUCB extends ArmModel<ResolvedHybridOptions, HybridContexts
    * Restores a model saved by `save()`, on any backend; it continues where it stopped.
    * Corrupt, truncated, foreign or wrong-version bytes throw BanditError. A save made before the
    * touched arms were kept counts every arm as touched (its next check covers them all).
+   * Retired arms, item ids and decisions waiting for a reward come back with it (formats 1 and 2
+   * load); a clock of your own is passed again in `overrides` (it is not saved).
    *
    * @example
    * const model = await HybridLinUCB.load(backend, bytes);

@@ -55,7 +55,9 @@ function resolveOptions(backend: Backend, o: LinTSOptions): Resolved & { readonl
  *
  * Thompson propensities have no closed form: `decide` estimates each from `propensityDraws`
  * fresh posterior draws of the same row in the same pass (thompsonPropensities) and reports M.
- * `scores` are the posterior means θ_aᵀx; `sampledScores` one posterior draw a row.
+ * `scores` are the posterior means θ_aᵀx; `sampledScores` one posterior draw a row. As LinUCB, the
+ * catalogue may change (addArms, retireArms, `itemIds`), rewards may come later (`reward`) and
+ * `warmStart` learns from logs.
  *
  * @example
  * const ts = await LinTS.create(backend, { arms: 100, dim: 16, lambda: 1, v: 0.5, seed: 1 });
@@ -162,6 +164,8 @@ export class LinTS extends DisjointLinear<Resolved> {
   /**
    * Restores a model saved by `save()`, on any backend; it continues the same stream of draws.
    * Corrupt, truncated or wrong-version bytes throw BanditError.
+   * Its retired arms, item ids and decisions waiting for a reward come back with it (formats 1 and 2 load); a
+   * clock of your own is passed again in `overrides` (it is not saved).
    *
    * @example
    * const ts = await LinTS.load(backend, bytes);

@@ -46,6 +46,10 @@ function resolveOptions(backend: Backend, o: LinUCBOptions): Resolved & { readon
  * p_a = 1/(n + γ·(best − θ_aᵀx))), from its seeded stream; `decide` reports each choice's
  * probability. Without, `decide` is the UCB argmax with propensity 1.
  *
+ * The catalogue may change while it runs (addArms, retireArms, arms by `itemIds`), rewards may
+ * come later by event id (`reward`), and `warmStart` learns from a logged dataset (see ArmModel
+ * and OnlineModel).
+ *
  * @example
  * const backend = await createBackend({ kind: 'webgpu' });
  * const model = await LinUCB.create(backend, { arms: 1000, dim: 32, alpha: 1, lambda: 1 });
@@ -123,6 +127,8 @@ export class LinUCB extends DisjointLinear<Resolved> {
   /**
    * Restores a model saved by `save()`, on any backend; it continues where it stopped (the
    * same decisions, the same event ids). Corrupt, truncated or wrong-version bytes throw BanditError.
+   * Its retired arms, item ids and decisions waiting for a reward come back with it (formats 1 and 2 load); a
+   * clock of your own is passed again in `overrides` (it is not saved).
    *
    * @example
    * const model = await LinUCB.load(backend, bytes);

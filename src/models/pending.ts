@@ -224,9 +224,27 @@ export class PendingDecisions {
     return { arms: Int32Array.from(list, (e) => e.arm), contexts, rewards: Float32Array.from(rewards) };
   }
 
+  /**
+   * The decisions expired by `now`, oldest first. They are kept in the order they were made, so
+   * the scan stops at the first that has not expired (a clock that went back only delays expiry).
+   */
   private due(now: number): string[] {
     const keys: string[] = [];
-    for (const [key, e] of this.entries) if (this.expiredAt(e, now)) keys.push(key);
+    if (this.options.rewardWaitTime === Infinity) return keys;
+    for (const [key, e] of this.entries) {
+      if (!this.expiredAt(e, now)) break;
+      keys.push(key);
+    }
+    return keys;
+  }
+
+  /** The `n` oldest decisions' keys. */
+  private oldest(n: number): string[] {
+    const keys: string[] = [];
+    for (const key of this.entries.keys()) {
+      if (keys.length === n) break;
+      keys.push(key);
+    }
     return keys;
   }
 
@@ -245,7 +263,7 @@ export class PendingDecisions {
         this.entries.set(`${step}-${j}`, { arm: arms[j]!, propensity: propensities[j] ?? 1, time: now, context });
       }
       const over = this.entries.size - capacity;
-      if (over > 0) learnt.push(...this.settleKeys([...this.entries.keys()].slice(0, over), 'overflowed'));
+      if (over > 0) learnt.push(...this.settleKeys(this.oldest(over), 'overflowed'));
     }
     return this.rowsOf(learnt, learnt.map(() => this.options.defaultReward ?? 0));
   }

@@ -104,6 +104,8 @@ export class NeuralTS extends NeuralBandit<Resolved> {
 
   /**
    * Restores a model saved by `save()` on any backend; it continues the same draws and training.
+   * Its decisions waiting for a reward come back with it (formats 1 and 2 load); a
+   * clock of your own is passed again in `overrides` (it is not saved).
    *
    * @example
    * const ts = await NeuralTS.load(backend, bytes);

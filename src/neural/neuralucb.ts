@@ -98,6 +98,8 @@ export class NeuralUCB extends NeuralBandit<Resolved> {
    * Restores a model saved by `save()` on any backend; it continues exactly where it stopped
    * (same selections and decisions, same training minibatches). Corrupt or wrong-version bytes
    * throw BanditError.
+   * Its decisions waiting for a reward come back with it (formats 1 and 2 load); a
+   * clock of your own is passed again in `overrides` (it is not saved).
    *
    * @example
    * const model = await NeuralUCB.load(backend, bytes);
