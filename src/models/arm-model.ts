@@ -81,7 +81,8 @@ export abstract class ArmModel<O extends { readonly arms: number }, C> extends O
   /**
    * Retires arms (indices, or item ids): from now on no select, decide or exploration chooses
    * them (they are left out of every eligible set, and propensities are over the arms left). Their
-   * state is kept — it still learns from rewards of decisions made before — and their slot is
+   * state is kept — `scores` still give their columns, and they still learn from rewards of
+   * decisions made before — and their slot is
    * reused only by `addArms(…, { reuseRetired: true })`. An arm out of range, retired already or
    * given twice is a BanditError and nothing is retired.
    *
