@@ -31,7 +31,13 @@ export interface AddPlan {
   readonly ids: readonly string[] | null;
 }
 
-/** Arms as the public calls take them: arm indices, or the app's item ids when the model has them. */
+/**
+ * Arms as the public calls take them: arm indices, or the app's item ids when the model has them.
+ *
+ * @example
+ * await model.retireArms(Int32Array.of(3));      // by index
+ * await ided.retireArms(['sku-3']);              // by item id (a model created with itemIds)
+ */
 export type ArmsInput = Int32Array | readonly string[];
 
 const isIdList = (v: unknown): v is readonly unknown[] => Array.isArray(v);

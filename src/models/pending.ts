@@ -84,7 +84,14 @@ export function savedDelayedRewards(r: ResolvedDelayedRewards): Record<string, u
   };
 }
 
-/** What became of the decisions that waited for a reward, for `diagnostics()`. */
+/**
+ * What became of the decisions that waited for a reward, for `diagnostics()`. Every decision
+ * `decide` made is pending until it is rewarded, expired or overflowed; those two end defaulted or
+ * dropped (so expired + overflowed + the reused slots' = defaulted + dropped).
+ *
+ * @example
+ * const { pending, rewarded, expired, dropped } = model.diagnostics().rewards;
+ */
 export interface DelayedRewardCounts {
   /** Decisions waiting now. */
   readonly pending: number;
