@@ -123,6 +123,10 @@ describe('a catalogue that changes: addArms, retireArms, item ids', function () 
         // Six decisions waiting for their reward, all of arms 1 and 2.
         const d = await call.decide(m, armContexts(kind, 4, 6, 3), { eligible: Uint8Array.of(0, 1, 1, 0) });
         await m.retireArms(Int32Array.of(2, 1));
+        // A retired arm still learns from the rewards of decisions made before.
+        const playsBefore = m.diagnostics().plays[d.arms[0]!]!;
+        await m.reward([d.eventIds[0]!], [1]);
+        expect(m.diagnostics().plays[d.arms[0]!], `${what}: a retired arm's reward`).to.equal(playsBefore + 1);
         expect(Array.from(await m.addArms(1)), `${what}: without reuse`).to.deep.equal([4]);
         expect(Array.from(m.retiredArms), what).to.deep.equal([1, 2]);
         const before = savedArrays(kind, await m.save()).arrays;
@@ -136,8 +140,8 @@ describe('a catalogue that changes: addArms, retireArms, item ids', function () 
         }
         expect(m.diagnostics().plays[1], `${what}: a reused slot's plays`).to.equal(0);
         const counts = m.diagnostics().rewards;
-        expect([counts.dropped, counts.pending], `${what}: the reused slots' pending decisions are dropped`).to.deep.equal([6, 0]);
-        await rejects(m.reward([d.eventIds[0]!], [1]), /was dropped \(its arm was retired and the slot reused\)/, what);
+        expect([counts.rewarded, counts.dropped, counts.pending], `${what}: the reused slots' pending decisions are dropped`).to.deep.equal([1, 5, 0]);
+        await rejects(m.reward([d.eventIds[1]!], [1]), /was dropped \(its arm was retired and the slot reused\)/, what);
         m.dispose();
       }
     });
