@@ -10,12 +10,13 @@
 // Needs lib/grid.wgsl and lib/segments.wgsl.
 
 // ---------------------------------------------------------------------------------------------
-// lossResidual: per row e'_n = scale·e_n and ℓ'_n = scale·ℓ_n.
+// lossResidual: per row e'_n = scale·w_n·e_n and ℓ'_n = scale·w_n·ℓ_n (w_n ≡ 1 unless weighted).
 
 struct LossParams {
   rows: u32,
   logistic: u32,
   scale: f32,
+  weighted: u32,
 }
 
 @group(0) @binding(0) var<uniform> lp: LossParams;
@@ -23,6 +24,8 @@ struct LossParams {
 @group(0) @binding(2) var<storage, read> lossY: array<f32>;
 @group(0) @binding(3) var<storage, read_write> lossE: array<f32>;
 @group(0) @binding(4) var<storage, read_write> lossL: array<f32>;
+// Row weights when lp.weighted != 0 (else any buffer: it is not read).
+@group(0) @binding(5) var<storage, read> lossW: array<f32>;
 
 // log(1 + t) for t ≥ 0, accurate for small t: log(u)·t/(u − 1) cancels the rounding of u = 1 + t
 // (Goldberg 1991).
@@ -56,8 +59,13 @@ fn lossResidual(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg:
     e = f - y;
     l = 0.5 * e * e;
   }
-  lossE[n] = lp.scale * e;
-  lossL[n] = lp.scale * l;
+  // w·e before the scale, so a weight of 1 gives the unweighted values bit for bit.
+  var w = 1.0;
+  if (lp.weighted != 0u) {
+    w = lossW[n];
+  }
+  lossE[n] = lp.scale * (w * e);
+  lossL[n] = lp.scale * (w * l);
 }
 
 // ---------------------------------------------------------------------------------------------

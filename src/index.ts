@@ -10,6 +10,9 @@ export { LinUCB, type LinUCBOptions, type LinUCBDiagnostics } from './linucb/lin
 export { LinTS, type LinTSOptions, type LinTSDiagnostics } from './linucb/lints.js';
 export type { DisjointLinearOptions, LinearDiagnostics } from './linucb/disjoint.js';
 export type { Decision, DecideOptions, SelectOptions } from './models/decisions.js';
+export type { AddArmsOptions, ArmsInput } from './models/catalogue.js';
+export type { DelayedRewardOptions, DelayedRewardCounts } from './models/pending.js';
+export type { UpdateOptions, WarmStartOptions, NeuralWarmStartOptions, LoggedDecisions } from './models/weights.js';
 export type { Exploration } from './models/exploration.js';
 export {
   HybridLinUCB, type HybridLinUCBOptions, type HybridLinUCBDiagnostics, type HybridContexts,
@@ -21,7 +24,7 @@ export { NeuralTS, type NeuralTSOptions, type NeuralTSDiagnostics } from './neur
 export type { NeuralOptions } from './neural/options.js';
 export type { NeuralDiagnostics } from './neural/neural-core.js';
 export {
-  EmbeddingMLP, type EmbeddingMLPOptions, type InteractionLog, type FitOptions, type EmbeddingMLPGradients,
+  EmbeddingMLP, type EmbeddingMLPOptions, type InteractionLog, type FitOptions, type EmbeddingMLPGradients, type EmbeddingLoggedDecisions,
 } from './neural/embedding-mlp.js';
 export { ModelStore, ModelStoreError, type StoredModelInfo, type ModelStoreOptions } from './store/model-store.js';
 export { BanditWorker, type RemoteModel, type WorkerModels, type BanditWorkerOptions } from './worker/client.js';

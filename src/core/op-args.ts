@@ -159,10 +159,12 @@ export interface MlpLossArgs extends MlpArgs {
   /**
    * targets: rows values y_n; grad: paramCount values ← scale·Σ_n e_n ∇θ f(x_n) with e_n = f − y
    * (squared) or σ(f) − y (logistic); lossOut (one value) ← scale·Σ_n ℓ_n; inputGrad (rows×dim)
-   * ← scale·e_n ∇x f(x_n). activations are scratch (always recomputed).
+   * ← scale·e_n ∇x f(x_n). activations are scratch (always recomputed). weights (rows values,
+   * or null for 1): row n's e_n and ℓ_n are multiplied by w_n first (w_n·e_n, then the scale).
    */
   readonly targets: Tensor; readonly loss: 'squared' | 'logistic'; readonly scale: number;
   readonly grad: Tensor; readonly lossOut: Tensor | null; readonly inputGrad: Tensor | null;
+  readonly weights: Tensor | null;
 }
 
 export interface OptimizerArgs {

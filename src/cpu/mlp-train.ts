@@ -16,6 +16,7 @@ export function mlpLossGradientF64(a: MlpLossArgs): void {
   const th = f64(a.params), x = f64(a.x), y = f64(a.targets), grad = f64(a.grad);
   const layers = a.layers, L = layers.length, dim = layers[0]!.in;
   const inputGrad = a.inputGrad ? f64(a.inputGrad) : null;
+  const weights = a.weights ? f64(a.weights) : null;
   // Per row: the activations h_0 = x_n … h_{L−1}, then δ'_L = e_n … δ'_1.
   const h = layers.map((l) => new Float64Array(l.in));
   const delta = layers.map((l) => new Float64Array(l.out));
@@ -45,8 +46,9 @@ export function mlpLossGradientF64(a: MlpLossArgs): void {
       e = f - t;
       loss = 0.5 * e * e;
     }
-    lossSum += a.scale * loss;
-    delta[L - 1]![0] = a.scale * e;
+    const w = weights ? weights[n]! : 1;
+    lossSum += a.scale * (w * loss);
+    delta[L - 1]![0] = a.scale * (w * e);
     for (let l = L - 2; l >= 0; l--) {
       const next = layers[l + 1]!, units = layers[l]!.out, up = delta[l + 1]!, hl = h[l + 1]!;
       for (let i = 0; i < units; i++) {

@@ -1,117 +1,26 @@
-import { BanditError } from '../core/errors.js';
-import { ArmShards, armsPerShardOption, maxArmsPerBinding, pickRows } from '../models/arm-shards.js';
-import { ModelBase } from '../models/base.js';
-import { Decisions, type Decision, type DecideOptions, type DecisionsSetup, type SelectOptions } from '../models/decisions.js';
-import { InverseHealth, inverseHealthOptions, type InverseHealthOptions } from '../models/inverse-health.js';
+import { ArmShards, pickRows } from '../models/arm-shards.js';
+import { ArmModel } from '../models/arm-model.js';
+import { decisionRows } from '../models/pending.js';
+import { InverseHealth } from '../models/inverse-health.js';
 import { saveModel } from '../models/saved.js';
+import { sqrtWeighted, updateWeights, withoutZeroWeights, type UpdateOptions } from '../models/weights.js';
 import { matVec } from '../ops/gemm.js';
 import { discountedUpdate, gatherMatVec, scatterAddScaled, ucbScores } from '../ops/linucb.js';
 import { shermanMorrisonUpdate, symRank1Update } from '../ops/rank1.js';
-import { checkFactorDim } from './options.js';
+import type { ArmsInput } from '../models/catalogue.js';
+import type { Decision, DecideOptions, DecisionsSetup, SelectOptions } from '../models/decisions.js';
 import type { ThompsonScores } from '../models/exploration.js';
 import type { SavedModelReader } from '../models/saved.js';
+import type { LinearDiagnostics, ResolvedDisjointOptions } from './disjoint-options.js';
 import type { Tensor } from '../core/tensor.js';
 import type { Backend } from '../core/backend.js';
-import {
-  checkBatchBindings, checkContexts, checkPlayedArms, checkRewards, numberOption, playedRows, positiveInt, type ContextLayout,
-} from '../core/check.js';
+import { checkBatchBindings, checkContexts, checkPlayedArms, checkRewards, playedRows, type ContextLayout } from '../core/check.js';
+
+export { resolveDisjointOptions, type DisjointLinearOptions, type LinearDiagnostics, type ResolvedDisjointOptions } from './disjoint-options.js';
 
 // What LinUCB and LinTS share: disjoint per-arm ridge models A_a = λI + Σ x xᵀ, b_a = Σ r x,
 // θ_a = A_a⁻¹b_a over shards, the Sherman–Morrison inverses with their drift control, discounting,
 // the update, and decide/select/scores around a scoring step that each model writes its own way.
-
-/** The options LinUCB and LinTS both take. */
-export interface DisjointLinearOptions {
-  /** Number of arms K. */
-  readonly arms: number;
-  /** Context dimension d. */
-  readonly dim: number;
-  /** Ridge regularisation: every A_a starts as λI (> 0). Default 1. */
-  readonly lambda?: number;
-  /** Contexts are B×arms×dim (a vector per arm) instead of B×dim shared by all arms. Default false. */
-  readonly perArmFeatures?: boolean;
-  /**
-   * Re-factorise A⁻¹ from A (Cholesky on the backend) of the arms updated since the last time,
-   * after this many updates (rows), whatever the drift. 0 turns it off. Default 2048.
-   */
-  readonly refactorEvery?: number;
-  /**
-   * Measure the drift ‖A·A⁻¹ − I‖∞ of the arms updated since the last check after this many
-   * updates, and re-factorise those past `driftBound`; 0 turns it off. Default 256.
-   */
-  readonly driftCheckEvery?: number;
-  /** Re-factorise when the largest drift of an arm passes this. Default 1e-4. */
-  readonly driftBound?: number;
-  /**
-   * Discounting (Russac et al. 2019) for non-stationary rewards: every update row is a time
-   * step at which every arm forgets, A ← γA + (1−γ)λI, b ← γb, before the played arm adds x xᵀ and
-   * r·x. The regularisation is restored each step, so a rarely played arm's A tends to λI, never 0.
-   */
-  readonly forgetting?: { readonly gamma: number };
-  /**
-   * Most arms kept in one tensor. Default: as many as one storage binding holds (K·d² floats);
-   * larger models are split over several tensors.
-   */
-  readonly armsPerShard?: number;
-  /**
-   * Seed of the decision stream (an integer in 0 … 2³²−1), saved with the model. Default: an
-   * unpredictable one.
-   */
-  readonly seed?: number;
-}
-
-/** The shared options with every default filled in. */
-export type ResolvedDisjointOptions = InverseHealthOptions & {
-  readonly arms: number;
-  readonly dim: number;
-  readonly lambda: number;
-  readonly perArmFeatures: boolean;
-  readonly forgetting: { readonly gamma: number } | null;
-  readonly armsPerShard: number;
-};
-
-/**
- * Checks the shared options of a disjoint linear model and fills in the defaults.
- *
- * @example
- * const o = resolveDisjointOptions('LinTS', backend, { arms: 10, dim: 8 });   // o.lambda === 1
- */
-export function resolveDisjointOptions(model: string, backend: Backend, o: DisjointLinearOptions): ResolvedDisjointOptions {
-  if (!o || typeof o !== 'object') throw new BanditError(`${model}.create: options are required ({ arms, dim, … })`);
-  const arms = positiveInt(model, 'arms', o.arms);
-  const dim = positiveInt(model, 'dim', o.dim);
-  checkFactorDim(model, 'dim', dim);
-  const lambda = numberOption(model, 'lambda', o.lambda, 1, (v) => v > 0, '> 0');
-  let forgetting: { gamma: number } | null = null;
-  if (o.forgetting !== undefined) {
-    const gamma = numberOption(model, 'forgetting.gamma', o.forgetting?.gamma, NaN, (v) => v > 0 && v <= 1, 'in (0, 1]');
-    forgetting = { gamma };
-  }
-  const armsPerShard = armsPerShardOption(model, arms, o.armsPerShard, maxArmsPerBinding(backend, dim * dim), `of dim ${dim}`);
-  return { arms, dim, lambda, ...inverseHealthOptions(model, o), perArmFeatures: Boolean(o.perArmFeatures), forgetting, armsPerShard };
-}
-
-/** Counters and numerical health of a disjoint linear model (LinUCB, LinTS). */
-export interface LinearDiagnostics {
-  /** Update rows applied. */
-  readonly updates: number;
-  /** Times A⁻¹ was rebuilt from A. */
-  readonly refactorizations: number;
-  /**
-   * Drift ‖A·A⁻¹ − I‖∞ at the last measurement, the largest over the arms measured (those updated
-   * since the check before; every arm for measureDrift()), or null if never measured.
-   */
-  readonly lastDrift: number | null;
-  readonly driftChecks: number;
-  /** Arms whose re-factorisation was skipped because A was not numerically positive definite. */
-  readonly failedRefactorizations: number;
-  /** Plays per arm. */
-  readonly plays: Int32Array;
-  /** How the arms are split over tensors (one entry per shard: its arm count). */
-  readonly shards: readonly number[];
-  /** The decision stream: its seed and the step the next randomised or decide call draws from. */
-  readonly decisions: { readonly seed: number; readonly step: number };
-}
 
 /** The per-arm state: A, A⁻¹ (kept by Sherman–Morrison), b and θ = A⁻¹b. */
 export type LinearField = 'a' | 'aInv' | 'b' | 'theta';
@@ -134,17 +43,14 @@ export interface LinearScores {
  *   protected scoreStep(x: Tensor, contexts: ArrayLike<number>, rows: number) { return { scores: this.linearScores(x, rows, 0) }; }
  * }
  */
-export abstract class DisjointLinear<O extends ResolvedDisjointOptions> extends ModelBase {
-  readonly options: Readonly<O>;
+export abstract class DisjointLinear<O extends ResolvedDisjointOptions> extends ArmModel<O, Float32Array | ArrayLike<number>> {
   protected readonly state: ArmShards<LinearField>;
   protected readonly health: InverseHealth<LinearField>;
-  protected readonly decisions: Decisions;
   protected updates = 0;
-  protected plays: Int32Array;
+  protected readonly ipsPerArm = true;
 
-  protected constructor(backend: Backend, model: string, options: O, decisions: DecisionsSetup) {
-    super(backend, model);
-    this.options = Object.freeze(options);
+  protected constructor(backend: Backend, model: string, options: O, itemIds: readonly string[] | null, decisions: DecisionsSetup) {
+    super(backend, model, options, itemIds, decisions, options.dim, options.delayed);
     const { arms, dim: d, lambda } = options;
     this.state = this.own(ArmShards.create(backend, model, { arms, perShard: options.armsPerShard }, {
       a: { shape: [d, d], identity: lambda, label: 'A' },
@@ -156,8 +62,6 @@ export abstract class DisjointLinear<O extends ResolvedDisjointOptions> extends 
       if (local) gatherMatVec(backend, t.aInv, t.b, t.theta, local);
       else matVec(backend, t.aInv, t.b, { y: t.theta });
     });
-    this.plays = new Int32Array(arms);
-    this.decisions = new Decisions(model, decisions);
   }
 
   /** What create says when the device cannot hold the state. */
@@ -213,7 +117,7 @@ export abstract class DisjointLinear<O extends ResolvedDisjointOptions> extends 
     return this.run('select', async () => {
       const op = `${this.model}.select`;
       const rows = this.contextRows(op, contexts);
-      const checked = this.decisions.check(op, options, rows, this.options.arms, false);
+      const checked = this.decisions.check(op, options, rows, this.options.arms, false, this.catalogue.live());
       const staged = this.decisions.stage(this.host, checked, rows, this.options.arms);
       const { scores, thompson } = this.scoreStep(this.uploadContexts(contexts, rows), contexts, rows);
       return this.decisions.select(this.host, scores, staged, op, thompson);
@@ -225,8 +129,10 @@ export abstract class DisjointLinear<O extends ResolvedDisjointOptions> extends 
    * a slate of k distinct arms a row, each slot's propensity given the slots before it), each
    * propensity the probability the model's policy chose that arm with, computed on the backend in
    * the same step as the scores (only the arms, the propensities and a status a row are read
-   * back). Bad options or a row with fewer than k eligible arms are a BanditError, and the model
-   * is left as it was (its stream included).
+   * back). Retired arms are never chosen. Each decision waits for its reward by event id
+   * (`reward`; see DelayedRewardOptions), and `itemIds` come back for a model that has them.
+   * Bad options or a row with fewer than k eligible arms are a BanditError, and the model is
+   * left as it was (its stream included).
    *
    * @example
    * const { arms, propensities, eventIds } = await model.decide(contexts, { k: 3, eligible });
@@ -235,10 +141,14 @@ export abstract class DisjointLinear<O extends ResolvedDisjointOptions> extends 
     return this.run('decide', async () => {
       const op = `${this.model}.decide`;
       const rows = this.contextRows(op, contexts);
-      const checked = this.decisions.check(op, options, rows, this.options.arms, true);
-      const staged = this.decisions.stage(this.host, checked, rows, this.options.arms);
+      const { arms, dim, perArmFeatures: perArm } = this.options;
+      const checked = this.decisions.check(op, options, rows, arms, true, this.catalogue.live());
+      const staged = this.decisions.stage(this.host, checked, rows, arms);
       const { scores, thompson } = this.scoreStep(this.uploadContexts(contexts, rows), contexts, rows);
-      return this.decisions.decide(this.host, scores, staged, op, thompson);
+      return this.decided(
+        () => this.decisions.decide(this.host, scores, staged, op, thompson),
+        (d) => decisionRows([{ values: contexts, dim, perArm }], rows, checked.k, arms, d.arms),
+      );
     });
   }
 
@@ -252,33 +162,47 @@ export abstract class DisjointLinear<O extends ResolvedDisjointOptions> extends 
   }
 
   /**
-   * Applies a batch of observations in order: row i played `arms[i]` in context i and got
-   * `rewards[i]`. `contexts` is B×dim, or with `perArmFeatures` either B×arms×dim (what select
-   * got; the played arm's row is used) or B×dim (the played arms' features).
-   * Bad input throws BanditError before anything changes. One submit, unless a drift check finds
-   * arms to re-factorise or a re-factorisation is due (see InverseHealth: a readback each).
+   * Applies a batch of observations in order: row i played `arms[i]` (an index, or an item id for
+   * a model created with `itemIds`) in context i and got `rewards[i]`. `contexts` is B×dim, or
+   * with `perArmFeatures` either B×arms×dim (what select got; the played arm's row is used) or
+   * B×dim (the played arms' features). With `weights`, row i counts w_i times: A += w·xxᵀ,
+   * b += w·r·x (Sherman–Morrison with √w·x; a weight of 0 skips the row, 1 is the plain update
+   * bit for bit). Bad input throws BanditError before anything changes. One submit, unless a
+   * drift check finds arms to re-factorise or a re-factorisation is due (see InverseHealth: a
+   * readback each).
    *
    * @example
    * await model.update(new Int32Array([3, 3]), contexts, new Float32Array([1, 0]));
+   * await model.update(Int32Array.of(1), x, Float32Array.of(1), { weights: Float32Array.of(2.5) });
    */
-  update(arms: Int32Array, contexts: Float32Array | ArrayLike<number>, rewards: Float32Array | ArrayLike<number>): Promise<void> {
-    return this.run('update', async () => {
-      const op = `${this.model}.update`;
-      const rows = checkPlayedArms(op, this.options.arms, arms);
-      const played = playedRows(op, this.layout, contexts, arms);
-      checkRewards(op, rewards, rows);
-      if (rows === 0) return;
-      const r = Float32Array.from(rewards);
-      if (this.options.forgetting) this.encodeDiscounted(this.options.forgetting.gamma, arms, played, r);
-      else this.encodeUpdate(arms, played, r);
-      for (let i = 0; i < rows; i++) this.plays[arms[i]!]!++;
-      this.updates += rows;
-      this.health.touch(arms);
-      // Discounted: every arm's A decayed, and not by a rank-1 change: invert them all afresh every batch.
-      if (this.options.forgetting) await this.health.refactor(null);
-      else await this.health.afterUpdate();
-      await this.backend.sync();
-    });
+  update(arms: ArmsInput, contexts: Float32Array | ArrayLike<number>, rewards: Float32Array | ArrayLike<number>, options?: UpdateOptions): Promise<void> {
+    return this.run('update', () => this.checkedUpdate(`${this.model}.update`, arms, contexts, rewards, options));
+  }
+
+  protected async checkedUpdate(op: string, armsIn: ArmsInput, contexts: Float32Array | ArrayLike<number>, rewards: Float32Array | ArrayLike<number>, options?: UpdateOptions): Promise<void> {
+    const arms = this.armIndices(op, armsIn);
+    const rows = checkPlayedArms(op, this.options.arms, arms);
+    const played = playedRows(op, this.layout, contexts, arms);
+    checkRewards(op, rewards, rows);
+    const weights = updateWeights(op, options, rows);
+    await this.learn(arms, played, Float32Array.from(rewards), weights);
+  }
+
+  protected async learn(armsIn: Int32Array, played: Float32Array, rewards: Float32Array, weights: Float64Array | null): Promise<void> {
+    const { dim } = this.options;
+    const kept = withoutZeroWeights({ arms: armsIn, contexts: played, rewards, weights }, dim);
+    const arms = kept.arms, rows = arms.length;
+    if (rows === 0) return;
+    const { contexts: x, rewards: r } = sqrtWeighted(kept, dim);
+    if (this.options.forgetting) this.encodeDiscounted(this.options.forgetting.gamma, arms, x, r);
+    else this.encodeUpdate(arms, x, r);
+    for (let i = 0; i < rows; i++) this.plays[arms[i]!]!++;
+    this.updates += rows;
+    this.health.touch(arms);
+    // Discounted: every arm's A decayed, and not by a rank-1 change: invert them all afresh every batch.
+    if (this.options.forgetting) await this.health.refactor(null);
+    else await this.health.afterUpdate();
+    await this.backend.sync();
   }
 
   /**
@@ -321,6 +245,7 @@ export abstract class DisjointLinear<O extends ResolvedDisjointOptions> extends 
     return {
       updates: this.updates, refactorizations: h.refactorizations, lastDrift: h.lastDrift, driftChecks: h.driftChecks,
       failedRefactorizations: h.failedRefactorizations, plays: this.plays.slice(), shards: this.state.sizes(), decisions: this.decisions.key,
+      retired: this.catalogue.retired, rewards: this.rewardCounts,
     };
   }
 
@@ -339,20 +264,25 @@ export abstract class DisjointLinear<O extends ResolvedDisjointOptions> extends 
     });
   }
 
-  /** The save of this model: its options as given, the counters and every per-arm array. */
-  protected async saveWith(version: number, options: Record<string, unknown>): Promise<Uint8Array> {
+  /**
+   * The save of this model: its options as given (with the item ids and delayed-reward options),
+   * the counters and every per-arm array; format `versions[0]` unless it holds retired arms, item
+   * ids or delayed rewards (`versions[1]`).
+   */
+  protected async saveWith(versions: readonly [number, number], options: Record<string, unknown>): Promise<Uint8Array> {
     const arrays: Record<string, Float32Array | Float64Array | Int32Array> = {};
     for (const f of SAVED_FIELDS) arrays[f] = await this.state.read(f);
+    const extra = this.catalogueSave(versions);
     return saveModel({
       model: this.model,
-      version,
-      options,
-      counters: { updates: this.updates, ...this.health.counters(), ...this.decisions.counters() },
-      arrays: { ...arrays, plays: this.plays.slice(), ...this.health.touchedArrays() },
+      version: extra.version,
+      options: { ...options, ...extra.options },
+      counters: { updates: this.updates, ...this.health.counters(), ...this.decisions.counters(), ...extra.counters },
+      arrays: { ...arrays, plays: this.plays.slice(), ...this.health.touchedArrays(), ...extra.arrays },
     });
   }
 
-  /** Writes a save's arrays, counters and decision stream into this (just created) model. */
+  /** Writes a save's arrays, counters, decision stream, retired arms and pending decisions into this (just created) model. */
   protected restoreFrom(saved: SavedModelReader): void {
     const { arms } = this.options;
     const found = SAVED_FIELDS.map((f) => [f, saved.need(f, arms * this.state.width(f))] as const);
@@ -362,5 +292,6 @@ export abstract class DisjointLinear<O extends ResolvedDisjointOptions> extends 
     this.health.restore(saved, arms, 'error');
     this.updates = saved.counts(['updates']).updates;
     this.decisions.restore(saved);
+    this.restoreCatalogue(saved);
   }
 }

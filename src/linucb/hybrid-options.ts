@@ -1,7 +1,9 @@
 import { BanditError } from '../core/errors.js';
-import { checkBatchBindings, checkContexts, positiveInt, type ContextLayout } from '../core/check.js';
+import { checkBatchBindings, checkContexts, playedRows, positiveInt, type ContextLayout } from '../core/check.js';
 import { armsPerShardOption, maxArmsPerBinding } from '../models/arm-shards.js';
+import { catalogueOptions } from '../models/catalogue.js';
 import { resolveExploration, type Exploration } from '../models/exploration.js';
+import { resolveDelayedRewards, type DelayedRewardCounts, type DelayedRewardOptions, type ResolvedDelayedRewards } from '../models/pending.js';
 import { checkFactorDim, ridgeOptions, type RidgeOptions } from './options.js';
 import type { Backend } from '../core/backend.js';
 
@@ -25,9 +27,11 @@ export interface HybridContexts {
 }
 
 /** Options of `HybridLinUCB.create`. */
-export interface HybridLinUCBOptions {
-  /** Number of arms K. */
-  readonly arms: number;
+export interface HybridLinUCBOptions extends DelayedRewardOptions {
+  /** Number of arms K (may be left out with `itemIds`: their number). addArms adds more. */
+  readonly arms?: number;
+  /** The app's own id of each arm (see DisjointLinearOptions.itemIds). Default: arms by index only. */
+  readonly itemIds?: readonly string[];
   /** Per-arm feature dimension d (x). */
   readonly dim: number;
   /** Shared feature dimension k (z), ≤ 256. */
@@ -68,6 +72,10 @@ export interface HybridLinUCBDiagnostics {
   readonly failedSharedFactorizations: number;
   /** Plays per arm. */
   readonly plays: Int32Array;
+  /** The retired arms, ascending. */
+  readonly retired: Int32Array;
+  /** What became of the decisions that waited for a reward. */
+  readonly rewards: DelayedRewardCounts;
   /** How the arms are split over tensors (one entry per shard: its arm count). */
   readonly shards: readonly number[];
   /** The decision stream: its seed and the step the next randomised or decide call draws from. */
@@ -76,7 +84,9 @@ export interface HybridLinUCBDiagnostics {
 
 /** The options with every default filled in. */
 export type ResolvedHybridOptions = RidgeOptions & {
+  /** The number of arms now (addArms grows it). */
   readonly arms: number;
+  readonly delayed: ResolvedDelayedRewards;
   readonly dim: number;
   readonly sharedDim: number;
   readonly armsPerShard: number;
@@ -89,17 +99,21 @@ export type ResolvedHybridOptions = RidgeOptions & {
  * @example
  * const o = resolveHybridOptions(backend, { arms: 50, dim: 6, sharedDim: 36 });   // o.alpha === 1
  */
-export function resolveHybridOptions(backend: Backend, o: HybridLinUCBOptions): ResolvedHybridOptions {
+export function resolveHybridOptions(backend: Backend, o: HybridLinUCBOptions): ResolvedHybridOptions & { readonly itemIds: string[] | null } {
   if (!o || typeof o !== 'object') throw new BanditError(`${MODEL}.create: options are required ({ arms, dim, sharedDim, … })`);
-  const arms = positiveInt(MODEL, 'arms', o.arms);
+  const ids = catalogueOptions(MODEL, o.arms, o.itemIds);
+  const arms = positiveInt(MODEL, 'arms', ids.arms);
   const dim = positiveInt(MODEL, 'dim', o.dim);
   const sharedDim = positiveInt(MODEL, 'sharedDim', o.sharedDim);
   checkFactorDim(MODEL, 'dim', dim);
   checkFactorDim(MODEL, 'sharedDim', sharedDim);
   const ridge = ridgeOptions(MODEL, o);
   const most = maxArmsPerBinding(backend, dim * Math.max(dim, sharedDim));
-  const armsPerShard = armsPerShardOption(MODEL, arms, o.armsPerShard, most, `of dim ${dim} and sharedDim ${sharedDim}`);
-  return { arms, dim, sharedDim, ...ridge, armsPerShard, exploration: resolveExploration(MODEL, o.exploration) };
+  const armsPerShard = armsPerShardOption(MODEL, o.armsPerShard, most, `of dim ${dim} and sharedDim ${sharedDim}`);
+  return {
+    arms, dim, sharedDim, ...ridge, armsPerShard, exploration: resolveExploration(MODEL, o.exploration),
+    delayed: resolveDelayedRewards(MODEL, o), itemIds: ids.itemIds,
+  };
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
@@ -150,4 +164,25 @@ export function checkHybridContexts(op: string, o: ResolvedHybridOptions, bindin
   const rows = checkContexts(op, layout.x, arm, 'contexts.arm');
   checkContexts(op, layout.z, shared, 'contexts.shared');
   return rows;
+}
+
+/**
+ * The played rows of an update's contexts, checked (either form, see HybridLinUCB.update), as
+ * [x | z] rows: arms.length × (dim + sharedDim).
+ *
+ * @example
+ * const xz = hybridPlayedRows('HybridLinUCB.update', model.options, contexts, arms);
+ */
+export function hybridPlayedRows(op: string, o: ResolvedHybridOptions, contexts: unknown, arms: Int32Array): Float32Array {
+  const parts = hybridContextParts(op, contexts);
+  const layout = hybridLayouts(o);
+  const x = playedRows(op, layout.x, parts.arm, arms, 'contexts.arm');
+  const z = playedRows(op, layout.z, parts.shared, arms, 'contexts.shared');
+  const d = o.dim, k = o.sharedDim, rows = arms.length;
+  const xz = new Float32Array(rows * (d + k));
+  for (let j = 0; j < rows; j++) {
+    xz.set(x.subarray(j * d, (j + 1) * d), j * (d + k));
+    xz.set(z.subarray(j * k, (j + 1) * k), j * (d + k) + d);
+  }
+  return xz;
 }

@@ -1,7 +1,11 @@
 import { BanditError } from '../core/errors.js';
 import { ArmShards, identities, maxArmsPerBinding, pickRows, type Shard } from '../models/arm-shards.js';
-import { ModelBase, built, requireBackend, restored } from '../models/base.js';
-import { Decisions, type Decision, type DecideOptions, type SelectOptions } from '../models/decisions.js';
+import { ArmModel } from '../models/arm-model.js';
+import { built, requireBackend, restored } from '../models/base.js';
+import { decisionRows } from '../models/pending.js';
+import { sqrtWeighted, updateWeights, withoutZeroWeights, type UpdateOptions } from '../models/weights.js';
+import type { ArmsInput } from '../models/catalogue.js';
+import type { Decision, DecideOptions, SelectOptions } from '../models/decisions.js';
 import { resolveSeed, saveExploration } from '../models/exploration.js';
 import { InverseHealth } from '../models/inverse-health.js';
 import { SavedModelReader, saveModel } from '../models/saved.js';
@@ -11,11 +15,11 @@ import { hybridArmUpdate, hybridScores, scatterOuterAdd } from '../ops/hybrid.js
 import { gatherMatVec, scatterAddScaled } from '../ops/linucb.js';
 import { symRank1Update } from '../ops/rank1.js';
 import {
-  checkHybridContexts, hybridContextParts, hybridLayouts, resolveHybridOptions, type HybridContexts, type HybridLinUCBDiagnostics, type HybridLinUCBOptions, type ResolvedHybridOptions,
+  checkHybridContexts, hybridPlayedRows, resolveHybridOptions, type HybridContexts, type HybridLinUCBDiagnostics, type HybridLinUCBOptions, type ResolvedHybridOptions,
 } from './hybrid-options.js';
 import type { Tensor } from '../core/tensor.js';
 import type { Backend } from '../core/backend.js';
-import { checkPlayedArms, checkRewards, playedRows } from '../core/check.js';
+import { checkPlayedArms, checkRewards } from '../core/check.js';
 
 export type { HybridContexts, HybridLinUCBDiagnostics, HybridLinUCBOptions } from './hybrid-options.js';
 
@@ -38,7 +42,8 @@ interface Shared {
 }
 
 const MODEL = 'HybridLinUCB';
-const MODEL_VERSION = 1;
+/** The formats: 1 before catalogues and delayed rewards (still written when a save holds neither), 2 with them. */
+const MODEL_VERSIONS = [1, 2] as const;
 
 /**
  * Hybrid LinUCB (Li, Chu, Langford, Schapire 2010, Algorithm 2): the reward of arm a in context
@@ -67,20 +72,16 @@ const MODEL_VERSION = 1;
  * const again = await HybridLinUCB.load(backend, await model.save());
  * model.dispose();
  */
-export class HybridLinUCB extends ModelBase {
-  readonly options: Readonly<ResolvedHybridOptions>;
-  private readonly state: ArmShards<Field>;
+export class HybridLinUCB extends ArmModel<ResolvedHybridOptions, HybridContexts> {
+  protected readonly state: ArmShards<Field>;
   private readonly health: InverseHealth<Field>;
-  private readonly decisions: Decisions;
   private shared: Shared;
   private updates = 0;
   private failedSharedFactorizations = 0;
-  private plays: Int32Array;
+  protected readonly ipsPerArm = true;
 
-  private constructor(backend: Backend, options: ResolvedHybridOptions, seed: number) {
-    super(backend, MODEL);
-    this.options = Object.freeze(options);
-    this.decisions = new Decisions(MODEL, { exploration: options.exploration, seed });
+  private constructor(backend: Backend, options: ResolvedHybridOptions, itemIds: readonly string[] | null, seed: number) {
+    super(backend, MODEL, options, itemIds, { exploration: options.exploration, seed }, options.dim + options.sharedDim, options.delayed);
     const { arms, dim: d, sharedDim: k, lambda } = options;
     this.state = this.own(ArmShards.create(backend, MODEL, { arms, perShard: options.armsPerShard }, {
       a: { shape: [d, d], identity: lambda, label: 'A' },
@@ -110,7 +111,6 @@ export class HybridLinUCB extends ModelBase {
       this.state.dispose();
       throw e;
     }
-    this.plays = new Int32Array(arms);
   }
 
   /**
@@ -121,9 +121,9 @@ export class HybridLinUCB extends ModelBase {
    */
   static async create(backend: Backend, options: HybridLinUCBOptions): Promise<HybridLinUCB> {
     requireBackend(MODEL, backend);
-    const o = resolveHybridOptions(backend, options);
+    const { itemIds, ...o } = resolveHybridOptions(backend, options);
     const seed = resolveSeed(MODEL, options.seed);
-    return built(() => new HybridLinUCB(backend, o, seed), `${MODEL}.create: the device could not allocate ${o.arms} arms`, (m) => m.refreshShared());
+    return built(() => new HybridLinUCB(backend, o, itemIds, seed), `${MODEL}.create: the device could not allocate ${o.arms} arms`, (m) => m.refreshShared());
   }
 
   /**
@@ -165,7 +165,7 @@ export class HybridLinUCB extends ModelBase {
   select(contexts: HybridContexts, options?: SelectOptions): Promise<Int32Array> {
     return this.run('select', async () => {
       const op = `${MODEL}.select`, rows = this.contextRows(op, contexts);
-      const checked = this.decisions.check(op, options, rows, this.options.arms, false);
+      const checked = this.decisions.check(op, options, rows, this.options.arms, false, this.catalogue.live());
       const staged = this.decisions.stage(this.host, checked, rows, this.options.arms);
       return this.decisions.select(this.host, this.scoreTensor(contexts, rows), staged, op);
     });
@@ -173,8 +173,9 @@ export class HybridLinUCB extends ModelBase {
 
   /**
    * Decides every context row: `{ arms, propensities, eventIds }`, B entries or B×k with `{ k }`
-   * (a slate, each slot's propensity given the slots before it), over the eligible arms; the
-   * UCB argmax with propensity 1 without an exploration. See LinUCB.decide.
+   * (a slate, each slot's propensity given the slots before it), over the eligible arms (never a
+   * retired one); the UCB argmax with propensity 1 without an exploration. Each decision waits
+   * for its reward by event id (`reward`). See LinUCB.decide.
    *
    * @example
    * const { arms, propensities, eventIds } = await model.decide({ arm: x, shared: z }, { k: 2 });
@@ -182,9 +183,12 @@ export class HybridLinUCB extends ModelBase {
   decide(contexts: HybridContexts, options?: DecideOptions): Promise<Decision> {
     return this.run('decide', async () => {
       const op = `${MODEL}.decide`, rows = this.contextRows(op, contexts);
-      const checked = this.decisions.check(op, options, rows, this.options.arms, true);
-      const staged = this.decisions.stage(this.host, checked, rows, this.options.arms);
-      return this.decisions.decide(this.host, this.scoreTensor(contexts, rows), staged, op);
+      const { arms, dim, sharedDim } = this.options;
+      const checked = this.decisions.check(op, options, rows, arms, true, this.catalogue.live());
+      const staged = this.decisions.stage(this.host, checked, rows, arms);
+      const scores = this.scoreTensor(contexts, rows);
+      const parts = [{ values: contexts.arm, dim, perArm: true }, { values: contexts.shared, dim: sharedDim, perArm: true }];
+      return this.decided(() => this.decisions.decide(this.host, scores, staged, op), (d) => decisionRows(parts, rows, checked.k, arms, d.arms));
     });
   }
 
@@ -203,35 +207,44 @@ export class HybridLinUCB extends ModelBase {
   }
 
   /**
-   * Applies a batch of observations in order: row i played `arms[i]` in context i and got
-   * `rewards[i]`. `contexts` is either what select got ({ arm: B×arms×dim, shared:
-   * B×arms×sharedDim }, the played arm's rows are used) or the played rows ({ arm: B×dim,
-   * shared: B×sharedDim }), told apart by length with B = arms.length. Bad input throws
-   * BanditError before anything changes. One submit (the shared factorisation's status is the
-   * readback), plus one for a drift check that finds arms to re-factorise and one for a
-   * re-factorisation (see InverseHealth).
+   * Applies a batch of observations in order: row i played `arms[i]` (an index, or an item id)
+   * in context i and got `rewards[i]`. `contexts` is either what select got ({ arm: B×arms×dim,
+   * shared: B×arms×sharedDim }, the played arm's rows are used) or the played rows ({ arm:
+   * B×dim, shared: B×sharedDim }), told apart by length with B = arms.length. With `weights`,
+   * row i counts w_i times (Algorithm 2 on √w·x, √w·z, √w·r; 0 skips the row, 1 is the plain
+   * update bit for bit). Bad input throws BanditError before anything changes. One submit (the
+   * shared factorisation's status is the readback), plus one for a drift check that finds arms
+   * to re-factorise and one for a re-factorisation (see InverseHealth).
    *
    * @example
    * await model.update(chosen, { arm: x, shared: z }, rewards);
-   * await model.update(new Int32Array([3]), { arm: xPlayed, shared: zPlayed }, new Float32Array([1]));
+   * await model.update(new Int32Array([3]), { arm: xPlayed, shared: zPlayed }, new Float32Array([1]), { weights: [0.5] });
    */
-  update(arms: Int32Array, contexts: HybridContexts, rewards: Float32Array | ArrayLike<number>): Promise<void> {
-    return this.run('update', async () => {
-      const op = `${MODEL}.update`;
-      const rows = checkPlayedArms(op, this.options.arms, arms);
-      const parts = hybridContextParts(op, contexts);
-      const layout = hybridLayouts(this.options);
-      const x = playedRows(op, layout.x, parts.arm, arms, 'contexts.arm');
-      const z = playedRows(op, layout.z, parts.shared, arms, 'contexts.shared');
-      checkRewards(op, rewards, rows);
-      if (rows === 0) return;
-      this.encodeRows(arms, x, z, Float32Array.from(rewards));
-      for (let i = 0; i < rows; i++) this.plays[arms[i]!]!++;
-      this.updates += rows;
-      this.health.touch(arms);
-      await this.health.afterUpdate();
-      await this.refreshShared();
-    });
+  update(arms: ArmsInput, contexts: HybridContexts, rewards: Float32Array | ArrayLike<number>, options?: UpdateOptions): Promise<void> {
+    return this.run('update', () => this.checkedUpdate(`${MODEL}.update`, arms, contexts, rewards, options));
+  }
+
+  protected async checkedUpdate(op: string, armsIn: ArmsInput, contexts: HybridContexts, rewards: Float32Array | ArrayLike<number>, options?: UpdateOptions): Promise<void> {
+    const arms = this.armIndices(op, armsIn);
+    const rows = checkPlayedArms(op, this.options.arms, arms);
+    const xz = hybridPlayedRows(op, this.options, contexts, arms);
+    checkRewards(op, rewards, rows);
+    await this.learn(arms, xz, Float32Array.from(rewards), updateWeights(op, options, rows));
+  }
+
+  /** Learns from checked rows of [x | z] (rows × (dim + sharedDim)), weighted by √w as LinUCB. */
+  protected async learn(armsIn: Int32Array, xz: Float32Array, rewards: Float32Array, weights: Float64Array | null): Promise<void> {
+    const width = this.options.dim + this.options.sharedDim;
+    const kept = withoutZeroWeights({ arms: armsIn, contexts: xz, rewards, weights }, width);
+    const arms = kept.arms, rows = arms.length;
+    if (rows === 0) return;
+    const { contexts, rewards: r } = sqrtWeighted(kept, width);
+    this.encodeRows(arms, contexts, r);
+    for (let i = 0; i < rows; i++) this.plays[arms[i]!]!++;
+    this.updates += rows;
+    this.health.touch(arms);
+    await this.health.afterUpdate();
+    await this.refreshShared();
   }
 
   /**
@@ -239,15 +252,15 @@ export class HybridLinUCB extends ModelBase {
    * shard's WᵀW and Wᵀρ into A0 and b0. Uploads come first so the dispatches share one step
    * (submitted by refreshShared's read).
    */
-  private encodeRows(arms: Int32Array, x: Float32Array, z: Float32Array, r: Float32Array): void {
+  private encodeRows(arms: Int32Array, xz: Float32Array, r: Float32Array): void {
     const { dim: d, sharedDim: k } = this.options;
     const b = this.backend;
     const work = this.state.split(arms).map((g) => {
       const n = g.rows.length, key = (what: string) => `update ${what} [${g.shard.offset}..)`;
-      const xs = pickRows(x, g.rows, d), zs = pickRows(z, g.rows, k), xzs = new Float32Array(n * (d + k));
+      const xzs = pickRows(xz, g.rows, d + k), xs = new Float32Array(n * d), zs = new Float32Array(n * k);
       for (let j = 0; j < n; j++) {
-        xzs.set(xs.subarray(j * d, (j + 1) * d), j * (d + k));
-        xzs.set(zs.subarray(j * k, (j + 1) * k), j * (d + k) + d);
+        xs.set(xzs.subarray(j * (d + k), j * (d + k) + d), j * d);
+        zs.set(xzs.subarray(j * (d + k) + d, (j + 1) * (d + k)), j * k);
       }
       const upload = (what: string, data: Float32Array, shape: number[]) => {
         const t = this.scratch(key(what), shape);
@@ -338,6 +351,7 @@ export class HybridLinUCB extends ModelBase {
       updates: this.updates, refactorizations: h.refactorizations, lastDrift: h.lastDrift, driftChecks: h.driftChecks,
       failedRefactorizations: h.failedRefactorizations, failedSharedFactorizations: this.failedSharedFactorizations,
       plays: this.plays.slice(), shards: this.state.sizes(), decisions: this.decisions.key,
+      retired: this.catalogue.retired, rewards: this.rewardCounts,
     };
   }
 
@@ -387,19 +401,20 @@ export class HybridLinUCB extends ModelBase {
       Object.assign(arrays, this.health.touchedArrays());
       const o = this.options;
       const { refactorizations, failedRefactorizations, ...health } = this.health.counters();
+      const extra = this.catalogueSave(MODEL_VERSIONS);
       return saveModel({
         model: MODEL,
-        version: MODEL_VERSION,
+        version: extra.version,
         options: {
           arms: o.arms, dim: o.dim, sharedDim: o.sharedDim, alpha: o.alpha, lambda: o.lambda,
           refactorEvery: o.refactorEvery, driftCheckEvery: o.driftCheckEvery, driftBound: o.driftBound,
-          ...(o.exploration ? { exploration: saveExploration(o.exploration) } : {}),
+          ...(o.exploration ? { exploration: saveExploration(o.exploration) } : {}), ...extra.options,
         },
         counters: {
           updates: this.updates, refactorizations, failedRefactorizations, failedSharedFactorizations: this.failedSharedFactorizations, ...health,
-          ...this.decisions.counters(),
+          ...this.decisions.counters(), ...extra.counters,
         },
-        arrays,
+        arrays: { ...arrays, ...extra.arrays },
       });
     });
   }
@@ -408,12 +423,14 @@ export class HybridLinUCB extends ModelBase {
    * Restores a model saved by `save()`, on any backend; it continues where it stopped.
    * Corrupt, truncated, foreign or wrong-version bytes throw BanditError. A save made before the
    * touched arms were kept counts every arm as touched (its next check covers them all).
+   * Retired arms, item ids and decisions waiting for a reward come back with it (formats 1 and 2
+   * load); a clock of your own is passed again in `overrides` (it is not saved).
    *
    * @example
    * const model = await HybridLinUCB.load(backend, bytes);
    */
-  static async load(backend: Backend, bytes: Uint8Array, overrides: Pick<HybridLinUCBOptions, 'armsPerShard'> = {}): Promise<HybridLinUCB> {
-    const saved = SavedModelReader.open(bytes, MODEL, [MODEL_VERSION]);
+  static async load(backend: Backend, bytes: Uint8Array, overrides: Pick<HybridLinUCBOptions, 'armsPerShard' | 'clock'> = {}): Promise<HybridLinUCB> {
+    const saved = SavedModelReader.open(bytes, MODEL, MODEL_VERSIONS);
     const model = await HybridLinUCB.create(backend, { ...(saved.options as unknown as HybridLinUCBOptions), ...overrides });
     return restored(model, async (m) => {
       const { arms, sharedDim: k } = m.options;
@@ -428,6 +445,7 @@ export class HybridLinUCB extends ModelBase {
       m.updates = c.updates;
       m.failedSharedFactorizations = c.failedSharedFactorizations;
       m.decisions.restore(saved);
+      m.restoreCatalogue(saved);
       await m.refreshShared();
     });
   }

@@ -31,9 +31,10 @@ export type LinTSDiagnostics = LinearDiagnostics;
 type Resolved = ResolvedDisjointOptions & { readonly v: number; readonly propensityDraws: number };
 
 const MODEL = 'LinTS';
-const MODEL_VERSION = 1;
+/** The formats: 1 before catalogues and delayed rewards (still written when a save holds neither), 2 with them. */
+const MODEL_VERSIONS = [1, 2] as const;
 
-function resolveOptions(backend: Backend, o: LinTSOptions): Resolved {
+function resolveOptions(backend: Backend, o: LinTSOptions): Resolved & { readonly itemIds: string[] | null } {
   const shared = resolveDisjointOptions(MODEL, backend, o);
   if ((o as { exploration?: unknown }).exploration !== undefined) {
     throw new BanditError(`${MODEL}: option exploration does not apply: LinTS explores by Thompson sampling (its scale is v)`);
@@ -54,7 +55,9 @@ function resolveOptions(backend: Backend, o: LinTSOptions): Resolved {
  *
  * Thompson propensities have no closed form: `decide` estimates each from `propensityDraws`
  * fresh posterior draws of the same row in the same pass (thompsonPropensities) and reports M.
- * `scores` are the posterior means θ_aᵀx; `sampledScores` one posterior draw a row.
+ * `scores` are the posterior means θ_aᵀx; `sampledScores` one posterior draw a row. As LinUCB, the
+ * catalogue may change (addArms, retireArms, `itemIds`), rewards may come later (`reward`) and
+ * `warmStart` learns from logs.
  *
  * @example
  * const ts = await LinTS.create(backend, { arms: 100, dim: 16, lambda: 1, v: 0.5, seed: 1 });
@@ -64,8 +67,8 @@ function resolveOptions(backend: Backend, o: LinTSOptions): Resolved {
  * ts.dispose();
  */
 export class LinTS extends DisjointLinear<Resolved> {
-  private constructor(backend: Backend, options: Resolved, seed: number) {
-    super(backend, MODEL, options, { exploration: null, seed, thompson: true });
+  private constructor(backend: Backend, options: Resolved, itemIds: readonly string[] | null, seed: number) {
+    super(backend, MODEL, options, itemIds, { exploration: null, seed, thompson: true });
   }
 
   /**
@@ -76,9 +79,9 @@ export class LinTS extends DisjointLinear<Resolved> {
    */
   static async create(backend: Backend, options: LinTSOptions): Promise<LinTS> {
     requireBackend(MODEL, backend);
-    const o = resolveOptions(backend, options);
+    const { itemIds, ...o } = resolveOptions(backend, options);
     const seed = resolveSeed(MODEL, options.seed);
-    return built(() => new LinTS(backend, o, seed), DisjointLinear.allocationMessage(MODEL, o));
+    return built(() => new LinTS(backend, o, itemIds, seed), DisjointLinear.allocationMessage(MODEL, o));
   }
 
   /** B×K xᵀA_a⁻¹x into the kept scratch, shard by shard (host slices of per-arm contexts where there are several). */
@@ -150,7 +153,7 @@ export class LinTS extends DisjointLinear<Resolved> {
   save(): Promise<Uint8Array> {
     return this.run('save', async () => {
       const o = this.options;
-      return this.saveWith(MODEL_VERSION, {
+      return this.saveWith(MODEL_VERSIONS, {
         arms: o.arms, dim: o.dim, v: o.v, lambda: o.lambda, perArmFeatures: o.perArmFeatures,
         refactorEvery: o.refactorEvery, driftCheckEvery: o.driftCheckEvery, driftBound: o.driftBound,
         ...(o.forgetting ? { forgetting: { gamma: o.forgetting.gamma } } : {}), propensityDraws: o.propensityDraws,
@@ -161,12 +164,14 @@ export class LinTS extends DisjointLinear<Resolved> {
   /**
    * Restores a model saved by `save()`, on any backend; it continues the same stream of draws.
    * Corrupt, truncated or wrong-version bytes throw BanditError.
+   * Its retired arms, item ids and decisions waiting for a reward come back with it (formats 1 and 2 load); a
+   * clock of your own is passed again in `overrides` (it is not saved).
    *
    * @example
    * const ts = await LinTS.load(backend, bytes);
    */
-  static async load(backend: Backend, bytes: Uint8Array, overrides: Pick<LinTSOptions, 'armsPerShard'> = {}): Promise<LinTS> {
-    const saved = SavedModelReader.open(bytes, MODEL, [MODEL_VERSION]);
+  static async load(backend: Backend, bytes: Uint8Array, overrides: Pick<LinTSOptions, 'armsPerShard' | 'clock'> = {}): Promise<LinTS> {
+    const saved = SavedModelReader.open(bytes, MODEL, MODEL_VERSIONS);
     if (saved.counters['decisions'] === undefined) throw new BanditError(`${MODEL}.load: the save lacks its decision stream`);
     const model = await LinTS.create(backend, { ...(saved.options as unknown as LinTSOptions), ...overrides });
     return restored(model, (m) => m.restoreFrom(saved));

@@ -25,9 +25,10 @@ export type LinUCBDiagnostics = LinearDiagnostics;
 type Resolved = ResolvedDisjointOptions & { readonly alpha: number; readonly exploration: Exploration | null };
 
 const MODEL = 'LinUCB';
-const MODEL_VERSION = 1;
+/** The formats: 1 before catalogues and delayed rewards (still written when a save holds neither), 2 with them. */
+const MODEL_VERSIONS = [1, 2] as const;
 
-function resolveOptions(backend: Backend, o: LinUCBOptions): Resolved {
+function resolveOptions(backend: Backend, o: LinUCBOptions): Resolved & { readonly itemIds: string[] | null } {
   const shared = resolveDisjointOptions(MODEL, backend, o);
   const { alpha } = ridgeOptions(MODEL, o);
   return { ...shared, alpha, exploration: resolveExploration(MODEL, o.exploration) };
@@ -45,6 +46,10 @@ function resolveOptions(backend: Backend, o: LinUCBOptions): Resolved {
  * p_a = 1/(n + γ·(best − θ_aᵀx))), from its seeded stream; `decide` reports each choice's
  * probability. Without, `decide` is the UCB argmax with propensity 1.
  *
+ * The catalogue may change while it runs (addArms, retireArms, arms by `itemIds`), rewards may
+ * come later by event id (`reward`), and `warmStart` learns from a logged dataset (see ArmModel
+ * and OnlineModel).
+ *
  * @example
  * const backend = await createBackend({ kind: 'webgpu' });
  * const model = await LinUCB.create(backend, { arms: 1000, dim: 32, alpha: 1, lambda: 1 });
@@ -56,8 +61,8 @@ function resolveOptions(backend: Backend, o: LinUCBOptions): Resolved {
  * model.dispose();
  */
 export class LinUCB extends DisjointLinear<Resolved> {
-  private constructor(backend: Backend, options: Resolved, seed: number) {
-    super(backend, MODEL, options, { exploration: options.exploration, seed });
+  private constructor(backend: Backend, options: Resolved, itemIds: readonly string[] | null, seed: number) {
+    super(backend, MODEL, options, itemIds, { exploration: options.exploration, seed });
   }
 
   /**
@@ -68,9 +73,9 @@ export class LinUCB extends DisjointLinear<Resolved> {
    */
   static async create(backend: Backend, options: LinUCBOptions): Promise<LinUCB> {
     requireBackend(MODEL, backend);
-    const o = resolveOptions(backend, options);
+    const { itemIds, ...o } = resolveOptions(backend, options);
     const seed = resolveSeed(MODEL, options.seed);
-    return built(() => new LinUCB(backend, o, seed), DisjointLinear.allocationMessage(MODEL, o));
+    return built(() => new LinUCB(backend, o, itemIds, seed), DisjointLinear.allocationMessage(MODEL, o));
   }
 
   /**
@@ -110,7 +115,7 @@ export class LinUCB extends DisjointLinear<Resolved> {
   save(): Promise<Uint8Array> {
     return this.run('save', async () => {
       const o = this.options;
-      return this.saveWith(MODEL_VERSION, {
+      return this.saveWith(MODEL_VERSIONS, {
         arms: o.arms, dim: o.dim, alpha: o.alpha, lambda: o.lambda, perArmFeatures: o.perArmFeatures,
         refactorEvery: o.refactorEvery, driftCheckEvery: o.driftCheckEvery, driftBound: o.driftBound,
         ...(o.forgetting ? { forgetting: { gamma: o.forgetting.gamma } } : {}),
@@ -122,12 +127,14 @@ export class LinUCB extends DisjointLinear<Resolved> {
   /**
    * Restores a model saved by `save()`, on any backend; it continues where it stopped (the
    * same decisions, the same event ids). Corrupt, truncated or wrong-version bytes throw BanditError.
+   * Its retired arms, item ids and decisions waiting for a reward come back with it (formats 1 and 2 load); a
+   * clock of your own is passed again in `overrides` (it is not saved).
    *
    * @example
    * const model = await LinUCB.load(backend, bytes);
    */
-  static async load(backend: Backend, bytes: Uint8Array, overrides: Pick<LinUCBOptions, 'armsPerShard'> = {}): Promise<LinUCB> {
-    const saved = SavedModelReader.open(bytes, MODEL, [MODEL_VERSION]);
+  static async load(backend: Backend, bytes: Uint8Array, overrides: Pick<LinUCBOptions, 'armsPerShard' | 'clock'> = {}): Promise<LinUCB> {
+    const saved = SavedModelReader.open(bytes, MODEL, MODEL_VERSIONS);
     const options = { ...(saved.options as unknown as LinUCBOptions), ...overrides };
     loadExploration(MODEL, options.exploration);
     const model = await LinUCB.create(backend, options);

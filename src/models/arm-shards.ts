@@ -56,15 +56,17 @@ export function maxArmsPerBinding(backend: Backend, floatsPerArm: number): numbe
 
 /**
  * The `armsPerShard` option: by default as many arms as one binding holds (`most`), else the
- * positive integer asked for, refused past `most` (`armsOf` says which arms: "of dim 64").
+ * positive integer asked for, refused past `most` (`armsOf` says which arms: "of dim 64"). The
+ * model's arm count does not cap it: the shards of a model that grows (addArms) fill up to it.
  *
  * @example
- * const perShard = armsPerShardOption('LinUCB', arms, o.armsPerShard, maxArmsPerBinding(backend, d * d), `of dim ${d}`);
+ * const perShard = armsPerShardOption('LinUCB', o.armsPerShard, maxArmsPerBinding(backend, d * d), `of dim ${d}`);
  */
-export function armsPerShardOption(model: string, arms: number, requested: unknown, most: number, armsOf: string): number {
-  const perShard = requested === undefined ? Math.min(arms, most) : positiveInt(model, 'armsPerShard', requested);
+export function armsPerShardOption(model: string, requested: unknown, most: number, armsOf: string): number {
+  const perShard = requested === undefined ? most : positiveInt(model, 'armsPerShard', requested);
   if (perShard > most) throw new BanditError(`${model}: armsPerShard = ${perShard} is over ${most}, the most arms ${armsOf} one storage binding holds`);
-  return Math.min(perShard, arms);
+  // Not capped at `arms`: a shard holds at most what it needs, and arms added later fill it up first.
+  return perShard;
 }
 
 /**
@@ -184,24 +186,52 @@ export class ArmShards<F extends string> {
   /**
    * Adds `n` arms (ids arms … arms + n − 1) at their initial values: the last shard is filled up
    * to perShard (into new tensors, the old arms copied over exactly), then new shards follow.
+   * Every tensor is made before any replaces an old one, so a failure (the device out of memory)
+   * leaves the state as it was.
    */
   grow(n: number): void {
     if (!Number.isInteger(n) || n < 0) throw new BanditError(`${this.model}: the number of arms to add must be an integer ≥ 0, got ${n}`);
-    let left = n;
+    let left = n, at = this.arms;
     const last = this.list[this.list.length - 1];
-    if (last && last.arms < this.perShard && left > 0) {
-      const bigger = this.makeShard(last.offset, Math.min(this.perShard, last.arms + left));
-      for (const name of Object.keys(this.fields) as F[]) {
-        this.backend.copy(last.t[name], bigger.t[name], { srcOffset: 0, dstOffset: 0, count: last.t[name].size });
+    const made: Shard<F>[] = [];
+    try {
+      if (last && last.arms < this.perShard && left > 0) {
+        made.push(this.makeShard(last.offset, Math.min(this.perShard, last.arms + left)));
+        left -= made[0]!.arms - last.arms;
+        at = last.offset + made[0]!.arms;
       }
-      left -= bigger.arms - last.arms;
-      this.list[this.list.length - 1] = bigger;
+      while (left > 0) {
+        const arms = Math.min(this.perShard, left);
+        made.push(this.makeShard(at, arms));
+        at += arms;
+        left -= arms;
+      }
+    } catch (e) {
+      for (const s of made) for (const t of Object.values<Tensor>(s.t)) t.dispose();
+      throw e;
+    }
+    if (made[0] && last && made[0].offset === last.offset) {
+      for (const name of Object.keys(this.fields) as F[]) {
+        this.backend.copy(last.t[name], made[0].t[name], { srcOffset: 0, dstOffset: 0, count: last.t[name].size });
+      }
+      this.list[this.list.length - 1] = made.shift()!;
       for (const t of Object.values<Tensor>(last.t)) t.dispose();
     }
-    while (left > 0) {
-      const arms = Math.min(this.perShard, left);
-      this.list.push(this.makeShard(this.arms, arms));
-      left -= arms;
+    this.list.push(...made);
+  }
+
+  /**
+   * Puts the (valid, distinct) arms `arms` back at every field's initial value, in the open step
+   * (copies from a tensor of initial values a shard); every other arm is left as it was.
+   */
+  reset(arms: Int32Array): void {
+    for (const { shard, local } of this.split(arms)) {
+      const fresh = this.makeShard(shard.offset, local.length);
+      try {
+        for (const name of Object.keys(this.fields) as F[]) this.scatter(fresh.t[name], shard, name, local);
+      } finally {
+        for (const t of Object.values<Tensor>(fresh.t)) t.dispose();
+      }
     }
   }
 

@@ -56,6 +56,8 @@ export interface Decision {
    * the arm won (standard error ≤ 0.5/√M), 0 for an arm whose probability is far below 1/M.
    */
   readonly propensityDraws?: number;
+  /** The item id of each arm in `arms`, for a model created with `itemIds`. */
+  readonly itemIds?: string[];
 }
 
 /** Decide options that passed the checks, for B rows of K arms. */
@@ -118,6 +120,11 @@ export class Decisions {
     this.modelId = createModelId();
   }
 
+  /** The model id its event ids carry (`${id}-${step}-${index}`), kept by save/load. */
+  get id(): string {
+    return this.modelId;
+  }
+
   /** Whether decisions are random draws (an exploration or Thompson sampling). */
   get randomised(): boolean {
     return this.thompson || this.exploration !== null;
@@ -131,37 +138,46 @@ export class Decisions {
   /**
    * Checks a decide (`slate`) or select call's options for `rows` rows of `cols` arms before any
    * work: an object or undefined; k an integer in 1 … cols; eligible a Uint8Array of cols or
-   * rows×cols entries, each 0 or 1, that leaves every row at least k arms.
+   * rows×cols entries, each 0 or 1. `live` (cols 0/1 values; absent: every arm) marks the arms
+   * that may be chosen at all (retired arms are 0): the mask returned is eligible ∧ live, and it
+   * must leave every row at least k arms.
    */
-  check(caller: string, options: unknown, rows: number, cols: number, slate: boolean): CheckedDecide {
-    if (options === undefined) return { k: 1 };
-    if (typeof options !== 'object' || options === null) throw new BanditError(`${caller}: options must be an object, got ${String(options)}`);
-    const o = options as { k?: unknown; eligible?: unknown };
+  check(caller: string, options: unknown, rows: number, cols: number, slate: boolean, live?: Uint8Array | null): CheckedDecide {
+    if (options !== undefined && (typeof options !== 'object' || options === null)) {
+      throw new BanditError(`${caller}: options must be an object, got ${String(options)}`);
+    }
+    const o = (options ?? {}) as { k?: unknown; eligible?: unknown };
     let k = 1;
     if (slate && o.k !== undefined) {
       if (typeof o.k !== 'number' || !Number.isInteger(o.k) || o.k < 1) throw new BanditError(`${caller}: k must be a positive integer, got ${String(o.k)}`);
       if (o.k > cols) throw new BanditError(`${caller}: k = ${o.k} is more than the ${cols} arms`);
       k = o.k;
     }
-    if (o.eligible === undefined) return { k };
-    const e = o.eligible;
-    if (!(e instanceof Uint8Array)) throw new BanditError(`${caller}: eligible must be a Uint8Array of ${cols} (every row) or ${rows}×${cols} (a row each) 0/1 values`);
-    if (e.length !== cols && e.length !== rows * cols) {
-      throw new BanditError(`${caller}: eligible has ${e.length} values; expected ${cols} (every row) or ${rows}×${cols} (a row each)`);
+    if (o.eligible === undefined && !live) return { k };
+    let e = live ?? undefined;
+    if (o.eligible !== undefined) {
+      const given = o.eligible;
+      if (!(given instanceof Uint8Array)) throw new BanditError(`${caller}: eligible must be a Uint8Array of ${cols} (every row) or ${rows}×${cols} (a row each) 0/1 values`);
+      if (given.length !== cols && given.length !== rows * cols) {
+        throw new BanditError(`${caller}: eligible has ${given.length} values; expected ${cols} (every row) or ${rows}×${cols} (a row each)`);
+      }
+      for (let i = 0; i < given.length; i++) {
+        if (given[i]! > 1) throw new BanditError(`${caller}: eligible[${i}] = ${given[i]}; entries must be 0 or 1`);
+      }
+      e = live ? given.map((v, i) => v & live[i % cols]!) : given;
     }
-    for (let i = 0; i < e.length; i++) {
-      if (e[i]! > 1) throw new BanditError(`${caller}: eligible[${i}] = ${e[i]}; entries must be 0 or 1`);
-    }
-    const perRow = e.length !== cols || rows === 1;
+    const mask = e!;
+    const perRow = mask.length !== cols || rows === 1;
     for (let r = 0; r < (perRow ? rows : 1); r++) {
       let n = 0;
-      for (let a = 0; a < cols; a++) n += e[(perRow ? r * cols : 0) + a]!;
+      for (let a = 0; a < cols; a++) n += mask[(perRow ? r * cols : 0) + a]!;
       if (n < k) {
         const which = perRow ? `row ${r}` : 'every row';
-        throw new BanditError(`${caller}: ${which} has ${n} eligible arm(s), ${n === 0 ? 'none to choose from' : `fewer than k = ${k}`}; nothing was applied`);
+        const retired = live ? ' (retired arms are never eligible)' : '';
+        throw new BanditError(`${caller}: ${which} has ${n} eligible arm(s)${retired}, ${n === 0 ? 'none to choose from' : `fewer than k = ${k}`}; nothing was applied`);
       }
     }
-    return { k, eligible: e };
+    return { k, eligible: mask };
   }
 
   /**

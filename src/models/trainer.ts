@@ -34,12 +34,19 @@ export interface Minibatches {
   gather(rows: Int32Array, x: Tensor, y: Tensor): void;
   /** From ∇x of the batch loss, writes the gradients of the trainer's `inputs` (required when it has any). */
   backward?(rows: Int32Array, inputGrad: Tensor): void;
+  /**
+   * Writes the row weights of the examples `rows` into w (rows values): the loss is then the
+   * weighted Σ w_n·ℓ_n (times 1/rows). Absent: every example weighs 1.
+   */
+  gatherWeights?(rows: Int32Array, w: Tensor): void;
 }
 
 interface BatchTensors {
   readonly x: Tensor;
   readonly y: Tensor;
   readonly inputGrad: Tensor | null;
+  /** Made the first time a weighted source needs it. */
+  w: Tensor | null;
 }
 
 /** Batch sizes whose tensors are kept (a full minibatch and the last, smaller one of an epoch). */
@@ -83,12 +90,13 @@ export class Trainer {
         x: b.zeros([rows, dim], { label: `${label} x` }),
         y: b.zeros([rows], { label: `${label} y` }),
         inputGrad: this.options.inputs?.length ? b.zeros([rows, dim], { label: `${label} ∇x` }) : null,
+        w: null,
       };
     }
     this.batches.set(rows, t);
     for (const [size, old] of this.batches) {
       if (this.batches.size <= KEPT_SIZES) break;
-      for (const u of [old.x, old.y, old.inputGrad]) u?.dispose();
+      for (const u of [old.x, old.y, old.inputGrad, old.w]) u?.dispose();
       this.batches.delete(size);
     }
     return t;
@@ -108,10 +116,17 @@ export class Trainer {
    */
   gradient(rows: Int32Array, source: Minibatches, lossOut: Tensor | null, gathered = false): void {
     const { dim, hidden, loss, theta, inputs } = this.options;
-    const { x, y, inputGrad } = this.batchTensors(rows.length);
+    const batch = this.batchTensors(rows.length), { x, y, inputGrad } = batch;
+    let w: Tensor | null = null;
+    if (source.gatherWeights) {
+      w = batch.w ??= this.backend.zeros([rows.length], { label: `${this.options.label} w` });
+      // A gathered batch of a weighted source has its weights gathered too (gather and weights come together).
+      if (!gathered) source.gatherWeights(rows, w);
+    }
     if (!gathered) source.gather(rows, x, y);
     mlpLossGradient(this.backend, theta.value, x, y, {
       dim, hidden, loss, scale: 1 / rows.length, out: theta.grad, ...(lossOut ? { lossOut } : {}), ...(inputGrad ? { inputGrad } : {}),
+      ...(w ? { weights: w } : {}),
     });
     if (inputGrad && inputs?.length) source.backward!(rows, inputGrad);
   }
@@ -152,7 +167,7 @@ export class Trainer {
 
   /** Frees the kept minibatch tensors. */
   dispose(): void {
-    for (const t of this.batches.values()) for (const u of [t.x, t.y, t.inputGrad]) u?.dispose();
+    for (const t of this.batches.values()) for (const u of [t.x, t.y, t.inputGrad, t.w]) u?.dispose();
     this.batches.clear();
     this.losses?.dispose();
     this.lossOut?.dispose();

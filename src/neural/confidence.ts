@@ -4,7 +4,7 @@ import { spdInverse } from '../ops/cholesky.js';
 import { accumulateSquares } from '../ops/confidence.js';
 import { scale } from '../ops/elementwise.js';
 import { gemm } from '../ops/gemm.js';
-import { inverseDrift } from '../ops/linucb.js';
+import { inverseDrift, scatterAddScaled } from '../ops/linucb.js';
 import { diagonalBonus, perArmGradients, type MlpShape } from '../ops/mlp.js';
 import { quadForm } from '../ops/quadform.js';
 import { shermanMorrisonUpdate, symRank1Update } from '../ops/rank1.js';
@@ -36,8 +36,8 @@ export interface Confidence {
   readonly kind: 'diagonal' | 'full';
   /** Whether a kept inverse can drift, so `repair` has work to do. */
   readonly drifts: boolean;
-  /** Z ← Z + g gᵀ/m for each row of x (n×dim), in order, with g at θ. */
-  add(theta: Tensor, x: Tensor): void;
+  /** Z ← Z + w·g gᵀ/m for each row of x (n×dim), in order, with g at θ; `weights` (n values, > 0) absent: w = 1. */
+  add(theta: Tensor, x: Tensor, weights?: Float64Array): void;
   /** gᵀZ⁻¹g of every row of x (B·K rows), a new tensor; `activations` are the forward pass's at θ. */
   bonus(theta: Tensor, x: Tensor, activations: readonly Tensor[]): Tensor;
   /** Measures the kept inverse's drift and rebuilds it past the bound (counted in `health`). */
@@ -49,6 +49,27 @@ export interface Confidence {
   /** Writes the arrays of a save; `health` comes back from its counters. */
   restore(saved: SavedModelReader): void;
   dispose(): void;
+}
+
+/**
+ * The rows of `jac` (n×p) scaled by `factors` (n values) into a new tensor: row j ← factor_j·row j
+ * (a scatter-add of the rows into zeros, one dispatch).
+ */
+function scaledRows(backend: Backend, jac: Tensor, factors: Float32Array): Tensor {
+  const out = backend.zeros(jac.shape, { label: `${jac.label} scaled` });
+  try {
+    scatterAddScaled(backend, out, jac, Int32Array.from(factors, (_, j) => j), factors);
+  } catch (e) {
+    out.dispose();
+    throw e;
+  }
+  return out;
+}
+
+/** `next` in place of `old`, which is freed. */
+function replace(old: Tensor, next: Tensor): Tensor {
+  old.dispose();
+  return next;
 }
 
 /** What both kinds hold: the backend and how their Z is made. */
@@ -83,9 +104,11 @@ export class DiagonalConfidence extends ConfidenceParts implements Confidence {
   readonly health = { lastDrift: null, driftChecks: 0, repairs: 0 };
   private readonly z = this.start(this.setup.lambda, true, 'diag Z');
 
-  add(theta: Tensor, x: Tensor): void {
-    const jac = perArmGradients(this.backend, theta, x, this.setup.shape);
+  add(theta: Tensor, x: Tensor, weights?: Float64Array): void {
+    let jac = perArmGradients(this.backend, theta, x, this.setup.shape);
     try {
+      // w·g² = (√w·g)²: the rows scaled by √w.
+      if (weights) jac = replace(jac, scaledRows(this.backend, jac, Float32Array.from(weights, Math.sqrt)));
       accumulateSquares(this.backend, this.z, jac, 1 / this.setup.width);
     } finally {
       jac.dispose();
@@ -140,10 +163,11 @@ export class FullConfidence extends ConfidenceParts implements Confidence {
     }
   }
 
-  add(theta: Tensor, x: Tensor): void {
-    const jac = perArmGradients(this.backend, theta, x, this.setup.shape);
+  add(theta: Tensor, x: Tensor, weights?: Float64Array): void {
+    let jac = perArmGradients(this.backend, theta, x, this.setup.shape);
     try {
       scale(this.backend, 1 / Math.sqrt(this.setup.width), jac);
+      if (weights) jac = replace(jac, scaledRows(this.backend, jac, Float32Array.from(weights, Math.sqrt)));
       const one = new Int32Array(x.shape[0]!);
       symRank1Update(this.backend, this.z, jac, one);
       shermanMorrisonUpdate(this.backend, this.inv, jac, one);

@@ -73,6 +73,27 @@ export interface InteractionLog {
   readonly contexts: Float32Array | ArrayLike<number>;
   /** Click labels in [0, 1] (0/1 clicks, or click rates). */
   readonly clicks: Float32Array | ArrayLike<number>;
+  /**
+   * Importance weights of the rows (finite, ≥ 0): the loss is Σ w_n·ℓ_n over a minibatch (over
+   * its size), so row n counts w_n times. Default: every row 1.
+   */
+  readonly weights?: Float32Array | ArrayLike<number>;
+}
+
+/**
+ * A logged dataset of EmbeddingMLP decisions for `warmStart`: row n served item `arms[n]` to
+ * user `users[n]` in context n (N×contextDim), was clicked `rewards[n]` (in [0, 1]), with the
+ * logging policy's probability `propensities[n]` of that item.
+ *
+ * @example
+ * const log: EmbeddingLoggedDecisions = { users, arms: d.arms, contexts, rewards: clicks, propensities: d.propensities };
+ */
+export interface EmbeddingLoggedDecisions {
+  readonly users: Int32Array;
+  readonly arms: Int32Array;
+  readonly contexts: Float32Array | ArrayLike<number>;
+  readonly rewards: Float32Array | ArrayLike<number>;
+  readonly propensities: Float32Array | ArrayLike<number>;
 }
 
 /** A log that passed every check: ids in range, finite contexts as f32, clicks in [0, 1]. */
@@ -81,6 +102,8 @@ export interface CheckedLog {
   readonly items: Int32Array;
   readonly contexts: Float32Array;
   readonly clicks: Float32Array;
+  /** Null: every row 1. */
+  readonly weights: Float32Array | null;
   readonly rows: number;
 }
 
@@ -149,8 +172,19 @@ export function checkLog(op: string, sizes: EmbeddingSizes, bindingBytes: number
     const v = clicks[n]!;
     if (typeof v !== 'number' || !(v >= 0 && v <= 1)) throw new BanditError(`${op}: clicks[${n}] is ${String(v)}; labels must be in [0, 1]`);
   }
+  let weights: Float32Array | null = null;
+  if (log.weights !== undefined) {
+    const w = log.weights;
+    if (!isNumberArray(w)) throw new BanditError(`${op}: weights must be a Float32Array (or an array of numbers)`);
+    if (w.length !== rows) throw new BanditError(`${op}: ${rows} rows but ${w.length} weights`);
+    for (let n = 0; n < rows; n++) {
+      const v = w[n]!;
+      if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new BanditError(`${op}: weights[${n}] is ${String(v)}; weights must be finite and ≥ 0`);
+    }
+    weights = Float32Array.from(w);
+  }
   checkBatchBindings(op, bindingBytes, rows, [['contexts', 4 * Math.max(sizes.contextDim, 1)]]);
-  return { users, items, contexts, clicks: Float32Array.from(clicks), rows };
+  return { users, items, contexts, clicks: Float32Array.from(clicks), weights, rows };
 }
 
 /**
@@ -207,4 +241,26 @@ export function allPairs(items: number, users: Int32Array): { users: Int32Array;
  */
 export function sigmoid(f: number): number {
   return f >= 0 ? 1 / (1 + Math.exp(-f)) : Math.exp(f) / (1 + Math.exp(f));
+}
+
+/**
+ * The log without its rows of weight 0 (they are not trained on at all), with weights null when
+ * every row left weighs 1 (so the plain path runs, bit for bit).
+ *
+ * @example
+ * const data = withoutZeroWeightRows(checkLog(op, sizes, bindingBytes, log));
+ */
+export function withoutZeroWeightRows(log: CheckedLog): CheckedLog {
+  const w = log.weights;
+  if (!w) return log;
+  const keep: number[] = [];
+  w.forEach((v, n) => v > 0 && keep.push(n));
+  const weights = keep.every((n) => w[n] === 1) ? null : Float32Array.from(keep, (n) => w[n]!);
+  if (keep.length === log.rows) return { ...log, weights };
+  const c = log.contexts.length / log.rows;
+  const contexts = new Float32Array(keep.length * c);
+  keep.forEach((n, j) => contexts.set(log.contexts.subarray(n * c, (n + 1) * c), j * c));
+  const pick = <T extends Int32Array | Float32Array>(a: T): T => a.constructor === Int32Array
+    ? Int32Array.from(keep, (n) => a[n]!) as T : Float32Array.from(keep, (n) => a[n]!) as T;
+  return { users: pick(log.users), items: pick(log.items), contexts, clicks: pick(log.clicks), weights, rows: keep.length };
 }

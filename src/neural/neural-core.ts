@@ -1,7 +1,9 @@
 import { BanditError } from '../core/errors.js';
 import { Random } from '../core/random.js';
-import { ModelBase } from '../models/base.js';
-import { Decisions, type Decision, type DecideOptions, type DecisionsSetup, type SelectOptions } from '../models/decisions.js';
+import { OnlineModel } from '../models/online.js';
+import { decisionRows, type DelayedRewardCounts } from '../models/pending.js';
+import { updateWeights, withoutZeroWeights, type NeuralWarmStartOptions, type UpdateOptions } from '../models/weights.js';
+import type { Decision, DecideOptions, DecisionsSetup, SelectOptions } from '../models/decisions.js';
 import { saveModel } from '../models/saved.js';
 import { Trainer, type Minibatches } from '../models/trainer.js';
 import { confidenceScores } from '../ops/confidence.js';
@@ -10,13 +12,13 @@ import { gatherRows } from '../ops/mlp-train.js';
 import { makeConfidence, type Confidence } from './confidence.js';
 import { HistoryRing } from './history.js';
 import { initialParameters } from './init.js';
-import type { ResolvedNeuralOptions } from './options.js';
+import { checkPlayedFeatures, type ResolvedNeuralOptions } from './options.js';
 import type { ThompsonScores } from '../models/exploration.js';
 import type { SavedArray } from '../models/persist.js';
 import type { SavedModelReader } from '../models/saved.js';
 import type { Tensor } from '../core/tensor.js';
 import type { Backend } from '../core/backend.js';
-import { checkBatchBindings, checkFiniteValues, checkRewards, isNumberArray, positiveInt } from '../core/check.js';
+import { checkBatchBindings, checkFiniteValues, checkRewards, isNumberArray, numberOption, positiveInt } from '../core/check.js';
 
 // What NeuralUCB and NeuralTS share (Zhou, Li & Gu 2020; Zhang, Zhou, Li & Gu 2021): one shared
 // ReLU network f(x; θ) from θ₀, Z = λI + Σ g gᵀ/m over the played rows' gradients (diagonal or
@@ -43,6 +45,8 @@ export interface NeuralDiagnostics {
   readonly repairs: number;
   /** The decision stream: its seed and the step the next randomised or decide call draws from. */
   readonly decisions: { readonly seed: number; readonly step: number };
+  /** What became of the decisions that waited for a reward. */
+  readonly rewards: DelayedRewardCounts;
 }
 
 /** Options of a neural model's select: K arms a row (else B = 1), and the eligible ones. */
@@ -74,8 +78,9 @@ export type NeuralEvaluation = 'ucb' | 'mean' | 'posterior';
  *   protected scoreStep(x: Tensor, B: number, K: number) { return { scores: this.evaluate(x, B, K, 'mean').scores }; }
  * }
  */
-export abstract class NeuralBandit<O extends ResolvedNeuralOptions> extends ModelBase {
+export abstract class NeuralBandit<O extends ResolvedNeuralOptions> extends OnlineModel<Float32Array | ArrayLike<number>, Int32Array, NeuralWarmStartOptions> {
   readonly options: Readonly<O>;
+  protected readonly ipsPerArm = false;
   readonly layout: MlpLayout;
   protected readonly theta: Tensor;
   protected readonly theta0: Tensor;
@@ -84,7 +89,6 @@ export abstract class NeuralBandit<O extends ResolvedNeuralOptions> extends Mode
   protected readonly confidence: Confidence;
   protected readonly history: HistoryRing;
   protected readonly trainer: Trainer;
-  protected readonly decisions: Decisions;
   protected random: Random;
   protected updates = 0;
   protected sinceTrain = 0;
@@ -93,10 +97,9 @@ export abstract class NeuralBandit<O extends ResolvedNeuralOptions> extends Mode
   protected lastLoss: number | null = null;
 
   protected constructor(backend: Backend, model: string, options: O, layout: MlpLayout, decisions: DecisionsSetup) {
-    super(backend, model);
+    super(backend, model, decisions, options.dim, options.delayed);
     this.options = Object.freeze(options);
     this.layout = layout;
-    this.decisions = new Decisions(model, decisions);
     const p = layout.paramCount, o = options;
     this.random = new Random(o.seed);
     const init = initialParameters(layout, this.random);
@@ -226,7 +229,10 @@ export abstract class NeuralBandit<O extends ResolvedNeuralOptions> extends Mode
    * eventIds }`, B entries or B×k with `{ k }` (a slate, each slot's propensity given the slots
    * before it), over the eligible arms, each propensity computed on the backend in the same step
    * as the scores. Bad options or a row with fewer than k eligible arms are a BanditError, and the
-   * model is left as it was (its stream included). K may change from call to call.
+   * model is left as it was (its stream included). K may change from call to call: the arms are
+   * the rows of each call's features, so a catalogue that grows or shrinks needs no addArms or
+   * retireArms (leave an item out of the features, or out of `eligible`). Each decision waits for
+   * its reward by event id with the chosen arm's features (`reward`).
    *
    * @example
    * const { arms, propensities, eventIds } = await model.decide(features, { arms: 10, k: 2 });
@@ -238,7 +244,11 @@ export abstract class NeuralBandit<O extends ResolvedNeuralOptions> extends Mode
       const checked = this.decisions.check(op, options, B, K, true);
       const staged = this.decisions.stage(this.host, checked, B, K);
       const { scores, thompson } = this.score(armFeatures, B, K);
-      return this.decisions.decide(this.host, scores, staged, op, thompson);
+      const { dim } = this.options;
+      return this.decided(
+        () => this.decisions.decide(this.host, scores, staged, op, thompson),
+        (d) => decisionRows([{ values: armFeatures, dim, perArm: true }], B, checked.k, K, d.arms),
+      );
     });
   }
 
@@ -256,52 +266,59 @@ export abstract class NeuralBandit<O extends ResolvedNeuralOptions> extends Mode
    * network is shared, so it is only checked) whose features are row i of `features` (B×dim, the
    * PLAYED arms' features) and got `rewards[i]`. In order: Z ← Z + g gᵀ/m for each row's gradient at
    * the current θ, the rows join the history, then the network trains if trainEvery rows have
-   * passed. Bad input throws BanditError before anything changes. One submit, training included
-   * (a drift check of the full Z adds its readbacks, see FullConfidence.repair).
+   * passed. With `weights`, row i counts w_i times: Z += w·g gᵀ/m and the training loss weighs its
+   * (f − r)²/2 by w (kept in the history; a weight of 0 skips the row, weights of 1 are the plain
+   * update bit for bit). Bad input throws BanditError before anything changes. One submit,
+   * training included (a drift check of the full Z adds its readbacks, see FullConfidence.repair).
    *
    * @example
    * await model.update(chosen, playedFeatures, rewards);
+   * await model.update(chosen, playedFeatures, rewards, { weights: Float32Array.of(3) });
    */
-  update(arms: Int32Array, features: Float32Array | ArrayLike<number>, rewards: Float32Array | ArrayLike<number>): Promise<void> {
-    return this.run('update', async () => {
-      const op = `${this.model}.update`;
-      if (!(arms instanceof Int32Array)) throw new BanditError(`${op}: arms must be an Int32Array`);
-      arms.forEach((a, i) => {
-        if (a < 0) throw new BanditError(`${op}: arms[${i}] = ${a} is negative`);
-      });
-      const rows = arms.length, { dim } = this.options;
-      if (!isNumberArray(features)) throw new BanditError(`${op}: features must be a Float32Array (or an array of numbers)`);
-      if (features.length !== rows * dim) {
-        throw new BanditError(`${op}: features has ${features.length} values; ${rows} played arms need ${rows}×${dim} (the played arms' features only)`);
-      }
-      checkFiniteValues(op, 'features', features, dim);
-      checkRewards(op, rewards, rows);
-      if (rows === 0) return;
-      // Chunks keep each Jacobian within one storage binding. Every upload comes first: a write
-      // ends the open step, so a write between dispatches would split the call into several submits.
-      const chunk = Math.max(1, Math.floor(this.backend.maxBindingBytes / (4 * Math.max(this.layout.paramCount, dim))));
-      const uploads: { x: Tensor; r: Tensor }[] = [];
-      for (let start = 0, i = 0; start < rows; start += chunk, i++) {
-        const end = Math.min(rows, start + chunk);
-        const x = this.scratch(`played x ${i}`, [end - start, dim]), r = this.scratch(`played r ${i}`, [end - start]);
-        this.backend.write(x, Float32Array.from(sliceOf(features, start * dim, end * dim)));
-        this.backend.write(r, Float32Array.from(sliceOf(rewards, start, end)));
-        uploads.push({ x, r });
-      }
-      for (const { x, r } of uploads) {
-        this.confidence.add(this.theta, x);
-        this.history.append(x, r);
-      }
-      this.updates += rows;
-      this.sinceTrain += rows;
-      this.sinceDriftCheck += rows;
-      if (this.confidence.drifts && this.options.driftCheckEvery > 0 && this.sinceDriftCheck >= this.options.driftCheckEvery) {
-        this.sinceDriftCheck = 0;
-        await this.confidence.repair();
-      }
-      if (this.options.trainEvery > 0 && this.sinceTrain >= this.options.trainEvery) await this.trainNow(this.options.trainSteps);
-      await this.backend.sync();
-    });
+  update(arms: Int32Array, features: Float32Array | ArrayLike<number>, rewards: Float32Array | ArrayLike<number>, options?: UpdateOptions): Promise<void> {
+    return this.run('update', () => this.checkedUpdate(`${this.model}.update`, arms, features, rewards, options));
+  }
+
+  protected async checkedUpdate(op: string, arms: Int32Array, features: Float32Array | ArrayLike<number>, rewards: Float32Array | ArrayLike<number>, options?: UpdateOptions): Promise<void> {
+    const played = checkPlayedFeatures(op, this.options.dim, arms, features);
+    checkRewards(op, rewards, arms.length);
+    await this.learn(arms, played, Float32Array.from(rewards), updateWeights(op, options, arms.length));
+  }
+
+  protected async learn(armsIn: Int32Array, features: Float32Array, rewardsIn: Float32Array, weightsIn: Float64Array | null): Promise<void> {
+    const { dim } = this.options;
+    const { contexts, rewards, weights } = withoutZeroWeights({ arms: armsIn, contexts: features, rewards: rewardsIn, weights: weightsIn }, dim);
+    const rows = rewards.length;
+    if (rows === 0) return;
+    // Once the history holds weights, every row needs one (1 for a plain update).
+    const w = weights ?? (this.history.w ? new Float64Array(rows).fill(1) : null);
+    // Chunks keep each Jacobian within one storage binding. Every upload comes first: a write
+    // ends the open step, so a write between dispatches would split the call into several submits.
+    const chunk = Math.max(1, Math.floor(this.backend.maxBindingBytes / (4 * Math.max(this.layout.paramCount, dim))));
+    const uploads: { x: Tensor; r: Tensor; w: Tensor | null; weights: Float64Array | null }[] = [];
+    for (let start = 0, i = 0; start < rows; start += chunk, i++) {
+      const end = Math.min(rows, start + chunk);
+      const x = this.scratch(`played x ${i}`, [end - start, dim]), r = this.scratch(`played r ${i}`, [end - start]);
+      this.backend.write(x, contexts.subarray(start * dim, end * dim));
+      this.backend.write(r, rewards.subarray(start, end));
+      const part = w ? w.subarray(start, end) : null;
+      const tw = part ? this.scratch(`played w ${i}`, [end - start]) : null;
+      if (tw) this.backend.write(tw, Float32Array.from(part!));
+      uploads.push({ x, r, w: tw, weights: weights ? part : null });
+    }
+    for (const { x, r, w: tw, weights: part } of uploads) {
+      this.confidence.add(this.theta, x, part ?? undefined);
+      this.history.append(x, r, tw ?? undefined);
+    }
+    this.updates += rows;
+    this.sinceTrain += rows;
+    this.sinceDriftCheck += rows;
+    if (this.confidence.drifts && this.options.driftCheckEvery > 0 && this.sinceDriftCheck >= this.options.driftCheckEvery) {
+      this.sinceDriftCheck = 0;
+      await this.confidence.repair();
+    }
+    if (this.options.trainEvery > 0 && this.sinceTrain >= this.options.trainEvery) await this.trainNow(this.options.trainSteps);
+    await this.backend.sync();
   }
 
   /**
@@ -320,13 +337,29 @@ export abstract class NeuralBandit<O extends ResolvedNeuralOptions> extends Mode
     });
   }
 
-  /** The history as minibatches: features and rewards gathered by row on the backend. */
-  private readonly minibatches: Minibatches = {
-    gather: (rows, x, y) => {
-      gatherRows(this.backend, this.history.x, rows, { out: x });
-      gatherRows(this.backend, this.history.r, rows, { out: y });
-    },
-  };
+  /** After a warm start's update, the steps of NeuralWarmStartOptions.trainSteps (checked before the update). */
+  protected override warmStartTraining(op: string, arms: { length: number }, options: NeuralWarmStartOptions | undefined): (() => Promise<void>) | null {
+    const { trainEvery, trainSteps } = this.options;
+    const runs = trainEvery > 0 ? Math.ceil(arms.length / trainEvery) - 1 : 0;
+    const steps = options?.trainSteps === undefined ? trainSteps * Math.max(runs, 0)
+      : numberOption(op, 'trainSteps', options.trainSteps, 0, (v) => Number.isInteger(v) && v >= 0, 'an integer ≥ 0');
+    return steps > 0 ? async () => {
+      await this.trainNow(steps);
+      await this.backend.sync();
+    } : null;
+  }
+
+  /** The history as minibatches: features and rewards (and once weighted, the weights) gathered by row on the backend. */
+  private get minibatches(): Minibatches {
+    const w = this.history.w;
+    return {
+      gather: (rows, x, y) => {
+        gatherRows(this.backend, this.history.x, rows, { out: x });
+        gatherRows(this.backend, this.history.r, rows, { out: y });
+      },
+      ...(w ? { gatherWeights: (rows: Int32Array, out: Tensor) => gatherRows(this.backend, w, rows, { out }) } : {}),
+    };
+  }
 
   private async trainNow(steps: number): Promise<void> {
     this.sinceTrain = 0;
@@ -353,12 +386,16 @@ export abstract class NeuralBandit<O extends ResolvedNeuralOptions> extends Mode
     return {
       updates: this.updates, historyRows: this.history.rows, trainRuns: this.trainRuns, optimizerSteps: this.trainer.steps,
       lastLoss: this.lastLoss, paramCount: this.layout.paramCount, confidence: this.options.confidence,
-      lastDrift, driftChecks, repairs, decisions: this.decisions.key,
+      lastDrift, driftChecks, repairs, decisions: this.decisions.key, rewards: this.rewardCounts,
     };
   }
 
-  /** The save of this model: its options as given, the counters, θ, θ₀, the optimiser state, Z, the history and the generators. */
-  protected async saveWith(version: number, options: Record<string, unknown>): Promise<Uint8Array> {
+  /**
+   * The save of this model: its options as given, the counters, θ, θ₀, the optimiser state, Z,
+   * the history and the generators, and the delayed rewards; format `versions[0]` unless it holds
+   * history weights or delayed rewards (`versions[1]`).
+   */
+  protected async saveWith(versions: readonly [number, number], options: Record<string, unknown>): Promise<Uint8Array> {
     const read = (t: Tensor) => this.backend.read(t) as Promise<Float32Array | Float64Array>;
     const arrays: Record<string, SavedArray> = {
       theta: await read(this.theta), theta0: await read(this.theta0), ...(await this.history.arrays()), random: this.random.state(),
@@ -369,15 +406,18 @@ export abstract class NeuralBandit<O extends ResolvedNeuralOptions> extends Mode
     }
     Object.assign(arrays, await this.confidence.arrays());
     const { lastDrift, driftChecks, repairs } = this.confidence.health;
+    const pending = this.pendingSave();
+    const extended = arrays['historyW'] !== undefined || Object.keys(pending.options).length > 0 || Object.keys(pending.counters).length > 0;
+    Object.assign(arrays, pending.arrays);
     return saveModel({
       model: this.model,
-      version,
-      options,
+      version: versions[extended ? 1 : 0],
+      options: { ...options, ...pending.options },
       counters: {
         updates: this.updates, historyRows: this.history.rows, historyNext: this.history.next, sinceTrain: this.sinceTrain,
         sinceDriftCheck: this.sinceDriftCheck, trainRuns: this.trainRuns, optimizerSteps: this.trainer.steps,
         driftChecks, repairs, lastLoss: this.lastLoss, lastDrift, historyCapacity: this.history.capacity,
-        ...this.decisions.counters(),
+        ...this.decisions.counters(), ...pending.counters,
       },
       arrays,
     });
@@ -408,9 +448,7 @@ export abstract class NeuralBandit<O extends ResolvedNeuralOptions> extends Mode
     this.trainer.steps = c.optimizerSteps;
     this.lastLoss = saved.numberOrNull('lastLoss');
     this.decisions.restore(saved);
+    this.restorePending(saved, null);
   }
 }
 
-function sliceOf(values: ArrayLike<number>, start: number, end: number): ArrayLike<number> {
-  return ArrayBuffer.isView(values) ? (values as Float32Array).subarray(start, end) : Array.prototype.slice.call(values, start, end);
-}

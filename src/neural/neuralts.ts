@@ -16,7 +16,8 @@ export type NeuralTSDiagnostics = NeuralDiagnostics;
 type Resolved = ResolvedNeuralOptions & { readonly propensityDraws: number };
 
 const MODEL = 'NeuralTS';
-const MODEL_VERSION = 1;
+/** The formats: 1 before weighted histories and delayed rewards (still written when a save holds neither), 2 with them. */
+const MODEL_VERSIONS = [1, 2] as const;
 
 /**
  * Neural Thompson sampling (Zhang, Zhou, Li & Gu, ICLR 2021) on the NeuralUCB machinery — the
@@ -96,21 +97,23 @@ export class NeuralTS extends NeuralBandit<Resolved> {
    * const bytes = await ts.save();
    */
   save(): Promise<Uint8Array> {
-    return this.run('save', async () => this.saveWith(MODEL_VERSION, {
+    return this.run('save', async () => this.saveWith(MODEL_VERSIONS, {
       ...savedNeuralOptions(this.options, this.layout.paramCount), propensityDraws: this.options.propensityDraws,
     }));
   }
 
   /**
    * Restores a model saved by `save()` on any backend; it continues the same draws and training.
+   * Its decisions waiting for a reward come back with it (formats 1 and 2 load); a
+   * clock of your own is passed again in `overrides` (it is not saved).
    *
    * @example
    * const ts = await NeuralTS.load(backend, bytes);
    */
-  static async load(backend: Backend, bytes: Uint8Array): Promise<NeuralTS> {
-    const saved = SavedModelReader.open(bytes, MODEL, [MODEL_VERSION]);
+  static async load(backend: Backend, bytes: Uint8Array, overrides: Pick<NeuralTSOptions, 'clock'> = {}): Promise<NeuralTS> {
+    const saved = SavedModelReader.open(bytes, MODEL, MODEL_VERSIONS);
     if (saved.counters['decisions'] === undefined) throw new BanditError(`${MODEL}.load: the save lacks its decision stream`);
-    const model = await NeuralTS.create(backend, saved.options as unknown as NeuralTSOptions);
+    const model = await NeuralTS.create(backend, { ...(saved.options as unknown as NeuralTSOptions), ...overrides });
     return restored(model, (m) => m.restoreFrom(saved));
   }
 }

@@ -17,7 +17,8 @@ export type NeuralUCBDiagnostics = NeuralDiagnostics;
 type Resolved = ResolvedNeuralOptions & { readonly exploration: Exploration | null };
 
 const MODEL = 'NeuralUCB';
-const MODEL_VERSION = 1;
+/** The formats: 1 before weighted histories and delayed rewards (still written when a save holds neither), 2 with them. */
+const MODEL_VERSIONS = [1, 2] as const;
 
 /**
  * NeuralUCB (Zhou, Li & Gu 2020, Algorithm 1): one shared ReLU network f(x; θ) scores every arm's
@@ -87,7 +88,7 @@ export class NeuralUCB extends NeuralBandit<Resolved> {
   save(): Promise<Uint8Array> {
     return this.run('save', async () => {
       const o = this.options;
-      return this.saveWith(MODEL_VERSION, {
+      return this.saveWith(MODEL_VERSIONS, {
         ...savedNeuralOptions(o, this.layout.paramCount), ...(o.exploration ? { exploration: saveExploration(o.exploration) } : {}),
       });
     });
@@ -97,13 +98,15 @@ export class NeuralUCB extends NeuralBandit<Resolved> {
    * Restores a model saved by `save()` on any backend; it continues exactly where it stopped
    * (same selections and decisions, same training minibatches). Corrupt or wrong-version bytes
    * throw BanditError.
+   * Its decisions waiting for a reward come back with it (formats 1 and 2 load); a
+   * clock of your own is passed again in `overrides` (it is not saved).
    *
    * @example
    * const model = await NeuralUCB.load(backend, bytes);
    */
-  static async load(backend: Backend, bytes: Uint8Array): Promise<NeuralUCB> {
-    const saved = SavedModelReader.open(bytes, MODEL, [MODEL_VERSION]);
-    const options = saved.options as unknown as NeuralUCBOptions;
+  static async load(backend: Backend, bytes: Uint8Array, overrides: Pick<NeuralUCBOptions, 'clock'> = {}): Promise<NeuralUCB> {
+    const saved = SavedModelReader.open(bytes, MODEL, MODEL_VERSIONS);
+    const options = { ...(saved.options as unknown as NeuralUCBOptions), ...overrides };
     loadExploration(MODEL, options.exploration);
     const model = await NeuralUCB.create(backend, options);
     return restored(model, (m) => m.restoreFrom(saved));

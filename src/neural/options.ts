@@ -1,11 +1,12 @@
 import { BanditError } from '../core/errors.js';
-import { numberOption, positiveInt } from '../core/check.js';
+import { checkFiniteValues, isNumberArray, numberOption, positiveInt } from '../core/check.js';
 import { mlpLayout, type MlpLayout } from '../ops/mlp.js';
+import { resolveDelayedRewards, type DelayedRewardOptions, type ResolvedDelayedRewards } from '../models/pending.js';
 import type { Exploration } from '../models/exploration.js';
 import type { Backend } from '../core/backend.js';
 
 /** Options NeuralUCB and NeuralTS both take. Defaults and where they come from are listed on each. */
-export interface NeuralOptions {
+export interface NeuralOptions extends DelayedRewardOptions {
   /** Width of each arm's feature vector. */
   readonly dim: number;
   /**
@@ -79,8 +80,9 @@ export interface NeuralTSOptions extends NeuralOptions {
 }
 
 /** The shared options with every default filled in. */
-export type ResolvedNeuralOptions = Required<Omit<NeuralOptions, 'hidden'>> & {
+export type ResolvedNeuralOptions = Required<Omit<NeuralOptions, 'hidden' | keyof DelayedRewardOptions>> & {
   readonly hidden: readonly number[];
+  readonly delayed: ResolvedDelayedRewards;
   /** What 'auto' resolved to. */
   readonly confidence: 'diagonal' | 'full';
 };
@@ -144,7 +146,7 @@ export function resolveNeuralOptions(M: string, backend: Backend, o: NeuralOptio
   return {
     options: {
       dim, hidden: Object.freeze([...hidden]), lambda, nu, lr, optimizer, trainEvery, trainSteps, batchSize,
-      confidence, fullMemoryBytes, historyLimit, driftCheckEvery, driftBound, seed,
+      confidence, fullMemoryBytes, historyLimit, driftCheckEvery, driftBound, seed, delayed: resolveDelayedRewards(M, o),
     },
     layout,
   };
@@ -164,4 +166,26 @@ export function savedNeuralOptions(o: ResolvedNeuralOptions, paramCount: number)
     fullMemoryBytes: Math.max(o.fullMemoryBytes, o.confidence === 'full' ? 8 * paramCount ** 2 : 0),
     historyLimit: o.historyLimit, driftCheckEvery: o.driftCheckEvery, driftBound: o.driftBound, seed: o.seed,
   };
+}
+
+/**
+ * Checks the played arms (an Int32Array of indices ≥ 0: the network is shared, so only that) and
+ * their features (arms.length × dim finite values) of a neural model's update; returns the
+ * features as f32.
+ *
+ * @example
+ * const played = checkPlayedFeatures('NeuralUCB.update', dim, arms, features);
+ */
+export function checkPlayedFeatures(op: string, dim: number, arms: unknown, features: unknown): Float32Array {
+  if (!(arms instanceof Int32Array)) throw new BanditError(`${op}: arms must be an Int32Array`);
+  arms.forEach((a, i) => {
+    if (a < 0) throw new BanditError(`${op}: arms[${i}] = ${a} is negative`);
+  });
+  const rows = arms.length;
+  if (!isNumberArray(features)) throw new BanditError(`${op}: features must be a Float32Array (or an array of numbers)`);
+  if (features.length !== rows * dim) {
+    throw new BanditError(`${op}: features has ${features.length} values; ${rows} played arms need ${rows}×${dim} (the played arms' features only)`);
+  }
+  checkFiniteValues(op, 'features', features, dim);
+  return Float32Array.from(features);
 }

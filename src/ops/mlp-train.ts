@@ -26,16 +26,22 @@ export interface MlpLossOptions extends MlpShape {
   readonly lossOut?: Tensor;
   /** A tensor of x's shape that receives scale·e_n·∇x f(x_n) (to backpropagate into embeddings). */
   readonly inputGrad?: Tensor;
+  /**
+   * Per-row weights w_n (one value a row of x; finite, ≥ 0 by the caller's choice): row n's
+   * residual and loss become w_n·e_n and w_n·ℓ_n, the gradient of the weighted loss
+   * scale·Σ_n w_n·ℓ_n. Absent: every w_n = 1 (and a weight of 1 gives the unweighted values bit for bit).
+   */
+  readonly weights?: Tensor;
 }
 
 const LOSSES: readonly MlpLoss[] = ['squared', 'logistic'];
 
 /**
  * The gradient of a batch loss of the MLP of `mlpForward`: for the N rows of x and targets y,
- * scale·Σ_n ∇θ ℓ(f(x_n; θ), y_n) = scale·Σ_n e_n·∇θ f(x_n) (e_n the residual of the loss, see
- * MlpLossOptions), in one batched pass: forward, backward from δ_L = e_n, then per layer a
- * reduction over rows. Optionally also the loss scale·Σ_n ℓ_n and the input gradients. Returns the
- * gradient tensor (`out` when given).
+ * scale·Σ_n w_n·∇θ ℓ(f(x_n; θ), y_n) = scale·Σ_n w_n·e_n·∇θ f(x_n) (e_n the residual of the loss,
+ * w_n the optional row weights, 1 by default; see MlpLossOptions), in one batched pass: forward,
+ * backward from δ_L = w_n·e_n, then per layer a reduction over rows. Optionally also the loss
+ * scale·Σ_n w_n·ℓ_n and the input gradients. Returns the gradient tensor (`out` when given).
  *
  * @example
  * const grad = mlpLossGradient(backend, theta, x, clicks, { dim: 24, hidden: [64], loss: 'logistic', scale: 1 / 256, lossOut });
@@ -51,7 +57,12 @@ export function mlpLossGradient(backend: Backend, theta: Tensor, x: Tensor, targ
   checkTensor(backend, targets, 'targets', op);
   if (targets.size !== p.rows) throw new BanditError(`${op}: targets must hold one value a row of x (${p.rows}), got [${targets.shape.join(', ')}]`);
   const named: [string, Tensor][] = [['params', theta], ['x', x], ['targets', targets]];
-  const { out, lossOut, inputGrad } = options;
+  const { out, lossOut, inputGrad, weights } = options;
+  if (weights !== undefined) {
+    checkTensor(backend, weights, 'weights', op);
+    if (weights.size !== p.rows) throw new BanditError(`${op}: weights must hold one value a row of x (${p.rows}), got [${weights.shape.join(', ')}]`);
+    named.push(['weights', weights]);
+  }
   if (out !== undefined) {
     checkTensor(backend, out, 'out', op);
     if (out.size !== p.layout.paramCount || out.shape.length !== 1) {
@@ -78,6 +89,7 @@ export function mlpLossGradient(backend: Backend, theta: Tensor, x: Tensor, targ
   try {
     backend.ops.mlpLossGradient({
       ...baseArgs(theta, x, p, activations), targets, loss, scale, grad, lossOut: lossOut ?? null, inputGrad: inputGrad ?? null,
+      weights: weights ?? null,
     });
   } catch (e) {
     if (!out) grad.dispose();

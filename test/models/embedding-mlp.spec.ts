@@ -132,7 +132,7 @@ describe('EmbeddingMLP', function () {
       expect(p[0]!).to.be.above(0.5);
       expect(p[1]!).to.be.below(0.3);
       // A deterministic model's select does not move the decision stream (seed: the option's low 32 bits).
-      expect(model.diagnostics()).to.deep.equal({ steps: epochs * Math.ceil(rows / batchSize), epochs, decisions: { seed: 1, step: 0 } });
+      expect(model.diagnostics()).to.deep.equal({ steps: epochs * Math.ceil(rows / batchSize), epochs, decisions: { seed: 1, step: 0 }, retired: new Int32Array(0) });
       model.dispose();
     });
   }

@@ -87,4 +87,52 @@ describe('saves made before the model base (7b1ee8f)', function () {
       gpu.dispose();
     });
   }
+
+  it('format-1 saves load, then grow, retire, decide and take rewards like any model, and save format 2, which loads back', async () => {
+    const cpu = cpuBackend();
+    const wave = (n: number, seed: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(seed + i));
+    for (const [name, c] of Object.entries(SAVED_BEFORE)) {
+      const bytes = bytesOf(c.bytes), model = modelOf(name);
+      expect(decodeModel(bytes, model, [1, 2]).modelVersion, name).to.equal(1);
+      const version = async (m: { save(): Promise<Uint8Array> }) => decodeModel(await m.save(), model, [1, 2]).modelVersion;
+      if (model === 'LinUCB' || model === 'HybridLinUCB') {
+        const m = model === 'LinUCB' ? await LinUCB.load(cpu, bytes) : await HybridLinUCB.load(cpu, bytes);
+        const K = m.options.arms + 2;
+        await m.addArms(2);
+        await m.retireArms(Int32Array.of(0));
+        const o = m.options as { dim: number; perArmFeatures?: boolean; sharedDim?: number };
+        const contexts = m instanceof HybridLinUCB ? { arm: wave(3 * K * o.dim, 1), shared: wave(3 * K * o.sharedDim!, 2) } : wave(3 * (o.perArmFeatures ? K : 1) * o.dim, 3);
+        const d = m instanceof HybridLinUCB ? await m.decide(contexts as HybridContexts) : await m.decide(contexts as Float32Array);
+        expect(Array.from(d.arms), `${name}: a retired arm decided`).to.not.include(0);
+        await m.reward(d.eventIds, [1, 0, 1]);
+        expect(await version(m), name).to.equal(2);
+        const again = model === 'LinUCB' ? await LinUCB.load(cpu, await m.save()) : await HybridLinUCB.load(cpu, await m.save());
+        expect([again.options.arms, Array.from(again.retiredArms), again.diagnostics().rewards.rewarded], name).to.deep.equal([K, [0], 3]);
+        m.dispose();
+        again.dispose();
+      } else if (model === 'NeuralUCB') {
+        const m = await NeuralUCB.load(cpu, bytes);
+        const d = await m.decide(wave(2 * 3 * m.options.dim, 4), { arms: 3 });
+        await m.reward([d.eventIds[1]!, d.eventIds[0]!], [0.5, 1]);
+        await m.update(Int32Array.of(0), wave(m.options.dim, 5), [1], { weights: [2] });
+        expect(await version(m), name).to.equal(2);
+        const again = await NeuralUCB.load(cpu, await m.save());
+        expect(again.diagnostics().rewards.rewarded, name).to.equal(2);
+        expect(Array.from(await again.scores(wave(3 * m.options.dim, 6), { arms: 3 })), name).to.deep.equal(Array.from(await m.scores(wave(3 * m.options.dim, 6), { arms: 3 })));
+        m.dispose();
+        again.dispose();
+      } else {
+        const m = await EmbeddingMLP.load(cpu, bytes);
+        const items = m.options.items;
+        await m.addItems(1);
+        await m.addUsers(1);
+        await m.retireItems(Int32Array.of(0));
+        expect(await version(m), name).to.equal(2);
+        const again = await EmbeddingMLP.load(cpu, await m.save());
+        expect([again.options.items, Array.from(again.diagnostics().retired)], name).to.deep.equal([items + 1, [0]]);
+        m.dispose();
+        again.dispose();
+      }
+    }
+  });
 });

@@ -108,14 +108,15 @@ interface Twin {
 }
 
 /** The twin's gradient, loss and input gradient (cpu backend, float64 throughout). */
-async function twinLoss(c: Net, theta: ArrayLike<number>, x: ArrayLike<number>, y: ArrayLike<number>, loss = c.loss, scale = c.scale): Promise<Twin> {
+async function twinLoss(c: Net, theta: ArrayLike<number>, x: ArrayLike<number>, y: ArrayLike<number>, loss = c.loss, scale = c.scale, weights?: ArrayLike<number>): Promise<Twin> {
   const { cpu } = backends();
   const { paramCount: p } = mlpLayout(c.dim, c.hidden);
   const tt = cpu.tensor(theta, [p]), tx = cpu.tensor(x, [c.rows, c.dim]), ty = cpu.tensor(y, [c.rows]);
   const lossOut = cpu.zeros([1]), inputGrad = cpu.zeros([c.rows, c.dim]);
-  const g = mlpLossGradient(cpu, tt, tx, ty, { dim: c.dim, hidden: c.hidden, loss, scale, lossOut, inputGrad });
+  const tw = weights ? cpu.tensor(weights, [c.rows]) : null;
+  const g = mlpLossGradient(cpu, tt, tx, ty, { dim: c.dim, hidden: c.hidden, loss, scale, lossOut, inputGrad, ...(tw ? { weights: tw } : {}) });
   const out = { grad: await readF64(cpu, g), loss: (await readF64(cpu, lossOut))[0]!, inputGrad: await readF64(cpu, inputGrad) };
-  disposeAll(tt, tx, ty, lossOut, inputGrad, g);
+  disposeAll(tt, tx, ty, lossOut, inputGrad, g, ...(tw ? [tw] : []));
   return out;
 }
 
@@ -142,13 +143,15 @@ async function twinForward(dim: number, hidden: number[], rows: number, theta: A
  * r_n = 3u·ℓ_n + u·|e_n|·(|f_n| + |y_n|) (squared) or 3u·(|f_n| + |y_n·f_n| + log1p) +
  * LOG_ABS_ERROR + sigmoidUlps(f_n)·u·log1p (logistic).
  */
-async function bounds(c: Net, theta: Float32Array, x: Float32Array, y: Float32Array): Promise<{ grad: Float64Array; loss: number; inputGrad: Float64Array }> {
+async function bounds(c: Net, theta: Float32Array, x: Float32Array, y: Float32Array, rowWeights?: ArrayLike<number>): Promise<{ grad: Float64Array; loss: number; inputGrad: Float64Array }> {
   const { layers } = mlpLayout(c.dim, c.hidden);
   const u = F32_EPS;
   const f = await twinForward(c.dim, c.hidden, c.rows, theta, x);
   const aTheta = absArray(theta), aX = absArray(x);
   const fHat = await twinForward(c.dim, c.hidden, c.rows, aTheta, aX);
-  const gFwd = gamma(forwardDepth(layers)), gGrad = gamma(gradDepth(layers) + c.rows + 2);
+  // Row weights (w_n ≥ 0): each row's terms times w_n, and one more rounding (w_n·e_n, w_n·ℓ_n).
+  const extra = rowWeights ? 1 : 0, weightOf = (n: number) => (rowWeights ? rowWeights[n]! : 1);
+  const gFwd = gamma(forwardDepth(layers)), gGrad = gamma(gradDepth(layers) + c.rows + 2 + extra);
   const w = new Float64Array(c.rows);
   let lossBound = 0, lossSum = 0;
   for (let n = 0; n < c.rows; n++) {
@@ -166,9 +169,10 @@ async function bounds(c: Net, theta: Float32Array, x: Float32Array, y: Float32Ar
       l = 0.5 * e * e;
       r = 3 * u * l + u * Math.abs(e) * (Math.abs(fn) + Math.abs(yn));
     }
-    w[n] = Math.abs(c.scale) * (de + Math.abs(e) * gGrad);
-    lossBound += Math.abs(c.scale) * (Math.abs(e) * gFwd * fHat[n]! + r);
-    lossSum += Math.abs(c.scale) * l;
+    const wn = weightOf(n);
+    w[n] = Math.abs(c.scale) * wn * (de + Math.abs(e) * gGrad);
+    lossBound += Math.abs(c.scale) * wn * (Math.abs(e) * gFwd * fHat[n]! + r + extra * u * l);
+    lossSum += Math.abs(c.scale) * wn * l;
   }
   const env = await twinLoss(c, aTheta, aX, Float64Array.from(fHat, (v, n) => v - w[n]!), 'squared', 1);
   return {
@@ -278,6 +282,56 @@ describe('train ops: loss gradient', function () {
   it('equals the twin on both losses: d = 1, width 1, odd widths, 0–3 hidden layers, N = 1 and N over several chunks', async () => {
     let seed = 100;
     for (const c of cases) await checkLossGradient(c, (seed += 7));
+  });
+
+  it('row weights: weights of 1 are the unweighted op bit for bit (both backends); the twin\'s weighted gradient, loss and input gradient are Σ w_n × each row\'s own; the GPU matches the twin within the propagated bound', async () => {
+    const { gpu, cpu } = backends();
+    let seed = 400;
+    for (const c of [cases[2]!, cases[5]!, cases[8]!] as Net[]) {
+      const { paramCount: p } = mlpLayout(c.dim, c.hidden);
+      const theta = mlpTheta(c.dim, c.hidden, (seed += 7));
+      const x = clearOfKinks(theta, uniform(c.rows * c.dim, seed + 1), c.dim, c.hidden, c.rows, seed + 2);
+      const y = makeTargets(c, seed + 3);
+      const wr = rng(seed + 4), weights = Float32Array.from({ length: c.rows }, (_, n) => (n % 5 === 0 ? 0 : Math.fround(3 * wr())));
+      for (const backend of [cpu, gpu] as Backend[]) {
+        const run = async (w: Float32Array | null) => {
+          const tt = backend.tensor(theta, [p]), tx = backend.tensor(x, [c.rows, c.dim]), ty = backend.tensor(y, [c.rows]);
+          const lossOut = backend.zeros([1]), inputGrad = backend.zeros([c.rows, c.dim]), tw = w ? backend.tensor(w, [c.rows]) : null;
+          const g = mlpLossGradient(backend, tt, tx, ty, { dim: c.dim, hidden: c.hidden, loss: c.loss, scale: c.scale, lossOut, inputGrad, ...(tw ? { weights: tw } : {}) });
+          const out = [await backend.read(g), await backend.read(lossOut), await backend.read(inputGrad)].map((v) => Array.from(v));
+          disposeAll(tt, tx, ty, lossOut, inputGrad, g, ...(tw ? [tw] : []));
+          return out;
+        };
+        expect(await run(new Float32Array(c.rows).fill(1)), `${label(c)} on ${backend.kind}: weights of 1`).to.deep.equal(await run(null));
+      }
+      // The twin: Σ_n w_n × (the op on row n alone).
+      const weighted = await twinLoss(c, theta, x, y, c.loss, c.scale, weights);
+      const sum = { grad: new Float64Array(p), loss: 0, inputGrad: new Float64Array(c.rows * c.dim) };
+      for (let n = 0; n < c.rows; n++) {
+        const one: Net = { ...c, rows: 1 };
+        const t = await twinLoss(one, theta, x.subarray(n * c.dim, (n + 1) * c.dim), y.subarray(n, n + 1));
+        t.grad.forEach((v, q) => (sum.grad[q] = sum.grad[q]! + weights[n]! * v));
+        sum.loss += weights[n]! * t.loss;
+        t.inputGrad.forEach((v, j) => (sum.inputGrad[n * c.dim + j] = weights[n]! * v));
+      }
+      const TOL_F64: Tolerance = { abs: 1e-13, rel: 1e-11 };
+      expectClose(weighted.grad, sum.grad, TOL_F64, `${label(c)}: twin weighted ∇θ`);
+      expectClose([weighted.loss], [sum.loss], TOL_F64, `${label(c)}: twin weighted loss`);
+      expectClose(weighted.inputGrad, sum.inputGrad, TOL_F64, `${label(c)}: twin weighted ∇x`);
+      const tt = gpu.tensor(theta, [p]), tx = gpu.tensor(x, [c.rows, c.dim]), ty = gpu.tensor(y, [c.rows]), tw = gpu.tensor(weights, [c.rows]);
+      const lossOut = gpu.zeros([1]), inputGrad = gpu.zeros([c.rows, c.dim]);
+      const grad = mlpLossGradient(gpu, tt, tx, ty, { dim: c.dim, hidden: c.hidden, loss: c.loss, scale: c.scale, lossOut, inputGrad, weights: tw });
+      const g = await gpu.read(grad), l = (await gpu.read(lossOut))[0]!, ig = await gpu.read(inputGrad);
+      disposeAll(tt, tx, ty, tw, lossOut, inputGrad, grad);
+      const bound = await bounds(c, theta, x, y, weights);
+      expectClose(g, weighted.grad, TOL_BOUND_ONLY, `${label(c)}: weighted gradient`, bound.grad);
+      expectClose([l], [weighted.loss], TOL_BOUND_ONLY, `${label(c)}: weighted loss`, [bound.loss]);
+      expectClose(ig, weighted.inputGrad, TOL_BOUND_ONLY, `${label(c)}: weighted input gradient`, bound.inputGrad);
+    }
+    const { paramCount: p } = mlpLayout(2, [3]);
+    const theta = gpu.tensor(mlpTheta(2, [3], 1), [p]), x = gpu.tensor(uniform(8, 2), [4, 2]), y = gpu.tensor(uniform(4, 3), [4]), w = gpu.tensor(new Float32Array(3), [3]);
+    expect(() => mlpLossGradient(gpu, theta, x, y, { dim: 2, hidden: [3], loss: 'squared', weights: w })).to.throw(BanditError, /weights must hold one value a row of x \(4\)/);
+    disposeAll(theta, x, y, w);
   });
 
   it('p ≈ 10⁵ (d = 32, hidden [300, 300]) over several chunks, and N = 70001 rows (1094 chunks, 274 loss runs)', async () => {

@@ -14,7 +14,7 @@ import type { Tensor } from '../../core/tensor.js';
 
 const WG = 64;
 const code = wgsl(source, GRID, SEGMENTS);
-const LossParams = uniforms('LossParams', { rows: 'u32', logistic: 'u32', scale: 'f32' });
+const LossParams = uniforms('LossParams', { rows: 'u32', logistic: 'u32', scale: 'f32', weighted: 'u32' });
 const GradParams = uniforms('GradParams', {
   rows: 'u32', nin: 'u32', nout: 'u32', chunkRows: 'u32', chunks: 'u32', unitBlocks: 'u32', colBlocks: 'u32',
   dOff: 'u32', dRow: 'u32', hOff: 'u32', hRow: 'u32', wOff: 'u32', bOff: 'u32', pStride: 'u32',
@@ -30,7 +30,7 @@ const RowParams = uniforms('RowParams', {
 const trainKernel = <F extends UniformFields>(entryPoint: string, storage: readonly ('read' | 'rw')[], layout: UniformLayout<F>) => kernel({
   name: entryPoint, source: code, entryPoint, storage, workgroupSize: WG, uniforms: layout,
 });
-const RESIDUAL_KERNEL = trainKernel('lossResidual', ['read', 'read', 'rw', 'rw'], LossParams);
+const RESIDUAL_KERNEL = trainKernel('lossResidual', ['read', 'read', 'rw', 'rw', 'read'], LossParams);
 const WEIGHT_GRAD_KERNEL = trainKernel('weightGradPartial', ['read', 'read', 'rw'], GradParams);
 const SUM_KERNEL = trainKernel('sumRuns', ['read', 'rw'], SumParams);
 const SGD_KERNEL = trainKernel('sgdStep', ['read', 'read', 'rw'], StepParams);
@@ -90,9 +90,11 @@ export function mlpLossGradientWebGpu(rt: GpuRuntime, a: MlpLossArgs): void {
     const f = s.buffer(rows, 'mlpLossGradient f');
     encodeForward(rt, theta, layers, rows, x, acts, { buffer: f, off: 0, row: 1 });
     const e = s.buffer(rows, 'mlpLossGradient residuals'), rowLoss = s.buffer(rows, 'mlpLossGradient row losses');
+    // Unweighted, the kernel never reads the weights: bind the targets there (two read-only bindings may share a buffer).
+    const weights = a.weights ? bufferOf(a.weights) : bufferOf(a.targets);
     rt.dispatch({
-      kernel: RESIDUAL_KERNEL, buffers: [f, bufferOf(a.targets), e, rowLoss],
-      params: { rows, logistic: a.loss === 'logistic' ? 1 : 0, scale: a.scale }, workgroups: Math.ceil(rows / WG),
+      kernel: RESIDUAL_KERNEL, buffers: [f, bufferOf(a.targets), e, rowLoss, weights],
+      params: { rows, logistic: a.loss === 'logistic' ? 1 : 0, scale: a.scale, weighted: a.weights ? 1 : 0 }, workgroups: Math.ceil(rows / WG),
     });
     // δ'_l = e_n·δ_l: the backward pass of neural.wgsl with the residuals as δ_L.
     const residual: View = { buffer: e, off: 0, row: 1 };
