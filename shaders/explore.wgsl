@@ -8,9 +8,9 @@
 //                         uniform of (step, row, j), and its probability: one workgroup a row
 //                         (sampleArms), or one invocation a row (sampleArmsSerial).
 //   sampleScores          one invocation an output: mean + scale·sqrt(max(width2, 0))·ξ.
-//   thompsonPropensities  G workgroups a row, invocations over blocks of four draws: how often
-//                         each chosen slot's arm is the argmax of a fresh posterior draw
-//                         (counted with atomics; thompsonFrequencies divides by M).
+//   thompsonPropensities  G workgroups a row, invocations over blocks of four draws: the mean
+//                         over fresh draws of the other arms of P(the slot's arm beats them)
+//                         (a part a workgroup; thompsonFrequencies sums them in order, / M).
 //   posteriorDraws        one invocation an output: θ + scale·L z.
 //
 // Scores are read as bits: NaN and ±Inf are told apart from finite values on the integers
@@ -441,13 +441,13 @@ fn sampleArms(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: v
 @group(0) @binding(3) var<storage, read_write> sampledOut: array<f32>;
 @group(0) @binding(3) var<storage, read> eligibleArms: array<i32>;
 @group(0) @binding(4) var<storage, read> chosenArms: array<i32>;
-// Wins per (row, slot), added to by every workgroup of the row.
-@group(0) @binding(5) var<storage, read_write> winCounts: array<atomic<u32>>;
-// thompsonFrequencies: wins in, frequencies out.
-@group(0) @binding(1) var<storage, read> winTotals: array<u32>;
+// Per (row, slot, workgroup of the row): the workgroup's sum of conditional win probabilities.
+@group(0) @binding(5) var<storage, read_write> winParts: array<f32>;
+// thompsonFrequencies: the parts in, their sum over the row's workgroups (in order) / M out.
+@group(0) @binding(1) var<storage, read> winTotals: array<f32>;
 @group(0) @binding(2) var<storage, read_write> frequencyOut: array<f32>;
 
-var<workgroup> partWins: array<u32, WG>;
+var<workgroup> partWins: array<f32, WG>;
 
 fn flatIndex(wid: vec3u, nwg: vec3u, lid: u32) -> u32 {
   return (wid.x + wid.y * nwg.x) * WG + lid;
@@ -501,8 +501,40 @@ fn finiteLanes(v: vec4f) -> vec4<bool> {
   return (bitcast<vec4u>(v) & vec4u(0x7f800000u)) != vec4u(0x7f800000u);
 }
 
+// Φ(x): erfc by Numerical Recipes' Chebyshev fit (fractional error < 1.2e−7), the twin's
+// normalCdf (src/core/normal.ts).
+fn normalCdf(x: f32) -> f32 {
+  let z = abs(x) * 0.70710678118654752;
+  let t = 1.0 / (1.0 + 0.5 * z);
+  let poly = -1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806
+    + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))));
+  let half = 0.5 * t * exp(-z * z + poly);
+  return select(half, 1.0 - half, x >= 0.0);
+}
+
+// P(c wins | the others' largest draw `best` of arm `bestArm`, -1 for none): Φ((μ_c − best)/σ_c),
+// the limit beyond NORMAL_CDF_RANGE = 14 deviations; for σ_c = 0 the indicator, lower arm on ties.
+fn conditionalWin(meanC: f32, sdC: f32, c: u32, best: f32, bestArm: i32) -> f32 {
+  if (bestArm < 0) {
+    return 1.0;
+  }
+  if (sdC == 0.0) {
+    return select(0.0, 1.0, meanC > best || (meanC == best && i32(c) < bestArm));
+  }
+  let gap = meanC - best;
+  if (gap > 14.0 * sdC) {
+    return 1.0;
+  }
+  if (gap < -14.0 * sdC) {
+    return 0.0;
+  }
+  return normalCdf(gap / sdC);
+}
+
 // Workgroup (row, g) of p.chunkWords = G workgroups a row takes the blocks g·WG + t, stepping by
 // G·WG, so a row's draws spread over G workgroups (one row alone fills more than one core or SM).
+// Each block of four joint draws of the other arms adds P(c wins | those draws) (the twin's
+// Rao–Blackwellised estimate); the workgroup's sum goes to its own part, summed in order later.
 @compute @workgroup_size(WG)
 fn thompsonPropensities(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
                         @builtin(local_invocation_index) t: u32) {
@@ -512,7 +544,8 @@ fn thompsonPropensities(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgrou
   if (row >= p.rows) {
     return;
   }
-  let first = (index - row * groups) * WG + t;
+  let group = index - row * groups;
+  let first = group * WG + t;
   let base = row * p.cols;
   let eligibleBase = row * p.eligibleStride;
   let chosenBase = row * p.k;
@@ -525,13 +558,13 @@ fn thompsonPropensities(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgrou
     if (valid) {
       valid = isEligibleArm(eligibleBase, cu) && !chosenBefore(chosenBase, j, cu) && drawScale(base + cu) >= 0.0;
     }
-    var wins = 0u;
+    var sum = 0.0;
     if (valid) {
       let meanC = bitcast<f32>(mean[base + cu]);
       let sdC = drawScale(base + cu);
       for (var q = first; q < blocks; q += groups * WG) {
-        let rc = meanC + sdC * normalsFromBlock(philox4x32(vec4u(p.step, row, cu, q), key));
-        var beaten = !finiteLanes(rc);
+        var best = vec4f(0.0);
+        var bestArm = vec4i(-1);
         for (var a = 0u; a < p.cols; a++) {
           if (a == cu || !isEligibleArm(eligibleBase, a) || chosenBefore(chosenBase, j, a)) {
             continue;
@@ -541,21 +574,26 @@ fn thompsonPropensities(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgrou
             continue;
           }
           let ra = bitcast<f32>(mean[base + a]) + sd * normalsFromBlock(philox4x32(vec4u(p.step, row, a, q), key));
-          // The argmax's tie rule: an equal draw of a lower arm wins.
-          beaten = beaten | (finiteLanes(ra) & ((ra > rc) | ((ra == rc) & vec4<bool>(a < cu))));
+          // Arms in order: a later arm leads only by a strictly larger draw.
+          let lead = finiteLanes(ra) & ((bestArm < vec4i(0)) | (ra > best));
+          best = select(best, ra, lead);
+          bestArm = select(bestArm, vec4i(i32(a)), lead);
         }
-        let inRange = vec4u(q * 4u) + vec4u(0u, 1u, 2u, 3u) < vec4u(p.draws);
-        wins += dot(select(vec4u(0u), vec4u(1u), inRange & !beaten), vec4u(1u));
+        for (var l = 0u; l < 4u; l++) {
+          if (q * 4u + l < p.draws) {
+            sum += conditionalWin(meanC, sdC, cu, best[l], bestArm[l]);
+          }
+        }
       }
     }
-    partWins[t] = wins;
+    partWins[t] = sum;
     workgroupBarrier();
     if (t == 0u) {
-      var total = 0u;
+      var total = 0.0;
       for (var i = 0u; i < WG; i++) {
         total += partWins[i];
       }
-      atomicAdd(&winCounts[chosenBase + j], total);
+      winParts[(chosenBase + j) * groups + group] = total;
     }
     workgroupBarrier();
   }
@@ -566,7 +604,11 @@ fn thompsonFrequencies(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroup
                        @builtin(local_invocation_index) lid: u32) {
   let i = flatIndex(wid, nwg, lid);
   if (i < p.rows * p.k) {
-    frequencyOut[i] = f32(winTotals[i]) / f32(p.draws);
+    var total = 0.0;
+    for (var g = 0u; g < p.chunkWords; g++) {
+      total += winTotals[i * p.chunkWords + g];
+    }
+    frequencyOut[i] = total / f32(p.draws);
   }
 }
 

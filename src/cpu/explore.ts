@@ -2,6 +2,7 @@ import type {
   PosteriorDrawsArgs, SampleArmsArgs, SampleScoresArgs, SamplingPolicy, ThompsonPropensitiesArgs,
 } from '../core/op-args.js';
 import { RANDOM_STREAMS, normalsFromBlock, philox4x32, uniformFromBits } from '../core/philox.js';
+import { NORMAL_CDF_RANGE, normalCdf } from '../core/normal.js';
 import { f64, i32 } from './tensor.js';
 
 // Float64 twins of shaders/explore.wgsl: the same definitions (candidates, tie rules, caps and
@@ -167,14 +168,33 @@ export function sampleScoresF64({ mean, width2, out, rows, cols, draws, scale, s
   }
 }
 
-/** Per row and slot: the share of M fresh draws in which the slot's arm is the argmax over the arms still eligible. */
+/**
+ * P(a | a's draw beats the others') given the others' draws: Φ((μ_c − m)/σ_c) for the largest
+ * other draw m (none: 1); for σ_c = 0 the indicator that μ_c wins, lower arm on ties. Beyond
+ * NORMAL_CDF_RANGE deviations the limit 0 or 1 (no division by a tiny σ_c).
+ */
+export function conditionalWin(meanC: number, sdC: number, c: number, best: number, bestArm: number): number {
+  if (bestArm < 0) return 1;
+  if (sdC === 0) return meanC > best || (meanC === best && c < bestArm) ? 1 : 0;
+  const gap = meanC - best;
+  if (gap > NORMAL_CDF_RANGE * sdC) return 1;
+  if (gap < -NORMAL_CDF_RANGE * sdC) return 0;
+  return normalCdf(gap / sdC);
+}
+
+/**
+ * Per row and slot: the Rao–Blackwellised Thompson propensity of the slot's arm c over M fresh
+ * joint draws of the other eligible arms not chosen before: (1/M)·Σ_m P(c wins | the others' draw m)
+ * (conditionalWin). The arms' draws are independent, so this is unbiased for P(c is the argmax)
+ * and never 0 where σ_c > 0 and c can win.
+ */
 export function thompsonPropensitiesF64(args: ThompsonPropensitiesArgs): void {
   const { rows, cols, k, draws, scale, seed, step, eligibleStride } = args;
   const mu = f64(args.mean), w2 = f64(args.width2), chosen = i32(args.chosen), o = f64(args.out);
   const eligible = args.eligible ? i32(args.eligible) : null;
-  const block = new Uint32Array(4), z = new Float64Array(4), rc = new Float64Array(4);
+  const block = new Uint32Array(4), z = new Float64Array(4);
   const key = [seed, RANDOM_STREAMS.thompsonPropensities];
-  const beaten = [false, false, false, false];
+  const best = new Float64Array(4), bestArm = new Int32Array(4);
   for (let r = 0; r < rows; r++) {
     const base = r * cols;
     const isEligible = (a: number): boolean => !eligible || eligible[r * eligibleStride + a] !== 0;
@@ -182,15 +202,12 @@ export function thompsonPropensitiesF64(args: ThompsonPropensitiesArgs): void {
       const before = Array.from(chosen.subarray(r * k, r * k + j));
       const c = chosen[r * k + j]!;
       const valid = c >= 0 && c < cols && isEligible(c) && !before.includes(c) && drawScale(mu, w2, scale, base + c) >= 0;
-      let wins = 0;
+      let total = 0;
       if (valid) {
-        const sdC = drawScale(mu, w2, scale, base + c);
+        const meanC = mu[base + c]!, sdC = drawScale(mu, w2, scale, base + c);
         for (let q = 0; q * 4 < draws; q++) {
-          normalsFromBlock(philox4x32([step, r, c, q], key, block), z);
-          for (let l = 0; l < 4; l++) {
-            rc[l] = mu[base + c]! + sdC * z[l]!;
-            beaten[l] = !Number.isFinite(rc[l]!);
-          }
+          best.fill(0);
+          bestArm.fill(-1);
           for (let a = 0; a < cols; a++) {
             if (a === c || !isEligible(a) || before.includes(a)) continue;
             const sd = drawScale(mu, w2, scale, base + a);
@@ -198,13 +215,17 @@ export function thompsonPropensitiesF64(args: ThompsonPropensitiesArgs): void {
             normalsFromBlock(philox4x32([step, r, a, q], key, block), z);
             for (let l = 0; l < 4; l++) {
               const ra = mu[base + a]! + sd * z[l]!;
-              if (Number.isFinite(ra) && (ra > rc[l]! || (ra === rc[l]! && a < c))) beaten[l] = true;
+              // Arms in order: a later arm takes the lead only by a strictly larger draw.
+              if (Number.isFinite(ra) && (bestArm[l]! < 0 || ra > best[l]!)) {
+                best[l] = ra;
+                bestArm[l] = a;
+              }
             }
           }
-          for (let l = 0; l < 4; l++) if (q * 4 + l < draws && !beaten[l]) wins++;
+          for (let l = 0; l < 4 && q * 4 + l < draws; l++) total += conditionalWin(meanC, sdC, c, best[l]!, bestArm[l]!);
         }
       }
-      o[r * k + j] = wins / draws;
+      o[r * k + j] = total / draws;
     }
   }
 }

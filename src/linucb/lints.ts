@@ -17,10 +17,10 @@ export interface LinTSOptions extends DisjointLinearOptions {
   /**
    * M, the extra posterior draws a row each `decide` propensity is estimated from (1 … 2²⁴),
    * standard error ≤ 0.5/√M. Default 1024 (≤ 0.016). `select` draws none. The estimate is the
-   * share of M fresh draws the chosen arm wins, so an arm chosen with probability far below 1/M
-   * gets 0 — the rule, not the exception, while the posterior is still wide over many arms (every
-   * arm near 1/K: bench/decide.ts measured 0 for 100% of rows at K = 1000, M ≤ 256, after 256
-   * updates). Take M well above K for such logs, or clip before dividing by the estimate.
+   * mean over M fresh draws of the other arms of Φ((μ_a − their largest draw)/σ_a), the chosen
+   * arm's conditional probability of winning (ops `thompsonPropensities`): unbiased, and positive
+   * even where the arm's probability is far below 1/M (a share of M draws was 0 for 100% of rows at
+   * K = 1000, M ≤ 256, in bench/decide.ts; this estimate for none).
    */
   readonly propensityDraws?: number;
 }

@@ -52,8 +52,9 @@ export interface Decision {
   readonly propensities: Float32Array;
   readonly eventIds: string[];
   /**
-   * M, for a Thompson model's estimated propensities: each the share of M fresh posterior draws
-   * the arm won (standard error ≤ 0.5/√M), 0 for an arm whose probability is far below 1/M.
+   * M, for a Thompson model's estimated propensities: each the mean over M fresh draws of the
+   * other arms of P(the arm's own draw beats them) (Rao–Blackwellised: unbiased, standard error
+   * ≤ 0.5/√M, and positive even for an arm whose probability is far below 1/M).
    */
   readonly propensityDraws?: number;
   /** The item id of each arm in `arms`, for a model created with `itemIds`. */

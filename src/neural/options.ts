@@ -73,8 +73,8 @@ export interface NeuralUCBOptions extends NeuralOptions {
 export interface NeuralTSOptions extends NeuralOptions {
   /**
    * M, the extra posterior draws a row each `decide` propensity is estimated from (1 … 2²⁴).
-   * Default 1024. An arm chosen with probability far below 1/M gets the estimate 0 (see
-   * LinTSOptions.propensityDraws).
+   * Default 1024. The estimate is Rao–Blackwellised and positive even for an arm whose
+   * probability is far below 1/M (see LinTSOptions.propensityDraws).
    */
   readonly propensityDraws?: number;
 }

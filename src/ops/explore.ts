@@ -9,7 +9,7 @@ export type { RandomKey, SamplingPolicy };
 
 /** The temperature and γ a policy may take: wide enough for any use, and f32-normal after halving. */
 export const POLICY_PARAMETER_RANGE = { min: 1e-30, max: 1e30 } as const;
-/** The most posterior draws thompsonPropensities takes: every frequency wins/M is then exact in f32. */
+/** The most posterior draws thompsonPropensities takes. */
 export const MAX_PROPENSITY_DRAWS = 2 ** 24;
 
 /**
@@ -195,15 +195,18 @@ export interface ThompsonPropensityOptions {
 }
 
 /**
- * Estimated Thompson propensities: for each row and slot j, the share of M fresh posterior draws
- * (mean + scale·sqrt(width2)·ξ, independent of sampleScores' stream) in which chosen[row, j] is the
- * argmax over the eligible arms not chosen by slots before j (finite draws only, lower arm on
- * ties) — P(slot j = a | slots < j) for a sampler that takes slot j from its own posterior draw,
- * as sampleScores(…, { draws: k }) with sampleArms' perSlotScores does. Its standard error is
- * sqrt(p(1 − p)/M) ≤ 0.5/√M; a chosen arm whose probability is far below 1/M can get 0.
- * On webgpu a row's draws are spread over up to 64 workgroups (blocks of four draws an
- * invocation) and counted exactly (integer atomics), so the result does not depend on the layout.
- * An invalid, ineligible or repeated chosen arm gets 0. Cost: k·M·K draws a row.
+ * Estimated Thompson propensities: for each row and slot j, P(chosen[row, j] is the argmax of the
+ * posterior draws mean + scale·sqrt(width2)·ξ over the eligible arms not chosen by slots before j,
+ * lower arm on ties) — P(slot j = a | slots < j) for a sampler that takes slot j from its own
+ * posterior draw, as sampleScores(…, { draws: k }) with sampleArms' perSlotScores does — by the
+ * Rao–Blackwellised mean over M fresh joint draws of the OTHER arms (a stream independent of
+ * sampleScores') of P(a's own draw beats their largest) = Φ((μ_a − max_b r̃_b)/σ_a). The arms'
+ * draws are independent, so it is unbiased, its variance is at most the counting estimate's
+ * p(1 − p)/M, and it is positive wherever σ_a > 0 (0 only where Φ underflows f32, more than 14
+ * deviations; σ_a = 0 counts wins). Φ is erfc's Chebyshev fit (src/core/normal.ts, 1.2e−7
+ * relative). On webgpu a row's draws are spread over up to 64 workgroups (blocks of four draws an
+ * invocation), each summing its part, and the parts are added in order, so the result does not
+ * depend on timing. An invalid, ineligible or repeated chosen arm gets 0. Cost: k·M·K draws a row.
  *
  * @example
  * const p = thompsonPropensities(backend, mean, width2, v, arms, { draws: 1024, key: { seed, step } });

@@ -21,8 +21,8 @@ export interface PolicyLog {
   /** Every step: the user, the context, the item shown, the click and the logged propensity. */
   readonly log: BanditLog;
   /**
-   * Steps whose reported propensity was 0: a Thompson estimate from M draws for an item whose
-   * probability is far below 1/M (see `loggedPropensity`, which logs them as 1/(M + 1)).
+   * Steps whose reported propensity was 0: a Thompson estimate whose every conditional win
+   * probability underflowed f32 (see `loggedPropensity`, which logs them as 1/(M + 1)).
    */
   readonly zeroPropensities: number;
   /** M of the policy's Thompson propensity estimates; null where the propensities are exact. */
@@ -31,18 +31,18 @@ export interface PolicyLog {
 
 /**
  * The propensity a log records for a reported one. Exact propensities (`draws` undefined) are
- * logged as reported; they must be in (0, 1]. A Thompson model's propensity is an estimate
- * p̂ = W/M, W the wins of the chosen arm among M fresh posterior draws, and is 0 whenever the arm's
- * probability μ is far below 1/M, which no importance weight can divide by. It is logged as
- * (W + 1)/(M + 1), counting the decision's own draw (which the arm won) as one more: never 0, and
- * its inverse is almost unbiased, E[(M + 1)/(W + 1)] = (1 − (1 − μ)^(M+1))/μ for W ~ Bin(M, μ), so
- * the weight 1/p is estimated without bias up to the factor 1 − (1 − μ)^(M+1): exact for μ ≫ 1/M,
- * like a clip at about M + 1 for μ ≪ 1/M. (W/M itself gives E[1/p̂] = ∞.)
+ * logged as reported; they must be in (0, 1]. A Thompson model's propensity is an estimate p̂
+ * from M fresh draws of the other arms, the mean of Φ((μ_a − max_b r̃_b)/σ_a) (thompsonPropensities:
+ * unbiased, never above the counting estimate's variance p(1 − p)/M, and positive wherever the
+ * arm can win), and is logged as reported. It is 0 only where Φ underflowed f32 on every draw (the
+ * arm more than 14 deviations below every competitor's draw: it could have won only on an extreme
+ * draw of its own); such a row is logged as 1/(M + 1), the clip the share of M draws would have had.
+ * 1/p̂ is then almost unbiased for 1/p where p̂'s relative error is small (Jensen: E[1/p̂] ≥ 1/p).
  *
  * @example
  * loggedPropensity(0.9, undefined);   // 0.9
  * loggedPropensity(0, 1024);          // 1/1025
- * loggedPropensity(0.5, 1024);        // 513/1025
+ * loggedPropensity(3e-5, 1024);       // 3e-5
  */
 export function loggedPropensity(p: number, draws: number | undefined): number {
   if (draws === undefined) {
@@ -51,7 +51,7 @@ export function loggedPropensity(p: number, draws: number | undefined): number {
   }
   if (!(Number.isInteger(draws) && draws >= 1)) throw new BanditError(`loggedPropensity: draws must be a positive integer, got ${String(draws)}`);
   if (!(p >= 0 && p <= 1)) throw new BanditError(`loggedPropensity: an estimated propensity must be in [0, 1], got ${p}`);
-  return (Math.round(p * draws) + 1) / (draws + 1);
+  return p > 0 ? p : 1 / (draws + 1);
 }
 
 /**

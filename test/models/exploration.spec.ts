@@ -143,7 +143,7 @@ describe('models/exploration: decideRows', function () {
     }
   });
 
-  it('Thompson: a draw a slot, propensities estimated from M draws (multiples of 1/M) and reported with M', async () => {
+  it('Thompson: a draw a slot, propensities estimated from M draws (positive) and reported with M', async () => {
     const rows = 6, cols = 5, k = 2, draws = 256;
     const r = rng(6);
     const mean = Float32Array.from({ length: rows * cols }, () => r());
@@ -156,8 +156,7 @@ describe('models/exploration: decideRows', function () {
         expect(d.arms[row * k]).to.not.equal(d.arms[row * k + 1]);
         for (let j = 0; j < k; j++) {
           const p = d.propensities[row * k + j]!;
-          expect(p * draws, `${backend.kind} row ${row} slot ${j}`).to.equal(Math.round(p * draws));
-          expect(p).to.be.within(0, 1);
+          expect(p, `${backend.kind} row ${row} slot ${j}`).to.be.greaterThan(0).and.at.most(1);
         }
       }
       // The chosen arms are the argmax of sampleScores' draws: the same key gives the same decisions.

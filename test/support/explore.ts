@@ -109,13 +109,8 @@ export async function runSampleArms(backend: Backend, scores: Float32Array, c: S
 export const eligibleAt = (mask: Int32Array | undefined, cols: number, r: number, a: number): boolean =>
   !mask || mask[mask.length === cols ? a : r * cols + a] !== 0;
 
-/** Φ, the standard normal CDF (erfc by a Chebyshev fit, |error| < 1.2e−7: Numerical Recipes' erfcc). */
-export function normalCdf(x: number): number {
-  const z = Math.abs(x) / Math.SQRT2, t = 1 / (1 + 0.5 * z);
-  const erfc = t * Math.exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806
-    + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))));
-  return x >= 0 ? 1 - erfc / 2 : erfc / 2;
-}
+/** Φ, the standard normal CDF (the library's own, src/core/normal.ts: erfc within 1.2e−7 relative). */
+export { normalCdf } from '../../src/core/normal.js';
 
 /**
  * Whether `hits` of `n` trials is within `sigmas` standard deviations of probability p (plus

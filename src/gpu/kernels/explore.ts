@@ -150,20 +150,20 @@ export function thompsonGroups(draws: number): number {
 
 export function thompsonPropensitiesWebGpu(rt: GpuRuntime, a: ThompsonPropensitiesArgs): void {
   const groups = thompsonGroups(a.draws);
-  // New buffers are zero-initialised: the counts start at 0.
-  const counts = rt.createBuffer(a.rows * a.k * 4, 'thompsonPropensities wins');
+  // Every (row, slot, workgroup) part is written by its workgroup, so no clearing is needed.
+  const parts = rt.acquire(a.rows * a.k * groups * 4, 'thompsonPropensities parts');
   const u = uniforms({
     rows: a.rows, cols: a.cols, k: a.k, eligibleStride: a.eligibleStride, hasEligible: a.eligible !== null,
     seed: a.seed, step: a.step, draws: a.draws, scale: a.scale, chunkWords: groups,
   });
   rt.dispatch({
     kernel: THOMPSON_KERNEL,
-    buffers: [bufferOf(a.mean), bufferOf(a.width2), maskBuffer(rt, a.eligible), bufferOf(a.chosen), counts],
+    buffers: [bufferOf(a.mean), bufferOf(a.width2), maskBuffer(rt, a.eligible), bufferOf(a.chosen), parts],
     params: u,
     workgroups: a.rows * groups,
   });
-  rt.dispatch({ kernel: FREQUENCIES_KERNEL, buffers: [counts, bufferOf(a.out)], params: u, workgroups: Math.ceil((a.rows * a.k) / WG) });
-  rt.releaseBuffer(counts);
+  rt.dispatch({ kernel: FREQUENCIES_KERNEL, buffers: [parts, bufferOf(a.out)], params: u, workgroups: Math.ceil((a.rows * a.k) / WG) });
+  rt.releaseBuffer(parts);
 }
 
 export function posteriorDrawsWebGpu(rt: GpuRuntime, a: PosteriorDrawsArgs): void {
