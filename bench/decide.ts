@@ -7,8 +7,9 @@
 // propensities), awaited. The first call is timed apart (pipeline compilation), then at least 3
 // calls until 300 ms (at most 20), median and quartiles. Wall clock: SwiftShader has no
 // timestamp queries. Before timing, each call's result is checked (arms in range, propensities in
-// (0, 1] — [0, 1] for Thompson estimates, which are 0 for a chosen arm no posterior draw of the M
-// picked, and counted — a deterministic decide equal to select). Shapes whose Thompson propensities take over
+// (0, 1] — [0, 1] for Thompson estimates, whose zeros are counted: the share-of-M-draws estimate of
+// 2026-12-02 was 0 for most rows at K ≥ 1000, the Rao–Blackwellised one should be 0 for none — a
+// deterministic decide equal to select). Shapes whose Thompson propensities take over
 // 2²⁴ draws a call (B·K·M) are left out and listed (seconds a call on this machine).
 //
 //   node build.mjs && node dist/bench/decide.js [--quick] [--out DIR]
