@@ -27,6 +27,11 @@ export {
   EmbeddingMLP, type EmbeddingMLPOptions, type InteractionLog, type FitOptions, type EmbeddingMLPGradients, type EmbeddingLoggedDecisions,
 } from './neural/embedding-mlp.js';
 export { ModelStore, ModelStoreError, type StoredModelInfo, type ModelStoreOptions } from './store/model-store.js';
-export { BanditWorker, type RemoteModel, type WorkerModels, type BanditWorkerOptions } from './worker/client.js';
+export {
+  BanditWorker, type RemoteModel, type RemoteHandle, type BanditWorkerOptions, type WorkerCreateArgs, type WorkerLoadArgs,
+} from './worker/client.js';
 export { serveBandits } from './worker/serve.js';
-export type { ModelKind, Endpoint, EndpointMessage, RemoteMethod } from './worker/protocol.js';
+export type {
+  ModelKind, Endpoint, EndpointMessage, RemoteMethod, RemoteProperty, CallbackOption, WorkerModels, WorkerModel, MethodsOf,
+  Sendable, SendableArgs, Portable,
+} from './worker/protocol.js';
