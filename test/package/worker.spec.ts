@@ -82,7 +82,7 @@ const SCENARIOS = [
     async run(m, out) {
       const f = uniform(B * 3 * D, 41);
       const d = await m.decide(f, { arms: 3 });
-      await m.reward(d.eventIds, Float32Array.of(1, 0));
+      await m.reward(d.eventIds, unit(B, 46));
       await m.update(Int32Array.of(0, 2), uniform(2 * D, 42), unit(2, 43), { weights: Float32Array.of(1.5, 0.5) });
       await m.warmStart({ arms: Int32Array.of(1, 0), contexts: uniform(2 * D, 44), rewards: unit(2, 45), propensities: Float32Array.of(0.5, 0.5) }, { trainSteps: 3 });
       out.push(d, await m.train(2), await m.scores(f, { arms: 3 }), await m.select(f, { arms: 3 }), await m.diagnostics(), await m.width, await m.layout);
@@ -242,17 +242,20 @@ describe('package: models in a worker', function () {
         local.dispose();
       });
 
-      it('calls are answered in the order they were made, across models', async function () {
+      it('calls are answered in the order they were made, across models, callbacks before their answer', async function () {
         this.timeout(60_000);
-        const slow = await c.bandits.create('NeuralUCB', { dim: D, hidden: [8], seed: 1, trainSteps: 1 });
+        const slow = await c.bandits.create('EmbeddingMLP', { users: 2, items: 3, contextDim: 0, hidden: [8], batchSize: 1, seed: 1 });
         const fast = await c.bandits.create('LinUCB', { arms: 3, dim: D });
-        await slow.update(Int32Array.of(0, 1), uniform(2 * D, 70), Float32Array.of(1, 0));
-        const answered: number[] = [];
-        const calls = [slow.train(30), fast.select(uniform(D, 71)), slow.diagnostics(), fast.save(), c.bandits.create('LinTS', { arms: 2, dim: 1 }), fast.decide(uniform(D, 72))];
-        calls.forEach((p, i) => void p.then(() => answered.push(i)));
-        const results = await Promise.all(calls);
-        expect(answered).to.deep.equal([0, 1, 2, 3, 4, 5]);
-        await (results[4] as RemoteModel<LinTS>).dispose();
+        const log = { users: Int32Array.of(0, 1, 1, 0), items: Int32Array.of(0, 1, 2, 2), contexts: [], clicks: Float32Array.of(1, 0, 1, 0) };
+        const answered: string[] = [];
+        let epochs = 0;
+        const fitting = slow.fit(log, { epochs: 20, onProgress: () => void epochs++ }).then((r) => (answered.push(`fit after ${epochs} epochs`), r));
+        const calls = [fast.select(uniform(D, 71)), slow.diagnostics(), fast.save(), c.bandits.create('LinTS', { arms: 2, dim: 1 }), fast.decide(uniform(D, 72))];
+        calls.forEach((p, i) => void p.then(() => answered.push(`call ${i}`)));
+        const [fit, ...results] = await Promise.all([fitting, ...calls]);
+        expect(fit.losses).to.have.length(20);
+        expect(answered).to.deep.equal(['fit after 20 epochs', 'call 0', 'call 1', 'call 2', 'call 3', 'call 4']);
+        await (results[3] as RemoteModel<LinTS>).dispose();
         await slow.dispose();
         await fast.dispose();
       });
