@@ -31,6 +31,7 @@ export {
   BanditWorker, type RemoteModel, type RemoteHandle, type BanditWorkerOptions, type WorkerCreateArgs, type WorkerLoadArgs,
 } from './worker/client.js';
 export { serveBandits } from './worker/serve.js';
+export { REMOTE_METHODS, REMOTE_PROPERTIES, CALLBACK_OPTIONS } from './worker/protocol.js';
 export type {
   ModelKind, Endpoint, EndpointMessage, RemoteMethod, RemoteProperty, CallbackOption, WorkerModels, WorkerModel, MethodsOf,
   Sendable, SendableArgs, Portable,

@@ -53,7 +53,12 @@ type AnyFunction = (...args: never[]) => unknown;
  */
 export type MethodsOf<M> = { [K in keyof M]-?: M[K] extends AnyFunction ? K : never }[keyof M];
 
-/** The model methods that cross to a worker: every public method of every model kind but `dispose`. */
+/**
+ * The model methods that cross to a worker: every public method of every model kind but `dispose`.
+ *
+ * @example
+ * REMOTE_METHODS.includes('decide');   // true
+ */
 export const REMOTE_METHODS = [
   'select', 'decide', 'scores', 'sampledScores', 'update', 'reward', 'warmStart', 'addArms', 'retireArms', 'armsOf', 'eligibleOf',
   'diagnostics', 'measureDrift', 'sharedCoefficients', 'save', 'train', 'fit', 'gradients', 'predict', 'addUsers', 'addItems', 'retireItems',
@@ -67,7 +72,12 @@ export const REMOTE_METHODS = [
  */
 export type RemoteMethod = (typeof REMOTE_METHODS)[number];
 
-/** The model properties a page reads through a worker: every public one but `backend` and `disposed`. */
+/**
+ * The model properties a page reads through a worker: every public one but `backend` and `disposed`.
+ *
+ * @example
+ * REMOTE_PROPERTIES.includes('itemIds');   // true
+ */
 export const REMOTE_PROPERTIES = ['options', 'itemIds', 'retiredArms', 'layout', 'width', 'inputDim'] as const;
 
 /**
@@ -78,7 +88,12 @@ export const REMOTE_PROPERTIES = ['options', 'itemIds', 'retiredArms', 'layout',
  */
 export type RemoteProperty = (typeof REMOTE_PROPERTIES)[number];
 
-/** Option keys whose functions are called back on the page (the worker posts their arguments). */
+/**
+ * Option keys whose functions are called back on the page (the worker posts their arguments).
+ *
+ * @example
+ * CALLBACK_OPTIONS;   // ['onProgress']
+ */
 export const CALLBACK_OPTIONS = ['onProgress'] as const;
 
 /**

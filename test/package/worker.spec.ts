@@ -344,6 +344,17 @@ describe('package: models in a worker', function () {
 
   if (RUNTIME !== 'chromium') return;
 
+  it('a worker that fails to load: start rejects with a BackendError that says so', async function () {
+    const worker = new Worker('/dist/test/no-such-worker.js', { type: 'module' });
+    try {
+      const e = await BanditWorker.start(worker, { kind: 'cpu' }).then(() => null, (x: unknown) => x);
+      expect(e).to.be.instanceOf(BackendError);
+      expect((e as Error).message).to.match(/^BanditWorker\.start: the worker failed/);
+    } finally {
+      worker.terminate();
+    }
+  });
+
   it('the page keeps running while a module worker trains NeuralUCB on its own WebGPU device', async function () {
     this.timeout(120_000);
     const worker = new Worker('/dist/test/bandit-worker.js', { type: 'module' });
