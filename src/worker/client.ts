@@ -1,7 +1,7 @@
 import type { BackendInfo } from '../core/backend.js';
 import { BanditError, BackendError } from '../core/errors.js';
 import {
-  markedBuffers, revivedError, withoutCallbacks,
+  markedBuffers, requireEndpoint, revivedError, withoutCallbacks,
   type Endpoint, type EndpointMessage, type MethodsOf, type ModelKind, type Opened, type Portable, type RemoteMethod,
   type RemoteProperty, type RequestBody, type Response, type SendableArgs, type WorkerModel, type WorkerModels,
 } from './protocol.js';
@@ -76,6 +76,8 @@ interface Waiting {
   readonly callbacks: ReadonlyArray<(...a: unknown[]) => unknown>;
 }
 
+const TERMINATED = 'the BanditWorker has been terminated';
+
 /** Typed arrays the caller handed over (BanditWorker.transfer): their buffers move instead of being copied. */
 const handedOver = new WeakSet<object>();
 
@@ -100,8 +102,8 @@ export class BanditWorker {
   private readonly pending = new Map<number, Waiting>();
   private backendInfo: BackendInfo | null = null;
   private nextId = 1;
-  /** Why calls are refused now, or null while the worker takes them. */
-  private refusal: string | null = null;
+  /** Why calls are refused now (and the error class that says it), or null while the worker takes them. */
+  private refusal: { readonly why: string; readonly Class: typeof BanditError | typeof BackendError } | null = null;
   private readonly onMessage = (event: EndpointMessage): void => {
     const res = event.data as Response;
     const waiting = res && typeof res === 'object' ? this.pending.get(res.id) : undefined;
@@ -139,6 +141,7 @@ export class BanditWorker {
    * console.log(bandits.info.summary);
    */
   static async start(worker: Endpoint, options: BanditWorkerOptions = {}): Promise<BanditWorker> {
+    requireEndpoint('BanditWorker.start', worker);
     const bandits = new BanditWorker(worker);
     try {
       bandits.backendInfo = (await bandits.request({ type: 'backend', kind: options.kind ?? 'auto' }, 'BanditWorker.start', [], [])) as BackendInfo;
@@ -200,7 +203,7 @@ export class BanditWorker {
   async close(): Promise<void> {
     if (this.refusal) return;
     const closing = this.request({ type: 'close' }, 'BanditWorker.close', [], []);
-    this.refusal = 'the BanditWorker has been closed';
+    this.refusal = { why: 'the BanditWorker has been closed', Class: BanditError };
     try {
       await closing;
     } finally {
@@ -216,11 +219,11 @@ export class BanditWorker {
    * bandits.terminate();   // a pending model.train(…) rejects: "… terminated before the worker answered"
    */
   terminate(): void {
-    if (this.refusal === 'the BanditWorker has been terminated') return;
+    if (this.refusal?.why === TERMINATED) return;
     if (this.endpoint.terminate) this.endpoint.terminate();
     else this.endpoint.close?.();
     this.fail('the BanditWorker was terminated before the worker answered', BanditError);
-    this.refusal = 'the BanditWorker has been terminated';
+    this.refusal = { why: TERMINATED, Class: BanditError };
   }
 
   private async open<K extends ModelKind>(kind: K, method: 'create' | 'load', args: readonly unknown[]): Promise<RemoteModel<WorkerModel<K>>> {
@@ -243,7 +246,7 @@ export class BanditWorker {
     let disposed = false;
     const member = (name: RemoteMethod | RemoteProperty, args: readonly unknown[]): Promise<unknown> =>
       disposed || this.refusal
-        ? Promise.reject(new BanditError(`${kind}.${name}: ${this.refusal ?? 'the model has been disposed'}`))
+        ? this.refused(`${kind}.${name}`, this.refusal ?? { why: 'the model has been disposed', Class: BanditError })
         : this.call(`${kind}.${name}`, { type: 'member', handle: opened.handle, name }, args);
     const remote: Record<string, unknown> = {};
     for (const m of opened.methods) remote[m] = (...args: unknown[]) => member(m, args);
@@ -263,7 +266,7 @@ export class BanditWorker {
   }
 
   private request(body: RequestBody, where: string, transfer: ArrayBuffer[], callbacks: Waiting['callbacks']): Promise<unknown> {
-    if (this.refusal) return Promise.reject(new BanditError(`${where}: ${this.refusal}`));
+    if (this.refusal) return this.refused(where, this.refusal);
     const id = this.nextId++;
     return new Promise<unknown>((resolve, reject) => {
       this.pending.set(id, { resolve, reject, where, callbacks });
@@ -277,9 +280,13 @@ export class BanditWorker {
     });
   }
 
+  private refused(where: string, { why, Class }: NonNullable<BanditWorker['refusal']>): Promise<never> {
+    return Promise.reject(new Class(`${where}: ${why}`));
+  }
+
   /** Rejects every call not yet answered (`${where}: ${why}`); with `refuseLater`, every later one too. */
   private fail(why: string, Class: typeof BanditError | typeof BackendError, refuseLater = true): void {
-    if (refuseLater && !this.refusal) this.refusal = why;
+    if (refuseLater && !this.refusal) this.refusal = { why, Class };
     const waiting = [...this.pending.values()];
     this.pending.clear();
     for (const w of waiting) w.reject(new Class(`${w.where}: ${why}`));

@@ -214,6 +214,17 @@ export interface Endpoint {
   close?(): void;
 }
 
+/**
+ * Throws unless `endpoint` can post and listen for messages (`where` names the caller): a Node
+ * `worker_threads` Worker cannot (it is an EventEmitter), a port of a MessageChannel can.
+ */
+export function requireEndpoint(where: string, endpoint: unknown): asserts endpoint is Endpoint {
+  const e = endpoint as Partial<Endpoint> | null | undefined;
+  if (!e || typeof e.postMessage !== 'function' || typeof e.addEventListener !== 'function') {
+    throw new BanditError(`${where}: a message endpoint is required (a Worker, a worker's scope or a MessagePort; in Node, a worker_threads MessageChannel port)`);
+  }
+}
+
 const isPlainObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !ArrayBuffer.isView(v) && (Object.getPrototypeOf(v) === Object.prototype || Object.getPrototypeOf(v) === null);
 

@@ -8,7 +8,7 @@ import { EmbeddingMLP } from '../neural/embedding-mlp.js';
 import { NeuralTS } from '../neural/neuralts.js';
 import { NeuralUCB } from '../neural/neuralucb.js';
 import {
-  MODEL_KINDS, REMOTE_METHODS, REMOTE_PROPERTIES, portable, wireError,
+  MODEL_KINDS, REMOTE_METHODS, REMOTE_PROPERTIES, portable, requireEndpoint, wireError,
   type CallbackSlot, type Endpoint, type EndpointMessage, type ModelKind, type OpenMethod, type Opened, type Request, type Response, type WorkerModels,
 } from './protocol.js';
 
@@ -42,6 +42,7 @@ function whereOf(req: Request, kindOf: (handle: number) => string): string {
  * serveBandits();
  */
 export function serveBandits(endpoint: Endpoint = globalThis as unknown as Endpoint): void {
+  requireEndpoint('serveBandits', endpoint);
   let backend: Promise<Backend> | null = null;
   const models = new Map<number, { kind: ModelKind; model: Served }>();
   let nextHandle = 1;

@@ -325,6 +325,14 @@ describe('package: models in a worker', function () {
     });
   });
 
+  it('start and serveBandits refuse what is not a message endpoint (a Node worker_threads Worker is an EventEmitter)', async function () {
+    const emitter = { postMessage() {}, on() {} } as unknown as Endpoint;
+    const e = await BanditWorker.start(emitter).then(() => null, (x: unknown) => x);
+    expect(e).to.be.instanceOf(BanditError);
+    expect((e as Error).message).to.match(/^BanditWorker\.start: a message endpoint is required/);
+    expect(() => serveBandits(emitter)).to.throw(BanditError, /^serveBandits: a message endpoint is required/);
+  });
+
   it('errors cross as their own class with their fields: BanditError, BackendError, any other by name', function () {
     const bandit = revivedError(structuredClone(wireError(new BanditError('LinUCB.update: arms[1] = 9 is out of range'))));
     expect(bandit).to.be.instanceOf(BanditError);
