@@ -97,8 +97,10 @@ export type RemoteProperty = (typeof REMOTE_PROPERTIES)[number];
 export const CALLBACK_OPTIONS = ['onProgress'] as const;
 
 /**
- * An option a function may be given for through a worker: the worker calls it back on the page
- * with its arguments (so it must return nothing the model needs).
+ * An option a function may be given for through a worker: the worker posts its arguments and the
+ * page calls it, before the call's answer arrives. Its result is not sent back (the model needs
+ * none), and an exception it throws is the page's, like an event listener's: the call in the
+ * worker goes on.
  *
  * @example
  * await remote.fit(log, { epochs: 5, onProgress: (epoch, loss) => console.log(epoch, loss) });
