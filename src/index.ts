@@ -28,11 +28,11 @@ export {
 } from './neural/embedding-mlp.js';
 export { ModelStore, ModelStoreError, type StoredModelInfo, type ModelStoreOptions } from './store/model-store.js';
 export {
-  BanditWorker, type RemoteModel, type RemoteHandle, type BanditWorkerOptions, type WorkerCreateArgs, type WorkerLoadArgs,
+  BanditWorker, type RemoteModel, type RemoteHandle, type BanditWorkerOptions, type WorkerCreateArgs, type WorkerLoadArgs, type WorkerStaticArgs, type WorkerStatic,
 } from './worker/client.js';
 export { serveBandits } from './worker/serve.js';
-export { REMOTE_METHODS, REMOTE_PROPERTIES, CALLBACK_OPTIONS } from './worker/protocol.js';
+export { REMOTE_METHODS, REMOTE_PROPERTIES, STATIC_METHODS, CALLBACK_OPTIONS } from './worker/protocol.js';
 export type {
-  ModelKind, Endpoint, EndpointMessage, RemoteMethod, RemoteProperty, CallbackOption, WorkerModels, WorkerModel, MethodsOf,
+  ModelKind, Endpoint, EndpointMessage, RemoteMethod, RemoteProperty, StaticMethod, CallbackOption, WorkerModels, WorkerModel, MethodsOf,
   Sendable, SendableArgs, Portable,
 } from './worker/protocol.js';

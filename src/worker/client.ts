@@ -2,7 +2,7 @@ import type { BackendInfo } from '../core/backend.js';
 import { BanditError, BackendError } from '../core/errors.js';
 import {
   markedBuffers, requireEndpoint, revivedError, withoutCallbacks,
-  type Endpoint, type EndpointMessage, type MethodsOf, type ModelKind, type Opened, type Portable, type RemoteMethod,
+  type Endpoint, type EndpointMessage, type MethodsOf, type ModelKind, type Opened, type Portable, type RemoteMethod, type StaticResult,
   type RemoteProperty, type RequestBody, type Response, type SendableArgs, type WorkerModel, type WorkerModels,
 } from './protocol.js';
 
@@ -48,12 +48,23 @@ export interface RemoteHandle {
 }
 
 /**
+ * The arguments of a model class's static method `N` after the backend (the worker passes its
+ * own), as they cross.
+ *
+ * @example
+ * const args: WorkerStaticArgs<'LinUCB', 'armsPerBinding'> = [64];   // dim
+ */
+export type WorkerStaticArgs<K extends ModelKind, N extends string> = N extends keyof WorkerModels[K]
+  ? WorkerModels[K][N] extends (backend: never, ...rest: infer R) => unknown ? SendableArgs<R> : never
+  : never;
+
+/**
  * The arguments of a kind's `create` after the backend (the options), as they cross.
  *
  * @example
  * const args: WorkerCreateArgs<'LinTS'> = [{ arms: 10, dim: 4, v: 0.5, seed: 1 }];
  */
-export type WorkerCreateArgs<K extends ModelKind> = WorkerModels[K]['create'] extends (backend: never, ...rest: infer R) => unknown ? SendableArgs<R> : never;
+export type WorkerCreateArgs<K extends ModelKind> = WorkerStaticArgs<K, 'create'>;
 
 /**
  * The arguments of a kind's `load` after the backend (the bytes, and the overrides a kind takes), as they cross.
@@ -61,7 +72,16 @@ export type WorkerCreateArgs<K extends ModelKind> = WorkerModels[K]['create'] ex
  * @example
  * const args: WorkerLoadArgs<'LinUCB'> = [bytes, { armsPerShard: 64 }];
  */
-export type WorkerLoadArgs<K extends ModelKind> = WorkerModels[K]['load'] extends (backend: never, ...rest: infer R) => unknown ? SendableArgs<R> : never;
+export type WorkerLoadArgs<K extends ModelKind> = WorkerStaticArgs<K, 'load'>;
+
+/**
+ * The static methods of a kind other than `create` and `load` (those make models): what
+ * `BanditWorker.callStatic` takes.
+ *
+ * @example
+ * const n: WorkerStatic<'HybridLinUCB'> = 'armsPerBinding';
+ */
+export type WorkerStatic<K extends ModelKind> = Exclude<MethodsOf<WorkerModels[K]>, 'create' | 'load'> & string;
 
 /** What `BanditWorker.start` takes besides the worker. */
 export interface BanditWorkerOptions {
@@ -193,6 +213,21 @@ export class BanditWorker {
   }
 
   /**
+   * Calls a static method of a model class other than `create` and `load` in the worker, on the
+   * worker's backend (e.g. `armsPerBinding`: how many arms one binding of the worker's device holds).
+   *
+   * @example
+   * const perShard = await bandits.callStatic('LinUCB', 'armsPerBinding', 64);
+   */
+  async callStatic<K extends ModelKind, N extends WorkerStatic<K>>(
+    kind: K, name: N, ...args: WorkerStaticArgs<K, N>
+  ): Promise<N extends keyof WorkerModels[K] ? (WorkerModels[K][N] extends (...a: never[]) => infer R ? Portable<Awaited<R>> : never) : never> {
+    if ((name as string) === 'create' || (name as string) === 'load') throw new BanditError(`BanditWorker.callStatic: ${kind}.${name} makes a model: call bandits.${name}`);
+    const answer = (await this.call(`${kind}.${name}`, { type: 'static', model: kind, name }, args as readonly unknown[])) as StaticResult;
+    return ('value' in answer ? answer.value : undefined) as never;
+  }
+
+  /**
    * Disposes every model and the backend in the worker once the calls made before are done;
    * later calls reject with a BanditError (the worker itself is the caller's to terminate).
    *
@@ -226,13 +261,14 @@ export class BanditWorker {
     this.refusal = { why: TERMINATED, Class: BanditError };
   }
 
-  private async open<K extends ModelKind>(kind: K, method: 'create' | 'load', args: readonly unknown[]): Promise<RemoteModel<WorkerModel<K>>> {
-    const opened = (await this.call(`${kind}.${method}`, { type: 'open', model: kind, method }, args)) as Opened;
-    return this.remote(kind, opened);
+  private async open<K extends ModelKind>(kind: K, name: 'create' | 'load', args: readonly unknown[]): Promise<RemoteModel<WorkerModel<K>>> {
+    const answer = (await this.call(`${kind}.${name}`, { type: 'static', model: kind, name }, args)) as StaticResult;
+    if (!('opened' in answer)) throw new BanditError(`${kind}.${name}: the worker made no model`);
+    return this.remote(kind, answer.opened);
   }
 
   /** A call whose arguments (callbacks taken out, handed-over buffers moved) are posted now. */
-  private call(where: string, body: { type: 'open'; model: ModelKind; method: 'create' | 'load' } | { type: 'member'; handle: number; name: string }, args: readonly unknown[]): Promise<unknown> {
+  private call(where: string, body: { type: 'static'; model: ModelKind; name: string } | { type: 'member'; handle: number; name: string }, args: readonly unknown[]): Promise<unknown> {
     let sent: ReturnType<typeof withoutCallbacks>;
     try {
       sent = withoutCallbacks(where, args);

@@ -116,6 +116,8 @@ type EveryMethodServed = Never<{ [K in ModelKind]: Exclude<MethodsOf<WorkerModel
 type NoStrayMethod = Never<Exclude<RemoteMethod, { [K in ModelKind]: MethodsOf<WorkerModel<K>> }[ModelKind]>>;
 type EveryPropertyServed = Never<{ [K in ModelKind]: Exclude<PropertiesOf<WorkerModel<K>>, RemoteProperty> }[ModelKind]>;
 type NoStrayProperty = Never<Exclude<RemoteProperty, { [K in ModelKind]: PropertiesOf<WorkerModel<K>> }[ModelKind]>>;
+type EveryStaticServed = Never<{ [K in ModelKind]: Exclude<MethodsOf<WorkerModels[K]>, StaticMethod> }[ModelKind]>;
+type NoStrayStatic = Never<Exclude<StaticMethod, { [K in ModelKind]: MethodsOf<WorkerModels[K]> }[ModelKind]>>;
 
 type Primitive = string | number | boolean | bigint | symbol | null | undefined;
 type FunctionKeys<T> = { [K in keyof T]-?: NonNullable<T[K]> extends AnyFunction ? K : never }[keyof T];
@@ -159,8 +161,22 @@ export type Portable<T> = T extends AnyFunction
       ? { [I in keyof T]: Portable<T[I]> }
       : { [K in keyof T as NonNullable<T[K]> extends AnyFunction ? never : K]: Portable<T[K]> };
 
-/** Where a request asks for a model: the kind's `create(backend, ...args)` or `load(backend, ...args)`. */
-export type OpenMethod = 'create' | 'load';
+/**
+ * The static methods of the model classes that cross (each takes the backend first; the worker
+ * passes its own): `create` and `load`, which make a model, and `armsPerBinding`.
+ *
+ * @example
+ * STATIC_METHODS.includes('armsPerBinding');   // true
+ */
+export const STATIC_METHODS = ['create', 'load', 'armsPerBinding'] as const;
+
+/**
+ * A static method of a model class a worker serves.
+ *
+ * @example
+ * const m: StaticMethod = 'armsPerBinding';
+ */
+export type StaticMethod = (typeof STATIC_METHODS)[number];
 
 /** One callback an argument carried: the option `key` of argument `arg`, removed before sending. */
 export interface CallbackSlot {
@@ -170,7 +186,7 @@ export interface CallbackSlot {
 
 export type Request =
   | { readonly id: number; readonly type: 'backend'; readonly kind: 'webgpu' | 'cpu' | 'auto' }
-  | { readonly id: number; readonly type: 'open'; readonly model: ModelKind; readonly method: OpenMethod; readonly args: readonly unknown[]; readonly callbacks: readonly CallbackSlot[] }
+  | { readonly id: number; readonly type: 'static'; readonly model: ModelKind; readonly name: string; readonly args: readonly unknown[]; readonly callbacks: readonly CallbackSlot[] }
   | { readonly id: number; readonly type: 'member'; readonly handle: number; readonly name: string; readonly args: readonly unknown[]; readonly callbacks: readonly CallbackSlot[] }
   | { readonly id: number; readonly type: 'dispose'; readonly handle: number }
   | { readonly id: number; readonly type: 'close' };
@@ -184,6 +200,9 @@ export interface Opened {
   readonly methods: readonly RemoteMethod[];
   readonly properties: readonly RemoteProperty[];
 }
+
+/** What a static method answered: a model it made (create, load), or its value. */
+export type StaticResult = { readonly opened: Opened } | { readonly value: unknown };
 
 /** An error as it crosses: its class name, message and own fields (BanditError has none; a subclass may). */
 export interface WireError {

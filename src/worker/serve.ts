@@ -8,14 +8,13 @@ import { EmbeddingMLP } from '../neural/embedding-mlp.js';
 import { NeuralTS } from '../neural/neuralts.js';
 import { NeuralUCB } from '../neural/neuralucb.js';
 import {
-  MODEL_KINDS, REMOTE_METHODS, REMOTE_PROPERTIES, portable, requireEndpoint, wireError,
-  type CallbackSlot, type Endpoint, type EndpointMessage, type ModelKind, type OpenMethod, type Opened, type Request, type Response, type WorkerModels,
+  MODEL_KINDS, REMOTE_METHODS, REMOTE_PROPERTIES, STATIC_METHODS, portable, requireEndpoint, wireError,
+  type CallbackSlot, type Endpoint, type EndpointMessage, type ModelKind, type Opened, type StaticResult, type Request, type Response, type WorkerModels,
 } from './protocol.js';
 
 const CLASSES = { LinUCB, LinTS, HybridLinUCB, NeuralUCB, NeuralTS, EmbeddingMLP } satisfies WorkerModels;
 
 type Served = { dispose(): void } & Record<string, unknown>;
-type Opener = Record<OpenMethod, (backend: Backend, ...args: unknown[]) => Promise<Served>>;
 
 const listed = (names: readonly string[], name: unknown): boolean => typeof name === 'string' && names.includes(name);
 
@@ -23,7 +22,7 @@ const listed = (names: readonly string[], name: unknown): boolean => typeof name
 function whereOf(req: Request, kindOf: (handle: number) => string): string {
   switch (req.type) {
     case 'backend': return 'BanditWorker.start';
-    case 'open': return `${String(req.model)}.${String(req.method)}`;
+    case 'static': return `${String(req.model)}.${String(req.name)}`;
     case 'member': return `${kindOf(req.handle)}.${String(req.name)}`;
     case 'dispose': return `${kindOf(req.handle)}.dispose`;
     case 'close': return 'BanditWorker.close';
@@ -70,11 +69,15 @@ export function serveBandits(endpoint: Endpoint = globalThis as unknown as Endpo
         const made = (backend = createBackend({ kind: req.kind }));
         return (await made.catch((e: unknown) => { backend = null; throw e; })).info;
       }
-      case 'open': {
+      case 'static': {
         if (!listed(MODEL_KINDS, req.model)) throw new BanditError(`BanditWorker: model must be one of ${MODEL_KINDS.join(', ')}, got ${String(req.model)}`);
-        if (req.method !== 'create' && req.method !== 'load') throw new BanditError(`${where}: a model is opened by create or load`);
+        const cls = CLASSES[req.model];
+        const fn = listed(STATIC_METHODS, req.name) ? (cls as unknown as Record<string, unknown>)[req.name] : undefined;
+        if (typeof fn !== 'function') throw new BanditError(`${where}: not a static method ${req.model} serves in a worker`);
         const b = await (backend ??= createBackend({ kind: 'auto' }));
-        const model = await (CLASSES[req.model] as unknown as Opener)[req.method](b, ...withCallbacks(req.id, req.args, req.callbacks));
+        const made: unknown = await (fn as (backend: Backend, ...a: unknown[]) => unknown).call(cls, b, ...withCallbacks(req.id, req.args, req.callbacks));
+        if (!(made instanceof cls)) return { value: made } satisfies StaticResult;
+        const model = made as unknown as Served;
         const handle = nextHandle++;
         models.set(handle, { kind: req.model, model });
         const opened: Opened = {
@@ -82,7 +85,7 @@ export function serveBandits(endpoint: Endpoint = globalThis as unknown as Endpo
           methods: REMOTE_METHODS.filter((m) => typeof model[m] === 'function'),
           properties: REMOTE_PROPERTIES.filter((p) => p in model),
         };
-        return opened;
+        return { opened } satisfies StaticResult;
       }
       case 'member': {
         const served = models.get(req.handle);

@@ -217,6 +217,14 @@ describe('package: models in a worker', function () {
         await model.dispose();
       });
 
+      it("static methods run on the worker's backend: armsPerBinding as on the page; others are refused", async function () {
+        expect(await c.bandits.callStatic('LinUCB', 'armsPerBinding', 8)).to.equal(LinUCB.armsPerBinding(t.page(), 8));
+        expect(await c.bandits.callStatic('HybridLinUCB', 'armsPerBinding', 4, 2)).to.equal(HybridLinUCB.armsPerBinding(t.page(), 4, 2));
+        const e = await c.bandits.callStatic('LinUCB', 'prototype' as 'armsPerBinding', 8).then(() => null, (x: unknown) => x);
+        expect(e).to.be.instanceOf(BanditError);
+        expect((e as Error).message).to.equal('LinUCB.prototype: not a static method LinUCB serves in a worker');
+      });
+
       it('inputs are snapshotted at the call: a buffer refilled right after a call that was not awaited is safe; transfer moves it', async function () {
         const model = await c.bandits.create('LinUCB', { arms: 4, dim: D });
         const local = await LinUCB.create(t.page(), { arms: 4, dim: D });
