@@ -107,18 +107,6 @@ export const CALLBACK_OPTIONS = ['onProgress'] as const;
  */
 export type CallbackOption = (typeof CALLBACK_OPTIONS)[number];
 
-// Compile-time checks: a kind missing from MODEL_KINDS, a public model method or property missing
-// from the lists above, or a listed name no model has fails the build here, naming it.
-type Never<T extends never> = T;
-type PropertiesOf<M> = Exclude<keyof M, MethodsOf<M> | 'backend' | 'disposed'>;
-type EveryKindListed = Never<Exclude<ModelKind, (typeof MODEL_KINDS)[number]>>;
-type EveryMethodServed = Never<{ [K in ModelKind]: Exclude<MethodsOf<WorkerModel<K>>, RemoteMethod | 'dispose'> }[ModelKind]>;
-type NoStrayMethod = Never<Exclude<RemoteMethod, { [K in ModelKind]: MethodsOf<WorkerModel<K>> }[ModelKind]>>;
-type EveryPropertyServed = Never<{ [K in ModelKind]: Exclude<PropertiesOf<WorkerModel<K>>, RemoteProperty> }[ModelKind]>;
-type NoStrayProperty = Never<Exclude<RemoteProperty, { [K in ModelKind]: PropertiesOf<WorkerModel<K>> }[ModelKind]>>;
-type EveryStaticServed = Never<{ [K in ModelKind]: Exclude<MethodsOf<WorkerModels[K]>, StaticMethod> }[ModelKind]>;
-type NoStrayStatic = Never<Exclude<StaticMethod, { [K in ModelKind]: MethodsOf<WorkerModels[K]> }[ModelKind]>>;
-
 type Primitive = string | number | boolean | bigint | symbol | null | undefined;
 type FunctionKeys<T> = { [K in keyof T]-?: NonNullable<T[K]> extends AnyFunction ? K : never }[keyof T];
 
@@ -177,6 +165,18 @@ export const STATIC_METHODS = ['create', 'load', 'armsPerBinding'] as const;
  * const m: StaticMethod = 'armsPerBinding';
  */
 export type StaticMethod = (typeof STATIC_METHODS)[number];
+
+// Compile-time checks: a kind missing from MODEL_KINDS, a public model method or property missing
+// from the lists above, or a listed name no model has fails the build here, naming it.
+type Never<T extends never> = T;
+type PropertiesOf<M> = Exclude<keyof M, MethodsOf<M> | 'backend' | 'disposed'>;
+type EveryKindListed = Never<Exclude<ModelKind, (typeof MODEL_KINDS)[number]>>;
+type EveryMethodServed = Never<{ [K in ModelKind]: Exclude<MethodsOf<WorkerModel<K>>, RemoteMethod | 'dispose'> }[ModelKind]>;
+type NoStrayMethod = Never<Exclude<RemoteMethod, { [K in ModelKind]: MethodsOf<WorkerModel<K>> }[ModelKind]>>;
+type EveryPropertyServed = Never<{ [K in ModelKind]: Exclude<PropertiesOf<WorkerModel<K>>, RemoteProperty> }[ModelKind]>;
+type NoStrayProperty = Never<Exclude<RemoteProperty, { [K in ModelKind]: PropertiesOf<WorkerModel<K>> }[ModelKind]>>;
+type EveryStaticServed = Never<{ [K in ModelKind]: Exclude<MethodsOf<WorkerModels[K]>, StaticMethod> }[ModelKind]>;
+type NoStrayStatic = Never<Exclude<StaticMethod, { [K in ModelKind]: MethodsOf<WorkerModels[K]> }[ModelKind]>>;
 
 /** One callback an argument carried: the option `key` of argument `arg`, removed before sending. */
 export interface CallbackSlot {
