@@ -27,6 +27,12 @@ export {
   EmbeddingMLP, type EmbeddingMLPOptions, type InteractionLog, type FitOptions, type EmbeddingMLPGradients, type EmbeddingLoggedDecisions,
 } from './neural/embedding-mlp.js';
 export { ModelStore, ModelStoreError, type StoredModelInfo, type ModelStoreOptions } from './store/model-store.js';
-export { BanditWorker, type RemoteModel, type WorkerModels, type BanditWorkerOptions } from './worker/client.js';
+export {
+  BanditWorker, type RemoteModel, type RemoteHandle, type BanditWorkerOptions, type WorkerCreateArgs, type WorkerLoadArgs, type WorkerStaticArgs, type WorkerStatic,
+} from './worker/client.js';
 export { serveBandits } from './worker/serve.js';
-export type { ModelKind, Endpoint, EndpointMessage, RemoteMethod } from './worker/protocol.js';
+export { REMOTE_METHODS, REMOTE_PROPERTIES, STATIC_METHODS, CALLBACK_OPTIONS } from './worker/protocol.js';
+export type {
+  ModelKind, Endpoint, EndpointMessage, RemoteMethod, RemoteProperty, StaticMethod, CallbackOption, WorkerModels, WorkerModel, MethodsOf,
+  Sendable, SendableArgs, Portable,
+} from './worker/protocol.js';
