@@ -17,6 +17,7 @@ import './ops/linucb.spec.js';
 import './ops/mlp.spec.js';
 import './ops/mlp-train.spec.js';
 import './ops/explore.spec.js';
+import './ops/accurate.spec.js';
 import './models/embedding-mlp.spec.js';
 import './models/neuralucb.spec.js';
 import './models/linucb.spec.js';
