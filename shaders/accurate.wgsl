@@ -65,6 +65,8 @@ fn accumulateOuter(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) n
     var term: vec2f;
     if (w == 1u) {
       term = twoProd(weight, ax[xo + i]);
+    } else if (weight == 1.0) {
+      term = twoProd(ax[xo + i], ax[xo + j]);
     } else {
       term = ffMulF(twoProd(ax[xo + i], ax[xo + j]), weight);
     }

@@ -1,12 +1,12 @@
-import { ArmShards, pickRows } from '../models/arm-shards.js';
+import { ArmShards, pickRows, type Shard } from '../models/arm-shards.js';
 import { ArmModel } from '../models/arm-model.js';
 import { decisionRows } from '../models/pending.js';
 import { InverseHealth } from '../models/inverse-health.js';
 import { saveModel } from '../models/saved.js';
 import { sqrtWeighted, updateWeights, withoutZeroWeights, type UpdateOptions } from '../models/weights.js';
-import { matVec } from '../ops/gemm.js';
-import { discountedUpdate, gatherMatVec, scatterAddScaled, ucbScores } from '../ops/linucb.js';
-import { shermanMorrisonUpdate, symRank1Update } from '../ops/rank1.js';
+import { accumulateOuter, refineSolve } from '../ops/accurate.js';
+import { discountedUpdate, ucbScores } from '../ops/linucb.js';
+import { shermanMorrisonUpdate } from '../ops/rank1.js';
 import type { ArmsInput } from '../models/catalogue.js';
 import type { Decision, DecideOptions, DecisionsSetup, SelectOptions } from '../models/decisions.js';
 import type { ThompsonScores } from '../models/exploration.js';
@@ -22,11 +22,22 @@ export { resolveDisjointOptions, type DisjointLinearOptions, type LinearDiagnost
 // θ_a = A_a⁻¹b_a over shards, the Sherman–Morrison inverses with their drift control, discounting,
 // the update, and decide/select/scores around a scoring step that each model writes its own way.
 
-/** The per-arm state: A, A⁻¹ (kept by Sherman–Morrison), b and θ = A⁻¹b. */
-export type LinearField = 'a' | 'aInv' | 'b' | 'theta';
+/**
+ * The per-arm state: A and b as float-float (hi `a`, `b` and lo `aLo`, `bLo`: see
+ * docs/numerics.md), A⁻¹ (kept by Sherman–Morrison) and θ = A⁻¹b (refined against A and b).
+ */
+export type LinearField = 'a' | 'aLo' | 'aInv' | 'b' | 'bLo' | 'theta';
 
 /** The container's names of the saved per-arm fields, in the order they are saved. */
-const SAVED_FIELDS: readonly LinearField[] = ['a', 'aInv', 'b', 'theta'];
+const SAVED_FIELDS: readonly LinearField[] = ['a', 'aInv', 'b', 'theta', 'aLo', 'bLo'];
+/** Saved since the float-float state: a save made before has none (they load as zeros). */
+const LO_FIELDS: ReadonlySet<LinearField> = new Set(['aLo', 'bLo']);
+
+/**
+ * Steps of refineSolve for θ after an update or a re-factorisation, from θ = 0: the first is
+ * θ = A⁻¹b with the kept inverse, the others refine it against the float-float A and b.
+ */
+const SOLVE_STEPS = 3;
 
 /** What a scoring step writes: B×K scores to decide on, and for Thompson models their spread. */
 export interface LinearScores {
@@ -54,19 +65,24 @@ export abstract class DisjointLinear<O extends ResolvedDisjointOptions> extends 
     const { arms, dim: d, lambda } = options;
     this.state = this.own(ArmShards.create(backend, model, { arms, perShard: options.armsPerShard }, {
       a: { shape: [d, d], identity: lambda, label: 'A' },
+      aLo: { shape: [d, d], label: 'A (lo)' },
       aInv: { shape: [d, d], identity: 1 / lambda, label: 'A⁻¹' },
       b: { shape: [d], label: 'b' },
+      bLo: { shape: [d], label: 'b (lo)' },
       theta: { shape: [d], label: 'θ' },
     }));
-    this.health = new InverseHealth(backend, this.state, options, ({ t }, local) => {
-      if (local) gatherMatVec(backend, t.aInv, t.b, t.theta, local);
-      else matVec(backend, t.aInv, t.b, { y: t.theta });
-    });
+    this.health = new InverseHealth(backend, this.state, options, (shard, local) => this.solve(shard, local));
+  }
+
+  /** θ = A⁻¹b of the `local` arms of `shard` (null: all), refined against the float-float A and b. */
+  private solve({ t, arms }: Shard<LinearField>, local: Int32Array | null): void {
+    const list = local ?? Int32Array.from({ length: arms }, (_, k) => k);
+    refineSolve(this.backend, { hi: t.a, lo: t.aLo }, { hi: t.b, lo: t.bLo }, t.aInv, t.theta, list, { iterations: SOLVE_STEPS, restart: true });
   }
 
   /** What create says when the device cannot hold the state. */
   protected static allocationMessage(model: string, o: ResolvedDisjointOptions): string {
-    const bytes = 4 * o.arms * (2 * o.dim * o.dim + 2 * o.dim);
+    const bytes = 4 * o.arms * (3 * o.dim * o.dim + 3 * o.dim);
     return `${model}.create: the device could not allocate ${o.arms} arms × dim ${o.dim} ` +
       `(${(bytes / 2 ** 20).toFixed(0)} MiB of state in ${Math.ceil(o.arms / o.armsPerShard)} or more tensors)`;
   }
@@ -216,11 +232,12 @@ export abstract class DisjointLinear<O extends ResolvedDisjointOptions> extends 
       this.backend.write(x, pickRows(played, g.rows, dim));
       return { ...g, x };
     });
-    for (const { shard: { t }, rows, local, x } of groups) {
-      symRank1Update(this.backend, t.a, x, local);
+    for (const { shard, rows, local, x } of groups) {
+      const { t } = shard;
+      accumulateOuter(this.backend, { hi: t.a, lo: t.aLo }, x, local, new Float32Array(rows.length).fill(1));
       shermanMorrisonUpdate(this.backend, t.aInv, x, local);
-      scatterAddScaled(this.backend, t.b, x, local, pickRows(r, rows, 1));
-      gatherMatVec(this.backend, t.aInv, t.b, t.theta, local);
+      accumulateOuter(this.backend, { hi: t.b, lo: t.bLo }, x, local, pickRows(r, rows, 1));
+      this.solve(shard, local);
     }
   }
 
@@ -285,7 +302,8 @@ export abstract class DisjointLinear<O extends ResolvedDisjointOptions> extends 
   /** Writes a save's arrays, counters, decision stream, retired arms and pending decisions into this (just created) model. */
   protected restoreFrom(saved: SavedModelReader): void {
     const { arms } = this.options;
-    const found = SAVED_FIELDS.map((f) => [f, saved.need(f, arms * this.state.width(f))] as const);
+    const found = SAVED_FIELDS.filter((f) => !LO_FIELDS.has(f) || saved.arrays[f] !== undefined)
+      .map((f) => [f, saved.need(f, arms * this.state.width(f))] as const);
     const plays = saved.need('plays', arms);
     for (const [field, values] of found) this.state.write(field, values);
     this.plays = Int32Array.from(plays);
