@@ -1,5 +1,4 @@
 import { numberOption } from '../core/check.js';
-import { FLOOR_FACTOR, storageRoundoff } from '../core/limits.js';
 import { accurateResidual, type Accurate } from '../ops/accurate.js';
 import { spdInverse } from '../ops/cholesky.js';
 import { axpy } from '../ops/elementwise.js';
@@ -16,10 +15,7 @@ export interface InverseHealthOptions {
   readonly refactorEvery: number;
   /** Measure the drift of the arms updated since the last check after this many update rows; 0: never. */
   readonly driftCheckEvery: number;
-  /**
-   * Re-factorise an arm whose drift ‖A·A⁻¹ − I‖∞ passes this (or, if larger, FLOOR_FACTOR times
-   * what even the correctly rounded inverse leaves: u·‖ |A|·|A⁻¹| ‖∞, see docs/numerics.md).
-   */
+  /** Re-factorise an arm whose drift ‖A·A⁻¹ − I‖∞ (measured against the float-float A) passes this. */
   readonly driftBound: number;
 }
 
@@ -161,14 +157,13 @@ export class InverseHealth<F extends string> {
     }
     let worst = 0, measured = 0;
     const drifted = new Set<number>();
-    const floor = FLOOR_FACTOR * storageRoundoff(this.backend.kind);
     parts.forEach(({ shard, local }, i) => {
       const norms = values[i]!;
       for (let j = 0; j < norms.length / 2; j++) {
-        const v = norms[2 * j]!, bound = Math.max(this.options.driftBound, floor * norms[2 * j + 1]!);
+        const v = norms[2 * j]!;
         // A NaN drift (a broken inverse) is the worst of all.
         if (Number.isNaN(v) || v > worst) worst = Number.isNaN(worst) ? worst : v;
-        if (!(v <= bound)) drifted.add(shard.offset + (local ? local[j]! : j));
+        if (!(v <= this.options.driftBound)) drifted.add(shard.offset + (local ? local[j]! : j));
       }
       measured += norms.length / 2;
     });
