@@ -14,6 +14,7 @@ import type { SavedModelReader } from '../models/saved.js';
 import type { LinearDiagnostics, ResolvedDisjointOptions } from './disjoint-options.js';
 import type { Tensor } from '../core/tensor.js';
 import type { Backend } from '../core/backend.js';
+import { ArmMass } from '../core/limits.js';
 import { checkBatchBindings, checkContexts, checkPlayedArms, checkRewards, playedRows, type ContextLayout } from '../core/check.js';
 
 export { resolveDisjointOptions, type DisjointLinearOptions, type LinearDiagnostics, type ResolvedDisjointOptions } from './disjoint-options.js';
@@ -59,6 +60,8 @@ export abstract class DisjointLinear<O extends ResolvedDisjointOptions> extends 
   protected readonly health: InverseHealth<LinearField>;
   protected updates = 0;
   protected readonly ipsPerArm = true;
+  /** Bounds on each arm's accumulated A and b, checked before an update (src/core/limits.ts). */
+  private readonly mass: ArmMass;
 
   protected constructor(backend: Backend, model: string, options: O, itemIds: readonly string[] | null, decisions: DecisionsSetup) {
     super(backend, model, options, itemIds, decisions, options.dim, options.delayed);
@@ -72,6 +75,11 @@ export abstract class DisjointLinear<O extends ResolvedDisjointOptions> extends 
       theta: { shape: [d], label: 'θ' },
     }));
     this.health = new InverseHealth(backend, this.state, options, (shard, local) => this.solve(shard, local));
+    this.mass = new ArmMass(model, backend.kind, lambda, arms);
+  }
+
+  protected override armsAdded(grown: number, reset: Int32Array): void {
+    this.mass.grow(grown, reset);
   }
 
   /** θ = A⁻¹b of the `local` arms of `shard` (null: all), refined against the float-float A and b. */
@@ -210,6 +218,7 @@ export abstract class DisjointLinear<O extends ResolvedDisjointOptions> extends 
     const arms = kept.arms, rows = arms.length;
     if (rows === 0) return;
     const { contexts: x, rewards: r } = sqrtWeighted(kept, dim);
+    this.mass.admit(`${this.model}.update`, arms, x, r, dim, this.options.forgetting?.gamma ?? null);
     if (this.options.forgetting) this.encodeDiscounted(this.options.forgetting.gamma, arms, x, r);
     else this.encodeUpdate(arms, x, r);
     for (let i = 0; i < rows; i++) this.plays[arms[i]!]!++;
@@ -306,6 +315,7 @@ export abstract class DisjointLinear<O extends ResolvedDisjointOptions> extends 
       .map((f) => [f, saved.need(f, arms * this.state.width(f))] as const);
     const plays = saved.need('plays', arms);
     for (const [field, values] of found) this.state.write(field, values);
+    this.mass.restore(found.find(([f]) => f === 'a')![1], found.find(([f]) => f === 'b')![1], this.options.dim);
     this.plays = Int32Array.from(plays);
     this.health.restore(saved, arms, 'error');
     this.updates = saved.counts(['updates']).updates;

@@ -1,7 +1,16 @@
 import { expect } from 'chai';
-import { LinUCB, type Backend, type LinUCBOptions } from '../../src/index.js';
+import { BanditError, LinUCB, type Backend, type LinUCBOptions } from '../../src/index.js';
+import { ALPHA_MAX, CONTEXT_SCALE_RANGE, LAMBDA_RANGE, REWARD_MAX } from '../../src/core/limits.js';
 import { cpuBackend, gpuBackend } from '../support/fixture.js';
 import { uniform } from '../support/random.js';
+
+/**
+ * webgpu against cpu on the scale matrix, relative to the row's largest |score|: f32 state within
+ * the documented bounds keeps scores to ~1e-5 of that (measured; conditioning up to 2²⁰).
+ */
+const TOL_SCALE_AGREEMENT = 1e-3;
+/** What a refusal at the documented bounds says. */
+const BOUND_MESSAGE = /safe range|conditioning bound|past the safe/;
 
 /** The issue's bar: scores after 10⁵ repeats of one context within this of the closed form. */
 const TOL_REPEAT_REL = 1e-3;
@@ -79,4 +88,108 @@ describe('numerics: f32 state as accurate as float64 (docs/numerics.md)', functi
       gpu.dispose();
     });
   }
+
+  /**
+   * Runs `rounds` updates of 20 rows (contexts s·u, u uniform in ±1, rewards uniform) on a fresh
+   * model, then scores and selects: the scores, or the BanditError the bounds raised (null scores).
+   */
+  async function scaled(backend: Backend, s: number, lambda: number, rounds = 10): Promise<{ scores: Float32Array | null; chosen: Int32Array | null; error: BanditError | null }> {
+    const K = 4, d = 5;
+    const model = await LinUCB.create(backend, { arms: K, dim: d, lambda, alpha: 1 });
+    try {
+      for (let t = 0; t < rounds; t++) {
+        const x = Float32Array.from(uniform(20 * d, 10 + t), (v) => v * s);
+        await model.update(Int32Array.from({ length: 20 }, (_, i) => (i + t) % K), x, uniform(20, 50 + t));
+      }
+      const probe = Float32Array.from(uniform(6 * d, 99), (v) => v * s);
+      return { scores: await model.scores(probe), chosen: await model.select(probe), error: null };
+    } catch (e) {
+      if (!(e instanceof BanditError)) throw e;
+      return { scores: null, chosen: null, error: e };
+    } finally {
+      model.dispose();
+    }
+  }
+
+  function agree(g: Float32Array, c: Float32Array, what: string): void {
+    for (let row = 0; row < g.length / 4; row++) {
+      const gs = g.subarray(row * 4, row * 4 + 4), cs = c.subarray(row * 4, row * 4 + 4);
+      const scale = Math.max(...Array.from(cs, Math.abs));
+      for (let a = 0; a < 4; a++) {
+        expect(Number.isFinite(gs[a]!), `${what}: score finite`).to.equal(true);
+        expect(Math.abs(gs[a]! - cs[a]!), `${what}: row ${row} arm ${a} (${gs[a]} vs ${cs[a]})`).to.be.at.most(TOL_SCALE_AGREEMENT * scale);
+      }
+    }
+  }
+
+  it('contexts at 1e-30 … 1e18 (λ = 1): finite scores that agree with cpu, or a BanditError at the documented bounds', async () => {
+    const outcomes: string[] = [];
+    for (const s of [1e-30, 1e-20, 1e-12, 1e-6, 1e-3, 1, 10, 1e3, 1e6, 1e12, 1e18]) {
+      const [g, c] = [await scaled(gpuBackend(), s, 1), await scaled(cpuBackend(), s, 1)];
+      for (const r of [g, c]) if (r.error) expect(r.error.message).to.match(BOUND_MESSAGE);
+      if (s < CONTEXT_SCALE_RANGE[0] || s > CONTEXT_SCALE_RANGE[1]) {
+        expect(g.error, `scale ${s}: refused on webgpu`).to.be.instanceOf(BanditError);
+        expect(c.error, `scale ${s}: refused on cpu`).to.be.instanceOf(BanditError);
+      }
+      if (g.scores && c.scores) {
+        agree(g.scores, c.scores, `scale ${s}`);
+        expect(Array.from(g.chosen!).every((a) => a >= 0)).to.equal(true);
+      }
+      outcomes.push(`${s}: ${g.error ? 'refused' : 'ok'}/${c.error ? 'refused' : 'ok'}`);
+    }
+    console.log(`      webgpu/cpu by context scale: ${outcomes.join(', ')}`);
+    // Scales inside the bounds are not refused by both: the bounds are not a blanket refusal.
+    expect(outcomes.filter((o) => o.endsWith('ok/ok')).length).to.be.at.least(4);
+  });
+
+  it('lambda 1e-12 … 1e12 (unit contexts, and contexts scaled with √λ): finite scores that agree with cpu, or a BanditError at the documented bounds', async () => {
+    const outcomes: string[] = [];
+    for (const lambda of [1e-12, 1e-6, 1e-3, 1, 1e3, 1e6, 1e12]) {
+      for (const s of [1, Math.sqrt(lambda)]) {
+        const [g, c] = [await scaled(gpuBackend(), s, lambda), await scaled(cpuBackend(), s, lambda)];
+        for (const r of [g, c]) if (r.error) expect(r.error.message).to.match(BOUND_MESSAGE);
+        // Contexts that scale with √λ make the same problem at every λ: never refused.
+        if (s !== 1 || lambda === 1) {
+          expect(g.error, `λ ${lambda}, scale ${s} (webgpu)`).to.equal(null);
+          expect(c.error, `λ ${lambda}, scale ${s} (cpu)`).to.equal(null);
+        }
+        if (g.scores && c.scores) agree(g.scores, c.scores, `λ ${lambda}, scale ${s}`);
+        outcomes.push(`${lambda}${s === 1 ? '' : '·√λ'}: ${g.error ? 'refused' : 'ok'}/${c.error ? 'refused' : 'ok'}`);
+      }
+    }
+    console.log(`      webgpu/cpu by lambda: ${outcomes.join(', ')}`);
+  });
+
+  it('refuses lambda, alpha, contexts and rewards past the bounds up front, naming the range, with the state unchanged', async () => {
+    for (const backend of [gpuBackend(), cpuBackend()]) {
+      for (const lambda of [1e-30, 1e-39, LAMBDA_RANGE[0] / 2, LAMBDA_RANGE[1] * 2]) {
+        let error: unknown = null;
+        await LinUCB.create(backend, { arms: 2, dim: 3, lambda }).catch((e) => (error = e));
+        expect(error, `lambda ${lambda}`).to.be.instanceOf(BanditError);
+        expect(String(error)).to.match(/lambda .*2⁻⁴⁰ … 2⁴⁰/);
+      }
+      let error: unknown = null;
+      await LinUCB.create(backend, { arms: 2, dim: 3, alpha: ALPHA_MAX * 2 }).catch((e) => (error = e));
+      expect(String(error)).to.match(/alpha .*2⁶⁴/);
+      const model = await LinUCB.create(backend, { arms: 2, dim: 3 });
+      await model.update(Int32Array.of(0), Float32Array.of(1, 2, 3), Float32Array.of(1));
+      const before = await model.save();
+      const bad: [string, () => Promise<unknown>][] = [
+        ['rewards 3e38', () => model.update(Int32Array.of(0, 0), Float32Array.of(1, 1, 1, 1, 1, 1), Float32Array.of(3e38, 3e38))],
+        ['a reward past REWARD_MAX', () => model.update(Int32Array.of(1), Float32Array.of(1, 1, 1), Float32Array.of(REWARD_MAX * 2))],
+        ['contexts at 1e20', () => model.update(Int32Array.of(1), Float32Array.of(1e20, 0, 0), Float32Array.of(1))],
+        ['contexts at 1e-30', () => model.update(Int32Array.of(1), Float32Array.of(1e-30, 0, 1e-31), Float32Array.of(1))],
+        ['select at 1e20', () => model.select(Float32Array.of(0, 1e20, 0))],
+        ['a weight that passes the conditioning bound', () => model.update(Int32Array.of(1), Float32Array.of(1, 1, 1), Float32Array.of(1), { weights: Float32Array.of(1e14) })],
+      ];
+      for (const [what, call] of bad) {
+        let e: unknown = null;
+        await call().catch((x) => (e = x));
+        expect(e, what).to.be.instanceOf(BanditError);
+        expect(String(e), what).to.match(BOUND_MESSAGE);
+      }
+      expect(Array.from(await model.save()), 'state unchanged').to.deep.equal(Array.from(before));
+      model.dispose();
+    }
+  });
 });
