@@ -34,6 +34,15 @@ export function conditioningMax(kind: string): number {
   return kind === 'cpu' ? 2 ** 40 : 2 ** 20;
 }
 
+/**
+ * Whether a backend's state is f32 and so gets the refinement steps (Newton steps after a
+ * re-factorisation, refineSolve steps for θ): the cpu backend's float64 state is already as
+ * accurate as they would make it, and skipping them keeps its results what they were.
+ */
+export function refinesState(kind: string): boolean {
+  return kind !== 'cpu';
+}
+
 const fmt = (v: number): string => v.toExponential(2);
 
 /**

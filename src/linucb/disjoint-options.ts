@@ -105,6 +105,11 @@ export interface LinearDiagnostics {
   readonly driftChecks: number;
   /** Arms whose re-factorisation was skipped because A was not numerically positive definite. */
   readonly failedRefactorizations: number;
+  /**
+   * Times `select` found a row with no finite score (a broken inverse) and rebuilt every arm's
+   * inverse from the accurate A and b before scoring again (counted since create or load).
+   */
+  readonly repairs: number;
   /** Plays per arm. */
   readonly plays: Int32Array;
   /** The retired arms, ascending. */

@@ -14,7 +14,7 @@ import type { SavedModelReader } from '../models/saved.js';
 import type { LinearDiagnostics, ResolvedDisjointOptions } from './disjoint-options.js';
 import type { Tensor } from '../core/tensor.js';
 import type { Backend } from '../core/backend.js';
-import { ArmMass } from '../core/limits.js';
+import { ArmMass, refinesState } from '../core/limits.js';
 import { checkBatchBindings, checkContexts, checkPlayedArms, checkRewards, playedRows, type ContextLayout } from '../core/check.js';
 
 export { resolveDisjointOptions, type DisjointLinearOptions, type LinearDiagnostics, type ResolvedDisjointOptions } from './disjoint-options.js';
@@ -36,7 +36,8 @@ const LO_FIELDS: ReadonlySet<LinearField> = new Set(['aLo', 'bLo']);
 
 /**
  * Steps of refineSolve for θ after an update or a re-factorisation, from θ = 0: the first is
- * θ = A⁻¹b with the kept inverse, the others refine it against the float-float A and b.
+ * θ = A⁻¹b with the kept inverse, the others refine it against the float-float A and b (f32
+ * state only: see refinesState).
  */
 const SOLVE_STEPS = 3;
 
@@ -59,6 +60,8 @@ export abstract class DisjointLinear<O extends ResolvedDisjointOptions> extends 
   protected readonly state: ArmShards<LinearField>;
   protected readonly health: InverseHealth<LinearField>;
   protected updates = 0;
+  /** Selects that found a row without a finite score and re-factorised every arm (since create or load). */
+  private repairs = 0;
   protected readonly ipsPerArm = true;
   /** Bounds on each arm's accumulated A and b, checked before an update (src/core/limits.ts). */
   private readonly mass: ArmMass;
@@ -85,7 +88,7 @@ export abstract class DisjointLinear<O extends ResolvedDisjointOptions> extends 
   /** θ = A⁻¹b of the `local` arms of `shard` (null: all), refined against the float-float A and b. */
   private solve({ t, arms }: Shard<LinearField>, local: Int32Array | null): void {
     const list = local ?? Int32Array.from({ length: arms }, (_, k) => k);
-    refineSolve(this.backend, { hi: t.a, lo: t.aLo }, { hi: t.b, lo: t.bLo }, t.aInv, t.theta, list, { iterations: SOLVE_STEPS, restart: true });
+    refineSolve(this.backend, { hi: t.a, lo: t.aLo }, { hi: t.b, lo: t.bLo }, t.aInv, t.theta, list, { iterations: refinesState(this.backend.kind) ? SOLVE_STEPS : 1, restart: true });
   }
 
   /** What create says when the device cannot hold the state. */
@@ -143,8 +146,16 @@ export abstract class DisjointLinear<O extends ResolvedDisjointOptions> extends 
       const rows = this.contextRows(op, contexts);
       const checked = this.decisions.check(op, options, rows, this.options.arms, false, this.catalogue.live());
       const staged = this.decisions.stage(this.host, checked, rows, this.options.arms);
-      const { scores, thompson } = this.scoreStep(this.uploadContexts(contexts, rows), contexts, rows);
-      return this.decisions.select(this.host, scores, staged, op, thompson);
+      const x = this.uploadContexts(contexts, rows);
+      const { scores, thompson } = this.scoreStep(x, contexts, rows);
+      const chosen = await this.decisions.select(this.host, scores, staged, op, thompson);
+      if (options?.eligible !== undefined || !chosen.includes(-1)) return chosen;
+      // Finite contexts and no eligibility mask, yet a row without a finite score: a broken
+      // inverse (NaN). Rebuild every arm from the accurate A and b, and score again.
+      this.repairs++;
+      await this.health.refactor(null);
+      const again = this.scoreStep(x, contexts, rows);
+      return this.decisions.select(this.host, again.scores, staged, op, again.thompson);
     });
   }
 
@@ -270,7 +281,7 @@ export abstract class DisjointLinear<O extends ResolvedDisjointOptions> extends 
     const h = this.health.counters();
     return {
       updates: this.updates, refactorizations: h.refactorizations, lastDrift: h.lastDrift, driftChecks: h.driftChecks,
-      failedRefactorizations: h.failedRefactorizations, plays: this.plays.slice(), shards: this.state.sizes(), decisions: this.decisions.key,
+      failedRefactorizations: h.failedRefactorizations, repairs: this.repairs, plays: this.plays.slice(), shards: this.state.sizes(), decisions: this.decisions.key,
       retired: this.catalogue.retired, rewards: this.rewardCounts,
     };
   }

@@ -1,4 +1,5 @@
 import { numberOption } from '../core/check.js';
+import { refinesState } from '../core/limits.js';
 import { accurateResidual, type Accurate } from '../ops/accurate.js';
 import { spdInverse } from '../ops/cholesky.js';
 import { axpy } from '../ops/elementwise.js';
@@ -191,7 +192,7 @@ export class InverseHealth<F extends string> {
         const aLo = local ? this.state.gather(shard, 'aLo', local) : shard.t.aLo;
         const inverse = spdInverse(this.backend, a);
         parts.push({ shard, local, ...inverse });
-        refineInverse(this.backend, { hi: a, lo: aLo }, inverse.result, REFINE_STEPS);
+        refineInverse(this.backend, { hi: a, lo: aLo }, inverse.result, refinesState(this.backend.kind) ? REFINE_STEPS : 0);
         if (local) {
           a.dispose();
           aLo.dispose();

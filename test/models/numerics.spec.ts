@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { BanditError, LinUCB, type Backend, type LinUCBOptions } from '../../src/index.js';
 import { ALPHA_MAX, CONTEXT_SCALE_RANGE, LAMBDA_RANGE, REWARD_MAX } from '../../src/core/limits.js';
+import { decodeModel, encodeModel } from '../../src/models/persist.js';
 import { cpuBackend, gpuBackend } from '../support/fixture.js';
 import { uniform } from '../support/random.js';
 
@@ -190,6 +191,26 @@ describe('numerics: f32 state as accurate as float64 (docs/numerics.md)', functi
       }
       expect(Array.from(await model.save()), 'state unchanged').to.deep.equal(Array.from(before));
       model.dispose();
+    }
+  });
+
+  it('select repairs a broken inverse (NaN) from the accurate state instead of returning -1, and diagnostics count it', async () => {
+    for (const backend of [gpuBackend(), cpuBackend()]) {
+      const d = 4, model = await LinUCB.create(backend, { arms: 3, dim: d, driftCheckEvery: 0, refactorEvery: 0 });
+      const x = uniform(30 * d, 3);
+      await model.update(Int32Array.from({ length: 30 }, (_, i) => i % 3), x, uniform(30, 4));
+      const probe = uniform(5 * d, 5);
+      const want = await model.select(probe);
+      // Break every arm's kept inverse (NaN), as a lost Sherman–Morrison update would.
+      const saved = decodeModel(await model.save(), 'LinUCB', [1, 2]);
+      const broken = encodeModel({ ...saved, arrays: { ...saved.arrays, aInv: saved.arrays['aInv']!.map(() => NaN) } });
+      const again = await LinUCB.load(backend, broken);
+      const chosen = await again.select(probe);
+      expect(Array.from(chosen), backend.kind).to.deep.equal(Array.from(want));
+      expect(again.diagnostics().repairs).to.equal(1);
+      expect(model.diagnostics().repairs).to.equal(0);
+      model.dispose();
+      again.dispose();
     }
   });
 });
