@@ -31,7 +31,8 @@ export function accumulateOuterWebGpu(rt: GpuRuntime, a: AccumulateArgs): void {
   const { data, bits } = withRoom(index, a.count);
   bits.set(a.weights, index.length);
   const buffer = rt.upload(data, 'accumulateOuter index');
-  const groupsPerArm = Math.ceil((a.d * a.width) / WG);
+  // Four elements an invocation.
+  const groupsPerArm = Math.ceil((a.d * a.width) / (4 * WG));
   rt.dispatch({
     kernel: ACCUMULATE_KERNEL,
     buffers: [buffer, bufferOf(a.x), bufferOf(a.hi), bufferOf(a.lo)],
