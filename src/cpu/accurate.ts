@@ -24,14 +24,16 @@ export function accurateResidualF64({ aHi, aLo, aInv, r, norms, matrices, d }: R
     for (let i = 0; i < d; i++) {
       let rowAbs = 0, rowMag = 0;
       for (let j = 0; j < d; j++) {
-        let acc = i === j ? -1 : 0;
+        // (A·X)_ij first, then δ_ij − it: with lo = 0 the same float64 operations as inverseDrift's twin.
+        let acc = 0;
         for (let l = 0; l < d; l++) {
           const p = (ah[base + i * d + l]! + al[base + i * d + l]!) * xs[base + l * d + j]!;
           acc += p;
           rowMag += Math.abs(p);
         }
-        if (out) out[base + i * d + j] = -acc;
-        rowAbs += Math.abs(acc);
+        const r = (i === j ? 1 : 0) - acc;
+        if (out) out[base + i * d + j] = r;
+        rowAbs += Math.abs(r);
       }
       // Math.max lets a NaN row win, as the kernel's atomicMax on the bits does.
       worst = Math.max(worst, rowAbs);
