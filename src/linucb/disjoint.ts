@@ -39,7 +39,7 @@ const LO_FIELDS: ReadonlySet<LinearField> = new Set(['aLo', 'bLo']);
  * θ = A⁻¹b with the kept inverse, the others refine it against the float-float A and b (f32
  * state only: see refinesState).
  */
-const SOLVE_STEPS = 3;
+const SOLVE_STEPS = 2;
 
 /** What a scoring step writes: B×K scores to decide on, and for Thompson models their spread. */
 export interface LinearScores {

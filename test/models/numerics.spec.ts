@@ -78,18 +78,23 @@ describe('numerics: f32 state as accurate as float64 (docs/numerics.md)', functi
         const exact = [closedForm(x, n, r, lambda, alpha, p), closedForm(x, 0, r, lambda, alpha, p)];
         return Math.max(...exact.map((e, a) => Math.abs(scores[i * 2 + a]! - e) / Math.abs(e)));
       });
-      console.log(`      d = ${d}: worst relative score error ${Math.max(...worst).toExponential(2)}, lastDrift ${diag.lastDrift?.toExponential(2)}, ` +
+      console.log(`      d = ${d}: worst relative score error ${Math.max(...worst).toExponential(2)}, ` +
         `${diag.refactorizations} re-factorisations (${diag.failedRefactorizations} failed), ${seconds.toFixed(1)} s`);
       for (const [i, w] of worst.entries()) expect(w, `row ${i}`).to.be.below(TOL_REPEAT_REL);
-      // x: arm 0 (0.5 + ~0.003) loses to the unplayed arm 1 (1.0); y: arm 0 still has its full bonus
-      // 1.0, as arm 1 does (a tie, to the lowest); x + y: arm 0's √1.00001 + 0.5 beats arm 1's √2? no: 1.5 vs 1.41.
-      const want = probes.map((p) => {
+      // The closed form's argmax wherever it is decisive (a gap past the tolerance): on x arm 0
+      // (0.5 + ~0.003) loses to the unplayed arm 1 (1.0); on x + y arm 0 (0.5 + ~1.0) wins over
+      // arm 1 (√2). On y both have bonus 1 to ~1e-8: a tie no f32 score resolves, not checked.
+      let decisive = 0;
+      probes.forEach((p, i) => {
         const s = [closedForm(x, n, r, lambda, alpha, p), closedForm(x, 0, r, lambda, alpha, p)];
-        return s[1]! > s[0]! ? 1 : 0;
+        if (Math.abs(s[0]! - s[1]!) <= 2 * TOL_REPEAT_REL * Math.max(...s.map(Math.abs))) return;
+        decisive++;
+        expect(chosen[i], `row ${i}`).to.equal(s[1]! > s[0]! ? 1 : 0);
       });
-      expect(Array.from(chosen)).to.deep.equal(want);
-      expect(Array.from(chosen)).to.deep.equal([1, 0, 0]);
+      expect(decisive).to.equal(2);
       expect(diag.failedRefactorizations).to.equal(0);
+      // The drift of the kept inverse against the accurate A, measured now (after the scores).
+      console.log(`      d = ${d}: drift ‖I − A·A⁻¹‖∞ now ${(await gpu.measureDrift()).toExponential(2)}`);
       gpu.dispose();
     });
   }
