@@ -1,4 +1,5 @@
 import { BanditError } from './errors.js';
+import { checkContextScale, checkRewardScale } from './limits.js';
 import type { DType, Tensor } from './tensor.js';
 import type { Backend } from './backend.js';
 
@@ -166,6 +167,7 @@ export function checkContexts(op: string, layout: ContextLayout, contexts: unkno
     throw new BanditError(`${op}: ${name} has ${contexts.length} values, not a whole number of rows of ${shape} (${rowLength} a row)`);
   }
   checkFiniteValues(op, name, contexts, rowLength);
+  checkContextScale(op, name, contexts, layout.dim);
   return contexts.length / rowLength;
 }
 
@@ -183,6 +185,7 @@ export function checkRewards(op: string, rewards: unknown, rows: number): void {
   if (!isNumberArray(rewards)) throw new BanditError(`${op}: rewards must be a Float32Array (or an array of numbers)`);
   if (rewards.length !== rows) throw new BanditError(`${op}: ${rows} arms but ${rewards.length} rewards`);
   checkFiniteValues(op, 'rewards', rewards, 1);
+  checkRewardScale(op, rewards);
 }
 
 /**
@@ -196,6 +199,7 @@ export function playedRows(op: string, layout: ContextLayout, contexts: unknown,
   const rows = chosen.length, d = layout.dim;
   if (contexts.length === rows * d) {
     checkFiniteValues(op, name, contexts, d);
+    checkContextScale(op, name, contexts, d);
     return Float32Array.from(contexts);
   }
   if (layout.perArm && contexts.length === rows * layout.arms * d) {
@@ -205,6 +209,7 @@ export function playedRows(op: string, layout: ContextLayout, contexts: unknown,
       for (let j = 0; j < d; j++) out[i * d + j] = contexts[from + j]!;
     }
     checkFiniteValues(op, `${name} (played rows)`, out, d);
+    checkContextScale(op, `${name} (played rows)`, out, d);
     return out;
   }
   const forms = layout.perArm ? `${rows}×${d} or ${rows}×${layout.arms}×${d}` : `${rows}×${d}`;

@@ -81,6 +81,34 @@ export interface DriftArgs {
   readonly matrices: number; readonly d: number;
 }
 
+export interface AccumulateArgs {
+  /**
+   * hi, lo: K×d×d (`width` d) or K×d (`width` 1), one float-float value hi + lo an element; x: U×d;
+   * weights: U. For u in order: M_k += w_u·x_u x_uᵀ (width d) or v_k += w_u·x_u (width 1), k = arms[u].
+   */
+  readonly hi: Tensor; readonly lo: Tensor; readonly x: Tensor; readonly arms: Int32Array; readonly weights: Float32Array;
+  readonly count: number; readonly d: number; readonly width: number; readonly matrices: number;
+}
+
+export interface ResidualArgs {
+  /**
+   * aHi, aLo: K×d×d float-float A; aInv: K×d×d (X); r: K×d×d ← I − A·X, or null (only the norms);
+   * norms: K×2, norms[k] = [‖R_k‖∞, ‖ |A_k|·|X_k| ‖∞] (zeros before the op).
+   */
+  readonly aHi: Tensor; readonly aLo: Tensor; readonly aInv: Tensor; readonly r: Tensor | null; readonly norms: Tensor;
+  readonly matrices: number; readonly d: number;
+}
+
+export interface RefineSolveArgs {
+  /**
+   * aHi, aLo: K×d×d and bHi, bLo: K×d float-float; aInv: K×d×d; theta: K×d. For each (distinct) k
+   * of `arms`: θ_k ← 0 when `restart`, then `iterations` times θ_k += X_k (b_k − A_k θ_k).
+   */
+  readonly aHi: Tensor; readonly aLo: Tensor; readonly bHi: Tensor; readonly bLo: Tensor;
+  readonly aInv: Tensor; readonly theta: Tensor; readonly arms: Int32Array;
+  readonly d: number; readonly matrices: number; readonly iterations: number; readonly restart: boolean;
+}
+
 export interface HybridScoresArgs {
   /**
    * x: B×Ktotal×d and z: B×Ktotal×k (each row's per-arm and shared features of every arm);
@@ -266,6 +294,9 @@ export interface OpArgs {
   readonly gatherMatVec: GatherMatVecArgs;
   readonly discountedUpdate: DiscountedUpdateArgs;
   readonly inverseDrift: DriftArgs;
+  readonly accumulateOuter: AccumulateArgs;
+  readonly accurateResidual: ResidualArgs;
+  readonly refineSolve: RefineSolveArgs;
   readonly hybridScores: HybridScoresArgs;
   readonly hybridArmUpdate: HybridArmUpdateArgs;
   readonly scatterOuterAdd: OuterAddArgs;

@@ -4,6 +4,7 @@ import segments from '../../shaders/lib/segments.wgsl';
 import tile from '../../shaders/lib/tile.wgsl';
 import score from '../../shaders/lib/score.wgsl';
 import random from '../../shaders/lib/random.wgsl';
+import ff from '../../shaders/lib/ff.wgsl';
 
 /** A file of the shared WGSL library (shaders/lib/) and the files it calls into. */
 export interface WgslLibrary {
@@ -24,6 +25,8 @@ export const SEGMENTS = library('segments.wgsl', segments);
 export const TILE = library('tile.wgsl', tile, [GRID]);
 /** Philox4x32-10 keyed by (seed, stream, step, row, arm, draw), its uniforms and Box–Muller normals. */
 export const RANDOM = library('random.wgsl', random);
+/** Float-float (double-f32) arithmetic: error-free sums and products, ff add and scale. */
+export const FF = library('ff.wgsl', ff);
 /** The UCB score of a tile and its store (the kernel defines `storeScore`). */
 export const SCORE = library('score.wgsl', score, [NAN, TILE]);
 

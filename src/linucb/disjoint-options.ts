@@ -1,3 +1,4 @@
+import { LAMBDA_WORDS, lambdaInRange } from '../core/limits.js';
 import { BanditError } from '../core/errors.js';
 import { numberOption, positiveInt } from '../core/check.js';
 import { armsPerShardOption, maxArmsPerBinding } from '../models/arm-shards.js';
@@ -77,7 +78,7 @@ export function resolveDisjointOptions(model: string, backend: Backend, o: Disjo
   const arms = positiveInt(model, 'arms', ids.arms);
   const dim = positiveInt(model, 'dim', o.dim);
   checkFactorDim(model, 'dim', dim);
-  const lambda = numberOption(model, 'lambda', o.lambda, 1, (v) => v > 0, '> 0');
+  const lambda = numberOption(model, 'lambda', o.lambda, 1, lambdaInRange, LAMBDA_WORDS);
   let forgetting: { gamma: number } | null = null;
   if (o.forgetting !== undefined) {
     const gamma = numberOption(model, 'forgetting.gamma', o.forgetting?.gamma, NaN, (v) => v > 0 && v <= 1, 'in (0, 1]');
@@ -104,6 +105,11 @@ export interface LinearDiagnostics {
   readonly driftChecks: number;
   /** Arms whose re-factorisation was skipped because A was not numerically positive definite. */
   readonly failedRefactorizations: number;
+  /**
+   * Times `select` found a row with no finite score (a broken inverse) and rebuilt every arm's
+   * inverse from the accurate A and b before scoring again (counted since create or load).
+   */
+  readonly repairs: number;
   /** Plays per arm. */
   readonly plays: Int32Array;
   /** The retired arms, ascending. */

@@ -1,12 +1,12 @@
-import { ArmShards, pickRows } from '../models/arm-shards.js';
+import { ArmShards, pickRows, type Shard } from '../models/arm-shards.js';
 import { ArmModel } from '../models/arm-model.js';
 import { decisionRows } from '../models/pending.js';
 import { InverseHealth } from '../models/inverse-health.js';
 import { saveModel } from '../models/saved.js';
 import { sqrtWeighted, updateWeights, withoutZeroWeights, type UpdateOptions } from '../models/weights.js';
-import { matVec } from '../ops/gemm.js';
-import { discountedUpdate, gatherMatVec, scatterAddScaled, ucbScores } from '../ops/linucb.js';
-import { shermanMorrisonUpdate, symRank1Update } from '../ops/rank1.js';
+import { accumulateOuter, refineSolve } from '../ops/accurate.js';
+import { discountedUpdate, ucbScores } from '../ops/linucb.js';
+import { shermanMorrisonUpdate } from '../ops/rank1.js';
 import type { ArmsInput } from '../models/catalogue.js';
 import type { Decision, DecideOptions, DecisionsSetup, SelectOptions } from '../models/decisions.js';
 import type { ThompsonScores } from '../models/exploration.js';
@@ -14,6 +14,7 @@ import type { SavedModelReader } from '../models/saved.js';
 import type { LinearDiagnostics, ResolvedDisjointOptions } from './disjoint-options.js';
 import type { Tensor } from '../core/tensor.js';
 import type { Backend } from '../core/backend.js';
+import { ArmMass, refinesState } from '../core/limits.js';
 import { checkBatchBindings, checkContexts, checkPlayedArms, checkRewards, playedRows, type ContextLayout } from '../core/check.js';
 
 export { resolveDisjointOptions, type DisjointLinearOptions, type LinearDiagnostics, type ResolvedDisjointOptions } from './disjoint-options.js';
@@ -22,11 +23,23 @@ export { resolveDisjointOptions, type DisjointLinearOptions, type LinearDiagnost
 // θ_a = A_a⁻¹b_a over shards, the Sherman–Morrison inverses with their drift control, discounting,
 // the update, and decide/select/scores around a scoring step that each model writes its own way.
 
-/** The per-arm state: A, A⁻¹ (kept by Sherman–Morrison), b and θ = A⁻¹b. */
-export type LinearField = 'a' | 'aInv' | 'b' | 'theta';
+/**
+ * The per-arm state: A and b as float-float (hi `a`, `b` and lo `aLo`, `bLo`: see
+ * docs/numerics.md), A⁻¹ (kept by Sherman–Morrison) and θ = A⁻¹b (refined against A and b).
+ */
+export type LinearField = 'a' | 'aLo' | 'aInv' | 'b' | 'bLo' | 'theta';
 
 /** The container's names of the saved per-arm fields, in the order they are saved. */
-const SAVED_FIELDS: readonly LinearField[] = ['a', 'aInv', 'b', 'theta'];
+const SAVED_FIELDS: readonly LinearField[] = ['a', 'aInv', 'b', 'theta', 'aLo', 'bLo'];
+/** Saved since the float-float state: a save made before has none (they load as zeros). */
+const LO_FIELDS: ReadonlySet<LinearField> = new Set(['aLo', 'bLo']);
+
+/**
+ * Steps of refineSolve for θ after an update or a re-factorisation, from θ = 0: the first is
+ * θ = A⁻¹b with the kept inverse, the others refine it against the float-float A and b (f32
+ * state only: see refinesState).
+ */
+const SOLVE_STEPS = 2;
 
 /** What a scoring step writes: B×K scores to decide on, and for Thompson models their spread. */
 export interface LinearScores {
@@ -47,26 +60,40 @@ export abstract class DisjointLinear<O extends ResolvedDisjointOptions> extends 
   protected readonly state: ArmShards<LinearField>;
   protected readonly health: InverseHealth<LinearField>;
   protected updates = 0;
+  /** Selects that found a row without a finite score and re-factorised every arm (since create or load). */
+  private repairs = 0;
   protected readonly ipsPerArm = true;
+  /** Bounds on each arm's accumulated A and b, checked before an update (src/core/limits.ts). */
+  private readonly mass: ArmMass;
 
   protected constructor(backend: Backend, model: string, options: O, itemIds: readonly string[] | null, decisions: DecisionsSetup) {
     super(backend, model, options, itemIds, decisions, options.dim, options.delayed);
     const { arms, dim: d, lambda } = options;
     this.state = this.own(ArmShards.create(backend, model, { arms, perShard: options.armsPerShard }, {
       a: { shape: [d, d], identity: lambda, label: 'A' },
+      aLo: { shape: [d, d], label: 'A (lo)' },
       aInv: { shape: [d, d], identity: 1 / lambda, label: 'A⁻¹' },
       b: { shape: [d], label: 'b' },
+      bLo: { shape: [d], label: 'b (lo)' },
       theta: { shape: [d], label: 'θ' },
     }));
-    this.health = new InverseHealth(backend, this.state, options, ({ t }, local) => {
-      if (local) gatherMatVec(backend, t.aInv, t.b, t.theta, local);
-      else matVec(backend, t.aInv, t.b, { y: t.theta });
-    });
+    this.health = new InverseHealth(backend, this.state, options, (shard, local) => this.solve(shard, local));
+    this.mass = new ArmMass(model, backend.kind, lambda, arms);
+  }
+
+  protected override armsAdded(grown: number, reset: Int32Array): void {
+    this.mass.grow(grown, reset);
+  }
+
+  /** θ = A⁻¹b of the `local` arms of `shard` (null: all), refined against the float-float A and b. */
+  private solve({ t, arms }: Shard<LinearField>, local: Int32Array | null): void {
+    const list = local ?? Int32Array.from({ length: arms }, (_, k) => k);
+    refineSolve(this.backend, { hi: t.a, lo: t.aLo }, { hi: t.b, lo: t.bLo }, t.aInv, t.theta, list, { iterations: refinesState(this.backend.kind) ? SOLVE_STEPS : 1, restart: true });
   }
 
   /** What create says when the device cannot hold the state. */
   protected static allocationMessage(model: string, o: ResolvedDisjointOptions): string {
-    const bytes = 4 * o.arms * (2 * o.dim * o.dim + 2 * o.dim);
+    const bytes = 4 * o.arms * (3 * o.dim * o.dim + 3 * o.dim);
     return `${model}.create: the device could not allocate ${o.arms} arms × dim ${o.dim} ` +
       `(${(bytes / 2 ** 20).toFixed(0)} MiB of state in ${Math.ceil(o.arms / o.armsPerShard)} or more tensors)`;
   }
@@ -119,8 +146,16 @@ export abstract class DisjointLinear<O extends ResolvedDisjointOptions> extends 
       const rows = this.contextRows(op, contexts);
       const checked = this.decisions.check(op, options, rows, this.options.arms, false, this.catalogue.live());
       const staged = this.decisions.stage(this.host, checked, rows, this.options.arms);
-      const { scores, thompson } = this.scoreStep(this.uploadContexts(contexts, rows), contexts, rows);
-      return this.decisions.select(this.host, scores, staged, op, thompson);
+      const x = this.uploadContexts(contexts, rows);
+      const { scores, thompson } = this.scoreStep(x, contexts, rows);
+      const chosen = await this.decisions.select(this.host, scores, staged, op, thompson);
+      if (options?.eligible !== undefined || !chosen.includes(-1)) return chosen;
+      // Finite contexts and no eligibility mask, yet a row without a finite score: a broken
+      // inverse (NaN). Rebuild every arm from the accurate A and b, and score again.
+      this.repairs++;
+      await this.health.refactor(null);
+      const again = this.scoreStep(x, contexts, rows);
+      return this.decisions.select(this.host, again.scores, staged, op, again.thompson);
     });
   }
 
@@ -194,6 +229,7 @@ export abstract class DisjointLinear<O extends ResolvedDisjointOptions> extends 
     const arms = kept.arms, rows = arms.length;
     if (rows === 0) return;
     const { contexts: x, rewards: r } = sqrtWeighted(kept, dim);
+    this.mass.admit(`${this.model}.update`, arms, x, r, dim, this.options.forgetting?.gamma ?? null);
     if (this.options.forgetting) this.encodeDiscounted(this.options.forgetting.gamma, arms, x, r);
     else this.encodeUpdate(arms, x, r);
     for (let i = 0; i < rows; i++) this.plays[arms[i]!]!++;
@@ -216,11 +252,12 @@ export abstract class DisjointLinear<O extends ResolvedDisjointOptions> extends 
       this.backend.write(x, pickRows(played, g.rows, dim));
       return { ...g, x };
     });
-    for (const { shard: { t }, rows, local, x } of groups) {
-      symRank1Update(this.backend, t.a, x, local);
+    for (const { shard, rows, local, x } of groups) {
+      const { t } = shard;
+      accumulateOuter(this.backend, { hi: t.a, lo: t.aLo }, x, local, new Float32Array(rows.length).fill(1));
       shermanMorrisonUpdate(this.backend, t.aInv, x, local);
-      scatterAddScaled(this.backend, t.b, x, local, pickRows(r, rows, 1));
-      gatherMatVec(this.backend, t.aInv, t.b, t.theta, local);
+      accumulateOuter(this.backend, { hi: t.b, lo: t.bLo }, x, local, pickRows(r, rows, 1));
+      this.solve(shard, local);
     }
   }
 
@@ -244,7 +281,7 @@ export abstract class DisjointLinear<O extends ResolvedDisjointOptions> extends 
     const h = this.health.counters();
     return {
       updates: this.updates, refactorizations: h.refactorizations, lastDrift: h.lastDrift, driftChecks: h.driftChecks,
-      failedRefactorizations: h.failedRefactorizations, plays: this.plays.slice(), shards: this.state.sizes(), decisions: this.decisions.key,
+      failedRefactorizations: h.failedRefactorizations, repairs: this.repairs, plays: this.plays.slice(), shards: this.state.sizes(), decisions: this.decisions.key,
       retired: this.catalogue.retired, rewards: this.rewardCounts,
     };
   }
@@ -285,9 +322,11 @@ export abstract class DisjointLinear<O extends ResolvedDisjointOptions> extends 
   /** Writes a save's arrays, counters, decision stream, retired arms and pending decisions into this (just created) model. */
   protected restoreFrom(saved: SavedModelReader): void {
     const { arms } = this.options;
-    const found = SAVED_FIELDS.map((f) => [f, saved.need(f, arms * this.state.width(f))] as const);
+    const found = SAVED_FIELDS.filter((f) => !LO_FIELDS.has(f) || saved.arrays[f] !== undefined)
+      .map((f) => [f, saved.need(f, arms * this.state.width(f))] as const);
     const plays = saved.need('plays', arms);
     for (const [field, values] of found) this.state.write(field, values);
+    this.mass.restore(found.find(([f]) => f === 'a')![1], found.find(([f]) => f === 'b')![1], this.options.dim);
     this.plays = Int32Array.from(plays);
     this.health.restore(saved, arms, 'error');
     this.updates = saved.counts(['updates']).updates;

@@ -13,7 +13,7 @@ import { cholesky, spdInverse } from '../ops/cholesky.js';
 import { gemm, matVec } from '../ops/gemm.js';
 import { hybridArmUpdate, hybridScores, scatterOuterAdd } from '../ops/hybrid.js';
 import { gatherMatVec, scatterAddScaled } from '../ops/linucb.js';
-import { symRank1Update } from '../ops/rank1.js';
+import { accumulateOuter } from '../ops/accurate.js';
 import {
   checkHybridContexts, hybridPlayedRows, resolveHybridOptions, type HybridContexts, type HybridLinUCBDiagnostics, type HybridLinUCBOptions, type ResolvedHybridOptions,
 } from './hybrid-options.js';
@@ -28,9 +28,11 @@ export type { HybridContexts, HybridLinUCBDiagnostics, HybridLinUCBOptions } fro
  * row by row (hybridArmUpdate) and rebuilt from A, B, b on re-factorisation; θ = φ − Cβ and
  * D = C·L follow β and L, so they are refreshed for every arm after each batch.
  */
-type Field = 'a' | 'aInv' | 'bMat' | 'c' | 'b' | 'phi' | 'dMat' | 'theta';
+type Field = 'a' | 'aLo' | 'aInv' | 'bMat' | 'c' | 'b' | 'phi' | 'dMat' | 'theta';
 /** The saved per-arm fields and their names in the container (θ and D follow from them). */
-const SAVED: readonly (readonly [Field, string])[] = [['a', 'a'], ['aInv', 'aInv'], ['bMat', 'B'], ['c', 'C'], ['b', 'b'], ['phi', 'phi']];
+const SAVED: readonly (readonly [Field, string])[] = [['a', 'a'], ['aInv', 'aInv'], ['bMat', 'B'], ['c', 'C'], ['b', 'b'], ['phi', 'phi'], ['aLo', 'aLo']];
+/** A's lo part (float-float A, docs/numerics.md): saves made before it have none and load it as zeros. */
+const OPTIONAL_SAVED: ReadonlySet<string> = new Set(['aLo']);
 
 /** A0 and b0 are Algorithm 2's sums; A0⁻¹, L (A0⁻¹ = L Lᵀ) and β = A0⁻¹b0 are rebuilt after each batch. */
 interface Shared {
@@ -85,6 +87,7 @@ export class HybridLinUCB extends ArmModel<ResolvedHybridOptions, HybridContexts
     const { arms, dim: d, sharedDim: k, lambda } = options;
     this.state = this.own(ArmShards.create(backend, MODEL, { arms, perShard: options.armsPerShard }, {
       a: { shape: [d, d], identity: lambda, label: 'A' },
+      aLo: { shape: [d, d], label: 'A (lo)' },
       aInv: { shape: [d, d], identity: 1 / lambda, label: 'A⁻¹' },
       bMat: { shape: [d, k], label: 'B' },
       c: { shape: [d, k], label: 'A⁻¹B' },
@@ -276,7 +279,7 @@ export class HybridLinUCB extends ArmModel<ResolvedHybridOptions, HybridContexts
     const { a0, b0 } = this.shared;
     for (const { shard: { t }, local, rs, tx, tz, txz, out } of work) {
       const { w, rho } = hybridArmUpdate(b, t, txz, local, rs, out);
-      symRank1Update(b, t.a, tx, local);
+      accumulateOuter(b, { hi: t.a, lo: t.aLo }, tx, local, new Float32Array(local.length).fill(1));
       scatterOuterAdd(b, t.bMat, tx, tz, local);
       scatterAddScaled(b, t.b, tx, local, rs);
       gemm(b, w, w, { transA: true, c: a0, beta: 1 });
@@ -434,7 +437,8 @@ export class HybridLinUCB extends ArmModel<ResolvedHybridOptions, HybridContexts
     const model = await HybridLinUCB.create(backend, { ...(saved.options as unknown as HybridLinUCBOptions), ...overrides });
     return restored(model, async (m) => {
       const { arms, sharedDim: k } = m.options;
-      const found = SAVED.map(([field, name]) => [field, saved.need(name, arms * m.state.width(field))] as const);
+      const found = SAVED.filter(([, name]) => !OPTIONAL_SAVED.has(name) || saved.arrays[name] !== undefined)
+        .map(([field, name]) => [field, saved.need(name, arms * m.state.width(field))] as const);
       const a0 = saved.need('a0', k * k), b0 = saved.need('b0', k), plays = saved.need('plays', arms);
       for (const [field, values] of found) m.state.write(field, values);
       backend.write(m.shared.a0, a0);

@@ -1,6 +1,6 @@
 import { BanditError } from '../core/errors.js';
 import { numberOption } from '../core/check.js';
-import { MAX_FACTOR_DIM } from '../core/limits.js';
+import { ALPHA_WORDS, LAMBDA_WORDS, MAX_FACTOR_DIM, alphaInRange, lambdaInRange } from '../core/limits.js';
 import { inverseHealthOptions, type InverseHealthOptions } from '../models/inverse-health.js';
 
 /** What LinUCB and HybridLinUCB both take beside their sizes. */
@@ -18,8 +18,8 @@ export interface RidgeOptions extends InverseHealthOptions {
  * const { alpha, lambda, driftBound } = ridgeOptions('LinUCB', options);
  */
 export function ridgeOptions(model: string, o: Partial<RidgeOptions>): RidgeOptions {
-  const alpha = numberOption(model, 'alpha', o.alpha, 1, (v) => v >= 0, '≥ 0');
-  const lambda = numberOption(model, 'lambda', o.lambda, 1, (v) => v > 0, '> 0');
+  const alpha = numberOption(model, 'alpha', o.alpha, 1, alphaInRange, ALPHA_WORDS);
+  const lambda = numberOption(model, 'lambda', o.lambda, 1, lambdaInRange, LAMBDA_WORDS);
   return { alpha, lambda, ...inverseHealthOptions(model, o) };
 }
 

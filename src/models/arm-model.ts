@@ -46,6 +46,9 @@ export abstract class ArmModel<O extends { readonly arms: number }, C> extends O
    */
   protected abstract readonly state: { grow(n: number): void; reset(arms: Int32Array): void };
 
+  /** Host-side per-arm state of a subclass follows `state`: `grown` new arms, `reset` ones back at the prior. */
+  protected armsAdded(_grown: number, _reset: Int32Array): void {}
+
   /**
    * Adds arms that start at the prior (their scores those of a fresh model's arms); every other
    * arm's state stays bit for bit as it was. `what` is a count, or for a model created with
@@ -71,6 +74,7 @@ export abstract class ArmModel<O extends { readonly arms: number }, C> extends O
       plays.set(this.plays);
       for (const a of plan.reuse) plays[a] = 0;
       this.plays = plays;
+      this.armsAdded(plan.grow, plan.reuse);
       this.catalogue.commitAdd(plan);
       this.current = Object.freeze({ ...this.current, arms: this.catalogue.size });
       await this.backend.sync();

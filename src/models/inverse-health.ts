@@ -1,6 +1,9 @@
 import { numberOption } from '../core/check.js';
+import { refinesState } from '../core/limits.js';
+import { accurateResidual, type Accurate } from '../ops/accurate.js';
 import { spdInverse } from '../ops/cholesky.js';
-import { inverseDrift } from '../ops/linucb.js';
+import { axpy } from '../ops/elementwise.js';
+import { gemm } from '../ops/gemm.js';
 import { readTogether } from './readback.js';
 import type { ArmShards, Shard } from './arm-shards.js';
 import type { SavedModelReader } from './saved.js';
@@ -13,7 +16,7 @@ export interface InverseHealthOptions {
   readonly refactorEvery: number;
   /** Measure the drift of the arms updated since the last check after this many update rows; 0: never. */
   readonly driftCheckEvery: number;
-  /** Re-factorise an arm whose drift ‖A·A⁻¹ − I‖∞ passes this. */
+  /** Re-factorise an arm whose drift ‖A·A⁻¹ − I‖∞ (measured against the float-float A) passes this. */
   readonly driftBound: number;
 }
 
@@ -46,8 +49,15 @@ export function inverseHealthOptions(model: string, o: Partial<InverseHealthOpti
   };
 }
 
-/** Fields the drift control reads: A and its kept inverse. */
-type Inverses<F extends string> = F | 'a' | 'aInv';
+/** Fields the drift control reads: A (float-float: `a` + `aLo`) and its kept inverse. */
+type Inverses<F extends string> = F | 'a' | 'aLo' | 'aInv';
+
+/**
+ * Newton steps X ← X + X·(I − A·X), the residual against the float-float A, after each Cholesky
+ * inverse: the f32 factorisation of A's hi part is off by ~u·cond(A); each step squares that
+ * relative error, down to the f32 rounding of X.
+ */
+export const REFINE_STEPS = 2;
 
 /**
  * After new inverses landed in `aInv` for the `local` arms of `shard` (ascending; null: every
@@ -56,8 +66,29 @@ type Inverses<F extends string> = F | 'a' | 'aInv';
 export type DeriveFromInverse<F extends string> = (shard: Shard<Inverses<F>>, local: Int32Array | null) => void;
 
 /**
+ * X ← X + X·(I − A·X), `steps` times (A float-float, X: n×d×d), encoded into the open step.
+ *
+ * @example
+ * refineInverse(backend, { hi: a, lo: aLo }, x, 2);
+ */
+export function refineInverse(backend: Backend, a: Accurate, x: Tensor, steps: number): void {
+  if (steps === 0) return;
+  const r = backend.zeros(x.shape, { label: 'refineInverse R' }), t = backend.zeros(x.shape, { label: 'refineInverse X·R' });
+  try {
+    for (let s = 0; s < steps; s++) {
+      accurateResidual(backend, a, x, r).dispose();
+      gemm(backend, x, r, { c: t });
+      axpy(backend, 1, t, x);
+    }
+  } finally {
+    r.dispose();
+    t.dispose();
+  }
+}
+
+/**
  * The numerical health of per-arm inverses kept by Sherman–Morrison beside the matrices they
- * invert (`a` and `aInv` of each shard): which arms changed since the last drift check and the
+ * invert (`a` + `aLo`, float-float, and `aInv` of each shard): which arms changed since the last drift check and the
  * last re-factorisation (only they can have drifted), when the next check or re-factorisation
  * is due, and both done for every shard at once with ONE readback each (the drift values, the
  * factorisation statuses), whatever the number of shards.
@@ -111,33 +142,31 @@ export class InverseHealth<F extends string> {
    * past the bound (a readback in the middle of the call: which arms to rebuild depends on it).
    */
   async check(which: 'touched' | 'all'): Promise<void> {
-    const parts: { shard: Shard<Inverses<F>>; local: Int32Array | null; drift: Tensor }[] = [];
+    const parts: { shard: Shard<Inverses<F>>; local: Int32Array | null; norms: Tensor }[] = [];
     let values;
     try {
       for (const shard of this.state.shards) {
         const local = which === 'all' ? null : this.state.local(shard, this.touchedSinceCheck);
         if (local && local.length === 0) continue;
-        const a = local ? this.state.gather(shard, 'a', local) : shard.t.a;
-        const aInv = local ? this.state.gather(shard, 'aInv', local) : shard.t.aInv;
-        parts.push({ shard, local, drift: inverseDrift(this.backend, a, aInv) });
-        if (local) {
-          a.dispose();
-          aInv.dispose();
-        }
+        const [a, aLo, aInv] = (['a', 'aLo', 'aInv'] as const).map((f) => (local ? this.state.gather(shard, f, local) : shard.t[f]));
+        parts.push({ shard, local, norms: accurateResidual(this.backend, { hi: a!, lo: aLo! }, aInv!) });
+        if (local) for (const t of [a!, aLo!, aInv!]) t.dispose();
       }
-      values = await readTogether(this.backend, parts.map((p) => p.drift));
+      values = await readTogether(this.backend, parts.map((p) => p.norms));
     } finally {
-      for (const p of parts) p.drift.dispose();
+      for (const p of parts) p.norms.dispose();
     }
     let worst = 0, measured = 0;
     const drifted = new Set<number>();
     parts.forEach(({ shard, local }, i) => {
-      values[i]!.forEach((v, j) => {
+      const norms = values[i]!;
+      for (let j = 0; j < norms.length / 2; j++) {
+        const v = norms[2 * j]!;
         // A NaN drift (a broken inverse) is the worst of all.
         if (Number.isNaN(v) || v > worst) worst = Number.isNaN(worst) ? worst : v;
         if (!(v <= this.options.driftBound)) drifted.add(shard.offset + (local ? local[j]! : j));
-      });
-      measured += values[i]!.length;
+      }
+      measured += norms.length / 2;
     });
     if (measured > 0) this.lastDrift = worst;
     this.driftChecks++;
@@ -147,7 +176,7 @@ export class InverseHealth<F extends string> {
   }
 
   /**
-   * Rebuilds A⁻¹ from A by batched Cholesky for `arms` (model-wide ids) or every arm (null), all
+   * Rebuilds A⁻¹ from A by batched Cholesky (of A's hi part, refined against the float-float A) for `arms` (model-wide ids) or every arm (null), all
    * shards in one step, then what follows from A⁻¹ (`derive`). The statuses come back in one
    * readback before anything is replaced (in the middle of the call: whether an arm's new inverse
    * is kept depends on it): an arm whose A is not numerically positive definite keeps its old
@@ -160,8 +189,14 @@ export class InverseHealth<F extends string> {
         const local = this.state.local(shard, arms);
         if (local && local.length === 0) continue;
         const a = local ? this.state.gather(shard, 'a', local) : shard.t.a;
-        parts.push({ shard, local, ...spdInverse(this.backend, a) });
-        if (local) a.dispose();
+        const aLo = local ? this.state.gather(shard, 'aLo', local) : shard.t.aLo;
+        const inverse = spdInverse(this.backend, a);
+        parts.push({ shard, local, ...inverse });
+        refineInverse(this.backend, { hi: a, lo: aLo }, inverse.result, refinesState(this.backend.kind) ? REFINE_STEPS : 0);
+        if (local) {
+          a.dispose();
+          aLo.dispose();
+        }
       }
       const statuses = await readTogether(this.backend, parts.map((p) => p.status));
       parts.forEach(({ shard, local, result }, i) => {

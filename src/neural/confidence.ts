@@ -1,13 +1,14 @@
-import { MAX_FACTOR_DIM } from '../core/limits.js';
+import { MAX_FACTOR_DIM, refinesState } from '../core/limits.js';
+import { REFINE_STEPS, refineInverse } from '../models/inverse-health.js';
+import { accumulateOuter, accurateResidual } from '../ops/accurate.js';
 import { identities } from '../models/arm-shards.js';
 import { spdInverse } from '../ops/cholesky.js';
 import { accumulateSquares } from '../ops/confidence.js';
 import { scale } from '../ops/elementwise.js';
-import { gemm } from '../ops/gemm.js';
-import { inverseDrift, scatterAddScaled } from '../ops/linucb.js';
+import { scatterAddScaled } from '../ops/linucb.js';
 import { diagonalBonus, perArmGradients, type MlpShape } from '../ops/mlp.js';
 import { quadForm } from '../ops/quadform.js';
-import { shermanMorrisonUpdate, symRank1Update } from '../ops/rank1.js';
+import { shermanMorrisonUpdate } from '../ops/rank1.js';
 import type { SavedModelReader } from '../models/saved.js';
 import type { SavedArray } from '../models/persist.js';
 import type { Tensor } from '../core/tensor.js';
@@ -137,9 +138,10 @@ export class DiagonalConfidence extends ConfidenceParts implements Confidence {
 }
 
 /**
- * Z and Z⁻¹ in full (p×p each): Z⁻¹ kept by Sherman–Morrison (K·p² work a select), checked
- * against Z and repaired by batched Cholesky (p ≤ 256) or by Newton–Schulz steps from the
- * drifted inverse (larger p: GEMMs only).
+ * Z and Z⁻¹ in full (p×p each; Z as float-float, `z` + `zLo`, see docs/numerics.md): Z⁻¹ kept by
+ * Sherman–Morrison (K·p² work a select), checked against the accurate Z and repaired by batched
+ * Cholesky refined by Newton steps (p ≤ 256) or by Newton steps X ← X + X(I − Z X) from the
+ * drifted inverse alone (larger p), the residual against the accurate Z.
  *
  * @example
  * const z = new FullConfidence(backend, { label: 'NeuralUCB', shape, params: p, width: m, lambda, driftBound: 1e-3 });
@@ -150,15 +152,19 @@ export class FullConfidence extends ConfidenceParts implements Confidence {
   readonly drifts = true;
   health = { lastDrift: null as number | null, driftChecks: 0, repairs: 0 };
   private readonly z: Tensor;
+  private readonly zLo: Tensor;
   private readonly inv: Tensor;
 
   constructor(backend: Backend, setup: ConfidenceSetup) {
     super(backend, setup);
     this.z = this.start(setup.lambda, false, 'Z');
+    const made = [this.z];
     try {
+      this.zLo = this.start(0, false, 'Z (lo)');
+      made.push(this.zLo);
       this.inv = this.start(1 / setup.lambda, false, 'Z⁻¹');
     } catch (e) {
-      this.z.dispose();
+      for (const t of made) t.dispose();
       throw e;
     }
   }
@@ -169,7 +175,7 @@ export class FullConfidence extends ConfidenceParts implements Confidence {
       scale(this.backend, 1 / Math.sqrt(this.setup.width), jac);
       if (weights) jac = replace(jac, scaledRows(this.backend, jac, Float32Array.from(weights, Math.sqrt)));
       const one = new Int32Array(x.shape[0]!);
-      symRank1Update(this.backend, this.z, jac, one);
+      accumulateOuter(this.backend, { hi: this.z, lo: this.zLo }, jac, one, new Float32Array(one.length).fill(1));
       shermanMorrisonUpdate(this.backend, this.inv, jac, one);
     } finally {
       jac.dispose();
@@ -197,28 +203,21 @@ export class FullConfidence extends ConfidenceParts implements Confidence {
       this.health.lastDrift = drift;
       return;
     }
-    const p = this.setup.params;
+    const p = this.setup.params, z = { hi: this.z, lo: this.zLo };
     if (p <= MAX_FACTOR_DIM) {
       const { result, status } = spdInverse(this.backend, this.z);
       try {
+        refineInverse(this.backend, z, result, refinesState(this.backend.kind) ? REFINE_STEPS : 0);
         if ((await this.backend.read(status))[0] === 0) this.backend.copy(result, this.inv);
       } finally {
         result.dispose();
         status.dispose();
       }
     } else {
-      // Newton–Schulz, X ← 2X − X·Z·X: quadratic convergence from the drifted inverse, GEMMs only.
+      // Newton steps X ← X + X(I − Z X): quadratic convergence from the drifted inverse, the
+      // residual against the accurate Z, GEMMs otherwise.
       for (let k = 0; k < MAX_NEWTON_STEPS && drift > this.setup.driftBound; k++) {
-        const zx = gemm(this.backend, this.z, this.inv);
-        const next = this.backend.zeros([1, p, p], { label: `${this.setup.label} Z⁻¹ next` });
-        try {
-          this.backend.copy(this.inv, next);
-          gemm(this.backend, this.inv, zx, { c: next, alpha: -1, beta: 2 });
-          this.backend.copy(next, this.inv);
-        } finally {
-          zx.dispose();
-          next.dispose();
-        }
+        refineInverse(this.backend, z, this.inv, 1);
         drift = await this.readDrift();
       }
     }
@@ -227,7 +226,7 @@ export class FullConfidence extends ConfidenceParts implements Confidence {
   }
 
   private async readDrift(): Promise<number> {
-    const t = inverseDrift(this.backend, this.z, this.inv);
+    const t = accurateResidual(this.backend, { hi: this.z, lo: this.zLo }, this.inv);
     try {
       const v = (await this.backend.read(t))[0]!;
       return Number.isNaN(v) ? Infinity : v;
@@ -238,19 +237,22 @@ export class FullConfidence extends ConfidenceParts implements Confidence {
 
   async arrays(): Promise<Record<string, SavedArray>> {
     const read = (t: Tensor) => this.backend.read(t) as Promise<Float32Array | Float64Array>;
-    return { z: await read(this.z), zInv: await read(this.inv) };
+    return { z: await read(this.z), zInv: await read(this.inv), zLo: await read(this.zLo) };
   }
 
   restore(saved: SavedModelReader): void {
     const p = this.setup.params;
     this.backend.write(this.z, saved.need('z', p * p));
     this.backend.write(this.inv, saved.need('zInv', p * p));
+    // Z's lo part (float-float Z): saves made before it have none, and load it as zeros.
+    if (saved.arrays['zLo'] !== undefined) this.backend.write(this.zLo, saved.need('zLo', p * p));
     const c = saved.counts(['driftChecks', 'repairs'] as const);
     this.health = { lastDrift: saved.numberOrNull('lastDrift'), driftChecks: c.driftChecks, repairs: c.repairs };
   }
 
   dispose(): void {
     this.z.dispose();
+    this.zLo.dispose();
     this.inv.dispose();
   }
 }

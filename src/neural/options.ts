@@ -1,3 +1,4 @@
+import { LAMBDA_WORDS, lambdaInRange } from '../core/limits.js';
 import { BanditError } from '../core/errors.js';
 import { checkFiniteValues, isNumberArray, numberOption, positiveInt } from '../core/check.js';
 import { mlpLayout, type MlpLayout } from '../ops/mlp.js';
@@ -109,7 +110,7 @@ export function resolveNeuralOptions(M: string, backend: Backend, o: NeuralOptio
     }
   });
   const layout = mlpLayout(dim, hidden);
-  const lambda = numberOption(M, 'lambda', o.lambda, 1e-3, (v) => v > 0, '> 0');
+  const lambda = numberOption(M, 'lambda', o.lambda, 1e-3, lambdaInRange, LAMBDA_WORDS);
   const nu = numberOption(M, 'nu', o.nu, 1e-2, (v) => v >= 0, '≥ 0');
   const optimizer = o.optimizer ?? 'adam';
   if (optimizer !== 'sgd' && optimizer !== 'adam') throw new BanditError(`${M}: option optimizer must be 'sgd' or 'adam', got ${String(optimizer)}`);

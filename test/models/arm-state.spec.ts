@@ -164,7 +164,7 @@ describe('models: inverse health', function () {
     it(`${kind}: checks only the touched arms of all shards in one readback, and re-factorises those past the bound in another`, async () => {
       const { backend, reads } = countingReads(backendOf(kind));
       const state = ArmShards.create(backend, 'Test', { arms, perShard: 2 }, {
-        a: { shape: [d, d], identity: 1, label: 'A' }, aInv: { shape: [d, d], identity: 1, label: 'A⁻¹' },
+        a: { shape: [d, d], identity: 1, label: 'A' }, aLo: { shape: [d, d], label: 'A (lo)' }, aInv: { shape: [d, d], identity: 1, label: 'A⁻¹' },
       });
       const derived: [number, number[] | null][] = [];
       const health = new InverseHealth(backend, state, { refactorEvery: 0, driftCheckEvery: 0, driftBound: 1e-3 }, (s, local) => {
@@ -204,7 +204,7 @@ describe('models: inverse health', function () {
     it(`${kind}: an arm whose A is not positive definite keeps its inverse and is counted; the others are rebuilt`, async () => {
       const b = backendOf(kind);
       const state = ArmShards.create(b, 'Test', { arms, perShard: 4 }, {
-        a: { shape: [d, d], identity: 1, label: 'A' }, aInv: { shape: [d, d], identity: 1, label: 'A⁻¹' },
+        a: { shape: [d, d], identity: 1, label: 'A' }, aLo: { shape: [d, d], label: 'A (lo)' }, aInv: { shape: [d, d], identity: 1, label: 'A⁻¹' },
       });
       const health = new InverseHealth(b, state, { refactorEvery: 0, driftCheckEvery: 0, driftBound: 1e-3 }, () => undefined);
       try {

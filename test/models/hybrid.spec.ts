@@ -747,7 +747,7 @@ describe('HybridLinUCB', function () {
       await rejects(model.update(two, full, r2), /disposed/);
       await rejects(HybridLinUCB.create(b, { arms: 2, dim: 3 } as HybridLinUCBOptions), /sharedDim must be a positive integer/);
       await rejects(HybridLinUCB.create(b, { arms: 2, dim: 3, sharedDim: 257 }), /sharedDim = 257 is over 256/);
-      await rejects(HybridLinUCB.create(b, { arms: 2, dim: 3, sharedDim: 2, lambda: 0 }), /lambda must be > 0/);
+      await rejects(HybridLinUCB.create(b, { arms: 2, dim: 3, sharedDim: 2, lambda: 0 }), /lambda must be in \[9.09e-13, 1.10e\+12\] \(2⁻⁴⁰ … 2⁴⁰\)/);
     }
   });
 

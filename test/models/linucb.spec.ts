@@ -335,7 +335,7 @@ describe('LinUCB', function () {
       model.dispose();
       await rejects(model.select(x), /disposed/);
       await rejects(LinUCB.create(b, { arms: 0, dim: 3 }), /arms must be a positive integer/);
-      await rejects(LinUCB.create(b, { arms: 2, dim: 3, alpha: -1 }), /alpha must be ≥ 0/);
+      await rejects(LinUCB.create(b, { arms: 2, dim: 3, alpha: -1 }), /alpha must be in \[0, 1.84e\+19\] \(2⁶⁴\)/);
       await rejects(LinUCB.create(b, { arms: 2, dim: 3, forgetting: { gamma: 1.5 } }), /gamma must be in \(0, 1\]/);
     }
   });

@@ -15,10 +15,11 @@ import { family as mlp } from './mlp.js';
 import { family as mlpTrain } from './mlp-train.js';
 import { family as confidence } from './confidence.js';
 import { family as explore } from './explore.js';
+import { family as accurate } from './accurate.js';
 
 /** Every kernel family, one a shaders/*.wgsl file (the shared shaders/lib/ joined in by each). */
 export const FAMILIES = [
-  elementwise, gemm, quadform, rank1, argmax, cholesky, ucb, scatterGather, discounted, drift, hybrid, mlp, mlpTrain, confidence, explore,
+  elementwise, gemm, quadform, rank1, argmax, cholesky, ucb, scatterGather, discounted, drift, hybrid, mlp, mlpTrain, confidence, explore, accurate,
 ] as const;
 
 /**
@@ -27,7 +28,7 @@ export const FAMILIES = [
  */
 export const GPU_OPS = {
   ...elementwise.ops, ...gemm.ops, ...quadform.ops, ...rank1.ops, ...argmax.ops, ...cholesky.ops, ...ucb.ops, ...scatterGather.ops,
-  ...discounted.ops, ...drift.ops, ...hybrid.ops, ...mlp.ops, ...mlpTrain.ops, ...confidence.ops, ...explore.ops,
+  ...discounted.ops, ...drift.ops, ...hybrid.ops, ...mlp.ops, ...mlpTrain.ops, ...confidence.ops, ...explore.ops, ...accurate.ops,
 } satisfies GpuOpTable;
 
 /** The registry of every kernel the library dispatches, for the shader-compilation test. */

@@ -1,0 +1,75 @@
+import { segmentIndex } from '../../core/segments.js';
+import source from '../../../shaders/accurate.wgsl';
+import type { GpuRuntime } from '../runtime.js';
+import { kernel } from '../kernel.js';
+import { FF, GRID, SEGMENTS, wgsl } from '../shader.js';
+import { uniforms } from '../uniforms.js';
+import type { KernelFamily } from './family.js';
+import { bufferOf } from '../tensor.js';
+import { withRoom } from './index-data.js';
+import type { AccumulateArgs, RefineSolveArgs, ResidualArgs } from '../../core/op-args.js';
+
+const WG = 64;
+const code = wgsl(source, GRID, SEGMENTS, FF);
+const AccumulateParams = uniforms('AccumulateParams', { d: 'u32', width: 'u32', segments: 'u32', groupsPerArm: 'u32', weightsAt: 'u32' });
+const ResidualParams = uniforms('ResidualParams', { d: 'u32', matrices: 'u32', writeR: 'u32' });
+const SolveParams = uniforms('SolveParams', { d: 'u32', count: 'u32', iterations: 'u32', restart: 'u32' });
+
+const ACCUMULATE_KERNEL = kernel({
+  name: 'accumulateOuter', source: code, entryPoint: 'accumulateOuter', storage: ['read', 'read', 'rw', 'rw'], workgroupSize: WG, uniforms: AccumulateParams,
+});
+const RESIDUAL_KERNEL = kernel({
+  name: 'accurateResidual', source: code, entryPoint: 'accurateResidual', storage: ['read', 'read', 'read', 'rw', 'rw'], workgroupSize: WG, uniforms: ResidualParams,
+});
+const SOLVE_KERNEL = kernel({
+  name: 'refineSolve', source: code, entryPoint: 'refineSolve', storage: ['read', 'read', 'read', 'read', 'read', 'read', 'rw'], workgroupSize: WG, uniforms: SolveParams,
+});
+
+export function accumulateOuterWebGpu(rt: GpuRuntime, a: AccumulateArgs): void {
+  if (a.count === 0) return;
+  const { index, segments } = segmentIndex(a.arms, a.matrices);
+  const { data, bits } = withRoom(index, a.count);
+  bits.set(a.weights, index.length);
+  const buffer = rt.upload(data, 'accumulateOuter index');
+  // Four elements an invocation.
+  const groupsPerArm = Math.ceil((a.d * a.width) / (4 * WG));
+  rt.dispatch({
+    kernel: ACCUMULATE_KERNEL,
+    buffers: [buffer, bufferOf(a.x), bufferOf(a.hi), bufferOf(a.lo)],
+    params: { d: a.d, width: a.width, segments, groupsPerArm, weightsAt: index.length },
+    workgroups: segments * groupsPerArm,
+  });
+  rt.releaseBuffer(buffer);
+}
+
+export function accurateResidualWebGpu(rt: GpuRuntime, a: ResidualArgs): void {
+  if (a.matrices === 0) return;
+  // Without R the kernel still needs a buffer at its binding: a small pooled one it never writes.
+  const unused = a.r ? null : rt.acquire(16, 'accurateResidual (no R)');
+  rt.dispatch({
+    kernel: RESIDUAL_KERNEL,
+    buffers: [bufferOf(a.aHi), bufferOf(a.aLo), bufferOf(a.aInv), a.r ? bufferOf(a.r) : unused!, bufferOf(a.norms)],
+    params: { d: a.d, matrices: a.matrices, writeR: a.r ? 1 : 0 },
+    workgroups: Math.ceil((a.matrices * a.d) / WG),
+  });
+  if (unused) rt.releaseBuffer(unused);
+}
+
+export function refineSolveWebGpu(rt: GpuRuntime, a: RefineSolveArgs): void {
+  const distinct = Uint32Array.from(new Set(a.arms));
+  if (distinct.length === 0 || (a.iterations === 0 && !a.restart)) return;
+  const buffer = rt.upload(distinct, 'refineSolve arms');
+  rt.dispatch({
+    kernel: SOLVE_KERNEL,
+    buffers: [buffer, bufferOf(a.aHi), bufferOf(a.aLo), bufferOf(a.bHi), bufferOf(a.bLo), bufferOf(a.aInv), bufferOf(a.theta)],
+    params: { d: a.d, count: distinct.length, iterations: a.iterations, restart: a.restart ? 1 : 0 },
+    workgroups: distinct.length,
+  });
+  rt.releaseBuffer(buffer);
+}
+
+/** The ops this family implements and every kernel it can dispatch. */
+export const family: KernelFamily<'accumulateOuter' | 'accurateResidual' | 'refineSolve'> = {
+  ops: { accumulateOuter: accumulateOuterWebGpu, accurateResidual: accurateResidualWebGpu, refineSolve: refineSolveWebGpu },
+  kernels: [ACCUMULATE_KERNEL, RESIDUAL_KERNEL, SOLVE_KERNEL],
+};
