@@ -8,21 +8,25 @@ import { BanditError } from '../../core/errors.js';
 import type { BanditLog } from '../../eval/log.js';
 import type { Policy, PolicyDecision } from '../../eval/policy.js';
 import { EmbeddingMLP, type EmbeddingMLPOptions, type InteractionLog } from '../../neural/embedding-mlp.js';
+import { eligibleOption } from './catalogue.js';
 
 /**
  * What the adapter needs of a trained Embedding + MLP model: `select(users, contexts)` with B user
  * ids and B×contextDim contexts (the users' feature vectors, `batch.userFeatures`).
  */
 export interface EmbeddingMLPModel {
-  select(users: Int32Array, contexts: Float32Array): Promise<Int32Array>;
+  select(users: Int32Array, contexts: Float32Array, options?: { readonly eligible?: Uint8Array }): Promise<Int32Array>;
   /** The model's decide (arms and propensities), if it has one: what a logged run records. */
-  decide?(users: Int32Array, contexts: Float32Array): Promise<PolicyDecision>;
+  decide?(users: Int32Array, contexts: Float32Array, options?: { readonly eligible?: Uint8Array }): Promise<PolicyDecision>;
+  /** The model's addItems, if it has one: how it learns of new items (else a growing catalogue is refused). */
+  addItems?(count: number): Promise<Int32Array>;
   dispose(): void;
 }
 
 /**
  * The Embedding + MLP baseline as a frozen Policy: it never learns during the run (update does
- * nothing). `embeddingMLPPolicyFor` creates and trains one; with a model of your own:
+ * nothing). New items join through the model's `addItems` (their embeddings at the mean item's),
+ * and it serves only `batch.eligible` items. `embeddingMLPPolicyFor` creates and trains one; with a model of your own:
  *
  *     const model = await EmbeddingMLP.create(backend, { users: sim.shape.users, items: sim.shape.arms, contextDim: sim.shape.userDim });
  *     await model.fit(interactionsOf(sim.randomLog(10000)));
@@ -35,12 +39,13 @@ export interface EmbeddingMLPModel {
  */
 export function embeddingMLPPolicy(model: EmbeddingMLPModel, options: { readonly name?: string } = {}): Policy {
   if (!model || typeof model.select !== 'function') throw new BanditError('embeddingMLPPolicy: a trained EmbeddingMLP model ({ select, dispose }) is required');
-  const decide = model.decide?.bind(model);
+  const decide = model.decide?.bind(model), addItems = model.addItems?.bind(model);
   return {
     name: options.name ?? 'Embedding + MLP',
-    select: (batch) => model.select(batch.users, batch.userFeatures),
-    ...(decide ? { decide: (batch) => decide(batch.users, batch.userFeatures) } : {}),
+    select: (batch) => model.select(batch.users, batch.userFeatures, eligibleOption(batch)),
+    ...(decide ? { decide: (batch) => decide(batch.users, batch.userFeatures, eligibleOption(batch)) } : {}),
     update: async () => {},
+    ...(addItems ? { addArms: async (count: number) => void (await addItems(count)) } : {}),
     dispose: () => model.dispose(),
   };
 }
