@@ -24,7 +24,7 @@ ${ALGORITHMS.map((a) => `                        ${a.padEnd(11)}${ALGORITHM_DESC
   --epochs N          epochs of that training (default 10)
   --delays LIST|none  start: mean click delays (rounds) of the catalogue sweep (default ${DEFAULT_DELAYS.join(',')});
                       none skips it
-  --sweep-budget S    start: seconds the catalogue sweep's seeds may take (default 45; at least 3 seeds)
+  --sweep-budget S    start: seconds the catalogue sweep's seeds may take (default 35; at least 3 seeds)
   --backend KIND      ${backendHelp(backend)}
   --out DIR           where to write index.html and results.json (default report/)
   --help              this text`;
@@ -41,7 +41,7 @@ with 95 % t-intervals, one sentence on what the run shows and the pairs whose di
 significant (paired t-tests over seeds, Holm-corrected), and writes report/index.html (banded
 charts, tables, settings). Then the catalogue sweep: ${CATALOGUE_SCENARIO.steps} steps with a new
 collection of ${CATALOGUE_SCENARIO.newCollection?.items} items at step ${CATALOGUE_SCENARIO.newCollection?.step} and items out of stock for stretches, at mean click delays of
-${DEFAULT_DELAYS.join(', ')} rounds over seeds (45 s): how fast each algorithm gives the new items their fair
+${DEFAULT_DELAYS.join(', ')} rounds over seeds (35 s): how fast each algorithm gives the new items their fair
 share of impressions, and what the delays add to the regret (report/catalogue.html). The backend is auto: WebGPU on a real GPU, else a CPU backend
 (--backend webgpu forces WebGPU).
 
@@ -151,10 +151,10 @@ export async function simulate(command: 'start' | 'simulate', args: readonly str
       await writeFile(join(out, 'results.json'), `${JSON.stringify(seedsRunJson(multi), null, 2)}\n`);
       if (delays) {
         say();
-        say(`catalogue sweep: mean click delays ${delays.join(', ')} rounds, seeds from ${scenario.seed} for ${sweepBudget ?? 45} s (at least 3)`);
+        say(`catalogue sweep: mean click delays ${delays.join(', ')} rounds, seeds from ${scenario.seed} for ${sweepBudget ?? 35} s (at least 3)`);
         let running: ProgressText | null = null;
         const sweep = await runDelaySweep(backend, { ...CATALOGUE_SCENARIO, seed: scenario.seed, algorithms: scenario.algorithms, batchSize: scenario.batchSize }, {
-          delays, ...(seeds === undefined ? { budgetMs: (sweepBudget ?? 45) * 1000 } : { seeds }),
+          delays, ...(seeds === undefined ? { budgetMs: (sweepBudget ?? 35) * 1000 } : { seeds }),
         }, {
           onProgress: (done, total) => {
             running ??= progress('catalogue run', 'rounds');

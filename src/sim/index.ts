@@ -35,7 +35,7 @@ export {
 export { standardPolicies } from './policies/standard.js';
 export {
   ALGORITHMS, DEFAULT_ALGORITHMS, ALGORITHM_DESCRIPTIONS, resolveScenario, scenarioSimulator, defaultPolicies, runScenario,
-  type AlgorithmKey, type ScenarioOptions, type Scenario, type ScenarioHooks, type ScenarioRun,
+  type AlgorithmKey, type ScenarioOptions, type Scenario, type ScenarioHooks, type ScenarioRun, type TrainedModels,
 } from './scenario.js';
 export {
   lineChartSvg, resultCharts, resultRows, formatResultTable, reportHtml, scenarioRunJson, seriesColor, escapeHtml, RESULT_COLUMNS, REPORT_STYLE,

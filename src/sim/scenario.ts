@@ -7,7 +7,8 @@ import { BanditError } from '../core/errors.js';
 import type { Backend } from '../core/backend.js';
 import type { Policy } from '../eval/policy.js';
 import { runHeadToHead, type HeadToHeadResult, type RoundSnapshot } from './headtohead.js';
-import { DEFAULT_EMBEDDING_TRAINING, embeddingMLPPolicyFor } from './policies/embedding-mlp.js';
+import { EmbeddingMLP } from '../neural/embedding-mlp.js';
+import { DEFAULT_EMBEDDING_TRAINING, embeddingMLPPolicy, embeddingMLPPolicyFor } from './policies/embedding-mlp.js';
 import { DEFAULT_EPSILON, DEFAULT_SQUARECB_GAMMA, epsilonGreedyLinUCBPolicy, squareCBLinUCBPolicy } from './policies/exploring.js';
 import { hybridLinUCBPolicy } from './policies/hybrid.js';
 import { DEFAULT_LINTS_V, linTSPolicy } from './policies/lints.js';
@@ -180,7 +181,17 @@ export interface ScenarioHooks {
   readonly onProgress?: (done: number, total: number) => void | Promise<void>;
   readonly onRound?: (snapshot: RoundSnapshot) => void | Promise<void>;
   readonly signal?: AbortSignal;
+  /**
+   * Trained Embedding + MLP models to reuse, kept by what they were trained on (the world's
+   * options, the rows and the epochs): a run that would train one kept here loads it instead (it
+   * is frozen, and load gives the saved model bit for bit), and keeps what it trains. runDelaySweep
+   * passes one, so the delays of a seed train it once.
+   */
+  readonly trained?: TrainedModels;
 }
+
+/** Trained models by what they were trained on (see ScenarioHooks.trained). */
+export type TrainedModels = Map<string, { readonly bytes: Uint8Array; readonly losses: readonly number[] }>;
 
 /**
  * The policies of a scenario, in its order, on one backend: the LinUCB family with the
@@ -199,7 +210,7 @@ export interface ScenarioHooks {
  * for (const p of policies) p.dispose();
  */
 export async function defaultPolicies(
-  backend: Backend, sim: EcommerceSimulator, scenario: Scenario, hooks: Pick<ScenarioHooks, 'onStage' | 'onTrainingEpoch'> = {},
+  backend: Backend, sim: EcommerceSimulator, scenario: Scenario, hooks: Pick<ScenarioHooks, 'onStage' | 'onTrainingEpoch' | 'trained'> = {},
 ): Promise<Policy[]> {
   const made: Policy[] = [];
   const shape = sim.shape;
@@ -220,14 +231,23 @@ export async function defaultPolicies(
         case 'random': made.push(randomPolicy(shape, { seed: scenario.seed })); break;
         case 'oracle': made.push(oraclePolicy()); break;
         case 'embedding': {
+          const key = JSON.stringify([scenario.simulator, scenario.trainingRows, scenario.trainingEpochs]);
+          const kept = hooks.trained?.get(key);
+          if (kept) {
+            const reused = { ...embeddingMLPPolicy(await EmbeddingMLP.load(backend, kept.bytes), { name: 'Embedding + MLP (frozen)' }), trainingLosses: kept.losses };
+            made.push(reused);
+            break;
+          }
           hooks.onStage?.(`training Embedding + MLP on ${scenario.trainingRows} random-logged pre-shock rows, ${scenario.trainingEpochs} epochs`);
           const epochs = scenario.trainingEpochs;
           let pending: Promise<void> = Promise.resolve();
-          made.push(await embeddingMLPPolicyFor(backend, sim.randomLog(scenario.trainingRows), {
+          const trained = await embeddingMLPPolicyFor(backend, sim.randomLog(scenario.trainingRows), {
             seed: scenario.seed, epochs,
             ...(hooks.onTrainingEpoch ? { onEpoch: (e: number, loss: number) => void (pending = pending.then(() => hooks.onTrainingEpoch!(e, epochs, loss))) } : {}),
-          }));
+          });
+          made.push(trained);
           await pending;
+          hooks.trained?.set(key, { bytes: await trained.save(), losses: trained.trainingLosses });
           break;
         }
       }

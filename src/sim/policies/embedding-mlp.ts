@@ -88,7 +88,8 @@ export type EmbeddingMLPPolicyOptions = Omit<EmbeddingMLPOptions, 'users' | 'ite
  * Creates an Embedding + MLP model sized by the log (users, items, contextDim = userDim), trains
  * it with `fit` on the log (in the head-to-head: `sim.randomLog(rows)`, random logging in the
  * world before the shock), and returns it frozen, as a Policy. The policy's `trainingLosses` are
- * the fit's mean loss per epoch.
+ * the fit's mean loss per epoch, and its `save` the trained model's bytes (to load it again
+ * instead of training it: `embeddingMLPPolicy(await EmbeddingMLP.load(backend, bytes))`).
  *
  * @example
  * const baseline = await embeddingMLPPolicyFor(backend, sim.randomLog(10000), { epochs: 10 });
@@ -96,14 +97,14 @@ export type EmbeddingMLPPolicyOptions = Omit<EmbeddingMLPOptions, 'users' | 'ite
  */
 export async function embeddingMLPPolicyFor(
   backend: Backend, log: BanditLog, options: EmbeddingMLPPolicyOptions = {},
-): Promise<Policy & { readonly trainingLosses: readonly number[] }> {
+): Promise<Policy & { readonly trainingLosses: readonly number[]; save(): Promise<Uint8Array> }> {
   if (!log || typeof log !== 'object' || !log.shape) throw new BanditError('embeddingMLPPolicyFor: a BanditLog to train on is required');
   const { name, epochs = DEFAULT_EMBEDDING_TRAINING.epochs, onEpoch, ...model } = options;
   const { shape } = log;
   const m = await EmbeddingMLP.create(backend, { seed: 1, ...model, users: shape.users, items: shape.arms, contextDim: shape.userDim });
   try {
     const { losses } = await m.fit(interactionsOf(log), { epochs, ...(onEpoch ? { onProgress: onEpoch } : {}) });
-    return { ...embeddingMLPPolicy(m, { name: name ?? 'Embedding + MLP (frozen)' }), trainingLosses: losses };
+    return { ...embeddingMLPPolicy(m, { name: name ?? 'Embedding + MLP (frozen)' }), trainingLosses: losses, save: () => m.save() };
   } catch (e) {
     m.dispose();
     throw e;
