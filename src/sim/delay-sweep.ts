@@ -13,26 +13,29 @@ import { seedLoop, summarizeSeeds, type MultiSeedRun, type SeedLoop, type SeedsO
 import { pairedTTest, type PairedTest } from './stats.js';
 
 /**
- * The scenario of the delay sweep (`npm start`'s second part): 2000 steps without a market
- * shock; at step 1000 a new collection of 10 items arrives, their click logits 0.5 above the old
- * items' (so for about a third of the users the best item is a new one); every item is out of
+ * The scenario of the delay sweep (`npm start`'s second part): 1600 steps without a market
+ * shock; at step 800 a new collection of 10 items arrives, their click logits 0.5 above the old
+ * items' (so for about a quarter of the users the best item is a new one); every item is out of
  * stock 10 % of the time, in stretches of 250 steps on average. Half a run after the arrival is
- * enough to see who gives the new items their share; at 2000 steps a seed of the three default
- * delays took 7–11 s on the cpu backend (the Embedding + MLP trained once a seed), by the load.
+ * enough to see who gives the new items their share. The frozen Embedding + MLP, the same at every
+ * delay, is trained on 5000 rows for 5 epochs (trained once a seed). At these sizes a seed of the
+ * three default delays took 10–15 s on the cpu backend with the cores shared (load 4–6).
  *
  * @example
  * const run = await runDelaySweep(backend, { ...CATALOGUE_SCENARIO, steps: 4000, newCollection: { step: 2000 } });
  */
 export const CATALOGUE_SCENARIO: ScenarioOptions = Object.freeze({
-  steps: 2000,
+  steps: 1600,
   shockAt: null,
-  newCollection: Object.freeze({ step: 1000, items: 10, boost: 0.5 }),
+  newCollection: Object.freeze({ step: 800, items: 10, boost: 0.5 }),
   stockOuts: Object.freeze({ share: 0.1, meanLength: 250 }),
+  trainingRows: 5000,
+  trainingEpochs: 5,
 });
 
 /**
  * The mean click delays of the sweep, in rounds of the batch (25 users a round): none, 3 rounds
- * (75 users later on average) and 10 rounds (250 users, an eighth of the run).
+ * (75 users later on average) and 10 rounds (250 users, a third of the time the new items have).
  *
  * @example
  * const run = await runDelaySweep(backend, CATALOGUE_SCENARIO, { delays: [...DEFAULT_DELAYS, 30] });

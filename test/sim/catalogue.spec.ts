@@ -3,7 +3,7 @@ import { BanditError, LinUCB, type Backend } from '../../src/index.js';
 import {
   EcommerceSimulator, defaultPolicies, epsilonGreedyLinUCBPolicy, linTSPolicy, linUCBPolicy, newItemShare, oraclePolicy, randomPolicy, resolveScenario,
   runDelaySweep, runHeadToHead, runScenario, DEFAULT_ALGORITHMS, formatDelaySweep, delaySweepHtml,
-  type DecisionBatch, type EcommerceSimulatorOptions, type Policy, type PolicyDecision,
+  type DecisionBatch, type EcommerceSimulatorOptions, type Policy, type PolicyDecision, type TrainedModels,
 } from '../../src/sim/index.js';
 import { neuralUCBPolicyFor } from '../../src/sim/policies/neuralucb.js';
 import { embeddingMLPPolicyFor } from '../../src/sim/policies/embedding-mlp.js';
@@ -304,6 +304,25 @@ describe('sim: a changing catalogue and late clicks', function () {
     expect(figures(a)).to.deep.equal(figures(b));
     expect(figures(a)).to.not.deep.equal(figures(c));
     expect(a.result.policies[3]!.newItems!.shareAfter).to.equal(a.result.policies[3]!.newItems!.fairShareAfter);
+  });
+
+  it('a trained Embedding + MLP kept in hooks.trained is loaded, not trained again, and decides the same', async () => {
+    const backend: Backend = backends().cpu;
+    const trained: TrainedModels = new Map();
+    const options = {
+      steps: 200, batchSize: BATCH, shockAt: null, algorithms: ['embedding'] as const, trainingRows: 300, trainingEpochs: 2,
+      newCollection: { step: 100, items: 3 }, stockOuts: {},
+    };
+    const stages: string[] = [];
+    const a = await runScenario(backend, options, { trained, onStage: (s) => stages.push(s) });
+    const b = await runScenario(backend, { ...options, rewardDelay: 3 }, { trained, onStage: (s) => stages.push(s) });
+    expect(trained.size).to.equal(1);
+    expect(stages.filter((s) => /^training/.test(s)).length).to.equal(1);
+    expect(Array.from(b.result.policies[0]!.shown)).to.deep.equal(Array.from(a.result.policies[0]!.shown));
+    expect(b.trainingLosses).to.deep.equal(a.trainingLosses);
+    // Another world is trained anew.
+    await runScenario(backend, { ...options, seed: 2 }, { trained });
+    expect(trained.size).to.equal(2);
   });
 
   it('sweeps the delays over seeds and reports the fair share and the regret they add', async () => {
