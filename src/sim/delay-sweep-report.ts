@@ -103,8 +103,8 @@ export function formatDelaySweep(run: DelaySweepRun): string {
 
 /**
  * The charts of the sweep: the new items' share of impressions after their arrival at each delay
- * (each algorithm's mean over seeds with its band; the oracle's line is the fair share), and the
- * total regret against the mean delay.
+ * (each algorithm's mean over seeds; the oracle's line is the fair share), and the total regret
+ * against the mean delay (means with their bands over seeds).
  *
  * @example
  * const [...shares, regret] = delaySweepCharts(sweep);
@@ -112,12 +112,13 @@ export function formatDelaySweep(run: DelaySweepRun): string {
 export function delaySweepCharts(run: DelaySweepRun, size: { width?: number; height?: number } = {}): string[] {
   const band = `${Math.round(run.confidence * 100)} %`;
   const from = run.first.world.newCollection?.step ?? 0;
+  // The share curves without bands: with a few seeds they cover one another; the tables give the intervals.
   const shares = run.levels.map((level, i) => lineChartSvg({
-    ...size, title: `New items' share of impressions, windows of ${level.window} steps, mean click delay ${run.delays[i]} rounds (mean ± ${band} band; oracle = fair share)`,
-    xLabel: 'step (user arrivals)', yLabel: 'share of impressions on new items', xMax: run.scenario.steps, yMin: 0, yMax: 1,
-    yFormat: (v) => v.toFixed(1), marker: { x: from, label: `new collection (step ${from})` },
+    ...size, title: `New items' share of impressions, mean click delay ${run.delays[i]} rounds (oracle = fair share)`,
+    xLabel: `steps after the new collection arrived (step ${from}); windows of ${level.window}`, yLabel: 'share of impressions on new items',
+    xMax: run.scenario.steps - from, yMin: 0, yMax: 1, yFormat: (v) => v.toFixed(1), marker: null,
     series: level.policies.filter((p) => p.newItems).map((p, j) => ({
-      name: p.name, color: seriesColor(p.name, j), x: p.newItems!.windowEnds, y: p.newItems!.share.mean, band: p.newItems!.share,
+      name: p.name, color: seriesColor(p.name, j), x: Array.from(p.newItems!.windowEnds, (end) => end - from), y: p.newItems!.share.mean,
     })),
   }));
   const regret = lineChartSvg({
