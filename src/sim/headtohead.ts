@@ -187,6 +187,13 @@ function nonNegativeOption(name: string, v: unknown, fallback: number): number {
  * and each policy learns from its own clicks. Policies take their turn within a round, so a slow
  * one does not change what another sees. The policies are not disposed.
  *
+ * A catalogue that changes (the simulator's `newCollection` and `stockOuts`): before the round in
+ * which new items arrive, every policy's `addArms(count)` is called (a policy without it reads
+ * the items from the batches); every batch carries its rows' `eligible` items, and a policy that
+ * chooses another is a BanditError. Regret is against the best eligible item, and each policy's
+ * `newItems` is the new collection's share of its impressions against the oracle's (`newItemShare`).
+ * Late clicks: see `HeadToHeadOptions.rewardDelay`.
+ *
  * The default scenario (the simulator's defaults: 6000 steps, 50 items, 500 users, shock at step
  * 3000; batchSize 25, so 240 rounds) with `standardPolicies` (random, oracle, LinUCB, hybrid
  * LinUCB, discounted LinUCB) took 9.6 s on webgpu over SwiftShader on 2 otherwise idle CPU cores
