@@ -39,10 +39,14 @@ simulated streams of 6000 users (50 items, 500 users, shock at step 3000, batche
 N). Within a seed every algorithm sees the same users and click draws. Prints the table of means
 with 95 % t-intervals, one sentence on what the run shows and the pairs whose difference is
 significant (paired t-tests over seeds, Holm-corrected), and writes report/index.html (banded
-charts, tables, settings). Then the catalogue sweep: ${CATALOGUE_SCENARIO.steps} steps with a new
-collection of ${CATALOGUE_SCENARIO.newCollection?.items} items at step ${CATALOGUE_SCENARIO.newCollection?.step} and items out of stock for stretches, at mean click delays of
-${DEFAULT_DELAYS.join(', ')} rounds over seeds (35 s): how fast each algorithm gives the new items their fair
-share of impressions, and what the delays add to the regret (report/catalogue.html). The backend is auto: WebGPU on a real GPU, else a CPU backend
+charts, tables, settings).
+
+Then the catalogue sweep: ${CATALOGUE_SCENARIO.steps} steps, a new collection of ${CATALOGUE_SCENARIO.newCollection?.items} items at step ${CATALOGUE_SCENARIO.newCollection?.step},
+items out of stock for stretches, clicks arriving after mean delays of ${DEFAULT_DELAYS.join(', ')} rounds,
+over seeds (35 s, at least 3): how fast each algorithm gives the new items their fair share of
+impressions, and what the delays add to the regret (report/catalogue.html).
+
+The backend is auto: WebGPU on a real GPU, else a CPU backend
 (--backend webgpu forces WebGPU).
 
 Usage: ${BIN} start [flags]     (the flags of simulate are taken too)
