@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { BanditError, LinUCB, type Backend } from '../../src/index.js';
 import {
-  EcommerceSimulator, defaultPolicies, epsilonGreedyLinUCBPolicy, linTSPolicy, linUCBPolicy, newItemShare, oraclePolicy, randomPolicy, resolveScenario,
+  EcommerceSimulator, defaultPolicies, epsilonGreedyLinUCBPolicy, hybridLinUCBPolicy, linTSPolicy, linUCBPolicy, newItemShare, oraclePolicy, randomPolicy, resolveScenario,
   runDelaySweep, runHeadToHead, runScenario, DEFAULT_ALGORITHMS, formatDelaySweep, delaySweepHtml,
   type DecisionBatch, type EcommerceSimulatorOptions, type Policy, type PolicyDecision, type TrainedModels,
 } from '../../src/sim/index.js';
@@ -131,6 +131,7 @@ describe('sim: a changing catalogue and late clicks', function () {
       spy(await embeddingMLPPolicyFor(backend, log, { epochs: 1 })),
       spy(randomPolicy(sim.shape, { seed: 4 })),
       spy(oraclePolicy()),
+      spy(await hybridLinUCBPolicy(backend, sim.shape)),
     ];
     try {
       const result = await runHeadToHead(sim, spies.map((s) => s.policy), { batchSize: BATCH, window: 40, rewardDelay: 2 });
@@ -139,13 +140,13 @@ describe('sim: a changing catalogue and late clicks', function () {
       for (const [i, s] of spies.entries()) {
         expect(s.calls.ks).to.deep.equal(Array.from({ length: 20 }, (_, r) => (r < 7 ? 8 : 12)));
         // The models with per-item state learn of the items through addArms / addItems before round 7 decides.
-        if (i < 2 || i === 3) expect(s.calls.added, s.policy.name).to.deep.equal([[7, 4]]);
+        if (i < 2 || i === 3 || i === 6) expect(s.calls.added, s.policy.name).to.deep.equal([[7, 4]]);
         else expect(s.policy.addArms).to.equal(undefined);
         const shown = result.policies[i]!.shown;
         for (let t = 0; t < 150; t++) expect(shown[t]).to.be.below(8);
       }
       // Every learner shows a new item at some point after the arrival.
-      for (const i of [0, 1, 2, 4, 5]) expect(Math.max(...result.policies[i]!.shown.subarray(150))).to.be.at.least(8);
+      for (const i of [0, 1, 2, 4, 5, 6]) expect(Math.max(...result.policies[i]!.shown.subarray(150))).to.be.at.least(8);
     } finally {
       for (const s of spies) s.policy.dispose();
     }
