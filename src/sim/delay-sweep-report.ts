@@ -92,7 +92,7 @@ export function formatDelaySweep(run: DelaySweepRun): string {
     '',
     'New collection: its share of each algorithm\'s impressions after it arrived, of the fair share (the oracle\'s: the share of',
     `steps whose best showable item is new); rounds until a trailing window of ${run.levels[0]!.window} steps first reaches 80 % of the`,
-    'fair share over the same steps (median over the seeds that reached it, and how many did):',
+    'fair share over the same steps, where that is not 0 (median over the seeds that reached it, and how many did):',
     textTable(newItemsColumns, newItems),
     '',
     `Total regret by mean click delay (mean over seeds [${Math.round(run.confidence * 100)} % t-interval]) and what the delay added to the`,
@@ -184,7 +184,7 @@ calls' features), and is given each row's in-stock items as <code>eligible</code
 is the share an oracle that knows every true click probability gives them there: the fraction of those steps whose best item in stock is
 a new one, on the same users and the same stock as the policy. (Not 1/K of the eligible items: the items differ in quality, and the oracle's
 share is what zero regret gives.) An algorithm reaches it when its share over a trailing window of ${level0.window} steps first comes to 80 %
-of the fair share over the same steps; the rounds are counted from the round of the arrival. A share well above the fair share is over-exposure,
+of the fair share over the same steps, where that fair share is not 0; the rounds are counted from the round of the arrival. A share well above the fair share is over-exposure,
 which the regret pays for.</p>
 ${charts}
 

@@ -30,8 +30,9 @@ export interface NewItemShare {
   readonly fairShareAfter: number;
   /**
    * Steps from `from` until the share over a trailing window of W steps (all at or after `from`)
-   * first reaches (1 − tolerance) × the fair share over the same steps: t + 1 − from at the first
-   * such step t, so at least W; null if it never does within the run.
+   * first reaches (1 − tolerance) × the fair share over the same steps, that fair share not 0 (a
+   * window where no new item is the best one has nothing to reach): t + 1 − from at the first such
+   * step t, so at least W; null if it never does within the run.
    */
   readonly stepsToFairShare: number | null;
   /** The same in rounds: the rounds from the one holding `from` to the one holding that step t, both counted. */
@@ -83,8 +84,8 @@ export function newItemShare(
       trailMine -= isNew(shown[t - window]!);
       trailFair -= isNew(optimal[t - window]!);
     }
-    // Counts, so the comparison is exact: share ≥ (1 − tol)·fair over the same W steps.
-    if (stepsToFairShare === null && t + 1 - from >= window && trailMine >= (1 - tolerance) * trailFair) stepsToFairShare = t + 1 - from;
+    // Counts, so the comparison is exact: share ≥ (1 − tol)·fair over the same W steps, fair > 0.
+    if (stepsToFairShare === null && t + 1 - from >= window && trailFair > 0 && trailMine >= (1 - tolerance) * trailFair) stepsToFairShare = t + 1 - from;
   }
   for (let w = 0; w < windows; w++) {
     const end = Math.min(steps, from + (w + 1) * window);

@@ -272,9 +272,19 @@ export class EcommerceSimulator {
   inStock(step: number, item: number): boolean {
     this.checkStep('inStock', step);
     this.checkItem('inStock', item);
+    return !this.outOfStockAt(item, step);
+  }
+
+  /** Whether `step` falls in one of item's out-of-stock stretches (a binary search over their starts). */
+  private outOfStockAt(item: number, step: number): boolean {
     const s = this.stockOut[item]!;
-    for (let j = 0; j < s.length && s[j]! <= step; j += 2) if (step < s[j + 1]!) return false;
-    return true;
+    let lo = 0, hi = s.length / 2;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (s[2 * mid]! <= step) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo > 0 && step < s[2 * lo - 1]!;
   }
 
   /** Number of steps of the run. */
@@ -387,10 +397,14 @@ export class EcommerceSimulator {
    */
   batchOf(steps: Int32Array): SimBatch {
     if (!(steps instanceof Int32Array) || steps.length === 0) throw new BanditError('EcommerceSimulator.batchOf: steps must be a non-empty Int32Array');
-    steps.forEach((t) => this.checkStep('batchOf', t));
+    let last = 0;
+    for (const t of steps) {
+      this.checkStep('batchOf', t);
+      last = Math.max(last, t);
+    }
     const size = steps.length;
     const kAll = this.allItemsShape.arms;
-    const k = this.catalogueSize(Math.max(...steps));
+    const k = this.catalogueSize(last);
     const { userDim } = this.shape;
     const users = new Int32Array(size);
     const userFeatures = new Float32Array(size * userDim);
@@ -439,12 +453,8 @@ export class EcommerceSimulator {
     for (let r = 0; r < size; r++) for (let i = this.catalogueSize(steps[r]!); i < k; i++) off(r, i);
     if (this.resolved.stockOuts) {
       for (let i = 0; i < k; i++) {
-        const s = this.stockOut[i]!;
-        if (s.length === 0) continue;
-        for (let r = 0; r < size; r++) {
-          const t = steps[r]!;
-          for (let j = 0; j < s.length && s[j]! <= t; j += 2) if (t < s[j + 1]!) off(r, i);
-        }
+        if (this.stockOut[i]!.length === 0) continue;
+        for (let r = 0; r < size; r++) if (this.outOfStockAt(i, steps[r]!)) off(r, i);
       }
       // A row with nothing in stock shows its whole catalogue.
       if (mask) {

@@ -284,6 +284,9 @@ describe('sim: a changing catalogue and late clicks', function () {
     expect(newItemShare(shown, optimal, { firstNewItem: 2, from: 2, window: 2, tolerance: 0, batchSize: 2 }).stepsToFairShare).to.equal(3);
     const never = newItemShare([0, 0, 0, 0, 0, 0], optimal, { firstNewItem: 2, from: 2, window: 2, tolerance: 0.2, batchSize: 2 });
     expect([never.shareAfter, never.stepsToFairShare, never.roundsToFairShare]).to.deep.equal([0, null, null]);
+    // A trailing window whose fair share is 0 has nothing to reach: steps 2–3 here, so steps 3–4 (1 of 1).
+    const empty = newItemShare([0, 0, 0, 0, 2, 0], [0, 0, 0, 0, 2, 2], { firstNewItem: 2, from: 2, window: 2, tolerance: 0.2, batchSize: 2 });
+    expect([empty.stepsToFairShare, empty.roundsToFairShare]).to.deep.equal([3, 2]);
     // The last window may be shorter; the arrival in the middle of a round counts that round.
     const odd = newItemShare([0, 0, 0, 5, 5, 5, 5], [0, 0, 0, 5, 5, 0, 5], { firstNewItem: 5, from: 3, window: 3, tolerance: 0.2, batchSize: 2 });
     expect(Array.from(odd.share)).to.deep.equal([1, 1]);
