@@ -209,9 +209,12 @@ export async function seedLoop(
     } else if (seeds.length >= maxSeeds) {
       return { seeds, seedMs, totalMs: now() - started, stopReason: `the most seeds of the budget mode (${maxSeeds})` };
     } else if (seeds.length >= minSeeds && elapsed + perSeed > budgetMs) {
-      const stopReason = elapsed > budgetMs
-        ? `the fewest seeds of the budget mode (${minSeeds}), ${(elapsed / 1000).toFixed(0)} s, over the ${(budgetMs / 1000).toFixed(0)} s budget`
-        : `${seeds.length} seeds fit the ${(budgetMs / 1000).toFixed(0)} s budget (${(perSeed / 1000).toFixed(1)} s a seed; another would pass it)`;
+      const budget = `${(budgetMs / 1000).toFixed(0)} s budget`;
+      const stopReason = elapsed <= budgetMs
+        ? `${seeds.length} seeds fit the ${budget} (${(perSeed / 1000).toFixed(1)} s a seed; another would pass it)`
+        : seeds.length === minSeeds
+          ? `the fewest seeds of the budget mode (${minSeeds}), ${(elapsed / 1000).toFixed(0)} s, over the ${budget}`
+          : `${seeds.length} seeds, the last of them slower than the ones before: ${(elapsed / 1000).toFixed(0)} s, over the ${budget}`;
       return { seeds, seedMs, totalMs: now() - started, stopReason };
     }
   }
