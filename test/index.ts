@@ -38,6 +38,7 @@ import './sim/replay.spec.js';
 import './sim/seeds.spec.js';
 import './sim/off-policy.spec.js';
 import './sim/logging.spec.js';
+import './sim/catalogue.spec.js';
 import './eval/estimators.spec.js';
 import './eval/replay.spec.js';
 import './eval/target-policy.spec.js';

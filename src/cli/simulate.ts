@@ -3,8 +3,9 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { BanditError } from '../core/errors.js';
 import {
-  ALGORITHM_DESCRIPTIONS, ALGORITHMS, DEFAULT_ALGORITHMS, formatResultTable, formatSeedsSummary, reportHtml, resolveScenario, runScenario, runSeeds,
-  scenarioRunJson, seedsReportHtml, seedsRunJson, type AlgorithmKey, type ProgressText, type ScenarioOptions,
+  ALGORITHM_DESCRIPTIONS, ALGORITHMS, CATALOGUE_SCENARIO, DEFAULT_ALGORITHMS, DEFAULT_DELAYS, delaySweepHtml, delaySweepJson, formatDelaySweep,
+  formatResultTable, formatSeedsSummary, reportHtml, resolveScenario, runDelaySweep, runScenario, runSeeds, scenarioRunJson, seedsReportHtml,
+  seedsRunJson, type AlgorithmKey, type ProgressText, type ScenarioOptions,
 } from '../sim/index.js';
 import { backendFlag, backendHelp, openBackend } from './backend.js';
 import { UsageError, intFlag, listFlag, optional, parseFlags } from './flags.js';
@@ -21,6 +22,9 @@ ${ALGORITHMS.map((a) => `                        ${a.padEnd(11)}${ALGORITHM_DESC
   --budget S          start: seconds the seeds may take (default 60; at least 3 seeds)
   --training-rows N   pre-shock random-log rows the Embedding + MLP is trained on (default 10000)
   --epochs N          epochs of that training (default 10)
+  --delays LIST|none  start: mean click delays (rounds) of the catalogue sweep (default ${DEFAULT_DELAYS.join(',')});
+                      none skips it
+  --sweep-budget S    start: seconds the catalogue sweep's seeds may take (default 35; at least 3 seeds)
   --backend KIND      ${backendHelp(backend)}
   --out DIR           where to write index.html and results.json (default report/)
   --help              this text`;
@@ -35,7 +39,14 @@ simulated streams of 6000 users (50 items, 500 users, shock at step 3000, batche
 N). Within a seed every algorithm sees the same users and click draws. Prints the table of means
 with 95 % t-intervals, one sentence on what the run shows and the pairs whose difference is
 significant (paired t-tests over seeds, Holm-corrected), and writes report/index.html (banded
-charts, tables, settings). The backend is auto: WebGPU on a real GPU, else a CPU backend
+charts, tables, settings).
+
+Then the catalogue sweep: ${CATALOGUE_SCENARIO.steps} steps, a new collection of ${CATALOGUE_SCENARIO.newCollection?.items} items at step ${CATALOGUE_SCENARIO.newCollection?.step},
+items out of stock for stretches, clicks arriving after mean delays of ${DEFAULT_DELAYS.join(', ')} rounds,
+over seeds (35 s, at least 3): how fast each algorithm gives the new items their fair share of
+impressions, and what the delays add to the regret (report/catalogue.html).
+
+The backend is auto: WebGPU on a real GPU, else a CPU backend
 (--backend webgpu forces WebGPU).
 
 Usage: ${BIN} start [flags]     (the flags of simulate are taken too)
@@ -62,7 +73,7 @@ Example: ${BIN} simulate --steps 2000 --shock-at 800 --algos linucb,lints,square
 export async function simulate(command: 'start' | 'simulate', args: readonly string[]): Promise<number> {
   const flags = parseFlags(args, {
     steps: 'value', 'shock-at': 'value', algos: 'value', batch: 'value', seed: 'value', backend: 'value', out: 'value',
-    'training-rows': 'value', epochs: 'value', seeds: 'value', budget: 'value', help: 'bool',
+    'training-rows': 'value', epochs: 'value', seeds: 'value', budget: 'value', delays: 'value', 'sweep-budget': 'value', help: 'bool',
   }, command);
   if (flags.has('help')) {
     say(command === 'start' ? START_HELP : SIMULATE_HELP);
@@ -95,6 +106,19 @@ export async function simulate(command: 'start' | 'simulate', args: readonly str
   const seeds = intFlag(flags, 'seeds', 1) ?? (command === 'start' ? undefined : 1);
   const budget = intFlag(flags, 'budget', 1);
   if (budget !== undefined && flags.has('seeds')) throw new UsageError('--budget and --seeds exclude each other (--seeds N runs exactly N seeds)');
+  const delaysText = flags.get('delays');
+  let delays: number[] | null = command === 'start' ? [...DEFAULT_DELAYS] : null;
+  if (delaysText !== undefined) {
+    if (command !== 'start') throw new UsageError('--delays is a flag of start (the catalogue sweep)');
+    delays = delaysText === 'none' ? null : String(delaysText).split(',').map((d) => {
+      const v = Number(d);
+      if (d.trim() === '' || !Number.isFinite(v) || v < 0) throw new UsageError(`--delays takes mean delays ≥ 0 (rounds) separated by commas, or none; got ${delaysText}`);
+      return v;
+    });
+    if (delays && new Set(delays).size !== delays.length) throw new UsageError(`--delays lists a delay twice: ${delaysText}`);
+  }
+  const sweepBudget = intFlag(flags, 'sweep-budget', 1);
+  if (sweepBudget !== undefined && command !== 'start') throw new UsageError('--sweep-budget is a flag of start (the catalogue sweep)');
   const kind = backendFlag(flags, command === 'start' ? 'auto' : 'webgpu');
   const out = resolve(String(flags.get('out') ?? 'report'));
 
@@ -129,6 +153,31 @@ export async function simulate(command: 'start' | 'simulate', args: readonly str
       say(`time: ${(multi.totalMs / 1000).toFixed(1)} s for ${multi.seeds.length} seeds (${multi.stopReason}) on ${multi.first.backend}`);
       await writeFile(join(out, 'index.html'), seedsReportHtml(multi, context));
       await writeFile(join(out, 'results.json'), `${JSON.stringify(seedsRunJson(multi), null, 2)}\n`);
+      if (delays) {
+        say();
+        say(`catalogue sweep: mean click delays ${delays.join(', ')} rounds, seeds from ${scenario.seed} for ${sweepBudget ?? 35} s (at least 3)`);
+        let running: ProgressText | null = null;
+        const sweep = await runDelaySweep(backend, { ...CATALOGUE_SCENARIO, seed: scenario.seed, algorithms: scenario.algorithms, batchSize: scenario.batchSize }, {
+          delays, ...(seeds === undefined ? { budgetMs: (sweepBudget ?? 35) * 1000 } : { seeds }),
+        }, {
+          onProgress: (done, total) => {
+            running ??= progress('catalogue run', 'rounds');
+            running.update(done, total);
+          },
+          onRun: (seed, delay, run) => {
+            running?.finish();
+            running = null;
+            note(`seed ${seed}, delay ${delay}: done in ${(run.totalMs / 1000).toFixed(1)} s`);
+          },
+        });
+        say();
+        say(formatDelaySweep(sweep));
+        say();
+        say(`time: ${(sweep.totalMs / 1000).toFixed(1)} s for ${sweep.seeds.length} seeds × ${delays.length} delays (${sweep.stopReason})`);
+        await writeFile(join(out, 'catalogue.html'), delaySweepHtml(sweep, context));
+        await writeFile(join(out, 'catalogue.json'), `${JSON.stringify(delaySweepJson(sweep), null, 2)}\n`);
+        say(`report: ${join(out, 'catalogue.html')}`);
+      }
     } else {
       let training: ProgressText | null = null;
       const running = progress('head-to-head', 'rounds');

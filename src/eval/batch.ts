@@ -75,6 +75,11 @@ export interface DecisionBatch {
    * undefined for logged data.
    */
   readonly clickProbabilities?: Float64Array;
+  /**
+   * B×K, 1 where the row may be shown the item (a simulator's catalogue and stock); undefined
+   * when every row may be shown every item. A policy passes it to its model's `eligible`.
+   */
+  readonly eligible?: Uint8Array;
 }
 
 /**

@@ -13,6 +13,8 @@ export interface PolicyDecision {
   readonly arms: Int32Array;
   readonly propensities: ArrayLike<number>;
   readonly propensityDraws?: number;
+  /** The model's event ids of the decisions, for a policy whose `reward` takes them (delayed rewards). */
+  readonly eventIds?: readonly string[];
 }
 
 /**
@@ -21,6 +23,8 @@ export interface PolicyDecision {
  * same batch back with the items shown and their rewards (clicks). A policy may read any feature
  * layout of the batch (user contexts, per-arm features, hybrid contexts; `clickProbabilities`
  * only exists on simulated batches).
+ *
+ * A policy honours `batch.eligible` where it is given (it never chooses an ineligible item).
  *
  * Two optional methods make a policy's decisions evaluable off-policy:
  * - `decide` chooses like `select` and reports each choice's probability (the model's `decide`):
@@ -48,6 +52,17 @@ export interface Policy {
   dispose(): void;
   decide?(batch: DecisionBatch): Promise<PolicyDecision>;
   distribution?(batch: DecisionBatch): Promise<Float64Array>;
+  /**
+   * The rewards of earlier `decide` decisions by their event ids, in the order given (the model's
+   * `reward`): how a policy learns from rewards that arrive late. Without it, late rewards come
+   * through `update` with a batch of the rewarded rows.
+   */
+  reward?(eventIds: readonly string[], rewards: Float32Array): Promise<void>;
+  /**
+   * The catalogue grew by `count` items, appended after the current ones (the model's `addArms`
+   * or `addItems`). Without it, the policy reads the items of each batch as they come (`batch.shape.arms`).
+   */
+  addArms?(count: number): Promise<void>;
 }
 
 /**

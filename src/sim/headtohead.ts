@@ -1,5 +1,6 @@
 import { BanditError } from '../core/errors.js';
-import { decisionOf, type Policy } from '../eval/policy.js';
+import { decisionOf, type Policy, type PolicyDecision } from '../eval/policy.js';
+import { newItemShare, type NewItemShare } from './fair-share.js';
 import { LogRecorder, type PolicyLog } from './logging.js';
 import type { EcommerceSimulator, SimBatch } from './simulator.js';
 
@@ -29,6 +30,22 @@ export interface HeadToHeadOptions {
    * deterministic (propensity 1). Default false.
    */
   readonly log?: boolean;
+  /**
+   * Clicks arrive late: the click of step t reaches the policies `sim.clickDelay(t, rewardDelay)`
+   * rounds after the round it was shown in (geometric, this mean, in rounds), every policy's alike.
+   * Each policy decides through its `decide`, and the rewards that arrive in a round are given,
+   * after that round's decisions, in the order they arrived (by arrival step t + delay·batchSize,
+   * then by step: out of the order they were decided in), through the policy's `reward` with the
+   * decisions' event ids, the decisions waiting in the model meanwhile (a policy without `reward`
+   * gets them through `update`, with a batch of the rewarded steps). The clicks still on their
+   * way when the stream ends are given after its last round, in arrival order, so every decision
+   * is rewarded exactly once (the regret is the decisions', so this only changes the final
+   * models). With 0 every click arrives in its own round, in step order: the same updates as
+   * without the option. Default (or null): no delay, `select` and `update`.
+   */
+  readonly rewardDelay?: number | null;
+  /** Relative tolerance of the new items' fair share test (see `newItemShare`). Default 0.2. */
+  readonly fairShareTolerance?: number;
 }
 
 /** Every policy's running figures after a round of a head-to-head run (see `HeadToHeadOptions.onRound`). */
@@ -84,9 +101,15 @@ export interface PolicyMetrics {
   readonly preShockRate: number;
   /** Steps after the shock until recovery (see `recoveryTime`); null if it did not recover within the run, or no shock. */
   readonly recoverySteps: number | null;
-  /** Milliseconds spent in the policy's select and update calls. */
+  /** Milliseconds spent in the policy's select and update calls (decide, reward and addArms count as them). */
   readonly selectMs: number;
   readonly updateMs: number;
+  /** The item shown at each step. */
+  readonly shown: Int32Array;
+  /** The new collection's share of this policy's impressions after it arrived (see `newItemShare`); null without one in the run. */
+  readonly newItems: NewItemShare | null;
+  /** Rewards given to the policy (every step once, with or without a delay). */
+  readonly rewardsDelivered: number;
 }
 
 /** What `runHeadToHead` returns. */
@@ -104,6 +127,12 @@ export interface HeadToHeadResult {
   readonly elapsedMs: number;
   /** Each policy's log, in the order of `policies`, with the `log` option (absent without). */
   readonly logs?: readonly PolicyLog[];
+  /** The best showable item of each step (what the oracle shows; the fair share's reference). */
+  readonly optimal: Int32Array;
+  /** The rounds before which the catalogue grew, and by how many items (every policy's addArms). */
+  readonly catalogueEvents: readonly { readonly round: number; readonly step: number; readonly added: number }[];
+  /** The mean click delay in rounds, or null (no delay). */
+  readonly rewardDelay: number | null;
 }
 
 const now = (): number => globalThis.performance?.now() ?? Date.now();
@@ -158,6 +187,13 @@ function nonNegativeOption(name: string, v: unknown, fallback: number): number {
  * and each policy learns from its own clicks. Policies take their turn within a round, so a slow
  * one does not change what another sees. The policies are not disposed.
  *
+ * A catalogue that changes (the simulator's `newCollection` and `stockOuts`): before the round in
+ * which new items arrive, every policy's `addArms(count)` is called (a policy without it reads
+ * the items from the batches); every batch carries its rows' `eligible` items, and a policy that
+ * chooses another is a BanditError. Regret is against the best eligible item, and each policy's
+ * `newItems` is the new collection's share of its impressions against the oracle's (`newItemShare`).
+ * Late clicks: see `HeadToHeadOptions.rewardDelay`.
+ *
  * The default scenario (the simulator's defaults: 6000 steps, 50 items, 500 users, shock at step
  * 3000; batchSize 25, so 240 rounds) with `standardPolicies` (random, oracle, LinUCB, hybrid
  * LinUCB, discounted LinUCB) took 9.6 s on webgpu over SwiftShader on 2 otherwise idle CPU cores
@@ -183,9 +219,13 @@ export async function runHeadToHead(sim: EcommerceSimulator, policies: readonly 
   const tolerance = nonNegativeOption('recoveryTolerance', options.recoveryTolerance, 0.2);
   const floor = nonNegativeOption('recoveryFloor', options.recoveryFloor, 0.01);
   const rounds = Math.ceil(steps / batchSize);
-  const k = sim.shape.arms;
   if (options.log !== undefined && typeof options.log !== 'boolean') throw new BanditError(`runHeadToHead: option log must be a boolean, got ${String(options.log)}`);
   const logging = options.log ?? false;
+  const delay = options.rewardDelay ?? null;
+  if (delay !== null && !(typeof delay === 'number' && Number.isFinite(delay) && delay >= 0)) {
+    throw new BanditError(`runHeadToHead: option rewardDelay must be a finite number ≥ 0 (mean rounds) or null, got ${String(delay)}`);
+  }
+  const fairTolerance = nonNegativeOption('fairShareTolerance', options.fairShareTolerance, 0.2);
 
   const started = now();
   const state = policies.map((p) => ({
@@ -193,6 +233,7 @@ export async function runHeadToHead(sim: EcommerceSimulator, policies: readonly 
     regret: new Float64Array(steps),
     clicked: new Uint8Array(steps),
     shownProbability: new Float64Array(steps),
+    shown: new Int32Array(steps),
     cumulative: new Float64Array(rounds),
     total: 0,
     clicks: 0,
@@ -200,20 +241,51 @@ export async function runHeadToHead(sim: EcommerceSimulator, policies: readonly 
     roundRegret: 0,
     selectMs: 0,
     updateMs: 0,
-    recorder: logging ? new LogRecorder(p.name, sim.shape, steps, sim.itemFeatures, sim.hybridItemFeatures) : null,
+    delivered: 0,
+    inFlight: new Map<number, LateReward[]>(),
+    recorder: logging ? new LogRecorder(p.name, sim.allItemsShape, steps, sim.itemFeatures, sim.hybridItemFeatures) : null,
   }));
+  type Slot = (typeof state)[number];
+  const deliver = async (s: Slot, late: LateReward[] | undefined) => {
+    if (!late || late.length === 0) return;
+    late.sort((a, b) => a.arrival - b.arrival || a.step - b.step);
+    const t0 = now();
+    const rewards = Float32Array.from(late, (l) => l.reward);
+    if (s.policy.reward && late[0]!.eventId !== null) {
+      await s.policy.reward(late.map((l) => l.eventId!), rewards);
+    } else {
+      const rows = sim.batchOf(Int32Array.from(late, (l) => l.step));
+      await s.policy.update(rows, Int32Array.from(late, (l) => l.arm), rewards);
+    }
+    s.updateMs += now() - t0;
+    s.delivered += late.length;
+  };
+  const optimal = new Int32Array(steps);
   const roundEnds = new Int32Array(rounds);
+  const catalogueEvents: { round: number; step: number; added: number }[] = [];
+  let k = sim.shape.arms;
   for (let round = 0; round < rounds; round++) {
     options.signal?.throwIfAborted();
     const start = round * batchSize;
     const size = Math.min(batchSize, steps - start);
     const batch: SimBatch = sim.batch(start, size);
+    optimal.set(batch.optimal, start);
+    if (batch.shape.arms > k) {
+      const added = batch.shape.arms - k;
+      for (const s of state) {
+        const t0 = now();
+        await s.policy.addArms?.(added);
+        s.updateMs += now() - t0;
+      }
+      catalogueEvents.push({ round, step: start, added });
+      k = batch.shape.arms;
+    }
     for (const s of state) {
       let t0 = now();
-      const decision = s.recorder ? await decisionOf(s.policy, batch, 'runHeadToHead') : null;
+      const decision: PolicyDecision | null = s.recorder || delay !== null ? await decisionOf(s.policy, batch, 'runHeadToHead') : null;
       const chosen = decision ? decision.arms : await s.policy.select(batch);
       s.selectMs += now() - t0;
-      checkChosen(s.policy.name, chosen, size, k);
+      checkChosen(s.policy.name, chosen, batch);
       const clicks = sim.clicks(batch, chosen);
       s.recorder?.record(batch, start, decision!, clicks);
       const regret = sim.regret(batch, chosen);
@@ -222,6 +294,7 @@ export async function runHeadToHead(sim: EcommerceSimulator, policies: readonly 
       for (let i = 0; i < size; i++) {
         s.regret[start + i] = regret[i]!;
         s.clicked[start + i] = clicks[i]!;
+        s.shown[start + i] = chosen[i]!;
         s.shownProbability[start + i] = batch.clickProbabilities[i * k + chosen[i]!]!;
         s.total += regret[i]!;
         s.roundClicks += clicks[i]!;
@@ -229,9 +302,27 @@ export async function runHeadToHead(sim: EcommerceSimulator, policies: readonly 
       }
       s.clicks += s.roundClicks;
       s.cumulative[round] = s.total;
-      t0 = now();
-      await s.policy.update(batch, chosen, clicks);
-      s.updateMs += now() - t0;
+      if (delay === null) {
+        t0 = now();
+        await s.policy.update(batch, chosen, clicks);
+        s.updateMs += now() - t0;
+        s.delivered += size;
+        continue;
+      }
+      const ids = decision!.eventIds;
+      if (s.policy.reward && (!ids || ids.length !== size)) {
+        throw new BanditError(`runHeadToHead: policy ${s.policy.name} has reward, so its decide must return ${size} eventIds`);
+      }
+      for (let i = 0; i < size; i++) {
+        const t = start + i, d = sim.clickDelay(t, delay);
+        const late = { step: t, arrival: t + d * batchSize, arm: chosen[i]!, reward: clicks[i]!, eventId: s.policy.reward ? ids![i]! : null };
+        const due = round + d;
+        const bucket = s.inFlight.get(due);
+        if (bucket) bucket.push(late);
+        else s.inFlight.set(due, [late]);
+      }
+      await deliver(s, s.inFlight.get(round));
+      s.inFlight.delete(round);
     }
     roundEnds[round] = start + size;
     await options.onRound?.({
@@ -242,10 +333,18 @@ export async function runHeadToHead(sim: EcommerceSimulator, policies: readonly 
     });
     await options.onProgress?.(round + 1, rounds);
   }
+  // The tail: clicks still on their way when the stream ends, in the order they arrive.
+  for (const s of state) {
+    const due = [...s.inFlight.keys()].sort((a, b) => a - b);
+    await deliver(s, due.flatMap((r) => s.inFlight.get(r)!));
+    s.inFlight.clear();
+    if (s.delivered !== steps) throw new BanditError(`runHeadToHead: policy ${s.policy.name} got ${s.delivered} rewards for ${steps} steps`);
+  }
 
   // Read after the run: a shock triggered during it (EcommerceSimulator.triggerShock) counts.
   const shockStep = sim.shockStep !== null && sim.shockStep < steps ? sim.shockStep : null;
 
+  const collection = sim.newCollectionStep !== null && sim.newCollectionStep < steps ? sim.newCollectionStep : null;
   const windows = Math.ceil(steps / window);
   const split = shockStep ?? steps;
   const metrics = state.map((s): PolicyMetrics => {
@@ -269,6 +368,8 @@ export async function runHeadToHead(sim: EcommerceSimulator, policies: readonly 
     }
     const after = s.total - before;
     const { preShockRate, recoverySteps } = recoveryTime(s.regret, shockStep, window, tolerance, floor);
+    const newItems = collection === null ? null
+      : newItemShare(s.shown, optimal, { firstNewItem: sim.shape.arms, from: collection, window, tolerance: fairTolerance, batchSize });
     return {
       name: s.policy.name,
       cumulativeRegret: s.cumulative,
@@ -289,10 +390,13 @@ export async function runHeadToHead(sim: EcommerceSimulator, policies: readonly 
       recoverySteps,
       selectMs: s.selectMs,
       updateMs: s.updateMs,
+      shown: s.shown,
+      newItems,
+      rewardsDelivered: s.delivered,
     };
   });
   return {
-    steps, batchSize, rounds, window, shockStep, roundEnds, policies: metrics, elapsedMs: now() - started,
+    steps, batchSize, rounds, window, shockStep, roundEnds, policies: metrics, elapsedMs: now() - started, optimal, catalogueEvents, rewardDelay: delay,
     ...(logging ? { logs: state.map((s) => s.recorder!.finish()) } : {}),
   };
 }
@@ -314,11 +418,25 @@ export async function logPolicy(
   return { log: result.logs![0]!, metrics: result.policies[0]! };
 }
 
-function checkChosen(name: string, chosen: unknown, size: number, arms: number): asserts chosen is Int32Array {
+/** A click on its way to a policy: the step it was shown at, when it arrives, and what to give. */
+interface LateReward {
+  readonly step: number;
+  /** t + delay·batchSize: the order rewards arrive in (ties by step). */
+  readonly arrival: number;
+  readonly arm: number;
+  readonly reward: number;
+  readonly eventId: string | null;
+}
+
+function checkChosen(name: string, chosen: unknown, batch: SimBatch): asserts chosen is Int32Array {
+  const size = batch.size, arms = batch.shape.arms, e = batch.eligible;
   if (!(chosen instanceof Int32Array) || chosen.length !== size) {
     throw new BanditError(`runHeadToHead: policy ${name}.select must return an Int32Array of ${size} items`);
   }
   for (let i = 0; i < size; i++) {
     if (!(chosen[i]! >= 0 && chosen[i]! < arms)) throw new BanditError(`runHeadToHead: policy ${name} chose item ${chosen[i]} (row ${i}), out of range 0..${arms - 1}`);
+    if (e && !e[i * arms + chosen[i]!]) {
+      throw new BanditError(`runHeadToHead: policy ${name} chose item ${chosen[i]} at step ${batch.steps[i]}, which cannot be shown there (out of stock or not in the catalogue yet)`);
+    }
   }
 }

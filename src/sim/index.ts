@@ -7,7 +7,9 @@ export type { Policy, PolicyDecision } from '../eval/policy.js';
 export type { BanditLog } from '../eval/log.js';
 export { FeatureBatch, armFeatureDim, hybridSharedDim, playedArmFeatures, type DecisionBatch, type FeatureShape } from '../eval/batch.js';
 export { EcommerceSimulator, type SimBatch } from './simulator.js';
-export type { EcommerceSimulatorOptions, MarketShockOptions, ResolvedSimulatorOptions } from './simulator-options.js';
+export type { EcommerceSimulatorOptions, MarketShockOptions, NewCollectionOptions, StockOutOptions, ResolvedSimulatorOptions } from './simulator-options.js';
+export { newItemShare, type NewItemShare } from './fair-share.js';
+export { eligibleOption } from './policies/catalogue.js';
 export { loggedPropensity, LogRecorder, type PolicyLog } from './logging.js';
 export {
   runHeadToHead, logPolicy, recoveryTime, type RoundSnapshot, type HeadToHeadOptions, type HeadToHeadResult, type PolicyMetrics,
@@ -33,7 +35,7 @@ export {
 export { standardPolicies } from './policies/standard.js';
 export {
   ALGORITHMS, DEFAULT_ALGORITHMS, ALGORITHM_DESCRIPTIONS, resolveScenario, scenarioSimulator, defaultPolicies, runScenario,
-  type AlgorithmKey, type ScenarioOptions, type Scenario, type ScenarioHooks, type ScenarioRun,
+  type AlgorithmKey, type ScenarioOptions, type Scenario, type ScenarioHooks, type ScenarioRun, type TrainedModels,
 } from './scenario.js';
 export {
   lineChartSvg, resultCharts, resultRows, formatResultTable, reportHtml, scenarioRunJson, seriesColor, escapeHtml, RESULT_COLUMNS, REPORT_STYLE,
@@ -47,9 +49,13 @@ export {
 } from './off-policy.js';
 export { formatOffPolicyTable, offPolicyMarkdown, offPolicyReading, estimatorLabel, type OffPolicyReportContext } from './off-policy-report.js';
 export {
-  runSeeds, summarizeSeeds, SEED_METRICS, COMPARED_METRICS, REFERENCE_ALGORITHMS,
-  type SeedsOptions, type SeedsHooks, type MultiSeedRun, type SeedsPolicy, type CurveBand, type PairComparison, type SeedMetric, type ComparedMetric,
+  runSeeds, summarizeSeeds, seedLoop, SEED_METRICS, COMPARED_METRICS, REFERENCE_ALGORITHMS,
+  type SeedsOptions, type SeedLoop, type NewItemsOverSeeds, type SeedsHooks, type MultiSeedRun, type SeedsPolicy, type CurveBand, type PairComparison, type SeedMetric, type ComparedMetric,
 } from './seeds.js';
+export {
+  runDelaySweep, CATALOGUE_SCENARIO, DEFAULT_DELAYS, type DelaySweepOptions, type DelaySweepRun, type DelaySweepHooks, type DelayEffect,
+} from './delay-sweep.js';
+export { formatDelaySweep, delaySweepHtml, delaySweepJson, delaySweepRows, delaySweepCharts } from './delay-sweep-report.js';
 export { seedsSentence, seedsRows, seedsCharts, seedsReportHtml, seedsRunJson, significantPairs, formatSeedsSummary, SEEDS_COLUMNS } from './seeds-report.js';
 export { meanInterval, pairedTTest, holm, studentTQuantile, studentTTwoSided, regularizedBeta, type MeanInterval, type PairedTest } from './stats.js';
 export { ProgressText, type ProgressSink } from './progress.js';

@@ -7,7 +7,8 @@ import { BanditError } from '../core/errors.js';
 import type { Backend } from '../core/backend.js';
 import type { Policy } from '../eval/policy.js';
 import { runHeadToHead, type HeadToHeadResult, type RoundSnapshot } from './headtohead.js';
-import { DEFAULT_EMBEDDING_TRAINING, embeddingMLPPolicyFor } from './policies/embedding-mlp.js';
+import { EmbeddingMLP } from '../neural/embedding-mlp.js';
+import { DEFAULT_EMBEDDING_TRAINING, embeddingMLPPolicy, embeddingMLPPolicyFor } from './policies/embedding-mlp.js';
 import { DEFAULT_EPSILON, DEFAULT_SQUARECB_GAMMA, epsilonGreedyLinUCBPolicy, squareCBLinUCBPolicy } from './policies/exploring.js';
 import { hybridLinUCBPolicy } from './policies/hybrid.js';
 import { DEFAULT_LINTS_V, linTSPolicy } from './policies/lints.js';
@@ -17,7 +18,7 @@ import { neuralUCBPolicyFor } from './policies/neuralucb.js';
 import { oraclePolicy } from './policies/oracle.js';
 import { randomPolicy } from './policies/random.js';
 import { EcommerceSimulator } from './simulator.js';
-import type { EcommerceSimulatorOptions, ResolvedSimulatorOptions } from './simulator-options.js';
+import { resolveSimulatorOptions, type EcommerceSimulatorOptions, type NewCollectionOptions, type ResolvedSimulatorOptions, type StockOutOptions } from './simulator-options.js';
 
 /**
  * The algorithms of the head-to-head, by the keys the CLI and the demo take.
@@ -84,6 +85,12 @@ export interface ScenarioOptions {
   readonly trainingEpochs?: number;
   /** Steps a window of the CTR and regret curves (and the recovery measure). Default (or null): runHeadToHead's. */
   readonly window?: number | null;
+  /** New items arriving mid-run (the simulator's NewCollectionOptions, `{}` for its defaults). Default null: none. */
+  readonly newCollection?: NewCollectionOptions | null;
+  /** Items out of stock for stretches (the simulator's StockOutOptions, `{}` for its defaults). Default null: none. */
+  readonly stockOuts?: StockOutOptions | null;
+  /** Mean click delay in rounds (runHeadToHead's `rewardDelay`); 0 decides and rewards in the same round. Default null: no delay. */
+  readonly rewardDelay?: number | null;
 }
 
 /** A scenario with every default filled in. */
@@ -96,6 +103,9 @@ export interface Scenario {
   readonly trainingRows: number;
   readonly trainingEpochs: number;
   readonly window: number | null;
+  readonly newCollection: NewCollectionOptions | null;
+  readonly stockOuts: StockOutOptions | null;
+  readonly rewardDelay: number | null;
   /** The simulator's options (its other options at their defaults: 50 items, 5 categories, 500 users). */
   readonly simulator: EcommerceSimulatorOptions;
 }
@@ -128,9 +138,23 @@ export function resolveScenario(options: ScenarioOptions = {}): Scenario {
   const trainingRows = intIn('trainingRows', options.trainingRows ?? DEFAULT_EMBEDDING_TRAINING.rows, 1, 10_000_000);
   const trainingEpochs = intIn('trainingEpochs', options.trainingEpochs ?? DEFAULT_EMBEDDING_TRAINING.epochs, 0, 10_000);
   const window = options.window === undefined || options.window === null ? null : intIn('window', options.window, 1, steps);
+  const rewardDelay = options.rewardDelay ?? null;
+  if (rewardDelay !== null && !(typeof rewardDelay === 'number' && Number.isFinite(rewardDelay) && rewardDelay >= 0)) {
+    throw new BanditError(`scenario: rewardDelay must be a finite number ≥ 0 (mean rounds) or null, got ${String(rewardDelay)}`);
+  }
+  const newCollection = options.newCollection ?? null, stockOuts = options.stockOuts ?? null;
+  const simulator: EcommerceSimulatorOptions = {
+    seed, steps, shock: shockAt === null ? null : { step: shockAt }, ...(newCollection ? { newCollection } : {}), ...(stockOuts ? { stockOuts } : {}),
+  };
+  try {
+    resolveSimulatorOptions(simulator);
+  } catch (e) {
+    if (e instanceof BanditError) throw new BanditError(e.message.replace(/^EcommerceSimulator: option /, 'scenario: ').replace(/^EcommerceSimulator: /, 'scenario: '));
+    throw e;
+  }
   return Object.freeze({
-    steps, shockAt, seed, batchSize, algorithms: Object.freeze([...algorithms]), trainingRows, trainingEpochs, window,
-    simulator: Object.freeze({ seed, steps, shock: shockAt === null ? null : { step: shockAt } }),
+    steps, shockAt, seed, batchSize, algorithms: Object.freeze([...algorithms]), trainingRows, trainingEpochs, window, newCollection, stockOuts, rewardDelay,
+    simulator: Object.freeze(simulator),
   });
 }
 
@@ -157,7 +181,17 @@ export interface ScenarioHooks {
   readonly onProgress?: (done: number, total: number) => void | Promise<void>;
   readonly onRound?: (snapshot: RoundSnapshot) => void | Promise<void>;
   readonly signal?: AbortSignal;
+  /**
+   * Trained Embedding + MLP models to reuse, kept by what they were trained on (the world's
+   * options, the rows and the epochs): a run that would train one kept here loads it instead (it
+   * is frozen, and load gives the saved model bit for bit), and keeps what it trains. runDelaySweep
+   * passes one, so the delays of a seed train it once.
+   */
+  readonly trained?: TrainedModels;
 }
+
+/** Trained models by what they were trained on (see ScenarioHooks.trained). */
+export type TrainedModels = Map<string, { readonly bytes: Uint8Array; readonly losses: readonly number[] }>;
 
 /**
  * The policies of a scenario, in its order, on one backend: the LinUCB family with the
@@ -176,10 +210,13 @@ export interface ScenarioHooks {
  * for (const p of policies) p.dispose();
  */
 export async function defaultPolicies(
-  backend: Backend, sim: EcommerceSimulator, scenario: Scenario, hooks: Pick<ScenarioHooks, 'onStage' | 'onTrainingEpoch'> = {},
+  backend: Backend, sim: EcommerceSimulator, scenario: Scenario, hooks: Pick<ScenarioHooks, 'onStage' | 'onTrainingEpoch' | 'trained'> = {},
 ): Promise<Policy[]> {
   const made: Policy[] = [];
   const shape = sim.shape;
+  // Late rewards need decide's event ids; the head-to-head does not use the propensities, so the
+  // Thompson models estimate them from one draw instead of 1024 (their decisions are the same).
+  const draws = scenario.rewardDelay === null ? {} : { propensityDraws: 1 };
   try {
     for (const key of scenario.algorithms) {
       switch (key) {
@@ -188,20 +225,29 @@ export async function defaultPolicies(
         case 'discounted': made.push(await discountedLinUCBPolicy(backend, shape)); break;
         case 'egreedy': made.push(await epsilonGreedyLinUCBPolicy(backend, shape, { seed: scenario.seed })); break;
         case 'squarecb': made.push(await squareCBLinUCBPolicy(backend, shape, { seed: scenario.seed })); break;
-        case 'lints': made.push(await linTSPolicy(backend, shape, { seed: scenario.seed })); break;
-        case 'neuralts': made.push(await neuralTSPolicyFor(backend, shape, { seed: scenario.seed })); break;
+        case 'lints': made.push(await linTSPolicy(backend, shape, { seed: scenario.seed, ...draws })); break;
+        case 'neuralts': made.push(await neuralTSPolicyFor(backend, shape, { seed: scenario.seed, ...draws })); break;
         case 'neural': made.push(await neuralUCBPolicyFor(backend, shape, { seed: scenario.seed })); break;
         case 'random': made.push(randomPolicy(shape, { seed: scenario.seed })); break;
         case 'oracle': made.push(oraclePolicy()); break;
         case 'embedding': {
+          const key = JSON.stringify([scenario.simulator, scenario.trainingRows, scenario.trainingEpochs]);
+          const kept = hooks.trained?.get(key);
+          if (kept) {
+            const reused = { ...embeddingMLPPolicy(await EmbeddingMLP.load(backend, kept.bytes), { name: 'Embedding + MLP (frozen)' }), trainingLosses: kept.losses };
+            made.push(reused);
+            break;
+          }
           hooks.onStage?.(`training Embedding + MLP on ${scenario.trainingRows} random-logged pre-shock rows, ${scenario.trainingEpochs} epochs`);
           const epochs = scenario.trainingEpochs;
           let pending: Promise<void> = Promise.resolve();
-          made.push(await embeddingMLPPolicyFor(backend, sim.randomLog(scenario.trainingRows), {
+          const trained = await embeddingMLPPolicyFor(backend, sim.randomLog(scenario.trainingRows), {
             seed: scenario.seed, epochs,
             ...(hooks.onTrainingEpoch ? { onEpoch: (e: number, loss: number) => void (pending = pending.then(() => hooks.onTrainingEpoch!(e, epochs, loss))) } : {}),
-          }));
+          });
+          made.push(trained);
           await pending;
+          hooks.trained?.set(key, { bytes: await trained.save(), losses: trained.trainingLosses });
           break;
         }
       }
@@ -263,6 +309,7 @@ export async function runScenario(backend: Backend, options: ScenarioOptions | S
     const result = await runHeadToHead(sim, policies, {
       batchSize: scenario.batchSize,
       ...(scenario.window === null ? {} : { window: scenario.window }),
+      ...(scenario.rewardDelay === null ? {} : { rewardDelay: scenario.rewardDelay }),
       ...(hooks.onProgress ? { onProgress: hooks.onProgress } : {}),
       ...(hooks.onRound ? { onRound: hooks.onRound } : {}),
       ...(hooks.signal ? { signal: hooks.signal } : {}),

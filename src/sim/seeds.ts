@@ -8,6 +8,7 @@
 import type { Backend } from '../core/backend.js';
 import { BanditError } from '../core/errors.js';
 import type { HeadToHeadResult } from './headtohead.js';
+import type { NewItemShare } from './fair-share.js';
 import { resolveScenario, runScenario, type AlgorithmKey, type Scenario, type ScenarioHooks, type ScenarioOptions, type ScenarioRun } from './scenario.js';
 import { holm, meanInterval, pairedTTest, type MeanInterval, type PairedTest } from './stats.js';
 
@@ -78,6 +79,21 @@ export interface SeedsPolicy {
   readonly windowCtr: CurveBand;
   /** Mean seconds a seed in select and update. */
   readonly seconds: number;
+  /** The new collection's share of the impressions over seeds, where the scenario has one (else null). */
+  readonly newItems: NewItemsOverSeeds | null;
+}
+
+/** A policy's `NewItemShare` over seeds. */
+export interface NewItemsOverSeeds {
+  /** Rounds to the fair share, a seed each (null: not within the run). */
+  readonly roundsToFairShare: readonly (number | null)[];
+  /** Share and fair share over every step after the arrival, over seeds. */
+  readonly shareAfter: MeanInterval;
+  readonly fairShareAfter: MeanInterval;
+  /** The windows after the arrival (ends, the first seed's) and the share and fair share in each, over seeds. */
+  readonly windowEnds: Int32Array;
+  readonly share: CurveBand;
+  readonly fairShare: CurveBand;
 }
 
 /** One pair of a comparison: a − b per seed, tested. */
@@ -133,10 +149,75 @@ function curveBand(curves: readonly Float64Array[], confidence: number): CurveBa
   return band;
 }
 
-function intOption(name: string, v: unknown, fallback: number, min: number): number {
+function intOption(op: string, name: string, v: unknown, fallback: number, min: number): number {
   if (v === undefined) return fallback;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new BanditError(`runSeeds: option ${name} must be an integer ≥ ${min}, got ${String(v)}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new BanditError(`${op}: option ${name} must be an integer ≥ ${min}, got ${String(v)}`);
   return v;
+}
+
+function newItemsOverSeeds(per: readonly (NewItemShare | null)[], confidence: number): NewItemsOverSeeds | null {
+  if (per.some((x) => x === null)) return null;
+  const all = per as readonly NewItemShare[];
+  return {
+    roundsToFairShare: all.map((x) => x.roundsToFairShare),
+    shareAfter: meanInterval(all.map((x) => x.shareAfter), confidence),
+    fairShareAfter: meanInterval(all.map((x) => x.fairShareAfter), confidence),
+    windowEnds: all[0]!.windowEnds,
+    share: curveBand(all.map((x) => x.share), confidence),
+    fairShare: curveBand(all.map((x) => x.fairShare), confidence),
+  };
+}
+
+/** How the seeds of a run over seeds went: which, how long each took, why it stopped. */
+export interface SeedLoop {
+  readonly seeds: readonly number[];
+  readonly seedMs: readonly number[];
+  readonly totalMs: number;
+  readonly stopReason: string;
+}
+
+/**
+ * Runs `runSeed` on seeds first, first + 1, …: exactly `seeds` of them, or while the time so far
+ * plus the mean time a seed fits `budgetMs` (at least `minSeeds`, at most `maxSeeds`); what
+ * `runSeeds` and `runDelaySweep` share. Bad options are a BanditError of `op`.
+ *
+ * @example
+ * const loop = await seedLoop('mySweep', 1, { budgetMs: 30_000 }, async (seed) => { … });
+ */
+export async function seedLoop(
+  op: string, first: number, seedsOptions: SeedsOptions, runSeed: (seed: number, index: number, planned: number | null) => Promise<void>,
+): Promise<SeedLoop> {
+  if (seedsOptions === null || typeof seedsOptions !== 'object') throw new BanditError(`${op}: seeds options must be an object`);
+  const fixed = seedsOptions.seeds === undefined ? null : intOption(op, 'seeds', seedsOptions.seeds, 0, 2);
+  const budgetMs = seedsOptions.budgetMs ?? 60_000;
+  if (!(typeof budgetMs === 'number' && budgetMs >= 0)) throw new BanditError(`${op}: option budgetMs must be a number ≥ 0, got ${String(budgetMs)}`);
+  const minSeeds = intOption(op, 'minSeeds', seedsOptions.minSeeds, 3, 2);
+  const maxSeeds = intOption(op, 'maxSeeds', seedsOptions.maxSeeds, 50, minSeeds);
+  if (first + (fixed ?? maxSeeds) - 1 > 0xffffffff) throw new BanditError(`${op}: the seeds would pass 2^32 − 1`);
+  const started = now();
+  const seeds: number[] = [];
+  const seedMs: number[] = [];
+  for (;;) {
+    const seed = first + seeds.length;
+    const t0 = now();
+    await runSeed(seed, seeds.length, fixed);
+    seedMs.push(now() - t0);
+    seeds.push(seed);
+    const elapsed = now() - started, perSeed = elapsed / seeds.length;
+    if (fixed !== null) {
+      if (seeds.length >= fixed) return { seeds, seedMs, totalMs: now() - started, stopReason: `${fixed} seeds, as asked` };
+    } else if (seeds.length >= maxSeeds) {
+      return { seeds, seedMs, totalMs: now() - started, stopReason: `the most seeds of the budget mode (${maxSeeds})` };
+    } else if (seeds.length >= minSeeds && elapsed + perSeed > budgetMs) {
+      const budget = `${(budgetMs / 1000).toFixed(0)} s budget`;
+      const stopReason = elapsed <= budgetMs
+        ? `${seeds.length} seeds fit the ${budget} (${(perSeed / 1000).toFixed(1)} s a seed; another would pass it)`
+        : seeds.length === minSeeds
+          ? `the fewest seeds of the budget mode (${minSeeds}), ${(elapsed / 1000).toFixed(0)} s, over the ${budget}`
+          : `${seeds.length} seeds, the last of them slower than the ones before: ${(elapsed / 1000).toFixed(0)} s, over the ${budget}`;
+      return { seeds, seedMs, totalMs: now() - started, stopReason };
+    }
+  }
 }
 
 /**
@@ -171,6 +252,7 @@ export function summarizeSeeds(
       cumulativeRegret: curveBand(per.map((x) => x.cumulativeRegret), confidence),
       windowCtr: curveBand(per.map((x) => x.windowCtr), confidence),
       seconds: per.reduce((s, x) => s + (x.selectMs + x.updateMs) / 1000, 0) / per.length,
+      newItems: newItemsOverSeeds(per.map((x) => x.newItems ?? null), confidence),
     };
   });
   const learners = policies.filter((p) => !REFERENCE_ALGORITHMS.includes(p.key));
@@ -196,49 +278,17 @@ export function summarizeSeeds(
  */
 export async function runSeeds(backend: Backend, options: ScenarioOptions = {}, seedsOptions: SeedsOptions = {}, hooks: SeedsHooks = {}): Promise<MultiSeedRun> {
   const base = resolveScenario(options);
-  if (seedsOptions === null || typeof seedsOptions !== 'object') throw new BanditError('runSeeds: seeds options must be an object');
-  const fixed = seedsOptions.seeds === undefined ? null : intOption('seeds', seedsOptions.seeds, 0, 2);
-  const budgetMs = seedsOptions.budgetMs ?? 60_000;
-  if (!(typeof budgetMs === 'number' && budgetMs >= 0)) throw new BanditError(`runSeeds: option budgetMs must be a number ≥ 0, got ${String(budgetMs)}`);
-  const minSeeds = intOption('minSeeds', seedsOptions.minSeeds, 3, 2);
-  const maxSeeds = intOption('maxSeeds', seedsOptions.maxSeeds, 50, minSeeds);
-  if (base.seed + (fixed ?? maxSeeds) - 1 > 0xffffffff) throw new BanditError('runSeeds: the seeds would pass 2^32 − 1');
-  const started = now();
   const results: HeadToHeadResult[] = [];
-  const seeds: number[] = [];
-  const seedMs: number[] = [];
   let first: Omit<ScenarioRun, 'result'> | null = null;
-  let stopReason = '';
-  for (;;) {
-    const seed = base.seed + seeds.length;
-    const t0 = now();
+  const loop = await seedLoop('runSeeds', base.seed, seedsOptions, async (seed, index, planned) => {
     const run = await runScenario(backend, { ...base, seed }, hooks);
-    seedMs.push(now() - t0);
-    seeds.push(seed);
     results.push(run.result);
     if (!first) {
       const { result: _, ...rest } = run;
       first = rest;
     }
-    await hooks.onSeed?.(seeds.length, seed, run, fixed);
-    const elapsed = now() - started, perSeed = elapsed / seeds.length;
-    if (fixed !== null) {
-      if (seeds.length >= fixed) {
-        stopReason = `${fixed} seeds, as asked`;
-        break;
-      }
-    } else if (seeds.length >= maxSeeds) {
-      stopReason = `the most seeds of the budget mode (${maxSeeds})`;
-      break;
-    } else if (seeds.length >= minSeeds && elapsed + perSeed > budgetMs) {
-      stopReason = elapsed > budgetMs
-        ? `the fewest seeds of the budget mode (${minSeeds}), ${(elapsed / 1000).toFixed(0)} s, over the ${(budgetMs / 1000).toFixed(0)} s budget`
-        : `${seeds.length} seeds fit the ${(budgetMs / 1000).toFixed(0)} s budget (${(perSeed / 1000).toFixed(1)} s a seed; another would pass it)`;
-      break;
-    }
-  }
+    await hooks.onSeed?.(index + 1, seed, run, planned);
+  });
   const confidence = seedsOptions.confidence ?? 0.95, alpha = seedsOptions.alpha ?? 0.05;
-  return {
-    scenario: base, seeds, ...summarizeSeeds(base.algorithms, results, { confidence, alpha }), first: first!, seedMs, totalMs: now() - started, stopReason,
-  };
+  return { scenario: base, ...loop, ...summarizeSeeds(base.algorithms, results, { confidence, alpha }), first: first!, seeds: loop.seeds };
 }

@@ -19,6 +19,38 @@ export interface MarketShockOptions {
   readonly popularityChange?: number;
 }
 
+/**
+ * The "new collection" event: at `step`, `items` new items join the catalogue (appended after the
+ * old ones, at indices items … items + newItems − 1), drawn like the old ones (a latent vector, a
+ * random category, projected noisy features) with `boost` added to their click logit: on average
+ * better than the old items, and for the users whose tastes they match the best of all. The users
+ * and the old items are the same as in a world without the event (their draws come first).
+ */
+export interface NewCollectionOptions {
+  /** First step at which the new items are in the catalogue. Default ⌊steps/3⌋. */
+  readonly step?: number;
+  /** How many new items. Default 10. */
+  readonly items?: number;
+  /** Added to the new items' click logits (a logit). Default 0.5. */
+  readonly boost?: number;
+}
+
+/**
+ * Items going out of stock for stretches, and back: every item of the catalogue (each new item from
+ * its arrival) alternates between in stock and out of stock, the lengths of the stretches drawn
+ * from geometric distributions in steps, so that an item is out of stock about `share` of the time,
+ * `meanLength` steps at a time. Each item's stretches come from draws of its own (hashUniform by
+ * item), apart from every other draw of the world. An out-of-stock item cannot be shown: it is not
+ * eligible, and regret is measured against the best item in stock. Should every item of the
+ * catalogue be out of stock at a step, the whole catalogue counts as in stock there.
+ */
+export interface StockOutOptions {
+  /** Long-run fraction of the steps an item is out of stock, in [0, 0.9]. Default 0.1. */
+  readonly share?: number;
+  /** Mean length of an out-of-stock stretch, in steps (≥ 1). Default 250. */
+  readonly meanLength?: number;
+}
+
 /** Options of `new EcommerceSimulator`; every field has a default. */
 export interface EcommerceSimulatorOptions {
   /** Seed of everything random (the world, the users arriving, the clicks). Default 1. */
@@ -47,6 +79,10 @@ export interface EcommerceSimulatorOptions {
   readonly popularitySpread?: number;
   /** The market shock; null for a stationary world. Default: the defaults of MarketShockOptions. */
   readonly shock?: MarketShockOptions | null;
+  /** New items arriving mid-run (see NewCollectionOptions); null (the default): a fixed catalogue. */
+  readonly newCollection?: NewCollectionOptions | null;
+  /** Items out of stock for stretches (see StockOutOptions); null (the default): always in stock. */
+  readonly stockOuts?: StockOutOptions | null;
 }
 
 /** The resolved options (every default filled in; shock null when there is none). */
@@ -64,6 +100,8 @@ export interface ResolvedSimulatorOptions {
   readonly affinityScale: number;
   readonly popularitySpread: number;
   readonly shock: { readonly step: number; readonly rotation: number; readonly category: number; readonly popularityChange: number } | null;
+  readonly newCollection: { readonly step: number; readonly items: number; readonly boost: number } | null;
+  readonly stockOuts: { readonly share: number; readonly meanLength: number } | null;
 }
 
 const DEFAULTS = {
@@ -127,8 +165,47 @@ export function resolveSimulatorOptions(o: EcommerceSimulatorOptions): ResolvedS
     }
     shock = { step, rotation, category, popularityChange };
   }
+  const newCollection = resolveNewCollection(o.newCollection, steps, items);
+  const stockOuts = resolveStockOuts(o.stockOuts);
+  const allItems = items + (newCollection?.items ?? 0);
+  if (allItems * users > 50_000_000) {
+    throw new BanditError(`EcommerceSimulator: (items + newCollection.items) × users = ${allItems * users} is over 5e7 (the click-probability tables are users × items)`);
+  }
   return {
     seed, steps, items, categories, users, latentDim, userFeatureDim, itemFeatureDim, featureNoise, baseLogit,
-    affinityScale, popularitySpread, shock,
+    affinityScale, popularitySpread, shock, newCollection, stockOuts,
   };
+}
+
+function sub(what: string, v: unknown): Record<string, unknown> {
+  if (v === null || typeof v !== 'object') throw new BanditError(`EcommerceSimulator: option ${what} must be an object or null`);
+  return v as Record<string, unknown>;
+}
+
+function resolveNewCollection(v: NewCollectionOptions | null | undefined, steps: number, items: number): ResolvedSimulatorOptions['newCollection'] {
+  if (v === undefined || v === null) return null;
+  const s = sub('newCollection', v);
+  const step = s.step ?? Math.floor(steps / 3);
+  if (typeof step !== 'number' || !Number.isInteger(step) || step < 0 || step > steps) {
+    throw new BanditError(`EcommerceSimulator: newCollection.step must be an integer in 0..${steps} (steps), got ${String(step)}`);
+  }
+  const count = s.items ?? 10;
+  if (typeof count !== 'number' || !Number.isInteger(count) || count < 1 || count + items > 100_000) {
+    throw new BanditError(`EcommerceSimulator: newCollection.items must be an integer in 1..${100_000 - items}, got ${String(count)}`);
+  }
+  const boost = s.boost ?? 0.5;
+  if (typeof boost !== 'number' || !Number.isFinite(boost)) throw new BanditError(`EcommerceSimulator: newCollection.boost must be a finite number, got ${String(boost)}`);
+  return { step, items: count, boost };
+}
+
+function resolveStockOuts(v: StockOutOptions | null | undefined): ResolvedSimulatorOptions['stockOuts'] {
+  if (v === undefined || v === null) return null;
+  const s = sub('stockOuts', v);
+  const share = s.share ?? 0.1;
+  if (typeof share !== 'number' || !(share >= 0 && share <= 0.9)) throw new BanditError(`EcommerceSimulator: stockOuts.share must be a number in [0, 0.9], got ${String(share)}`);
+  const meanLength = s.meanLength ?? 250;
+  if (typeof meanLength !== 'number' || !Number.isFinite(meanLength) || meanLength < 1) {
+    throw new BanditError(`EcommerceSimulator: stockOuts.meanLength must be a finite number ≥ 1 (steps), got ${String(meanLength)}`);
+  }
+  return { share, meanLength };
 }

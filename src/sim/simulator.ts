@@ -17,6 +17,11 @@ export interface SimBatch extends DecisionBatch {
   readonly optimalProbability: Float64Array;
   /** 1 where the row's step is at or after the shock. */
   readonly shocked: Uint8Array;
+  /**
+   * B×K, 1 where the item can be shown to the row's user (in the catalogue at that step and in
+   * stock); undefined when every item of the batch can be shown on every row.
+   */
+  readonly eligible?: Uint8Array;
 }
 
 // Streams of the counter-based draws: one purpose each, so none shares numbers with another.
@@ -25,6 +30,11 @@ const STREAM_CLICK = 2;
 const STREAM_LOG_USER = 3;
 const STREAM_LOG_ACTION = 4;
 const STREAM_LOG_CLICK = 5;
+const STREAM_STOCK = 6;
+const STREAM_DELAY = 7;
+
+/** A geometric length ≥ 1 with the given mean (≥ 1), from a uniform u in (0, 1). */
+const geometricLength = (mean: number, u: number): number => (mean <= 1 ? 1 : 1 + Math.floor(Math.log(u) / Math.log(1 - 1 / mean)));
 
 const sigmoid = (z: number): number => 1 / (1 + Math.exp(-z));
 
@@ -80,6 +90,12 @@ function planeRotation(n: number, angle: number, random: SimRandom): Float64Arra
  * were. The simulator knows every probability, so the best item and the exact expected regret
  * p(best) − p(chosen) of every decision are known.
  *
+ * With `newCollection`, new items join the catalogue at its step (see NewCollectionOptions); with
+ * `stockOuts`, items are out of stock for stretches (see StockOutOptions). A batch's items are the
+ * catalogue at its last step (`batch.shape.arms`), and `batch.eligible` marks what each row may
+ * show; the best item and the regret are over the eligible items. `shape` is the catalogue at
+ * step 0, what the policies are created with.
+ *
  * Everything is a function of the seed: the step-t user and the click of item i at step t are
  * drawn from counter-based uniforms u(seed, t) and u(seed, t, i) (a click is u(seed, t, i) <
  * p(t, i)), so policies run on the same stream see the same users and the same click luck for
@@ -106,19 +122,25 @@ export class EcommerceSimulator {
   readonly popularity: { readonly before: Float64Array; readonly after: Float64Array };
   /** users×userDim observable user features (float32, what the policies see). */
   readonly userFeatures: Float32Array;
-  /** K×itemDim observable item features: [Q v_i + ε_i, onehot(c_i)]. */
+  /** (all items)×itemDim observable item features: [Q v_i + ε_i, onehot(c_i)]; the new collection's after the first `items`. */
   readonly itemFeatures: Float32Array;
-  /** K×itemFeatureDim: the projected item latents alone, the item half of the hybrid shared features. */
+  /** (all items)×itemFeatureDim: the projected item latents alone, the item half of the hybrid shared features. */
   readonly hybridItemFeatures: Float32Array;
-  /** users×K click probabilities before the shock ([0]) and after it ([1]). */
+  /** The shape with every item there will be (the new collection's too): what a log of the run has. */
+  readonly allItemsShape: FeatureShape;
+  /** users×(all items) click probabilities before the shock ([0]) and after it ([1]). */
   private readonly probability: [Float64Array, Float64Array];
-  /** users: the best item before ([0]) and after ([1]) the shock. */
+  /** users: the best item of the first `items` before ([0]) and after ([1]) the shock, and of all items. */
   private readonly best: [Int32Array, Int32Array];
+  private readonly bestAll: [Int32Array, Int32Array];
+  /** Per item, its out-of-stock stretches within the run as [start, end) pairs, ascending. */
+  private readonly stockOut: readonly Int32Array[];
 
   constructor(options: EcommerceSimulatorOptions = {}) {
     const o = resolveSimulatorOptions(options);
     const random = new SimRandom(o.seed);
     const { items: k, users: n, latentDim: dl, userFeatureDim: du, itemFeatureDim: di, categories: nc } = o;
+    const kAll = k + (o.newCollection?.items ?? 0);
 
     const categoryOf = random.shuffle(Array.from({ length: k }, (_, i) => i % nc));
     const popBefore = Float64Array.from({ length: nc }, () => o.popularitySpread * random.normal());
@@ -147,9 +169,9 @@ export class EcommerceSimulator {
       userFeatures[u * userDim + du] = 1;
     }
     const itemDim = di + nc;
-    const itemFeatures = new Float32Array(k * itemDim);
-    const hybridItemFeatures = new Float32Array(k * di);
-    for (let i = 0; i < k; i++) {
+    const itemFeatures = new Float32Array(kAll * itemDim);
+    const hybridItemFeatures = new Float32Array(kAll * di);
+    const itemRow = (i: number) => {
       for (let r = 0; r < di; r++) {
         let s = 0;
         for (let j = 0; j < dl; j++) s += pItem[r * dl + j]! * itemLatent[i]![j]!;
@@ -158,25 +180,36 @@ export class EcommerceSimulator {
         hybridItemFeatures[i * di + r] = f;
       }
       itemFeatures[i * itemDim + di + categoryOf[i]!] = 1;
+    };
+    for (let i = 0; i < k; i++) itemRow(i);
+    // The new collection is drawn after everything else, so the rest of the world is the world without it.
+    const boost = new Float64Array(kAll);
+    for (let i = k; i < kAll; i++) {
+      categoryOf.push(random.int(nc));
+      itemLatent.push(random.unitVector(dl));
+      boost[i] = o.newCollection!.boost;
+      itemRow(i);
     }
 
-    const tables = (latent: Float64Array[], pop: Float64Array): [Float64Array, Int32Array] => {
-      const p = new Float64Array(n * k);
-      const best = new Int32Array(n);
+    const tables = (latent: Float64Array[], pop: Float64Array): [Float64Array, Int32Array, Int32Array] => {
+      const p = new Float64Array(n * kAll);
+      const best = new Int32Array(n), bestAll = new Int32Array(n);
       for (let u = 0; u < n; u++) {
         let top = -1;
-        for (let i = 0; i < k; i++) {
+        for (let i = 0; i < kAll; i++) {
           let dot = 0;
           for (let j = 0; j < dl; j++) dot += latent[u]![j]! * itemLatent[i]![j]!;
-          const v = sigmoid(o.baseLogit + pop[categoryOf[i]!]! + o.affinityScale * dot);
-          p[u * k + i] = v;
+          const v = sigmoid(o.baseLogit + pop[categoryOf[i]!]! + boost[i]! + o.affinityScale * dot);
+          p[u * kAll + i] = v;
+          if (i === k) best[u] = bestAll[u]!;
           if (v > top) {
             top = v;
-            best[u] = i;
+            bestAll[u] = i;
           }
         }
+        if (kAll === k) best[u] = bestAll[u]!;
       }
-      return [p, best];
+      return [p, best, bestAll];
     };
     const rotated = userLatent.map((t) => {
       const out = new Float64Array(dl);
@@ -187,11 +220,15 @@ export class EcommerceSimulator {
       }
       return out;
     });
-    const [pBefore, bestBefore] = tables(userLatent, popBefore);
-    const [pAfter, bestAfter] = o.shock ? tables(rotated, popAfter) : [pBefore, bestBefore];
+    const [pBefore, bestBefore, allBefore] = tables(userLatent, popBefore);
+    const [pAfter, bestAfter, allAfter] = o.shock ? tables(rotated, popAfter) : [pBefore, bestBefore, allBefore];
 
-    this.resolved = Object.freeze({ ...o, shock: o.shock ? Object.freeze({ ...o.shock, category: shockCategory }) : null });
+    this.resolved = Object.freeze({
+      ...o, shock: o.shock ? Object.freeze({ ...o.shock, category: shockCategory }) : null,
+      newCollection: o.newCollection ? Object.freeze({ ...o.newCollection }) : null, stockOuts: o.stockOuts ? Object.freeze({ ...o.stockOuts }) : null,
+    });
     this.shape = Object.freeze({ arms: k, users: n, userDim, itemDim, hybridItemDim: di });
+    this.allItemsShape = Object.freeze({ ...this.shape, arms: kAll });
     this.itemCategories = Int32Array.from(categoryOf);
     this.popularity = { before: popBefore, after: popAfter };
     this.userFeatures = userFeatures;
@@ -199,6 +236,55 @@ export class EcommerceSimulator {
     this.hybridItemFeatures = hybridItemFeatures;
     this.probability = [pBefore, pAfter];
     this.best = [bestBefore, bestAfter];
+    this.bestAll = [allBefore, allAfter];
+    this.stockOut = Array.from({ length: kAll }, (_, i) => this.stockStretches(i, i < k ? 0 : o.newCollection!.step));
+  }
+
+  /** Item i's out-of-stock stretches from `from` to the end of the run (alternating with in-stock ones, in stock first). */
+  private stockStretches(item: number, from: number): Int32Array {
+    const so = this.resolved.stockOuts;
+    if (!so || so.share === 0) return new Int32Array(0);
+    const inMean = (so.meanLength * (1 - so.share)) / so.share;
+    const out: number[] = [];
+    let t = from, j = 0;
+    const draw = () => hashUniform(this.resolved.seed, STREAM_STOCK, item, j++);
+    while (t < this.resolved.steps) {
+      t += geometricLength(inMean, draw());
+      const end = t + geometricLength(so.meanLength, draw());
+      if (t < this.resolved.steps) out.push(t, Math.min(end, this.resolved.steps));
+      t = end;
+    }
+    return Int32Array.from(out);
+  }
+
+  /** The items in the catalogue at `step`: the first `items`, and from the new collection's step all. */
+  catalogueSize(step: number): number {
+    const nc = this.resolved.newCollection;
+    return nc && step >= nc.step ? this.allItemsShape.arms : this.shape.arms;
+  }
+
+  /** The step the new collection arrives at, or null without one. */
+  get newCollectionStep(): number | null {
+    return this.resolved.newCollection?.step ?? null;
+  }
+
+  /** Whether `item` is in stock at `step` (it may still be outside the catalogue: see catalogueSize). */
+  inStock(step: number, item: number): boolean {
+    this.checkStep('inStock', step);
+    this.checkItem('inStock', item);
+    return !this.outOfStockAt(item, step);
+  }
+
+  /** Whether `step` falls in one of item's out-of-stock stretches (a binary search over their starts). */
+  private outOfStockAt(item: number, step: number): boolean {
+    const s = this.stockOut[item]!;
+    let lo = 0, hi = s.length / 2;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (s[2 * mid]! <= step) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo > 0 && step < s[2 * lo - 1]!;
   }
 
   /** Number of steps of the run. */
@@ -247,9 +333,9 @@ export class EcommerceSimulator {
     if (!Number.isInteger(step) || step < 0) throw new BanditError(`EcommerceSimulator.${what}: step must be an integer ≥ 0, got ${step}`);
   }
 
-  private checkItem(what: string, item: number): void {
-    if (!Number.isInteger(item) || item < 0 || item >= this.shape.arms) {
-      throw new BanditError(`EcommerceSimulator.${what}: item ${item} is out of range 0..${this.shape.arms - 1}`);
+  private checkItem(what: string, item: number, arms = this.allItemsShape.arms): void {
+    if (!Number.isInteger(item) || item < 0 || item >= arms) {
+      throw new BanditError(`EcommerceSimulator.${what}: item ${item} is out of range 0..${arms - 1}`);
     }
   }
 
@@ -262,17 +348,32 @@ export class EcommerceSimulator {
   /** Click probability of `item` for the user of `step`, in the world of that step. */
   clickProbability(step: number, item: number): number {
     this.checkItem('clickProbability', item);
-    return this.probability[this.world(step)][this.userAt(step) * this.shape.arms + item]!;
+    return this.probability[this.world(step)][this.userAt(step) * this.allItemsShape.arms + item]!;
   }
 
-  /** The best item at `step` (ties to the lowest). */
+  /** The best item that can be shown at `step`: in the catalogue and in stock (ties to the lowest). */
   optimalItem(step: number): number {
-    return this.best[this.world(step)][this.userAt(step)]!;
+    return this.batch(step, 1).optimal[0]!;
   }
 
   /** Whether `item` shown at `step` is clicked (1) or not (0): u(seed, step, item) < p(step, item). */
   click(step: number, item: number): 0 | 1 {
     return hashUniform(this.options.seed, STREAM_CLICK, step, item) < this.clickProbability(step, item) ? 1 : 0;
+  }
+
+  /**
+   * How many rounds after it is shown the click (or no click) of `step` arrives: geometric on
+   * 0, 1, 2, … with mean `mean` (P(D = d) = p(1 − p)^d, p = 1/(1 + mean)), from a draw of its own
+   * for the step, so every policy's reward of that step arrives alike. 0 when `mean` is 0.
+   *
+   * @example
+   * sim.clickDelay(120, 4);   // e.g. 2: the click of step 120 arrives two rounds later
+   */
+  clickDelay(step: number, mean: number): number {
+    this.checkStep('clickDelay', step);
+    if (typeof mean !== 'number' || !Number.isFinite(mean) || mean < 0) throw new BanditError(`EcommerceSimulator.clickDelay: mean must be a finite number ≥ 0, got ${String(mean)}`);
+    if (mean === 0) return 0;
+    return Math.floor(Math.log(hashUniform(this.options.seed, STREAM_DELAY, step, 0)) / Math.log(mean / (1 + mean)));
   }
 
   /**
@@ -284,41 +385,102 @@ export class EcommerceSimulator {
   batch(start: number, size: number): SimBatch {
     this.checkStep('batch', start);
     if (!Number.isInteger(size) || size < 1) throw new BanditError(`EcommerceSimulator.batch: size must be a positive integer, got ${size}`);
-    const { arms: k, userDim } = this.shape;
-    const steps = new Int32Array(size);
+    return this.batchOf(Int32Array.from({ length: size }, (_, r) => start + r));
+  }
+
+  /**
+   * The batch of the given steps (any steps, in the order given), as `batch` builds consecutive
+   * ones: the items are the catalogue at the latest of them.
+   *
+   * @example
+   * const late = sim.batchOf(Int32Array.of(40, 12, 97));
+   */
+  batchOf(steps: Int32Array): SimBatch {
+    if (!(steps instanceof Int32Array) || steps.length === 0) throw new BanditError('EcommerceSimulator.batchOf: steps must be a non-empty Int32Array');
+    let last = 0;
+    for (const t of steps) {
+      this.checkStep('batchOf', t);
+      last = Math.max(last, t);
+    }
+    const size = steps.length;
+    const kAll = this.allItemsShape.arms;
+    const k = this.catalogueSize(last);
+    const { userDim } = this.shape;
     const users = new Int32Array(size);
     const userFeatures = new Float32Array(size * userDim);
     const clickProbabilities = new Float64Array(size * k);
     const optimal = new Int32Array(size);
     const optimalProbability = new Float64Array(size);
     const shocked = new Uint8Array(size);
+    const eligible = this.eligibility(steps, k);
     for (let r = 0; r < size; r++) {
-      const t = start + r;
+      const t = steps[r]!;
       const u = this.userAt(t);
       const w = this.world(t);
-      steps[r] = t;
+      const p = this.probability[w];
       users[r] = u;
       shocked[r] = w;
       userFeatures.set(this.userFeatures.subarray(u * userDim, (u + 1) * userDim), r * userDim);
-      clickProbabilities.set(this.probability[w].subarray(u * k, (u + 1) * k), r * k);
-      optimal[r] = this.best[w][u]!;
-      optimalProbability[r] = this.probability[w][u * k + optimal[r]!]!;
+      clickProbabilities.set(p.subarray(u * kAll, u * kAll + k), r * k);
+      let best: number;
+      if (!eligible?.rowLimited[r]) {
+        best = (this.catalogueSize(t) === this.shape.arms ? this.best : this.bestAll)[w][u]!;
+      } else {
+        best = -1;
+        for (let i = 0; i < k; i++) if (eligible.mask[r * k + i] && (best < 0 || p[u * kAll + i]! > p[u * kAll + best]!)) best = i;
+      }
+      optimal[r] = best;
+      optimalProbability[r] = p[u * kAll + best]!;
     }
-    const base = new FeatureBatch(this.shape, users, userFeatures, this.itemFeatures, this.hybridItemFeatures);
-    return Object.assign(base, { steps, start, clickProbabilities, optimal, optimalProbability, shocked });
+    const shape = k === this.shape.arms ? this.shape : Object.freeze({ ...this.shape, arms: k });
+    const base = new FeatureBatch(shape, users, userFeatures, this.itemFeatures.subarray(0, k * shape.itemDim), this.hybridItemFeatures.subarray(0, k * shape.hybridItemDim));
+    return Object.assign(base, { steps, start: steps[0]!, clickProbabilities, optimal, optimalProbability, shocked }, eligible ? { eligible: eligible.mask } : {});
+  }
+
+  /**
+   * The B×K eligibility of the rows (the catalogue at each row's step, in stock), and which rows
+   * have an ineligible item; null when every row may show every item.
+   */
+  private eligibility(steps: Int32Array, k: number): { mask: Uint8Array; rowLimited: Uint8Array } | null {
+    const size = steps.length;
+    let mask: Uint8Array | null = null;
+    const rowLimited = new Uint8Array(size);
+    const off = (r: number, i: number) => {
+      mask ??= new Uint8Array(size * k).fill(1);
+      mask[r * k + i] = 0;
+      rowLimited[r] = 1;
+    };
+    for (let r = 0; r < size; r++) for (let i = this.catalogueSize(steps[r]!); i < k; i++) off(r, i);
+    if (this.resolved.stockOuts) {
+      for (let i = 0; i < k; i++) {
+        if (this.stockOut[i]!.length === 0) continue;
+        for (let r = 0; r < size; r++) if (this.outOfStockAt(i, steps[r]!)) off(r, i);
+      }
+      // A row with nothing in stock shows its whole catalogue.
+      if (mask) {
+        const m: Uint8Array = mask;
+        for (let r = 0; r < size; r++) {
+          const live = this.catalogueSize(steps[r]!);
+          let any = false;
+          for (let i = 0; i < live && !any; i++) any = m[r * k + i] === 1;
+          if (!any) for (let i = 0; i < live; i++) m[r * k + i] = 1;
+        }
+      }
+    }
+    return mask ? { mask, rowLimited } : null;
   }
 
   private checkChosen(what: string, batch: SimBatch, chosen: Int32Array): void {
     if (!(chosen instanceof Int32Array) || chosen.length !== batch.size) {
       throw new BanditError(`EcommerceSimulator.${what}: chosen must be an Int32Array of ${batch.size} items (one a row)`);
     }
-    for (let r = 0; r < chosen.length; r++) this.checkItem(`${what} (row ${r})`, chosen[r]!);
+    for (let r = 0; r < chosen.length; r++) this.checkItem(`${what} (row ${r})`, chosen[r]!, batch.shape.arms);
   }
 
   /** The clicks (0/1) of showing `chosen[r]` to row r's user: the same draws for every policy. */
   clicks(batch: SimBatch, chosen: Int32Array): Float32Array {
     this.checkChosen('clicks', batch, chosen);
-    const k = this.shape.arms;
+    const k = batch.shape.arms;
     const out = new Float32Array(batch.size);
     for (let r = 0; r < batch.size; r++) {
       const item = chosen[r]!;
@@ -330,12 +492,13 @@ export class EcommerceSimulator {
   /** The expected regret p(best) − p(chosen) of each row (≥ 0; 0 for the best item). */
   regret(batch: SimBatch, chosen: Int32Array): Float64Array {
     this.checkChosen('regret', batch, chosen);
-    const k = this.shape.arms;
+    const k = batch.shape.arms;
     return Float64Array.from(chosen, (item, r) => batch.optimalProbability[r]! - batch.clickProbabilities[r * k + item]!);
   }
 
   /**
-   * `rows` interactions logged by a uniformly random policy in the world BEFORE the shock, from
+   * `rows` interactions logged by a uniformly random policy in the world BEFORE the shock (and the
+   * new collection: the items of step 0, all in stock), from
    * draws of their own (not the run's stream): the training data of a batch-trained model (the
    * Embedding + MLP baseline) that is then frozen. propensities = 1/K.
    *
@@ -344,7 +507,8 @@ export class EcommerceSimulator {
    */
   randomLog(rows: number): BanditLog {
     if (!Number.isInteger(rows) || rows < 1) throw new BanditError(`EcommerceSimulator.randomLog: rows must be a positive integer, got ${rows}`);
-    const { arms: k, users: n, userDim } = this.shape;
+    const { arms: k, users: n, userDim, itemDim, hybridItemDim } = this.shape;
+    const kAll = this.allItemsShape.arms;
     const seed = this.options.seed;
     const users = new Int32Array(rows), actions = new Int32Array(rows);
     const contexts = new Float32Array(rows * userDim), rewards = new Float32Array(rows);
@@ -354,12 +518,12 @@ export class EcommerceSimulator {
       users[r] = u;
       actions[r] = a;
       contexts.set(this.userFeatures.subarray(u * userDim, (u + 1) * userDim), r * userDim);
-      rewards[r] = hashUniform(seed, STREAM_LOG_CLICK, r, a) < this.probability[0][u * k + a]! ? 1 : 0;
+      rewards[r] = hashUniform(seed, STREAM_LOG_CLICK, r, a) < this.probability[0][u * kAll + a]! ? 1 : 0;
     }
     return {
       shape: this.shape, length: rows, users, contexts, actions, rewards,
       propensities: new Float64Array(rows).fill(1 / k),
-      itemFeatures: this.itemFeatures, hybridItemFeatures: this.hybridItemFeatures,
+      itemFeatures: this.itemFeatures.subarray(0, k * itemDim), hybridItemFeatures: this.hybridItemFeatures.subarray(0, k * hybridItemDim),
     };
   }
 }

@@ -81,10 +81,11 @@ function fakeResult(totals: number[], seed: number): HeadToHeadResult {
       name: `policy ${p}`, cumulativeRegret: cumulative, stepRegret: new Float64Array(steps).fill(total / steps), totalRegret: total, clicks: 0,
       ctr: 0.3 + 0.01 * p, ctrBeforeShock: 0.3, ctrAfterShock: 0.3, expectedCtr: 0.3, windowCtr: Float64Array.from({ length: 4 }, () => 0.2 + 0.1 * r()),
       windowRegret: new Float64Array(4), regretBeforeShock: total / 2, regretAfterShock: total / 2, regretRateBeforeShock: 0, regretRateAfterShock: 0,
-      preShockRate: 0, recoverySteps: p === 0 ? null : 60, selectMs: 1, updateMs: 1,
+      preShockRate: 0, recoverySteps: p === 0 ? null : 60, selectMs: 1, updateMs: 1, shown: new Int32Array(steps), newItems: null, rewardsDelivered: steps,
     };
   });
-  return { steps, batchSize: 50, rounds, window, shockStep: 100, roundEnds: Int32Array.from([50, 100, 150, 200]), policies, elapsedMs: 0 };
+  return { steps, batchSize: 50, rounds, window, shockStep: 100, roundEnds: Int32Array.from([50, 100, 150, 200]), policies, elapsedMs: 0,
+    optimal: new Int32Array(steps), catalogueEvents: [], rewardDelay: null };
 }
 
 describe('sim: head-to-head over seeds', function () {

@@ -8,21 +8,25 @@ import { BanditError } from '../../core/errors.js';
 import type { BanditLog } from '../../eval/log.js';
 import type { Policy, PolicyDecision } from '../../eval/policy.js';
 import { EmbeddingMLP, type EmbeddingMLPOptions, type InteractionLog } from '../../neural/embedding-mlp.js';
+import { eligibleOption } from './catalogue.js';
 
 /**
  * What the adapter needs of a trained Embedding + MLP model: `select(users, contexts)` with B user
  * ids and B×contextDim contexts (the users' feature vectors, `batch.userFeatures`).
  */
 export interface EmbeddingMLPModel {
-  select(users: Int32Array, contexts: Float32Array): Promise<Int32Array>;
+  select(users: Int32Array, contexts: Float32Array, options?: { readonly eligible?: Uint8Array }): Promise<Int32Array>;
   /** The model's decide (arms and propensities), if it has one: what a logged run records. */
-  decide?(users: Int32Array, contexts: Float32Array): Promise<PolicyDecision>;
+  decide?(users: Int32Array, contexts: Float32Array, options?: { readonly eligible?: Uint8Array }): Promise<PolicyDecision>;
+  /** The model's addItems, if it has one: how it learns of new items (else a growing catalogue is refused). */
+  addItems?(count: number): Promise<Int32Array>;
   dispose(): void;
 }
 
 /**
  * The Embedding + MLP baseline as a frozen Policy: it never learns during the run (update does
- * nothing). `embeddingMLPPolicyFor` creates and trains one; with a model of your own:
+ * nothing). New items join through the model's `addItems` (their embeddings at the mean item's),
+ * and it serves only `batch.eligible` items. `embeddingMLPPolicyFor` creates and trains one; with a model of your own:
  *
  *     const model = await EmbeddingMLP.create(backend, { users: sim.shape.users, items: sim.shape.arms, contextDim: sim.shape.userDim });
  *     await model.fit(interactionsOf(sim.randomLog(10000)));
@@ -35,12 +39,13 @@ export interface EmbeddingMLPModel {
  */
 export function embeddingMLPPolicy(model: EmbeddingMLPModel, options: { readonly name?: string } = {}): Policy {
   if (!model || typeof model.select !== 'function') throw new BanditError('embeddingMLPPolicy: a trained EmbeddingMLP model ({ select, dispose }) is required');
-  const decide = model.decide?.bind(model);
+  const decide = model.decide?.bind(model), addItems = model.addItems?.bind(model);
   return {
     name: options.name ?? 'Embedding + MLP',
-    select: (batch) => model.select(batch.users, batch.userFeatures),
-    ...(decide ? { decide: (batch) => decide(batch.users, batch.userFeatures) } : {}),
+    select: (batch) => model.select(batch.users, batch.userFeatures, eligibleOption(batch)),
+    ...(decide ? { decide: (batch) => decide(batch.users, batch.userFeatures, eligibleOption(batch)) } : {}),
     update: async () => {},
+    ...(addItems ? { addArms: async (count: number) => void (await addItems(count)) } : {}),
     dispose: () => model.dispose(),
   };
 }
@@ -83,7 +88,8 @@ export type EmbeddingMLPPolicyOptions = Omit<EmbeddingMLPOptions, 'users' | 'ite
  * Creates an Embedding + MLP model sized by the log (users, items, contextDim = userDim), trains
  * it with `fit` on the log (in the head-to-head: `sim.randomLog(rows)`, random logging in the
  * world before the shock), and returns it frozen, as a Policy. The policy's `trainingLosses` are
- * the fit's mean loss per epoch.
+ * the fit's mean loss per epoch, and its `save` the trained model's bytes (to load it again
+ * instead of training it: `embeddingMLPPolicy(await EmbeddingMLP.load(backend, bytes))`).
  *
  * @example
  * const baseline = await embeddingMLPPolicyFor(backend, sim.randomLog(10000), { epochs: 10 });
@@ -91,14 +97,14 @@ export type EmbeddingMLPPolicyOptions = Omit<EmbeddingMLPOptions, 'users' | 'ite
  */
 export async function embeddingMLPPolicyFor(
   backend: Backend, log: BanditLog, options: EmbeddingMLPPolicyOptions = {},
-): Promise<Policy & { readonly trainingLosses: readonly number[] }> {
+): Promise<Policy & { readonly trainingLosses: readonly number[]; save(): Promise<Uint8Array> }> {
   if (!log || typeof log !== 'object' || !log.shape) throw new BanditError('embeddingMLPPolicyFor: a BanditLog to train on is required');
   const { name, epochs = DEFAULT_EMBEDDING_TRAINING.epochs, onEpoch, ...model } = options;
   const { shape } = log;
   const m = await EmbeddingMLP.create(backend, { seed: 1, ...model, users: shape.users, items: shape.arms, contextDim: shape.userDim });
   try {
     const { losses } = await m.fit(interactionsOf(log), { epochs, ...(onEpoch ? { onProgress: onEpoch } : {}) });
-    return { ...embeddingMLPPolicy(m, { name: name ?? 'Embedding + MLP (frozen)' }), trainingLosses: losses };
+    return { ...embeddingMLPPolicy(m, { name: name ?? 'Embedding + MLP (frozen)' }), trainingLosses: losses, save: () => m.save() };
   } catch (e) {
     m.dispose();
     throw e;

@@ -3,6 +3,7 @@ import type { FeatureShape } from '../../eval/batch.js';
 import type { Policy } from '../../eval/policy.js';
 import { scoredTarget } from '../../eval/target-policy.js';
 import { LinUCB, type LinUCBOptions } from '../../linucb/linucb.js';
+import { eligibleOption } from './catalogue.js';
 
 /** Options of the LinUCB adapters: the model's options less the sizes (they come from the shape), plus a display name. */
 export type LinUCBPolicyOptions = Omit<LinUCBOptions, 'arms' | 'dim' | 'perArmFeatures'> & { readonly name?: string };
@@ -20,7 +21,9 @@ export const DEFAULT_POLICY_ALPHA = 0.5;
  * With `exploration` (ε-greedy, softmax or SquareCB over the mean estimates θ_aᵀx) it samples;
  * give it a `seed` for a run that repeats. `decide` is the model's (the propensity it sampled
  * with; 1 without exploration) and `distribution` the exact π(a|x) of its scores through the
- * exploration formula (`scoredTarget`; one-hot at the UCB argmax without exploration).
+ * exploration formula (`scoredTarget`; one-hot at the UCB argmax without exploration). It
+ * chooses among `batch.eligible`, learns late rewards through the model's `reward` and new items
+ * through its `addArms`.
  *
  * @example
  * const linucb = await linUCBPolicy(backend, sim.shape, { alpha: 0.5 });
@@ -32,10 +35,12 @@ export async function linUCBPolicy(backend: Backend, shape: FeatureShape, option
   const target = scoredTarget('LinUCB', (batch) => m.scores(batch.userFeatures), m.options.exploration ?? { kind: 'greedy' });
   return {
     name: name ?? (model.forgetting ? `discounted LinUCB (γ = ${model.forgetting.gamma})` : 'LinUCB'),
-    select: (batch) => m.select(batch.userFeatures),
-    decide: (batch) => m.decide(batch.userFeatures),
+    select: (batch) => m.select(batch.userFeatures, eligibleOption(batch)),
+    decide: (batch) => m.decide(batch.userFeatures, eligibleOption(batch)),
     distribution: (batch) => target.distribution(batch),
     update: (batch, chosen, rewards) => m.update(chosen, batch.userFeatures, rewards),
+    reward: (eventIds, rewards) => m.reward(eventIds, rewards),
+    addArms: async (count) => void (await m.addArms(count)),
     dispose: () => m.dispose(),
   };
 }

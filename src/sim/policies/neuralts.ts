@@ -3,6 +3,7 @@ import { armFeatureDim, playedArmFeatures, type FeatureShape } from '../../eval/
 import type { Policy } from '../../eval/policy.js';
 import { decidedTarget } from '../../eval/target-policy.js';
 import { NeuralTS, type NeuralTSOptions } from '../../neural/neuralts.js';
+import { eligibleOption } from './catalogue.js';
 import { DEFAULT_TARGET_DRAWS } from './lints.js';
 import { DEFAULT_NEURAL_POLICY_OPTIONS } from './neuralucb.js';
 
@@ -40,14 +41,14 @@ export async function neuralTSPolicyFor(backend: Backend, shape: FeatureShape, o
   const { name, targetDraws = DEFAULT_TARGET_DRAWS, ...model } = options;
   const m = await NeuralTS.create(backend, { ...DEFAULT_NEURAL_POLICY_OPTIONS, nu: DEFAULT_NEURALTS_NU, ...model, dim: armFeatureDim(shape) });
   try {
-    const k = shape.arms;
-    const target = decidedTarget('NeuralTS', (batch) => m.select(batch.armFeatures(), { arms: k }), { draws: targetDraws, replicate: true });
+    const target = decidedTarget('NeuralTS', (batch) => m.select(batch.armFeatures(), { arms: batch.shape.arms }), { draws: targetDraws, replicate: true });
     return {
       name: name ?? 'NeuralTS',
-      select: (batch) => m.select(batch.armFeatures(), { arms: k }),
-      decide: (batch) => m.decide(batch.armFeatures(), { arms: k }),
+      select: (batch) => m.select(batch.armFeatures(), { arms: batch.shape.arms, ...eligibleOption(batch) }),
+      decide: (batch) => m.decide(batch.armFeatures(), { arms: batch.shape.arms, ...eligibleOption(batch) }),
       distribution: (batch) => target.distribution(batch),
       update: (batch, chosen, rewards) => m.update(chosen, playedArmFeatures(batch, chosen), rewards),
+      reward: (eventIds, rewards) => m.reward(eventIds, rewards),
       dispose: () => m.dispose(),
     };
   } catch (e) {

@@ -7,22 +7,26 @@ import { BanditError } from '../../core/errors.js';
 import { armFeatureDim, playedArmFeatures, type FeatureShape } from '../../eval/batch.js';
 import type { Policy, PolicyDecision } from '../../eval/policy.js';
 import { NeuralUCB, type NeuralUCBOptions } from '../../neural/neuralucb.js';
+import { eligibleOption } from './catalogue.js';
 
 /**
  * What the adapter needs of a NeuralUCB model (DESIGN.md): `select(armFeatures, { arms })` with
  * B×K×dim per-arm features, `update(arms, playedFeatures B×dim, rewards)`.
  */
 export interface NeuralUCBModel {
-  select(armFeatures: Float32Array, options: { readonly arms: number }): Promise<Int32Array>;
-  /** The model's decide (arms and propensities), if it has one: what a logged run records. */
-  decide?(armFeatures: Float32Array, options: { readonly arms: number }): Promise<PolicyDecision>;
+  select(armFeatures: Float32Array, options: { readonly arms: number; readonly eligible?: Uint8Array }): Promise<Int32Array>;
+  /** The model's decide (arms, propensities, event ids), if it has one: what a logged run records. */
+  decide?(armFeatures: Float32Array, options: { readonly arms: number; readonly eligible?: Uint8Array }): Promise<PolicyDecision>;
   update(arms: Int32Array, features: Float32Array, rewards: Float32Array): Promise<void>;
+  /** The model's reward by event id, if it has one: how late rewards reach it. */
+  reward?(eventIds: readonly string[], rewards: Float32Array): Promise<void>;
   dispose(): void;
 }
 
 /**
  * NeuralUCB as a Policy, on the batch's per-arm features [user | item] (dim = armFeatureDim(shape)).
- * The model is disposed with the policy.
+ * The arms of a call are the batch's items (`batch.shape.arms`), so a catalogue that grows needs
+ * no addArms: K grows with the batches. The model is disposed with the policy.
  *
  * @example
  * const model = await NeuralUCB.create(backend, { dim: armFeatureDim(sim.shape), hidden: [32], lambda: 1, nu: 0.1, lr: 0.01, seed: 1 });
@@ -32,12 +36,13 @@ export function neuralUCBPolicy(model: NeuralUCBModel, options: { readonly name?
   if (!model || typeof model.select !== 'function' || typeof model.update !== 'function') {
     throw new BanditError('neuralUCBPolicy: a NeuralUCB model ({ select, update, dispose }) is required');
   }
-  const decide = model.decide?.bind(model);
+  const decide = model.decide?.bind(model), reward = model.reward?.bind(model);
   return {
     name: options.name ?? 'NeuralUCB',
-    select: (batch) => model.select(batch.armFeatures(), { arms: batch.shape.arms }),
-    ...(decide ? { decide: (batch) => decide(batch.armFeatures(), { arms: batch.shape.arms }) } : {}),
+    select: (batch) => model.select(batch.armFeatures(), { arms: batch.shape.arms, ...eligibleOption(batch) }),
+    ...(decide ? { decide: (batch) => decide(batch.armFeatures(), { arms: batch.shape.arms, ...eligibleOption(batch) }) } : {}),
     update: (batch, chosen, rewards) => model.update(chosen, playedArmFeatures(batch, chosen), rewards),
+    ...(reward ? { reward } : {}),
     dispose: () => model.dispose(),
   };
 }
