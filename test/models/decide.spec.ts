@@ -5,7 +5,7 @@ import { decodeModel } from '../../src/models/persist.js';
 import { sampleArms, type SamplingPolicy } from '../../src/ops/index.js';
 import { F32_EPS } from '../support/compare.js';
 import { PROPENSITY_ABS, deviationSigmas, propensityRelBound, slotDistribution } from '../support/explore.js';
-import { backends } from '../support/fixture.js';
+import { backends, describeBackends } from '../support/fixture.js';
 import { rng } from '../support/random.js';
 import { EXPLORING, makeModel, rejects, rowsDiffering, type Kind } from './drive.js';
 
@@ -70,7 +70,7 @@ function expectDefinition(d: { arms: Int32Array; propensities: Float32Array }, s
   }
 }
 
-describe('decide on every model', function () {
+describeBackends('decide on every model', function () {
   this.timeout(600_000);
 
   for (const kind of EXPLORING) {
