@@ -157,14 +157,26 @@ static void mat_t_vec(const f32 *M, const f32 *x, f32 *v, int d) {
   for (int i = 0; i < d; i++) axpy_row(x[i], M + i * d, v, d);
 }
 
+/** M −= s·v vᵀ as (v_i·v_j)·s, so a symmetric M stays exactly symmetric. */
+void sub_scaled_outer(f32 *m, const f32 *v, int d, f32 s) {
+  v128_t sv = wasm_f32x4_splat(s);
+  for (int i = 0; i < d; i++) {
+    f32 *row = m + i * d;
+    v128_t vi = wasm_f32x4_splat(v[i]);
+    int j = 0;
+    for (; j + 4 <= d; j += 4)
+      wasm_v128_store(row + j, wasm_f32x4_sub(wasm_v128_load(row + j), wasm_f32x4_mul(wasm_f32x4_mul(vi, wasm_v128_load(v + j)), sv)));
+    for (; j < d; j++) row[j] -= (v[i] * v[j]) * s;
+  }
+}
+
 /** M_arms[u] −= v vᵀ/(1 + xᵀv), v = M x_u, in order. v: d values of scratch. */
 EXPORT(sherman_morrison) void sherman_morrison(f32 *mats, const f32 *X, const i32 *arms, int count, int d, f32 *v) {
   for (int u = 0; u < count; u++) {
     f32 *m = mats + (long)arms[u] * d * d;
     const f32 *x = X + (long)u * d;
     mat_t_vec(m, x, v, d);
-    f32 s = 1.0f / (1.0f + dot(x, v, d));
-    for (int i = 0; i < d; i++) axpy_row(-(v[i] * s), v, m + i * d, d);
+    sub_scaled_outer(m, v, d, 1.0f / (1.0f + dot(x, v, d)));
   }
 }
 

@@ -3,6 +3,7 @@
 #include "kernels.h"
 
 void quad_forms4(const f32 *M, int d, const f32 *const *x, int nrows, f32 *q);
+void sub_scaled_outer(f32 *m, const f32 *v, int d, f32 s);
 
 /** b[arms[u]] += w_u·x_u in order. */
 EXPORT(scatter_add_scaled) void scatter_add_scaled(f32 *b, const f32 *X, const i32 *arms, const f32 *w, int count, int d) {
@@ -107,7 +108,7 @@ EXPORT(hybrid_arm_update) void hybrid_arm_update(f32 *M, f32 *C, f32 *phi, const
     }
     f32 e = dot(x, p, d);
     f32 s = 1.0f / (1.0f + dot(x, y, d)), root = __builtin_sqrtf(s);
-    for (int i = 0; i < d; i++) axpy_row(-(y[i] * s), y, m + i * d, d);
+    sub_scaled_outer(m, y, d, s);
     for (int j = 0; j < k; j++) {
       f32 resid = x[d + j] - u[j];
       for (int i = 0; i < d; i++) c[i * k + j] += y[i] * resid * s;

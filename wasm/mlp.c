@@ -180,15 +180,19 @@ EXPORT(mlp_loss_gradient) void mlp_loss_gradient(const f32 *theta, const f32 *x,
   if (lossOut) lossOut[0] = (f32)lossSum;
 }
 
-/** θ ← θ − lr·u(g̃), g̃ = g + decay·(θ − anchor); u = g̃ (sgd) or Adam's m̂/(√v̂ + eps), c1, c2 its bias corrections. */
+/**
+ * θ ← θ − lr·u(g̃), g̃ = g + decay·(θ − anchor); u = g̃ (sgd) or Adam's m̂/(√v̂ + eps), c1, c2 its
+ * bias corrections; 1 − β formed on the host in float64 (in f32 here it would lose β's low bits).
+ */
 EXPORT(optimizer_step) void optimizer_step(f32 *theta, const f32 *g, f32 *m, f32 *v, const f32 *anchor, int adam, int n,
-                                           f32 lr, f32 beta1, f32 beta2, f32 eps, f32 c1, f32 c2, f32 decay) {
+                                           f32 lr, f32 beta1, f32 oneMinusBeta1, f32 beta2, f32 oneMinusBeta2, f32 eps,
+                                           f32 c1, f32 c2, f32 decay) {
   for (int i = 0; i < n; i++) {
     f32 th = theta[i];
     f32 gt = g[i] + decay * (anchor ? th - anchor[i] : th);
     if (!adam) { theta[i] = th - lr * gt; continue; }
-    f32 mi = beta1 * m[i] + (1.0f - beta1) * gt;
-    f32 vi = beta2 * v[i] + (1.0f - beta2) * (gt * gt);
+    f32 mi = beta1 * m[i] + oneMinusBeta1 * gt;
+    f32 vi = beta2 * v[i] + oneMinusBeta2 * (gt * gt);
     m[i] = mi;
     v[i] = vi;
     theta[i] = th - lr * ((mi * c1) / (__builtin_sqrtf(vi * c2) + eps));

@@ -42,7 +42,7 @@ export interface WasmKernels {
   mlp_loss_gradient(theta: number, x: number, layers: number, L: number, rows: number, p: number, targets: number, logistic: number,
     scale: number, grad: number, lossOut: number, inputGrad: number, weights: number, scratch: number): void;
   optimizer_step(theta: number, g: number, m: number, v: number, anchor: number, adam: number, n: number, lr: number,
-    beta1: number, beta2: number, eps: number, c1: number, c2: number, decay: number): void;
+    beta1: number, oneMinusBeta1: number, beta2: number, oneMinusBeta2: number, eps: number, c1: number, c2: number, decay: number): void;
   gather_rows(src: number, idx: number, out: number, count: number, cols: number, srcRows: number, outCols: number, column: number): void;
   scatter_add_rows(rows: number, idx: number, target: number, count: number, cols: number, targetRows: number, rowCols: number,
     column: number, scale: number): void;

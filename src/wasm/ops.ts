@@ -169,7 +169,7 @@ export function nativeOps(c: WasmContext): NativeOps {
     optimizerStep: (a) => {
       const c1 = 1 / (1 - a.beta1 ** a.step), c2 = 1 / (1 - a.beta2 ** a.step);
       k.optimizer_step(ptrOf(a.params), ptrOf(a.grad), ptrOrNull(a.m), ptrOrNull(a.v), ptrOrNull(a.anchor), flag(a.kind === 'adam'), a.n,
-        a.lr, a.beta1, a.beta2, a.eps, c1, c2, a.decay);
+        a.lr, a.beta1, 1 - a.beta1, a.beta2, 1 - a.beta2, a.eps, c1, c2, a.decay);
     },
     gatherRows: (a) => {
       const [at] = scratch.take([a.indices instanceof Int32Array ? a.count * F : 0]);
