@@ -56,6 +56,8 @@ export interface WasmKernels {
     rows: number, cols: number, k: number, draws: number, scale: number, seed: number, step: number): void;
   posterior_draws(theta: number, l: number, out: number, arms: number, d: number, draws: number, scale: number,
     seed: number, step: number, z: number): void;
+  /** 64·iters f32 FLOPs of independent SIMD multiply-add chains (the bench's calibration; wasm/calibrate.c). */
+  calibrate_fma(iters: number, a: number, b: number): number;
 }
 
 /** The names of the kernels' function exports (what the export test walks). */

@@ -14,12 +14,16 @@ import { WasmTensor } from './tensor.js';
 export function twinOp<K extends OpName>(name: K): (args: OpArgs[K]) => void {
   const twin = CPU_OPS[name] as (args: OpArgs[K]) => void;
   return (args) => {
-    const copies: [WasmTensor, CpuTensor][] = [];
+    // One copy per tensor, so an op given the same tensor twice sees one array, as on the other backends.
+    const copies = new Map<WasmTensor, CpuTensor>();
     const convert = (v: unknown): unknown => {
       if (v instanceof WasmTensor) {
-        const c = new CpuTensor(twinOp, v.shape, { dtype: v.dtype, label: v.label });
-        c.data.set(v.view());
-        copies.push([v, c]);
+        let c = copies.get(v);
+        if (!c) {
+          c = new CpuTensor(twinOp, v.shape, { dtype: v.dtype, label: v.label });
+          c.data.set(v.view());
+          copies.set(v, c);
+        }
         return c;
       }
       if (Array.isArray(v) && v.some((e) => e instanceof Tensor)) return v.map(convert);
