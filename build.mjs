@@ -1,13 +1,33 @@
-// Bundles the library and the test suite with esbuild; WGSL files become string modules.
-// node build.mjs    Outputs under dist/ (or $OUTDIR).
+// Compiles the wasm kernels (wasm/*.c, clang's wasm32 target and lld), then bundles the library
+// and the test suite with esbuild; WGSL files become string modules, the .wasm a byte array
+// (inlined as base64, so a browser app needs no extra file).
+// node build.mjs    Outputs under dist/ (or $OUTDIR); wasm/kernels.wasm beside its sources.
 import { build } from 'esbuild';
+import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+
+// -msimd128: 128-bit SIMD; -mbulk-memory: memory.fill/copy for the loops clang turns into
+// memset/memcpy (there is no libc: -nostdlib). The stack (1 MiB) holds the kernels' small
+// temporaries; the heap above __heap_base is managed from JS (src/wasm/heap.ts).
+const WASM_SOURCES = readdirSync('wasm').filter((f) => f.endsWith('.c')).map((f) => `wasm/${f}`);
+const CLANG = process.env.CLANG ?? 'clang';
+try {
+  execFileSync(CLANG, [
+    '--target=wasm32', '-O3', '-msimd128', '-mbulk-memory', '-nostdlib', '-std=c11',
+    '-Wall', '-Wextra', '-Werror', '-Wno-unused-parameter',
+    '-Wl,--no-entry', '-Wl,--export=__heap_base', '-Wl,-z,stack-size=1048576', '-Wl,--max-memory=4294967296',
+    '-o', 'wasm/kernels.wasm', ...WASM_SOURCES,
+  ], { stdio: 'inherit' });
+} catch (e) {
+  console.error(`build.mjs: compiling wasm/*.c failed (${e.message}); it needs clang with the wasm32 target and lld (Debian: apt-get install clang lld)`);
+  process.exit(1);
+}
 
 const common = {
   bundle: true,
   format: 'esm',
   target: 'es2022',
-  loader: { '.wgsl': 'text' },
+  loader: { '.wgsl': 'text', '.wasm': 'binary' },
   sourcemap: 'linked',
   logLevel: 'warning',
   platform: 'neutral',

@@ -3,6 +3,7 @@ import { BackendError } from './core/errors.js';
 import { acquireDevice, describeDevice, holdInstance } from './gpu/device.js';
 import type { Backend } from './core/backend.js';
 import { WebGpuBackend } from './gpu/backend.js';
+import { WasmBackend } from './wasm/backend.js';
 
 declare global {
   // Empty declarations that merge with the real WebGPU types where a project has them (lib "dom",
@@ -16,12 +17,13 @@ export interface CreateBackendOptions {
   /**
    * 'webgpu': a WebGPU device or a BackendError naming what was tried (in Node without the
    * optional `webgpu` package: one that says `npm install webgpu`).
+   * 'wasm': the f32 SIMD WebAssembly backend (a BackendError where WebAssembly SIMD is missing).
    * 'cpu': the float64 backend.
    * 'auto' (default): WebGPU on a real (non-fallback) adapter, else the cpu backend, with the
    * reason in `backend.info.fallbackReason` (no adapter, no `webgpu` package in Node, or a
    * software adapter such as SwiftShader, slower than plain float64 JS on the same cores).
    */
-  readonly kind?: 'webgpu' | 'cpu' | 'auto';
+  readonly kind?: 'webgpu' | 'wasm' | 'cpu' | 'auto';
   /** Use this device instead of acquiring one (kind becomes 'webgpu'); it is not destroyed by dispose(). */
   readonly device?: GPUDevice;
   /**
@@ -59,8 +61,9 @@ export async function createBackend(options: CreateBackendOptions = {}): Promise
   }
   const kind = options.kind ?? 'auto';
   if (kind === 'cpu') return new CpuBackend();
+  if (kind === 'wasm') return WasmBackend.create();
   if (kind !== 'webgpu' && kind !== 'auto') {
-    throw new BackendError(`createBackend: kind must be 'webgpu', 'cpu' or 'auto', got '${String(kind)}'`);
+    throw new BackendError(`createBackend: kind must be 'webgpu', 'wasm', 'cpu' or 'auto', got '${String(kind)}'`);
   }
   const acquireOptions = options.powerPreference ? { powerPreference: options.powerPreference } : {};
   if (kind === 'webgpu') {

@@ -7,6 +7,7 @@ import './gpu/uniforms.spec.js';
 import './gpu/pool.spec.js';
 import './gpu/runtime.spec.js';
 import './gpu/device-calls.spec.js';
+import './wasm/backend.spec.js';
 import './ops/elementwise.spec.js';
 import './ops/gemm.spec.js';
 import './ops/quadform.spec.js';
@@ -49,3 +50,5 @@ import './package/persist.spec.js';
 import './package/store.spec.js';
 import './package/worker.spec.js';
 import './eval/reward-model.spec.js';
+// Last: it checks that the specs above called every wasm kernel.
+import './wasm/exports.spec.js';

@@ -3,18 +3,22 @@ import type { AdapterDescription, HostArray, Tensor, TensorOptions } from './ten
 
 /** What a backend runs on. */
 export interface BackendInfo {
-  readonly kind: 'webgpu' | 'cpu';
+  readonly kind: 'webgpu' | 'wasm' | 'cpu';
   /** The adapter, for `webgpu`. */
   readonly adapter?: AdapterDescription;
   /** Why the cpu backend was chosen by `kind: 'auto'`. */
   readonly fallbackReason?: string;
+  /** Why `kind: 'auto'` chose this backend (wasm and webgpu; the cpu backend's is `fallbackReason`). */
+  readonly reason?: string;
+  /** wasm: the ops of the registry served by the float64 twin on f32 copies rather than a kernel (newer ops). */
+  readonly twinOps?: readonly string[];
   /** One line for logs: e.g. "webgpu: Google SwiftShader (fallback adapter) via webgpu package". */
   readonly summary: string;
 }
 
 /**
- * A compute backend: `webgpu` (kernels on a GPUDevice) or `cpu` (float64, the test oracle and
- * the fallback). Made by `createBackend`.
+ * A compute backend: `webgpu` (kernels on a GPUDevice), `wasm` (f32 SIMD kernels in
+ * WebAssembly) or `cpu` (float64, the test oracle). Made by `createBackend`.
  *
  * @example
  * const backend = await createBackend({ kind: 'webgpu' });
@@ -26,7 +30,7 @@ export interface BackendInfo {
  * backend.dispose();
  */
 export interface Backend {
-  readonly kind: 'webgpu' | 'cpu';
+  readonly kind: 'webgpu' | 'wasm' | 'cpu';
   readonly info: BackendInfo;
   /** Copies host data into a new tensor (f32 by default). */
   tensor(data: ArrayLike<number>, shape: readonly number[], options?: TensorOptions): Tensor;
@@ -39,7 +43,7 @@ export interface Backend {
    * `src[srcOffset…]` to `dst[dstOffset…]` of two different tensors, in the current step.
    */
   copy(src: Tensor, dst: Tensor, region?: { srcOffset: number; dstOffset: number; count: number }): void;
-  /** Reads a tensor back: Float32Array on webgpu, Float64Array on cpu, Int32Array for i32. */
+  /** Reads a tensor back: Float32Array on webgpu and wasm, Float64Array on cpu, Int32Array for i32. */
   read(t: Tensor): Promise<HostArray>;
   /** Submits pending work and waits for it, rejecting on GPU errors or device loss. */
   sync(): Promise<void>;
@@ -48,7 +52,7 @@ export interface Backend {
   readonly disposed: boolean;
   /**
    * The most bytes one tensor may hold: one storage binding on webgpu (the smaller of
-   * maxStorageBufferBindingSize and maxBufferSize), unbounded on cpu. Models split their state by it.
+   * maxStorageBufferBindingSize and maxBufferSize), 1 GiB on wasm, unbounded on cpu. Models split their state by it.
    */
   readonly maxBindingBytes: number;
   /** Whether `t` was made by this backend. */

@@ -18,6 +18,45 @@ import { discountedUpdateF64, gatherMatVecF64, inverseDriftF64, scatterAddScaled
 import { accumulateOuterF64, accurateResidualF64, refineSolveF64 } from './accurate.js';
 import { posteriorDrawsF64, sampleArmsF64, sampleScoresF64, thompsonPropensitiesF64 } from './explore.js';
 
+/** Every op in float64: the cpu backend's table, and what the wasm backend's twin adapter runs (src/wasm/twin.ts). */
+export const CPU_OPS = {
+  gemm: gemmF64,
+  matVec: matVecF64,
+  quadForm: quadFormF64,
+  shermanMorrison: shermanMorrisonF64,
+  symRank1: symRank1F64,
+  rowArgmax: rowArgmaxF64,
+  cholesky: choleskyF64,
+  spdInverse: spdInverseF64,
+  axpy: axpyF64,
+  scale: scaleF64,
+  ucbScores: ucbScoresF64,
+  scatterAddScaled: scatterAddScaledF64,
+  gatherMatVec: gatherMatVecF64,
+  discountedUpdate: discountedUpdateF64,
+  inverseDrift: inverseDriftF64,
+  accumulateOuter: accumulateOuterF64,
+  accurateResidual: accurateResidualF64,
+  refineSolve: refineSolveF64,
+  hybridScores: hybridScoresF64,
+  hybridArmUpdate: hybridArmUpdateF64,
+  scatterOuterAdd: scatterOuterAddF64,
+  mlpForward: mlpForwardF64,
+  mlpJacobian: mlpJacobianF64,
+  mlpKPassJacobian: mlpKPassJacobianF64,
+  mlpDiagonalBonus: mlpDiagonalBonusF64,
+  mlpLossGradient: mlpLossGradientF64,
+  optimizerStep: optimizerStepF64,
+  gatherRows: gatherRowsF64,
+  scatterAddRows: scatterAddRowsF64,
+  confidenceScores: confidenceScoresF64,
+  accumulateSquares: accumulateSquaresF64,
+  sampleArms: sampleArmsF64,
+  sampleScores: sampleScoresF64,
+  thompsonPropensities: thompsonPropensitiesF64,
+  posteriorDraws: posteriorDrawsF64,
+} satisfies OpImpls;
+
 /**
  * The cpu backend: every op in float64, the oracle the WebGPU kernels are tested against and
  * the fallback where no (fast) adapter exists.
@@ -25,43 +64,7 @@ import { posteriorDrawsF64, sampleArmsF64, sampleScoresF64, thompsonPropensities
 export class CpuBackend implements Backend {
   readonly kind = 'cpu' as const;
   readonly info: BackendInfo;
-  readonly ops = {
-    gemm: gemmF64,
-    matVec: matVecF64,
-    quadForm: quadFormF64,
-    shermanMorrison: shermanMorrisonF64,
-    symRank1: symRank1F64,
-    rowArgmax: rowArgmaxF64,
-    cholesky: choleskyF64,
-    spdInverse: spdInverseF64,
-    axpy: axpyF64,
-    scale: scaleF64,
-    ucbScores: ucbScoresF64,
-    scatterAddScaled: scatterAddScaledF64,
-    gatherMatVec: gatherMatVecF64,
-    discountedUpdate: discountedUpdateF64,
-    inverseDrift: inverseDriftF64,
-    accumulateOuter: accumulateOuterF64,
-    accurateResidual: accurateResidualF64,
-    refineSolve: refineSolveF64,
-    hybridScores: hybridScoresF64,
-    hybridArmUpdate: hybridArmUpdateF64,
-    scatterOuterAdd: scatterOuterAddF64,
-    mlpForward: mlpForwardF64,
-    mlpJacobian: mlpJacobianF64,
-    mlpKPassJacobian: mlpKPassJacobianF64,
-    mlpDiagonalBonus: mlpDiagonalBonusF64,
-    mlpLossGradient: mlpLossGradientF64,
-    optimizerStep: optimizerStepF64,
-    gatherRows: gatherRowsF64,
-    scatterAddRows: scatterAddRowsF64,
-    confidenceScores: confidenceScoresF64,
-    accumulateSquares: accumulateSquaresF64,
-    sampleArms: sampleArmsF64,
-    sampleScores: sampleScoresF64,
-    thompsonPropensities: thompsonPropensitiesF64,
-    posteriorDraws: posteriorDrawsF64,
-  } satisfies OpImpls;
+  readonly ops = CPU_OPS;
   /** Tensors are host arrays: no binding limit beyond the typed-array length. */
   readonly maxBindingBytes = Number.MAX_SAFE_INTEGER;
   private isDisposed = false;

@@ -4,7 +4,7 @@ import { ArmShards, identities, type Shard } from '../../src/models/arm-shards.j
 import { InverseHealth } from '../../src/models/inverse-health.js';
 import { readTogether } from '../../src/models/readback.js';
 import { expectClose, type Tolerance } from '../support/compare.js';
-import { cpuBackend, gpuBackend } from '../support/fixture.js';
+import { cpuBackend, describeBackends, f32Backend } from '../support/fixture.js';
 import { inverseSpd } from '../support/reference.js';
 import { spd } from '../support/random.js';
 import { countingReads } from './counting.js';
@@ -15,7 +15,7 @@ const TOL_F32_INVERSE: Tolerance = { abs: 1e-5, rel: 1e-4 };
 const TOL_DRIFT: Tolerance = { abs: 1e-6, rel: 1e-3 };
 
 const KINDS = ['webgpu', 'cpu'] as const;
-const backendOf = (kind: (typeof KINDS)[number]): Backend => (kind === 'webgpu' ? gpuBackend() : cpuBackend());
+const backendOf = (kind: (typeof KINDS)[number]): Backend => (kind === 'webgpu' ? f32Backend() : cpuBackend());
 
 /** Distinct values an arm (f32-exact), so a misplaced arm shows. */
 const distinct = (arms: number, width: number, base: number) => Float32Array.from({ length: arms * width }, (_, i) => base + i / 4);
@@ -27,7 +27,7 @@ function makeState(b: Backend, arms: number, perShard: number) {
   });
 }
 
-describe('models: per-arm state over shards', function () {
+describeBackends('models: per-arm state over shards', function () {
   this.timeout(60_000);
 
   for (const kind of KINDS) {
@@ -128,7 +128,7 @@ describe('models: per-arm state over shards', function () {
   }
 });
 
-describe('models: inverse health', function () {
+describeBackends('models: inverse health', function () {
   this.timeout(60_000);
   const d = 3, arms = 6;
 

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { EmbeddingMLP, LinUCB, type Backend, type Exploration } from '../../src/index.js';
 import { decodeModel } from '../../src/models/persist.js';
-import { backends } from '../support/fixture.js';
+import { backends, describeBackends } from '../support/fixture.js';
 import { rng, uniform } from '../support/random.js';
 import { rejects } from './drive.js';
 import {
@@ -20,7 +20,7 @@ function columns(s: Float32Array, K: number, cols: readonly number[]): number[] 
 /** Arms [from, to) of a per-arm array of `width` values an arm. */
 const armsOf = (a: Float64Array, width: number, from: number, to: number): number[] => Array.from(a.subarray(from * width, to * width));
 
-describe('a catalogue that changes: addArms, retireArms, item ids', function () {
+describeBackends('a catalogue that changes: addArms, retireArms, item ids', function () {
   this.timeout(600_000);
 
   for (const kind of ARM_KINDS) {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { Backend } from '../../src/index.js';
 import { decodeModel } from '../../src/models/persist.js';
-import { backends } from '../support/fixture.js';
+import { backends, describeBackends } from '../support/fixture.js';
 import { rng } from '../support/random.js';
 import { rejects } from './drive.js';
 import { ONLINE_KINDS, learntArrays, online, pickPlayed, type Online, type OnlineKind } from './online-drive.js';
@@ -41,7 +41,7 @@ async function expectSameLearning(kind: OnlineKind, a: Online, b: Online, probe:
   for (const name of Object.keys(theirs)) expect(mine[name], `${what}: ${name}`).to.deep.equal(theirs[name]);
 }
 
-describe('delayed rewards: reward(eventIds, rewards)', function () {
+describeBackends('delayed rewards: reward(eventIds, rewards)', function () {
   this.timeout(600_000);
 
   for (const kind of ONLINE_KINDS) {

@@ -3,7 +3,7 @@ import { BanditError, EmbeddingMLP, type Backend, type InteractionLog } from '..
 import { Random } from '../../src/sim/index.js';
 import { decodeModel, encodeModel } from '../../src/models/persist.js';
 import { F32_EPS } from '../support/compare.js';
-import { backends } from '../support/fixture.js';
+import { backends, describeBackends } from '../support/fixture.js';
 
 // The model is the training ops wired together (each checked elementwise against its twin in
 // train-ops.spec.ts); these tests check the wiring (columns, indices, steps), learning, and state.
@@ -48,7 +48,7 @@ const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
   return m;
 };
 
-describe('EmbeddingMLP', function () {
+describeBackends('EmbeddingMLP', function () {
   this.timeout(120_000);
 
   it('computes the same gradients on webgpu as on the float64 twin (cpu backend), with and without contexts', async () => {

@@ -5,11 +5,11 @@ import {
   DEFAULT_PROPENSITY_DRAWS, DecisionStream, createModelId, decideRows, eventIds, explorationPolicy, loadExploration,
   parseEventId, resolveExploration, resolvePropensityDraws, resolveSeed, saveExploration, type Exploration,
 } from '../../src/models/exploration.js';
-import { backends } from '../support/fixture.js';
+import { backends, describeBackends } from '../support/fixture.js';
 import { rng } from '../support/random.js';
 import { slotDistribution } from '../support/explore.js';
 
-describe('models/exploration: options, saved form, stream and event ids', () => {
+describeBackends('models/exploration: options, saved form, stream and event ids', () => {
   it('resolves the three kinds, and absent as deterministic', () => {
     expect(resolveExploration('LinUCB', undefined)).to.equal(null);
     expect(resolveExploration('LinUCB', null)).to.equal(null);
@@ -92,7 +92,7 @@ async function scoresTensor(backend: Backend, data: Float32Array, rows: number, 
   return backend.tensor(data, [rows, cols]);
 }
 
-describe('models/exploration: decideRows', function () {
+describeBackends('models/exploration: decideRows', function () {
   this.timeout(120_000);
 
   it('deterministic: the argmax (ties to the lowest arm) with propensity 1, as rowArgmax', async () => {

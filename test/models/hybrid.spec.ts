@@ -3,7 +3,7 @@ import { BanditError, HybridLinUCB, LinUCB, type Backend, type HybridContexts, t
 import { hybridArmUpdate, hybridScores, scatterOuterAdd } from '../../src/ops/index.js';
 import { crc32, decodeModel, encodeModel } from '../../src/models/persist.js';
 import { F32_EPS, dotBound, expectClose, type Tolerance } from '../support/compare.js';
-import { backends, cpuBackend, gpuBackend, maxTestBindingBytes } from '../support/fixture.js';
+import { backends, cpuBackend, maxTestBindingBytes, describeBackends, f32Backend } from '../support/fixture.js';
 import { absArray, rng, spd, uniform } from '../support/random.js';
 import { DirectHybridLinUCB, inverseSpd } from '../support/reference.js';
 
@@ -341,7 +341,7 @@ function playedOf(values: Float32Array, arms: Int32Array, K: number, n: number):
   return out;
 }
 
-describe('HybridLinUCB', function () {
+describeBackends('HybridLinUCB', function () {
   this.timeout(300_000);
 
   describe('ops', () => {
@@ -504,7 +504,7 @@ describe('HybridLinUCB', function () {
   });
 
   it('K = 1, d = 1, k = 1 on both backends matches Algorithm 2', async () => {
-    for (const b of [gpuBackend(), cpuBackend()]) {
+    for (const b of [f32Backend(), cpuBackend()]) {
       const model = await HybridLinUCB.create(b, { arms: 1, dim: 1, sharedDim: 1, alpha: 1.5 });
       const ref = new DirectHybridLinUCB(1, 1, 1, 1.5, 1);
       for (let step = 0; step < 6; step++) {
@@ -521,7 +521,7 @@ describe('HybridLinUCB', function () {
   });
 
   it('select is the argmax of scores with ties to the lowest arm, on both backends', async () => {
-    for (const b of [gpuBackend(), cpuBackend()]) {
+    for (const b of [f32Backend(), cpuBackend()]) {
       const K = 9, d = 3, k = 4;
       const model = await HybridLinUCB.create(b, { arms: K, dim: d, sharedDim: k });
       // A fresh model scores an arm by its own contexts only: give every arm the same ones.
@@ -600,7 +600,7 @@ describe('HybridLinUCB', function () {
       }
       return regret;
     };
-    const hybrid = await HybridLinUCB.create(gpuBackend(), { arms: K, dim: d, sharedDim: k, alpha: 0.5 });
+    const hybrid = await HybridLinUCB.create(f32Backend(), { arms: K, dim: d, sharedDim: k, alpha: 0.5 });
     const hybridRegret = await run((ctx) => hybrid.select(ctx), (a, ctx, r) => hybrid.update(a, ctx, r));
     // Disjoint LinUCB sees the same information, [x | z] per arm, but learns β* once per arm.
     const joined = (ctx: { arm: Float32Array; shared: Float32Array }) => {
@@ -611,7 +611,7 @@ describe('HybridLinUCB', function () {
       }
       return out;
     };
-    const disjoint = await LinUCB.create(gpuBackend(), { arms: K, dim: d + k, alpha: 0.5, perArmFeatures: true });
+    const disjoint = await LinUCB.create(f32Backend(), { arms: K, dim: d + k, alpha: 0.5, perArmFeatures: true });
     const disjointRegret = await run((ctx) => disjoint.select(joined(ctx)), (a, ctx, r) => disjoint.update(a, joined(ctx), r));
     let random = 0;
     const env = new HybridBandit(K, d, k, 77), pick = rng(9);
@@ -627,7 +627,7 @@ describe('HybridLinUCB', function () {
   });
 
   it('a model split over several tensors (shards) gives the results of one', async () => {
-    const g = gpuBackend();
+    const g = f32Backend();
     const opts: HybridLinUCBOptions = { arms: 23, dim: 4, sharedDim: 3, alpha: 0.8 };
     const one = await HybridLinUCB.create(g, opts);
     const split = await HybridLinUCB.create(g, { ...opts, armsPerShard: 7 });
@@ -686,7 +686,7 @@ describe('HybridLinUCB', function () {
   });
 
   it('refuses corrupt, truncated, foreign and wrong-version bytes', async () => {
-    const g = gpuBackend();
+    const g = f32Backend();
     const model = await HybridLinUCB.create(g, { arms: 3, dim: 2, sharedDim: 2 });
     const bytes = await model.save();
     const flipped = bytes.slice();
@@ -710,7 +710,7 @@ describe('HybridLinUCB', function () {
   });
 
   it('bad input throws BanditError and leaves the state exactly as it was', async () => {
-    for (const b of [gpuBackend(), cpuBackend()]) {
+    for (const b of [f32Backend(), cpuBackend()]) {
       const K = 4, d = 3, k = 2;
       const model = await HybridLinUCB.create(b, { arms: K, dim: d, sharedDim: k });
       await model.update(new Int32Array([1, 2]), { arm: uniform(2 * d, 1), shared: uniform(2 * k, 2) }, new Float32Array([1, 0]));
@@ -789,7 +789,7 @@ describe('HybridLinUCB', function () {
   });
 
   it('keeps the per-arm inverses within the drift bound and reports diagnostics', async () => {
-    const g = gpuBackend();
+    const g = f32Backend();
     const K = 3, d = 4, k = 4;
     const model = await HybridLinUCB.create(g, { arms: K, dim: d, sharedDim: k, driftCheckEvery: 4, refactorEvery: 8 });
     const free = await HybridLinUCB.create(g, { arms: K, dim: d, sharedDim: k, driftCheckEvery: 0, refactorEvery: 0 });

@@ -3,7 +3,7 @@ import { BanditError, LinUCB, NeuralUCB, type Backend, type NeuralUCBOptions } f
 import { accumulateSquares, confidenceScores, mlpLayout, type MlpLayout } from '../../src/ops/index.js';
 import { decodeModel } from '../../src/models/persist.js';
 import { F32_EPS, TOL_ELEMENTWISE, TOL_EXACT, expectClose, type Tolerance } from '../support/compare.js';
-import { backends, cpuBackend, gpuBackend } from '../support/fixture.js';
+import { backends, cpuBackend, describeBackends, f32Backend } from '../support/fixture.js';
 import { inverseSpd } from '../support/reference.js';
 import { rng, uniform } from '../support/random.js';
 import { CosineBandit } from './nonlinear-bandit.js';
@@ -104,7 +104,7 @@ class DirectNeuralUCB {
 const savedTheta = async (model: NeuralUCB): Promise<Float64Array> =>
   Float64Array.from(decodeModel(await model.save(), 'NeuralUCB', [1]).arrays['theta']!);
 
-describe('NeuralUCB ops', function () {
+describeBackends('NeuralUCB ops', function () {
   this.timeout(120_000);
 
   for (const n of [1, 67, 4099]) {
@@ -142,7 +142,7 @@ describe('NeuralUCB ops', function () {
   }
 
   it('refuses bad input and leaves the output untouched', async () => {
-    const b = gpuBackend();
+    const b = f32Backend();
     const m = b.tensor(new Float32Array(4), [4]), w = b.tensor(new Float32Array(3), [3]);
     const out = b.tensor(new Float32Array(4).fill(-7.25), [4]);
     expect(() => confidenceScores(b, m, w, 1, out)).to.throw(BanditError, /width2/);
@@ -154,11 +154,11 @@ describe('NeuralUCB ops', function () {
   });
 });
 
-describe('NeuralUCB', function () {
+describeBackends('NeuralUCB', function () {
   this.timeout(300_000);
 
   it('starts at f ≡ 0 (symmetric initialisation) with the bonus of Z = λI', async () => {
-    for (const b of [gpuBackend(), cpuBackend()] as Backend[]) {
+    for (const b of [f32Backend(), cpuBackend()] as Backend[]) {
       const model = await NeuralUCB.create(b, { dim: 5, hidden: [8, 6], nu: 0, seed: 3 });
       const s = await model.scores(uniform(7 * 5, 9), { arms: 7 });
       expectClose(s, new Float32Array(7), { abs: 1e-6, rel: 0 }, `${b.kind}: f(x; θ₀)`);
@@ -171,7 +171,7 @@ describe('NeuralUCB', function () {
       it(`scores equal a direct float64 NeuralUCB with K backward passes (${confidence} Z, hidden [${hidden}])`, async () => {
         const dim = 3, lambda = 0.5, nu = 0.8;
         const options: NeuralUCBOptions = { dim, hidden, lambda, nu, confidence, trainEvery: 0, seed: 7 };
-        const gpu = await NeuralUCB.create(gpuBackend(), options);
+        const gpu = await NeuralUCB.create(f32Backend(), options);
         const cpu = await NeuralUCB.create(cpuBackend(), options);
         const layout = mlpLayout(dim, hidden);
         const ref = new DirectNeuralUCB(layout, await savedTheta(cpu), hidden[hidden.length - 1]!, lambda, nu, confidence === 'full');
@@ -202,7 +202,7 @@ describe('NeuralUCB', function () {
     const dim = 20, hidden = [12], lambda = 0.5, nu = 1;
     // A bound below what f32 Sherman–Morrison keeps, so every check repairs.
     const options: NeuralUCBOptions = { dim, hidden, lambda, nu, confidence: 'full', trainEvery: 0, driftCheckEvery: 6, driftBound: 1e-7, seed: 4 };
-    const gpu = await NeuralUCB.create(gpuBackend(), options);
+    const gpu = await NeuralUCB.create(f32Backend(), options);
     const ref = new DirectNeuralUCB(mlpLayout(dim, hidden), await savedTheta(gpu), 12, lambda, nu, true);
     expect(gpu.layout.paramCount).to.equal(265);
     for (let step = 0; step < 4; step++) {
@@ -220,7 +220,7 @@ describe('NeuralUCB', function () {
   });
 
   it("takes 'diagonal' by default and resolves 'auto' by the memory budget", async () => {
-    const b = gpuBackend();
+    const b = f32Backend();
     const made = [
       await NeuralUCB.create(b, { dim: 3, hidden: [4] }),
       await NeuralUCB.create(b, { dim: 3, hidden: [4], confidence: 'auto' }),
@@ -232,8 +232,8 @@ describe('NeuralUCB', function () {
 
   it('full Z equals diagonal Z while Z is diagonal (at λI)', async () => {
     const options: NeuralUCBOptions = { dim: 4, hidden: [10], lambda: 0.3, nu: 1.5, trainEvery: 0, seed: 2 };
-    const full = await NeuralUCB.create(gpuBackend(), { ...options, confidence: 'full' });
-    const diag = await NeuralUCB.create(gpuBackend(), { ...options, confidence: 'diagonal' });
+    const full = await NeuralUCB.create(f32Backend(), { ...options, confidence: 'full' });
+    const diag = await NeuralUCB.create(f32Backend(), { ...options, confidence: 'diagonal' });
     const x = uniform(9 * 4, 12);
     expectClose(await full.scores(x), await diag.scores(x), { abs: 1e-6, rel: 1e-5 }, 'full vs diagonal');
     full.dispose();
@@ -243,7 +243,7 @@ describe('NeuralUCB', function () {
   it('a training run lowers the loss on a planted target, on both backends, and they agree', async () => {
     const dim = 4, rows = 48;
     const thetas: Float64Array[] = [];
-    for (const b of [gpuBackend(), cpuBackend()] as Backend[]) {
+    for (const b of [f32Backend(), cpuBackend()] as Backend[]) {
       const model = await NeuralUCB.create(b, { dim, hidden: [16], trainEvery: 0, optimizer: 'adam', lr: 0.01, batchSize: 64, seed: 5 });
       const x = uniform(rows * dim, 40);
       const y = Float32Array.from({ length: rows }, (_, i) => Math.cos(3 * (x[i * dim]! - x[i * dim + 1]!)));
@@ -260,7 +260,7 @@ describe('NeuralUCB', function () {
   for (const kind of ['cpu', 'webgpu'] as const) {
     for (const optimizer of ['sgd', 'adam'] as const) {
       it(`save/load continues exactly (${kind}, ${optimizer}, training on sampled minibatches)`, async () => {
-        const b: Backend = kind === 'cpu' ? cpuBackend() : gpuBackend();
+        const b: Backend = kind === 'cpu' ? cpuBackend() : f32Backend();
         const options: NeuralUCBOptions = {
           dim: 3, hidden: [6], optimizer, trainEvery: 4, trainSteps: 3, batchSize: 5, confidence: 'full', driftCheckEvery: 7, seed: 9,
         };
@@ -288,7 +288,7 @@ describe('NeuralUCB', function () {
   it('keeps the history as a ring of historyLimit rows, growing until then', async () => {
     for (const [limit, batches] of [[5, [4, 4, 4]], [2000, [700, 700, 1]]] as const) {
       const dim = 2;
-      const model = await NeuralUCB.create(gpuBackend(), { dim, hidden: [2], historyLimit: limit, trainEvery: 0 });
+      const model = await NeuralUCB.create(f32Backend(), { dim, hidden: [2], historyLimit: limit, trainEvery: 0 });
       const rows: number[] = [];
       let next = 0;
       for (const n of batches) {
@@ -309,7 +309,7 @@ describe('NeuralUCB', function () {
   });
 
   it('refuses bad input with BanditError and leaves the model as it was', async () => {
-    const b = gpuBackend();
+    const b = f32Backend();
     await rejects(NeuralUCB.create(b, { dim: 4, hidden: [7] }), /even/);
     await rejects(NeuralUCB.create(b, { dim: 4, hidden: [] }), /non-empty/);
     await rejects(NeuralUCB.create(b, { dim: 0 }), /dim/);
@@ -339,8 +339,8 @@ describe('NeuralUCB', function () {
     const dim = 5, K = 10, rounds = 200;
     const env = new CosineBandit(dim, K, 77);
     // Training every 4th round keeps the test short on SwiftShader (~25 ms a round).
-    const neural = await NeuralUCB.create(gpuBackend(), { dim, hidden: [16], optimizer: 'adam', lr: 0.01, trainEvery: 4, seed: 1 });
-    const linear = await LinUCB.create(gpuBackend(), { arms: K, dim, perArmFeatures: true, alpha: 0.5 });
+    const neural = await NeuralUCB.create(f32Backend(), { dim, hidden: [16], optimizer: 'adam', lr: 0.01, trainEvery: 4, seed: 1 });
+    const linear = await LinUCB.create(f32Backend(), { arms: K, dim, perArmFeatures: true, alpha: 0.5 });
     let regretNeural = 0, regretLinear = 0;
     for (let t = 0; t < rounds; t++) {
       const { x, means } = env.round();

@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import { EmbeddingMLP, HybridLinUCB, LinUCB, NeuralUCB, type HybridContexts } from '../../src/index.js';
 import { decodeModel } from '../../src/models/persist.js';
 import { expectClose, type Tolerance } from '../support/compare.js';
-import { cpuBackend, gpuBackend } from '../support/fixture.js';
+import type { Backend } from '../../src/core/backend.js';
+import { cpuBackend, describeBackends, f32Backend } from '../support/fixture.js';
 import { SAVED_BEFORE, type SavedCase } from './saved-before.data.js';
 
 /** webgpu (f32) against the old code's float64 scores of the same saved state. */
@@ -25,7 +26,7 @@ interface Driven {
   dispose(): void;
 }
 
-async function drive(name: string, c: SavedCase, backend: ReturnType<typeof cpuBackend> | ReturnType<typeof gpuBackend>): Promise<Driven> {
+async function drive(name: string, c: SavedCase, backend: Backend): Promise<Driven> {
   const bytes = bytesOf(c.bytes), next = c['next'] as Next | undefined;
   if (name.startsWith('linucb')) {
     const m = await LinUCB.load(backend, bytes);
@@ -65,7 +66,7 @@ function expectSameSave(actual: Uint8Array, expected: Uint8Array, model: string,
 const MODEL_NAMES: Record<string, string> = { hybrid: 'HybridLinUCB', embedding: 'EmbeddingMLP' };
 const modelOf = (name: string) => MODEL_NAMES[name] ?? (name.startsWith('linucb') ? 'LinUCB' : 'NeuralUCB');
 
-describe('saves made before the model base (7b1ee8f)', function () {
+describeBackends('saves made before the model base (7b1ee8f)', function () {
   this.timeout(120_000);
 
   for (const [name, c] of Object.entries(SAVED_BEFORE)) {
@@ -86,7 +87,7 @@ describe('saves made before the model base (7b1ee8f)', function () {
       expect(Array.from(await cpu.scores()), 'scores after the next update').to.deep.equal(c.scoresAfter);
       expectSameSave(await cpu.save(), bytesOf(c.bytesAfter), model, 'the save after the next update', added);
       cpu.dispose();
-      const gpu = await drive(name, c, gpuBackend());
+      const gpu = await drive(name, c, f32Backend());
       expectClose(await gpu.scores(), c.scores, TOL_F32_SCORES, `${name} on webgpu`);
       gpu.dispose();
     });

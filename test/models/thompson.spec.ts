@@ -6,7 +6,7 @@ import { decodeModel } from '../../src/models/persist.js';
 import { F32_EPS } from '../support/compare.js';
 import { LinearBandit } from '../support/bandit.js';
 import { NORMAL_ABS, deviationSigmas, normalCdf } from '../support/explore.js';
-import { backends, gpuBackend } from '../support/fixture.js';
+import { backends, describeBackends, f32Backend } from '../support/fixture.js';
 import { inverseSpd } from '../support/reference.js';
 import { rng, uniform } from '../support/random.js';
 import { makeModel, rejects, rowsDiffering, type Contexts, type Driven } from './drive.js';
@@ -54,7 +54,7 @@ async function posterior(ts: Driven, twin: Driven, c: Contexts): Promise<{ mu: F
   return { mu, sd: Float64Array.from(mu, (m, a) => ucb[a]! - m) };
 }
 
-describe('Thompson sampling: LinTS and NeuralTS', function () {
+describeBackends('Thompson sampling: LinTS and NeuralTS', function () {
   this.timeout(600_000);
 
   for (const perArm of [false, true]) {
@@ -312,9 +312,9 @@ describe('Thompson sampling: LinTS and NeuralTS', function () {
     };
     // v = the noise sd is the exact Bayesian posterior of ridge regression with Gaussian noise
     // (Agrawal & Goyal's v scales with it); the brief's v = 0.5 (5× the noise) is run too.
-    const ts = await run(await LinTS.create(gpuBackend(), { arms: K, dim: d, lambda: 1, v: noise, seed: 1 }));
-    const wide = await run(await LinTS.create(gpuBackend(), { arms: K, dim: d, lambda: 1, v: 0.5, seed: 1 }));
-    const ucb = await run(await LinUCB.create(gpuBackend(), { arms: K, dim: d, alpha: 0.5, lambda: 1 }));
+    const ts = await run(await LinTS.create(f32Backend(), { arms: K, dim: d, lambda: 1, v: noise, seed: 1 }));
+    const wide = await run(await LinTS.create(f32Backend(), { arms: K, dim: d, lambda: 1, v: 0.5, seed: 1 }));
+    const ucb = await run(await LinUCB.create(f32Backend(), { arms: K, dim: d, alpha: 0.5, lambda: 1 }));
     const env = new LinearBandit(K, d, 21, noise), x = env.contexts(T), r = rng(5);
     let uniformPlay = 0;
     for (let i = 0; i < T; i++) uniformPlay += env.play(Math.floor(r() * K), x, i, i).regret;
@@ -333,9 +333,9 @@ describe('Thompson sampling: LinTS and NeuralTS', function () {
     const dim = 5, K = 10, rounds = 200;
     const env = new CosineBandit(dim, K, 77);
     const options = { dim, hidden: [16], optimizer: 'adam' as const, lr: 0.01, trainEvery: 4, seed: 1 };
-    const ts = await NeuralTS.create(gpuBackend(), options);
-    const ucb = await NeuralUCB.create(gpuBackend(), options);
-    const linear = await LinUCB.create(gpuBackend(), { arms: K, dim, perArmFeatures: true, alpha: 0.5 });
+    const ts = await NeuralTS.create(f32Backend(), options);
+    const ucb = await NeuralUCB.create(f32Backend(), options);
+    const linear = await LinUCB.create(f32Backend(), { arms: K, dim, perArmFeatures: true, alpha: 0.5 });
     const regret = { ts: 0, ucb: 0, linear: 0 };
     for (let t = 0; t < rounds; t++) {
       const { x, means } = env.round();

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { Trainer, type Minibatches } from '../../src/models/trainer.js';
 import { gatherRows } from '../../src/ops/mlp-train.js';
 import { expectClose, type Tolerance } from '../support/compare.js';
-import { cpuBackend, gpuBackend } from '../support/fixture.js';
+import { cpuBackend, describeBackends, f32Backend } from '../support/fixture.js';
 import { uniform } from '../support/random.js';
 import { countingReads } from './counting.js';
 
@@ -49,13 +49,13 @@ function reference(x: Float32Array, y: Float32Array, theta0: Float32Array, batch
   return { theta, losses };
 }
 
-describe('models: the trainer', function () {
+describeBackends('models: the trainer', function () {
   this.timeout(60_000);
 
   for (const kind of ['webgpu', 'cpu'] as const) {
     for (const optimizer of ['sgd', 'adam'] as const) {
       it(`${kind}, ${optimizer}: the minibatch loop equals the steps written plainly, with one readback a run`, async () => {
-        const { backend: b, reads } = countingReads(kind === 'webgpu' ? gpuBackend() : cpuBackend());
+        const { backend: b, reads } = countingReads(kind === 'webgpu' ? f32Backend() : cpuBackend());
         const x = uniform(rows * dim, 1), y = uniform(rows, 2), start = uniform(dim + 1, 3);
         const made = [b.tensor(x, [rows, dim]), b.tensor(y, [rows]), b.tensor(start, [dim + 1]), b.zeros([dim + 1]), b.zeros([dim + 1]), b.zeros([dim + 1])];
         const [hx, hy, theta, grad, m, v] = made as [typeof made[0], typeof made[0], typeof made[0], typeof made[0], typeof made[0], typeof made[0]];

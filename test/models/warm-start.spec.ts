@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { EmbeddingMLP, HybridLinUCB, LinTS, LinUCB, NeuralTS, NeuralUCB, type Backend } from '../../src/index.js';
 import { decodeModel } from '../../src/models/persist.js';
-import { backends } from '../support/fixture.js';
+import { backends, describeBackends } from '../support/fixture.js';
 import { rng, uniform } from '../support/random.js';
 import { rejects } from './drive.js';
 import { CosineBandit } from './nonlinear-bandit.js';
@@ -20,7 +20,7 @@ async function pair(kind: (typeof ONLINE_KINDS)[number], backend: Backend, extra
 /** A save to compare: alike models differ only in the random model id their event ids carry. */
 const bytes = async (m: Online) => comparableSave(m.kind, await m.save());
 
-describe('weighted updates and warm start from logs', function () {
+describeBackends('weighted updates and warm start from logs', function () {
   this.timeout(600_000);
 
   for (const kind of ONLINE_KINDS) {

@@ -3,7 +3,7 @@ import { BanditError, type Backend } from '../../src/index.js';
 import { rowArgmax } from '../../src/ops/index.js';
 import { ARGMAX_SLICE } from '../../src/gpu/kernels/argmax.js';
 import { TOL_EXACT, expectClose } from '../support/compare.js';
-import { backends, maxTestBindingBytes } from '../support/fixture.js';
+import { backends, maxTestBindingBytes, describeBackends } from '../support/fixture.js';
 import { rng } from '../support/random.js';
 
 const F32_MIN_SUBNORMAL = 2 ** -149;
@@ -56,7 +56,7 @@ async function expectTwin(data: Float32Array, rows: number, cols: number, what: 
   expectClose(actual, expected, TOL_EXACT, `rowArgmax ${what} B=${rows} K=${cols}`);
 }
 
-describe('rowArgmax', function () {
+describeBackends('rowArgmax', function () {
   this.timeout(120_000);
 
   it('the float64 twin gives the hand-written answers', async () => {

@@ -3,7 +3,7 @@ import { BanditError, type Backend, type Tensor } from '../../src/index.js';
 import { cholesky, spdInverse, type Factorisation } from '../../src/ops/index.js';
 import { factorLayout, type FactorLayout } from '../../src/gpu/kernels/cholesky.js';
 import { F32_EPS, expectClose, type Tolerance } from '../support/compare.js';
-import { backends, gpuBackend, maxTestBindingBytes } from '../support/fixture.js';
+import { backends, describeBackends, gpuBackend, maxTestBindingBytes } from '../support/fixture.js';
 import { rng, spd } from '../support/random.js';
 
 type FactorOp = 'cholesky' | 'spdInverse';
@@ -380,7 +380,7 @@ const GRID_2D_EXTRA = 1000;
 const SAMPLED_MATRICES = 50;
 
 for (const op of ['cholesky', 'spdInverse'] as const) {
-  describe(op, function () {
+  describeBackends(op, function (kind) {
     this.timeout(300_000);
 
     for (const { d, batches } of SPD_CASES) {
@@ -398,7 +398,7 @@ for (const op of ['cholesky', 'spdInverse'] as const) {
         const batch = Math.floor(maxTestBindingBytes() / (LARGEST_D * LARGEST_D * 4));
         await checkSpd(op, batch, LARGEST_D, WELL_SHIFT, 77, Math.ceil(batch / SAMPLED_MATRICES));
       });
-    } else {
+    } else if (kind === 'webgpu') {
       it('matches the float64 twin past 65535 workgroups (a 2-D grid): d=1', async () => {
         const batch = Math.min(
           gpuBackend().runtime.limits.maxComputeWorkgroupsPerDimension * 256 + GRID_2D_EXTRA,

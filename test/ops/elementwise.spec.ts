@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { BanditError } from '../../src/index.js';
 import { axpy, scale } from '../../src/ops/index.js';
 import { F32_EPS, expectClose, type Tolerance } from '../support/compare.js';
-import { backends, maxTestBindingBytes } from '../support/fixture.js';
+import { backends, maxTestBindingBytes, describeBackends } from '../support/fixture.js';
 import { uniform } from '../support/random.js';
 
 /** One rounding of α·x + y (two without fma): 2u relative to |α·x| + |y|. */
@@ -18,7 +18,7 @@ function scaleBound(alpha: number, x: Float32Array): Float64Array {
   return out;
 }
 
-describe('axpy / scale', function () {
+describeBackends('axpy / scale', function () {
   this.timeout(120_000);
   // The largest binding (33.5M f32 on 128 MiB) also needs more than 65535 workgroups: a 2-D grid.
   const sizes = (maxElems: number) => [1, 255, 256, 257, 4099, maxElems];

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { BanditError, type Backend, type Tensor } from '../../src/index.js';
 import { gemm, matVec } from '../../src/ops/index.js';
 import { dotBound, expectClose, type Tolerance } from '../support/compare.js';
-import { backends, maxTestBindingBytes } from '../support/fixture.js';
+import { backends, maxTestBindingBytes, describeBackends } from '../support/fixture.js';
 import { absArray, uniform } from '../support/random.js';
 
 /**
@@ -79,7 +79,7 @@ const SIZES: readonly (readonly [number, number, number])[] = [
   [61, 63, 9], [50, 64, 8], [256, 16, 4],
 ];
 
-describe('gemm', function () {
+describeBackends('gemm', function () {
   this.timeout(300_000);
 
   it('cpu twin: hand-computed 2×2 products, every transpose, α and β', async () => {
@@ -200,7 +200,7 @@ async function checkMatVec(c: MatVecCase): Promise<void> {
   expectClose(actual, expected, TOL_GEMM, what, dotBound(absProduct, inLen));
 }
 
-describe('matVec', function () {
+describeBackends('matVec', function () {
   this.timeout(300_000);
 
   it('cpu twin: hand-computed 2×2 products', async () => {

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { BanditError, type Backend, type Tensor } from '../../src/index.js';
 import { discountedUpdate, gatherMatVec, inverseDrift, scatterAddScaled, symRank1Update, ucbScores } from '../../src/ops/index.js';
 import { F32_EPS, dotBound, expectClose, type Tolerance } from '../support/compare.js';
-import { backends, maxTestBindingBytes } from '../support/fixture.js';
+import { backends, maxTestBindingBytes, describeBackends } from '../support/fixture.js';
 import { absArray, rng, spd, uniform } from '../support/random.js';
 
 /** Every comparison here is against a per-element bound derived for the op (see each bound). */
@@ -144,7 +144,7 @@ async function checkUcb(c: UcbCase, seed: number, data?: { x: Float32Array; m: F
   expectClose(actual, expected, TOL_BOUND_ONLY, what, ref.bound);
 }
 
-describe('linucb ops: ucbScores', function () {
+describeBackends('linucb ops: ucbScores', function () {
   this.timeout(120_000);
 
   const cases: UcbCase[] = [
@@ -270,7 +270,7 @@ async function absolute(run: (backend: Backend, abs: (a: Float32Array) => Float3
   return Float64Array.from(await run(cpu, absArray));
 }
 
-describe('linucb ops: scatterAddScaled', function () {
+describeBackends('linucb ops: scatterAddScaled', function () {
   this.timeout(120_000);
 
   const cases: [number, number, Int32Array][] = [
@@ -338,7 +338,7 @@ describe('linucb ops: scatterAddScaled', function () {
   });
 });
 
-describe('linucb ops: gatherMatVec', function () {
+describeBackends('linucb ops: gatherMatVec', function () {
   this.timeout(120_000);
 
   const cases: [number, number, Int32Array][] = [
@@ -424,7 +424,7 @@ function discountStepByStep(c: DiscountCase, a: Float32Array, b: Float32Array, x
   return { a: A, b: bb };
 }
 
-describe('linucb ops: discountedUpdate', function () {
+describeBackends('linucb ops: discountedUpdate', function () {
   this.timeout(120_000);
 
   const cases: DiscountCase[] = [
@@ -608,7 +608,7 @@ function inverses(a: Float32Array, k: number, d: number): Float32Array {
   return out;
 }
 
-describe('linucb ops: inverseDrift', function () {
+describeBackends('linucb ops: inverseDrift', function () {
   this.timeout(120_000);
 
   const cases: [number, number][] = [[1, 1], [3, 5], [7, 33], [20, 64], [2, 128], [65, 4], [5, 3]];

@@ -3,7 +3,7 @@ import { BanditError, type Backend, type Tensor } from '../../src/index.js';
 import { gatherRows, mlpForward, mlpLayout, mlpLossGradient, optimizerStep, perArmGradients, scatterAddRows, type MlpLayer, type MlpLoss } from '../../src/ops/index.js';
 import { GRAD_CHUNK_ROWS, gradientChunkRows } from '../../src/gpu/kernels/mlp-train.js';
 import { F32_EPS, TOL_EXACT, expectClose, type Tolerance } from '../support/compare.js';
-import { backends, maxTestBindingBytes } from '../support/fixture.js';
+import { backends, maxTestBindingBytes, describeBackends } from '../support/fixture.js';
 import { absArray, mlpTheta, rng, uniform } from '../support/random.js';
 
 // GPU results are compared with the float64 twin under per-element bounds derived for each op
@@ -204,7 +204,7 @@ async function checkLossGradient(c: Net, seed: number): Promise<void> {
   expectClose(ig, ref.inputGrad, TOL_BOUND_ONLY, `${what}: input gradient`, bound.inputGrad);
 }
 
-describe('train ops: loss gradient', function () {
+describeBackends('train ops: loss gradient', function () {
   this.timeout(120_000);
 
   const fdCases: Net[] = [
@@ -451,7 +451,7 @@ function stepBound(c: StepCase, th: Float32Array, g: Float32Array, a: Float32Arr
   });
 }
 
-describe('train ops: optimizer step', function () {
+describeBackends('train ops: optimizer step', function () {
   this.timeout(120_000);
 
   const stepCases: StepCase[] = [
@@ -521,7 +521,7 @@ describe('train ops: optimizer step', function () {
 // ---------------------------------------------------------------------------------------------
 // gatherRows and scatterAddRows
 
-describe('train ops: gather and scatter rows', function () {
+describeBackends('train ops: gather and scatter rows', function () {
   this.timeout(120_000);
 
   const randomIndices = (count: number, rows: number, seed: number) => {
@@ -640,7 +640,7 @@ describe('train ops: gather and scatter rows', function () {
   });
 });
 
-describe('train ops: bad input', function () {
+describeBackends('train ops: bad input', function () {
   this.timeout(60_000);
 
   it('refuses bad input with BanditError and leaves every tensor unchanged', async () => {

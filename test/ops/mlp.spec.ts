@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { BanditError, type Backend, type Tensor } from '../../src/index.js';
 import { diagonalBonus, kPassGradients, mlpForward, mlpLayout, perArmGradients, type MlpLayer } from '../../src/ops/index.js';
 import { F32_EPS, expectClose, type Tolerance } from '../support/compare.js';
-import { backends, maxTestBindingBytes } from '../support/fixture.js';
+import { backends, maxTestBindingBytes, describeBackends } from '../support/fixture.js';
 import { absArray, mlpTheta, rng, uniform } from '../support/random.js';
 
 // Every GPU comparison here is against a per-element bound derived for the op (see each bound);
@@ -177,7 +177,7 @@ async function checkJacobian(c: Net, seed: number, kPass = true): Promise<void> 
   }
 }
 
-describe('neural ops: layout and forward', function () {
+describeBackends('neural ops: layout and forward', function () {
   this.timeout(120_000);
 
   it('lays θ out per layer as W_l (row-major) then c_l', () => {
@@ -214,7 +214,7 @@ describe('neural ops: layout and forward', function () {
   });
 });
 
-describe('neural ops: per-row gradients', function () {
+describeBackends('neural ops: per-row gradients', function () {
   this.timeout(120_000);
 
   const fdCases: Net[] = [
@@ -353,7 +353,7 @@ describe('neural ops: per-row gradients', function () {
   });
 });
 
-describe('neural ops: diagonal bonus', function () {
+describeBackends('neural ops: diagonal bonus', function () {
   this.timeout(120_000);
 
   /** GPU bonus vs Σ J²/Z of the GPU's own Jacobian, vs the twin; twin bonus vs its Jacobian. */
@@ -409,7 +409,7 @@ describe('neural ops: diagonal bonus', function () {
   });
 });
 
-describe('neural ops: bad input', function () {
+describeBackends('neural ops: bad input', function () {
   this.timeout(60_000);
 
   it('refuses bad input with BanditError and leaves out, params and x unchanged', async () => {

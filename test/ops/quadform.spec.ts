@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { BanditError, type Backend, type Tensor } from '../../src/index.js';
 import { quadForm } from '../../src/ops/index.js';
 import { dotBound, expectClose, type Tolerance } from '../support/compare.js';
-import { backends, maxTestBindingBytes } from '../support/fixture.js';
+import { backends, maxTestBindingBytes, describeBackends } from '../support/fixture.js';
 import { absArray, spd, uniform } from '../support/random.js';
 
 /**
@@ -44,7 +44,7 @@ async function checkAgainstTwin(c: Case, seed: number): Promise<void> {
   expectClose(actual, expected, TOL_QUADFORM, `quadForm ${label(c)}`, dotBound(absProduct, roundingDepth(c.d)));
 }
 
-describe('quadForm', function () {
+describeBackends('quadForm', function () {
   this.timeout(120_000);
 
   const small: Case[] = [

@@ -4,7 +4,7 @@ import { shermanMorrisonUpdate, symRank1Update } from '../../src/ops/index.js';
 import { f64 } from '../../src/cpu/tensor.js';
 import { segmentIndex } from '../../src/core/segments.js';
 import { F32_EPS, dotBound, expectClose, type Tolerance } from '../support/compare.js';
-import { backends, maxTestBindingBytes } from '../support/fixture.js';
+import { backends, maxTestBindingBytes, describeBackends } from '../support/fixture.js';
 import { rng, spd, uniform } from '../support/random.js';
 import { inverseSpd } from '../support/reference.js';
 
@@ -213,7 +213,7 @@ const SIZES: readonly [number, number][] = [
   [1, 264],
 ];
 
-describe('shermanMorrisonUpdate', function () {
+describeBackends('shermanMorrisonUpdate', function () {
   this.timeout(300_000);
 
   it('groups updates by arm stably for the kernel', () => {
@@ -301,7 +301,7 @@ describe('shermanMorrisonUpdate', function () {
   });
 });
 
-describe('symRank1Update', function () {
+describeBackends('symRank1Update', function () {
   this.timeout(300_000);
 
   it('matches the float64 twin over K × d × batches and α, untouched arms bit-identical', async () => {

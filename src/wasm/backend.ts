@@ -1,0 +1,121 @@
+import { BanditError } from '../core/errors.js';
+import { checkCopy, checkShape, type CopyRegion } from '../core/check.js';
+import type { OpArgs, OpImpls, OpName } from '../core/op-args.js';
+import type { HostArray, Tensor, TensorOptions } from '../core/tensor.js';
+import type { Backend, BackendInfo } from '../core/backend.js';
+import { WasmHeap, WasmScratch } from './heap.js';
+import { instantiateKernels, type WasmKernels } from './module.js';
+import { MAX_NATIVE_LAYERS, nativeOps, type NativeOps } from './ops.js';
+import { twinOp, withTwinAdapter } from './twin.js';
+import { WasmTensor } from './tensor.js';
+
+/** The most bytes one tensor may hold: models split their state by it (wasm32 memory is 4 GiB in all). */
+export const WASM_MAX_TENSOR_BYTES = 1024 * 1024 * 1024;
+
+/** The MLP ops fall back to the twin past MAX_NATIVE_LAYERS layers. */
+function layerGuard(native: NativeOps): NativeOps {
+  const guarded: Record<string, unknown> = { ...native };
+  for (const name of ['mlpForward', 'mlpJacobian', 'mlpKPassJacobian', 'mlpDiagonalBonus', 'mlpLossGradient'] as const) {
+    const own = native[name] as ((a: OpArgs[typeof name]) => void) | undefined;
+    if (!own) continue;
+    const twin = twinOp(name) as (a: OpArgs[typeof name]) => void;
+    guarded[name] = (a: OpArgs[typeof name]) => (a.layers.length > MAX_NATIVE_LAYERS ? twin(a) : own(a));
+  }
+  return guarded as NativeOps;
+}
+
+export interface WasmBackendOptions {
+  /** Why this backend was chosen (by `kind: 'auto'`), for `info`. */
+  readonly reason?: string;
+  /** Test hook: ops to serve through the twin adapter even though they have a kernel. */
+  readonly twinOps?: readonly OpName[];
+}
+
+/**
+ * The wasm backend: tensors are f32 (or i32) regions of one WebAssembly memory, ops are the f32
+ * SIMD kernels of wasm/*.c (one thread). Made by `createBackend({ kind: 'wasm' })`.
+ */
+export class WasmBackend implements Backend {
+  readonly kind = 'wasm' as const;
+  readonly info: BackendInfo;
+  readonly ops: OpImpls;
+  readonly maxBindingBytes = WASM_MAX_TENSOR_BYTES;
+  readonly kernels: WasmKernels;
+  readonly heap: WasmHeap;
+  /** Ops of the registry served by the twin adapter (src/wasm/twin.ts) rather than a kernel. */
+  readonly twinOps: readonly OpName[];
+  private isDisposed = false;
+
+  /** A backend over a fresh kernel instance. */
+  static async create(options: WasmBackendOptions = {}): Promise<WasmBackend> {
+    return new WasmBackend(await instantiateKernels(), options);
+  }
+
+  constructor(kernels: WasmKernels, options: WasmBackendOptions = {}) {
+    this.kernels = kernels;
+    this.heap = new WasmHeap(kernels.memory, kernels.__heap_base.value as number);
+    const native: Record<string, unknown> = { ...layerGuard(nativeOps({ k: kernels, heap: this.heap, scratch: new WasmScratch(this.heap) })) };
+    for (const name of options.twinOps ?? []) delete native[name];
+    const { ops, twinOps } = withTwinAdapter(native as NativeOps);
+    this.ops = ops;
+    this.twinOps = twinOps;
+    const served = twinOps.length ? `; ${twinOps.join(', ')} through the float64 twin` : '';
+    const summary = `wasm (f32 SIMD, 1 thread${served})${options.reason ? `: ${options.reason}` : ''}`;
+    this.info = { kind: 'wasm', summary, twinOps, ...(options.reason ? { reason: options.reason } : {}) };
+  }
+
+  get disposed(): boolean {
+    return this.isDisposed;
+  }
+
+  private live(what: string): void {
+    if (this.isDisposed) throw new BanditError(`${what}: the backend has been disposed`);
+  }
+
+  owns(t: Tensor): boolean {
+    return t instanceof WasmTensor && t.owner === this;
+  }
+
+  tensor(data: ArrayLike<number>, shape: readonly number[], options: TensorOptions = {}): Tensor {
+    const t = this.zeros(shape, options);
+    this.write(t, data);
+    return t;
+  }
+
+  zeros(shape: readonly number[], options: TensorOptions = {}): Tensor {
+    this.live('zeros');
+    checkShape(shape, 'tensor');
+    const bytes = shape.reduce((a, b) => a * b, 4);
+    if (bytes > this.maxBindingBytes) throw new BanditError(`tensor: [${shape.join(', ')}] needs ${bytes} bytes, over the wasm backend's ${this.maxBindingBytes} a tensor`);
+    const t = new WasmTensor(this, this.heap, shape, options);
+    t.view().fill(0);
+    return t;
+  }
+
+  write(t: Tensor, data: ArrayLike<number>): void {
+    this.live('write');
+    if (!this.owns(t) || t.disposed) throw new BanditError(`write: ${t.label} is not a live tensor of this backend`);
+    if (data.length !== t.size) throw new BanditError(`write: ${t.label} holds ${t.size} elements, got ${data.length}`);
+    (t as WasmTensor).view().set(data);
+  }
+
+  copy(src: Tensor, dst: Tensor, region?: CopyRegion): void {
+    const r = checkCopy(this, src, dst, region);
+    const s = (src as WasmTensor).ptr + r.srcOffset * 4, d = (dst as WasmTensor).ptr + r.dstOffset * 4;
+    this.heap.u8.copyWithin(d, s, s + r.count * 4);
+  }
+
+  async read(t: Tensor): Promise<HostArray> {
+    this.live('read');
+    if (!this.owns(t) || t.disposed) throw new BanditError(`read: ${t.label} is not a live tensor of this backend`);
+    return (t as WasmTensor).view().slice();
+  }
+
+  async sync(): Promise<void> {
+    this.live('sync');
+  }
+
+  dispose(): void {
+    this.isDisposed = true;
+  }
+}
