@@ -111,15 +111,35 @@ EXPORT(sample_scores) void sample_scores(const f32 *mean, const f32 *width2, f32
   }
 }
 
+/** Φ(x): erfc by Numerical Recipes' Chebyshev fit (1.2e−7 relative), as src/core/normal.ts. */
+static double normal_cdf(double x) {
+  double zz = __builtin_fabs(x) * 0.70710678118654752, t = 1.0 / (1.0 + 0.5 * zz);
+  double poly = -1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806
+    + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))));
+  double half = 0.5 * t * host_exp(-zz * zz + poly);
+  return x >= 0.0 ? 1.0 - half : half;
+}
+
+/** P(c wins | the others' largest draw `best` of arm `bestArm`, −1 for none); src/cpu/explore.ts conditionalWin. */
+static double conditional_win(double meanC, double sdC, int c, double best, int bestArm) {
+  if (bestArm < 0) return 1.0;
+  if (sdC == 0.0) return meanC > best || (meanC == best && c < bestArm) ? 1.0 : 0.0;
+  double gap = meanC - best;
+  if (gap > 14.0 * sdC) return 1.0;
+  if (gap < -14.0 * sdC) return 0.0;
+  return normal_cdf(gap / sdC);
+}
+
 /**
- * Per row and slot: the share of `draws` fresh draws in which the slot's arm beats every arm
- * still eligible (ties to the lower arm). scratch: 4 doubles a column (each arm's draw block).
+ * Per row and slot: the Rao–Blackwellised Thompson propensity of the slot's arm c, the mean over
+ * `draws` fresh joint draws of the other eligible arms not chosen before of P(c's own draw beats
+ * their largest) (src/cpu/explore.ts thompsonPropensitiesF64).
  */
 EXPORT(thompson_propensities) void thompson_propensities(const f32 *mean, const f32 *width2, const i32 *eligible, int eligibleStride,
                                                          const i32 *chosen, f32 *out, int rows, int cols, int k, int draws,
                                                          double scale, u32 seed, u32 step) {
-  double z[4], rc[4];
-  int beaten[4];
+  double z[4], best[4];
+  int bestArm[4];
   for (int r = 0; r < rows; r++) {
     long base = (long)r * cols;
     const i32 *ch = chosen + (long)r * k;
@@ -127,11 +147,11 @@ EXPORT(thompson_propensities) void thompson_propensities(const f32 *mean, const 
       int c = ch[j], valid = c >= 0 && c < cols && (!eligible || eligible[(long)r * eligibleStride + c] != 0);
       for (int t = 0; t < j && valid; t++) if (ch[t] == c) valid = 0;
       double sdC = valid ? draw_scale(mean[base + c], width2[base + c], scale) : -1.0;
-      int wins = 0;
+      double total = 0.0;
       if (sdC >= 0.0) {
+        double meanC = mean[base + c];
         for (int q = 0; q * 4 < draws; q++) {
-          normals_from_block(philox4x32(step, (u32)r, (u32)c, (u32)q, seed, STREAM_THOMPSON), z);
-          for (int l = 0; l < 4; l++) { rc[l] = mean[base + c] + sdC * z[l]; beaten[l] = !is_finite_d(rc[l]); }
+          for (int l = 0; l < 4; l++) { best[l] = 0.0; bestArm[l] = -1; }
           for (int a = 0; a < cols; a++) {
             if (a == c || (eligible && eligible[(long)r * eligibleStride + a] == 0)) continue;
             int before = 0;
@@ -142,13 +162,14 @@ EXPORT(thompson_propensities) void thompson_propensities(const f32 *mean, const 
             normals_from_block(philox4x32(step, (u32)r, (u32)a, (u32)q, seed, STREAM_THOMPSON), z);
             for (int l = 0; l < 4; l++) {
               double ra = mean[base + a] + sd * z[l];
-              if (is_finite_d(ra) && (ra > rc[l] || (ra == rc[l] && a < c))) beaten[l] = 1;
+              // Arms in order: a later arm leads only by a strictly larger draw.
+              if (is_finite_d(ra) && (bestArm[l] < 0 || ra > best[l])) { best[l] = ra; bestArm[l] = a; }
             }
           }
-          for (int l = 0; l < 4; l++) if (q * 4 + l < draws && !beaten[l]) wins++;
+          for (int l = 0; l < 4 && q * 4 + l < draws; l++) total += conditional_win(meanC, sdC, c, best[l], bestArm[l]);
         }
       }
-      out[(long)r * k + j] = (f32)((double)wins / draws);
+      out[(long)r * k + j] = (f32)(total / draws);
     }
   }
 }
