@@ -46,3 +46,4 @@ import './package/persist.spec.js';
 import './package/store.spec.js';
 import './package/worker.spec.js';
 import './eval/reward-model.spec.js';
+import './fuzz/fuzz.spec.js';
