@@ -10,7 +10,7 @@
 // Output: the counts on stdout, bench/results/<base>.json and <base>.md. Exit code 1 when any
 // case broke the contract (anything but refused or valid).
 import { createBackend, type Backend } from '../src/index.js';
-import { CLASSES, GOOD, OUTCOMES, count, emptyTally, freshLike, fuzzSubject, type CaseResult, type Tally } from '../test/fuzz/engine.js';
+import { CLASSES, GOOD, trace, OUTCOMES, count, emptyTally, freshLike, fuzzSubject, type CaseResult, type Tally } from '../test/fuzz/engine.js';
 import { SUBJECTS, type SubjectName } from '../test/fuzz/subjects.js';
 import { dateStamp, markdownTable, numberOption, option, resultsDir, runAsEntryPoint, runtimeInfo, textTable, writeResults } from './lib.js';
 
@@ -29,6 +29,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   const listed = numberOption(argv, '--failures', 40);
   const kinds = (option(argv, '--kinds') ?? 'cpu,webgpu').split(',') as Kind[];
   const subjects = (option(argv, '--subjects')?.split(',') ?? SUBJECTS) as SubjectName[];
+  if (argv.includes('--trace')) trace.log = (line) => console.log(`  … ${line}`);
   const date = new Date().toISOString();
   const report: { date: string; saves: number; seed: number; backends: Record<string, { tally: Tally; seconds: number; failures: CaseResult[] }>; runtime: unknown } = {
     date, saves, seed, backends: {}, runtime: await runtimeInfo(),
@@ -37,15 +38,15 @@ export async function main(argv: readonly string[]): Promise<number> {
   let broken = 0;
   for (const kind of kinds) {
     const backend: Backend = await createBackend({ kind });
-    const t0 = performance.now();
+    const t0 = Date.now();
     const results: CaseResult[] = [];
     for (const name of subjects) {
-      const got = await fuzzSubject(name, backend, { calls: Infinity, options: Infinity, saves, concurrency: true, disposed: true }, seed, freshLike(backend));
+      const got = await fuzzSubject(name, backend, { calls: Infinity, options: Infinity, saves, concurrency: true, disposed: true, huge: !argv.includes('--no-huge') }, seed, freshLike(backend));
       const bad = got.filter((r) => !GOOD.has(r.outcome)).length;
       console.log(`${kind} ${name}: ${got.length} cases, ${bad} broke the contract`);
       results.push(...got);
     }
-    const seconds = Math.round((performance.now() - t0) / 100) / 10;
+    const seconds = Math.round((Date.now() - t0) / 100) / 10;
     const tally = count(emptyTally(), results);
     const failures = results.filter((r) => !GOOD.has(r.outcome));
     broken += failures.length;

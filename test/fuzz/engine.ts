@@ -58,7 +58,11 @@ const F32_MAX = 3.4028234663852886e38;
 
 type Settled = { ok: true; value: unknown } | { ok: false; error: unknown } | { hang: true };
 
-async function settle(p: () => Promise<unknown>): Promise<Settled> {
+/** Set by the bench's --trace: each case is logged before it runs (to find one that never returns). */
+export const trace: { log: ((line: string) => void) | null } = { log: null };
+
+async function settle(p: () => Promise<unknown>, what = ''): Promise<Settled> {
+  trace.log?.(what);
   let timer: ReturnType<typeof setTimeout> | undefined;
   const hang = new Promise<Settled>((resolve) => (timer = setTimeout(() => resolve({ hang: true }), HANG_MS)));
   let run: Promise<Settled>;
@@ -123,7 +127,8 @@ export function badValues(valid: unknown, seed: number): [string, unknown][] {
       [`2**31-1 at ${i}`, put(2 ** 31 - 1)],
       [`-2**31 at ${i}`, put(-(2 ** 31))],
       ['a Float32Array with 0.5', Float32Array.from(valid).fill(0.5, i, i + 1)],
-      ['one index more', Int32Array.from([...valid, 0])],
+      // The first index again: a length that matches nothing, or an arm given twice.
+      ['one index more', Int32Array.from([...valid, valid[0] ?? 0])],
       ...(n > 1 ? [['one index less', valid.slice(0, n - 1)] as [string, unknown]] : []),
       ['a BigInt64Array', new BigInt64Array(n)],
     ];
@@ -132,7 +137,9 @@ export function badValues(valid: unknown, seed: number): [string, unknown][] {
     return [...common, ['one value more', Uint8Array.from([...valid, 1])], ['all zero', new Uint8Array(valid.length)], ['a Float32Array', Float32Array.from(valid)]];
   }
   if (typeof valid === 'number') {
-    return [['NaN', NaN], ['Infinity', Infinity], ['-1', -1], ['1.5', 1.5], ['"2"', '2'], ['null', null], ['true', true], ['1e300', 1e300]];
+    const bad: [string, unknown][] = [['NaN', NaN], ['Infinity', Infinity], ['-1', -1], ['"2"', '2'], ['null', null], ['true', true], ['1e300', 1e300]];
+    // Counts and sizes are integers.
+    return Number.isInteger(valid) ? [...bad, ['1.5', 1.5]] : bad;
   }
   if (typeof valid === 'string') return [['another string', 'nope'], ['a number', 3], ['null', null], ['empty', '']];
   if (Array.isArray(valid)) {
@@ -144,7 +151,11 @@ export function badValues(valid: unknown, seed: number): [string, unknown][] {
   if (valid && typeof valid === 'object') {
     const out: [string, unknown][] = [...common.filter(([w]) => w !== 'an object'), ['a number', 5]];
     for (const [key, v] of Object.entries(valid)) {
-      for (const [w, bad] of badValues(v, seed + key.length * 7919)) out.push([`${key}: ${w}`, { ...(valid as object), [key]: bad }]);
+      for (const [w, bad] of badValues(v, seed + key.length * 7919)) {
+        // A clip of Infinity (or past f32) is no clipping: valid.
+        if (key === 'clip' && (bad === Infinity || bad === 1e300)) continue;
+        out.push([`${key}: ${w}`, { ...(valid as object), [key]: bad }]);
+      }
     }
     return out;
   }
@@ -157,7 +168,7 @@ export function badValues(valid: unknown, seed: number): [string, unknown][] {
 /** One bad call of a live model: refused with a BanditError naming the call, the save bytes unchanged. */
 async function badCall(s: Subject, model: AnyModel, method: string, args: unknown[], what: string, cls: CaseClass = 'calls'): Promise<CaseResult> {
   const before = await model.save();
-  const out = await settle(() => call(model, method, ...args));
+  const out = await settle(() => call(model, method, ...args), `${s.name} ${method}(${what})`);
   const result = (outcome: Outcome, detail: string): CaseResult => ({ cls, subject: s.name, what: `${method}(${what})`, outcome, detail });
   if ('hang' in out) return result('hang', `no answer in ${HANG_MS} ms`);
   const after = await model.save();
@@ -179,12 +190,14 @@ export async function callCases(s: Subject, backend: Backend, seed: number, limi
       valid.forEach((arg, i) => {
         if (arg === undefined) return;
         for (const [what, bad] of badValues(arg, seed + i * 101 + c.method.length)) {
+          // The neural models take the arms of each call as its features: any index ≥ 0 is a label.
+          if (s.anyArmIndex && (c.method === 'update' || c.method === 'warmStart') && /^(arms: )?(1000|2\*\*31-1) at/.test(what)) continue;
           const args = c.args();
           args[i] = bad;
           cases.push([c.method, `arg ${i}: ${what}`, args]);
         }
       });
-      cases.push([c.method, 'no arguments', []]);
+      if (c.method !== 'train') cases.push([c.method, 'no arguments', []]);
     }
     for (const [method, what, args] of pick(cases, limit, seed)) results.push(await badCall(s, model, method, args, what));
   } finally {
@@ -204,21 +217,32 @@ function pick<T>(all: readonly T[], limit: number, seed: number): T[] {
 }
 
 /** Bad options of `create`, and a saved option overridden at `load`. */
-export async function optionCases(s: Subject, backend: Backend, seed: number, limit = Infinity): Promise<CaseResult[]> {
+export async function optionCases(s: Subject, backend: Backend, seed: number, limit = Infinity, huge = false): Promise<CaseResult[]> {
   const results: CaseResult[] = [];
   const sizes = new Set(['arms', 'dim', 'sharedDim', 'users', 'items', 'contextDim', 'embeddingDim', 'hidden']);
   const cases: [string, Record<string, unknown>][] = [];
   for (const [key, v] of Object.entries(s.options)) {
     for (const [what, bad] of badValues(v, seed + key.length)) {
       // Huge sizes are the bench's (--huge): unchecked, they allocate or loop for minutes.
-      if (sizes.has(key) && (bad === 1e300 || (Array.isArray(bad) && bad.includes(1e300)))) continue;
+      if (!huge && sizes.has(key) && (bad === 1e300 || (Array.isArray(bad) && bad.includes(1e300)))) continue;
+      // The neural models' seed (of the network's initialisation) is any integer.
+      if (key === 'seed' && bad === -1 && (s.anyArmIndex || s.model === 'EmbeddingMLP')) continue;
       cases.push([`${key}: ${what}`, { ...s.options, [key]: bad }]);
     }
   }
-  cases.push(['alpha: 1e300', { ...s.options, alpha: 1e300 }], ['perArmFeatures: "false"', { ...s.options, perArmFeatures: 'false' }]);
-  if (s.model === 'NeuralUCB' || s.model === 'NeuralTS') cases.push(['hidden: null', { ...s.options, hidden: null }]);
+  if ('alpha' in s.options) cases.push(['alpha: 1e300', { ...s.options, alpha: 1e300 }]);
+  if (s.model === 'LinUCB' || s.model === 'LinTS') cases.push(['perArmFeatures: "false"', { ...s.options, perArmFeatures: 'false' }], ['perArmFeatures: 1', { ...s.options, perArmFeatures: 1 }]);
+  if (s.anyArmIndex) cases.push(['hidden: null', { ...s.options, hidden: null }], ['confidence: null', { ...s.options, confidence: null }]);
+  if (huge) {
+    // Sizes past what any device holds: refused before anything is allocated.
+    for (const key of Object.keys(s.options).filter((k) => sizes.has(k))) {
+      for (const v of [1e9, 2 ** 31]) cases.push([`${key}: ${v}`, { ...s.options, [key]: key === 'hidden' ? [v] : v }]);
+    }
+    // Over what one binding holds on a GPU (the cpu backend has no bindings: a shard there holds what it needs).
+    if ('arms' in s.options && backend.kind === 'webgpu') cases.push(['armsPerShard: 2**31', { ...s.options, armsPerShard: 2 ** 31 }]);
+  }
   for (const [what, options] of pick(cases, limit, seed)) {
-    const out = await settle(() => s.cls.create(backend, options));
+    const out = await settle(() => s.cls.create(backend, options), `${s.name} create(${what})`);
     const result = (outcome: Outcome, detail: string): CaseResult => ({ cls: 'options', subject: s.name, what: `create(${what})`, outcome, detail });
     if ('hang' in out) results.push(result('hang', ''));
     else if (out.ok) {
@@ -232,7 +256,7 @@ export async function optionCases(s: Subject, backend: Backend, seed: number, li
   const { model } = await s.make(backend);
   const bytes = await model.save();
   model.dispose();
-  for (const key of ['alpha', 'lambda', 'dim', 'nu', 'lr']) {
+  for (const key of ['alpha', 'lambda', 'dim', 'nu', 'lr', 'users']) {
     if (!(key in s.options) && key !== 'lambda') continue;
     const out = await settle(() => s.cls.load(backend, bytes, { [key]: 7 }));
     const result = (outcome: Outcome, detail: string): CaseResult => ({ cls: 'options', subject: s.name, what: `load(bytes, { ${key}: 7 })`, outcome, detail });
@@ -349,7 +373,9 @@ export function mutations(bytes: Uint8Array, n: number, seed: number): Mutation[
     for (const v of [-1, 1.5, 'x', 1e300]) headerEdits.push([`counters.${key} = ${String(v)}`, (h) => ((h.meta.counters as Record<string, unknown>)[key] = v), false]);
   }
   c.header.arrays.forEach((a, i) => {
-    for (const len of [a.length + 1, a.length - 1, 1e9, -1, 2 ** 40]) headerEdits.push([`arrays[${a.name}].length = ${len}`, (h) => (h.arrays[i]!.length = len), true]);
+    // One value more or less may still fit the padding (a plausible shorter list); the rest cannot.
+    for (const len of [a.length + 1, a.length - 1]) headerEdits.push([`arrays[${a.name}].length = ${len}`, (h) => (h.arrays[i]!.length = len), false]);
+    for (const len of [1e9, -1, 2 ** 40]) headerEdits.push([`arrays[${a.name}].length = ${len}`, (h) => (h.arrays[i]!.length = len), true]);
     for (const dt of ['f64', 'i32', 'u8']) if (dt !== a.dtype) headerEdits.push([`arrays[${a.name}].dtype = ${dt}`, (h) => (h.arrays[i]!.dtype = dt), false]);
     headerEdits.push([`arrays[${a.name}] dropped`, (h) => h.arrays.splice(i, 1), true]);
   });
@@ -402,7 +428,7 @@ export async function saveCases(s: Subject, backend: Backend, n: number, seed: n
   model.dispose();
   const results: CaseResult[] = [];
   for (const m of mutations(bytes, n, seed)) {
-    const out = await settle(() => s.cls.load(backend, m.bytes, s.overrides));
+    const out = await settle(() => s.cls.load(backend, m.bytes, s.overrides), `${s.name} load(${m.what})`);
     const result = (outcome: Outcome, detail: string): CaseResult => ({ cls: 'saves', subject: s.name, what: m.what, outcome, detail });
     if ('hang' in out) results.push(result('hang', ''));
     else if (!out.ok) {
@@ -511,6 +537,8 @@ export interface Budget {
   readonly saves: number;
   readonly concurrency: boolean;
   readonly disposed: boolean;
+  /** Also sizes of 1e9, 2³¹ (arms, dim, hidden, …): without a size check they allocate or loop for minutes. */
+  readonly huge: boolean;
 }
 
 /** Every class of cases for one subject on one backend. */
@@ -518,7 +546,7 @@ export async function fuzzSubject(name: SubjectName, backend: Backend, budget: B
   const s = subject(name);
   const out: CaseResult[] = [];
   if (budget.calls > 0) out.push(...(await callCases(s, backend, seed, budget.calls)));
-  if (budget.options > 0) out.push(...(await optionCases(s, backend, seed, budget.options)));
+  if (budget.options > 0) out.push(...(await optionCases(s, backend, seed, budget.options, budget.huge)));
   if (budget.disposed) out.push(...(await disposedCases(s, backend, fresh)));
   if (budget.saves > 0) out.push(...(await saveCases(s, backend, budget.saves, seed)));
   if (budget.concurrency) out.push(...(await concurrencyCases(s, backend)));

@@ -40,6 +40,8 @@ export interface Subject {
   readonly cls: ModelClass;
   /** The options `create` is fuzzed around (valid). */
   readonly options: Readonly<Record<string, unknown>>;
+  /** The neural models: arms are labels of each call's features (any index ≥ 0), the seed any integer. */
+  readonly anyArmIndex: boolean;
   /** What `load` is given again (the clock, which saves leave out). */
   readonly overrides: Readonly<Record<string, unknown>>;
   /** A model with learnt state and one decision pending (event ids in `pending`). */
@@ -72,13 +74,13 @@ function linear(name: SubjectName, cls: ModelClass, model: string, options: Reco
     { method: 'scores', args: () => [ctx(B, 12)] },
     { method: 'decide', args: () => [ctx(B, 13), { k: 2 }] },
     { method: 'update', args: () => [arms(B, 2), ctx(B, 14), floats(B, 15), { weights: Float32Array.of(1, 0.5) }] },
-    { method: 'warmStart', args: () => [log(), { weighting: 'ips', clip: 10 }] },
+    { method: 'warmStart', args: () => [log(), { weighting: 'ips', clip: 10.5 }] },
     { method: 'addArms', args: () => [1] },
     { method: 'retireArms', args: () => [Int32Array.of(1)] },
     ...(cls === (LinTS as unknown) ? [{ method: 'sampledScores', args: () => [ctx(B, 16)] }] : []),
   ];
   return {
-    name, model, cls, options, overrides: TIMED,
+    name, model, cls, options, overrides: TIMED, anyArmIndex: false,
     async make(backend) {
       const m = await cls.create(backend, options);
       for (let t = 0; t < 3; t++) await call(m, 'update', arms(5, t), ctx(5, 20 + t), floats(5, 30 + t));
@@ -102,12 +104,12 @@ function hybrid(): Subject {
     { method: 'scores', args: () => [ctx(B, 12)] },
     { method: 'decide', args: () => [ctx(B, 13), { k: 2 }] },
     { method: 'update', args: () => [arms(B, 2), ctx(B, 14), floats(B, 15)] },
-    { method: 'warmStart', args: () => [{ arms: arms(3, 1), contexts: ctx(3, 7), rewards: floats(3, 8), propensities: Float32Array.of(0.5, 0.25, 1) }, { clip: 10 }] },
+    { method: 'warmStart', args: () => [{ arms: arms(3, 1), contexts: ctx(3, 7), rewards: floats(3, 8), propensities: Float32Array.of(0.5, 0.25, 1) }, { clip: 10.5 }] },
     { method: 'addArms', args: () => [1] },
     { method: 'retireArms', args: () => [Int32Array.of(1)] },
   ];
   return {
-    name: 'HybridLinUCB', model: 'HybridLinUCB', cls, options, overrides: TIMED,
+    name: 'HybridLinUCB', model: 'HybridLinUCB', cls, options, overrides: TIMED, anyArmIndex: false,
     async make(backend) {
       const m = await cls.create(backend, options);
       for (let t = 0; t < 3; t++) await call(m, 'update', arms(5, t), ctx(5, 20 + t), floats(5, 30 + t));
@@ -129,11 +131,11 @@ function neural(name: SubjectName, cls: ModelClass, model: string, options: Reco
     { method: 'decide', args: () => [floats(B * K * D, 13), { arms: K }] },
     { method: 'update', args: () => [arms(B, 2), floats(B * D, 14), floats(B, 15), { weights: Float32Array.of(1, 2) }] },
     { method: 'train', args: () => [2] },
-    { method: 'warmStart', args: () => [{ arms: arms(3, 1), contexts: floats(3 * D, 7), rewards: floats(3, 8), propensities: Float32Array.of(0.5, 0.25, 1) }, { clip: 10, trainSteps: 1 }] },
+    { method: 'warmStart', args: () => [{ arms: arms(3, 1), contexts: floats(3 * D, 7), rewards: floats(3, 8), propensities: Float32Array.of(0.5, 0.25, 1) }, { clip: 10.5, trainSteps: 1 }] },
     ...(model === 'NeuralTS' ? [{ method: 'sampledScores', args: () => [floats(B * K * D, 16), { arms: K }] }] : []),
   ];
   return {
-    name, model, cls, options, overrides: TIMED,
+    name, model, cls, options, overrides: TIMED, anyArmIndex: true,
     async make(backend) {
       const m = await cls.create(backend, options);
       await call(m, 'update', arms(8, 0), floats(8 * D, 20), floats(8, 21));
@@ -157,7 +159,7 @@ function embedding(): Subject {
   const fitLog = () => ({ users: users(4), items: arms(4, 1), contexts: floats(4 * CDIM, 9), clicks: Float32Array.of(1, 0, 0, 1) });
   const calls: MethodCall[] = [
     { method: 'fit', args: () => [fitLog(), { epochs: 1 }] },
-    { method: 'warmStart', args: () => [{ users: users(3), arms: arms(3, 1), contexts: floats(3 * CDIM, 7), rewards: Float32Array.of(1, 0, 1), propensities: Float32Array.of(0.5, 0.25, 1) }, { clip: 10, epochs: 1 }] },
+    { method: 'warmStart', args: () => [{ users: users(3), arms: arms(3, 1), contexts: floats(3 * CDIM, 7), rewards: Float32Array.of(1, 0, 1), propensities: Float32Array.of(0.5, 0.25, 1) }, { clip: 10.5, epochs: 1 }] },
     { method: 'gradients', args: () => [fitLog()] },
     { method: 'predict', args: () => [users(B), arms(B, 2), floats(B * CDIM, 12)] },
     { method: 'scores', args: () => [users(B), floats(B * CDIM, 13)] },
@@ -168,10 +170,12 @@ function embedding(): Subject {
     { method: 'retireItems', args: () => [Int32Array.of(1)] },
   ];
   return {
-    name: 'EmbeddingMLP', model: 'EmbeddingMLP', cls, options, overrides: {},
+    name: 'EmbeddingMLP', model: 'EmbeddingMLP', cls, options, overrides: {}, anyArmIndex: false,
     async make(backend) {
       const m = await cls.create(backend, options);
       await call(m, 'fit', { users: users(8), items: arms(8, 0), contexts: floats(8 * CDIM, 20), clicks: Float32Array.from({ length: 8 }, (_, i) => i % 2) }, { epochs: 1 });
+      // A decision, so the save holds the model id (two loads of it then decide alike).
+      await call(m, 'decide', users(B), floats(B * CDIM, 40));
       return { model: m, pending: [] };
     },
     calls: () => calls,
