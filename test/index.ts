@@ -31,6 +31,7 @@ import './models/trainer.spec.js';
 import './models/catalogue.spec.js';
 import './models/delayed.spec.js';
 import './models/warm-start.spec.js';
+import './models/device-loss.spec.js';
 import './sim/sim.spec.js';
 import './sim/replay.spec.js';
 import './sim/seeds.spec.js';

@@ -54,6 +54,14 @@ export function isFiniteF32(v: unknown): v is number {
   return typeof v === 'number' && Number.isFinite(v) && Math.abs(v) <= F32_MAX;
 }
 
+/**
+ * The largest magnitude a saved state value may have: √F32_MAX ≈ 1.8e19. Every model squares its
+ * state on the next update or score (x xᵀ, (A⁻¹x)(A⁻¹x)ᵀ, gᵀZ⁻¹g, Adam's v), so a larger value,
+ * though finite in float32, overflows to ±Infinity there: a save holding one is a forgery or a
+ * model already past its numerics, refused at load.
+ */
+export const SAVED_VALUE_MAX = Math.sqrt(F32_MAX);
+
 /** Throws unless a scalar is a number that stays finite as a float32. */
 export function checkFiniteNumber(op: string, name: string, value: number): void {
   if (!isFiniteF32(value)) throw new BanditError(`${op}: ${name} must be ${F32_RANGE}, got ${String(value)}`);

@@ -1,5 +1,5 @@
 import { BanditError } from '../core/errors.js';
-import { F32_RANGE, isFiniteF32 } from '../core/check.js';
+import { SAVED_VALUE_MAX } from '../core/check.js';
 
 /**
  * The saved-model container shared by every model: self-describing and checked.
@@ -212,14 +212,18 @@ export function decodeModel(bytes: Uint8Array, expectModel: string, supportedVer
 }
 
 /**
- * Refuses an array whose float values are not all finite in float32 (the state on a GPU is
- * float32: a NaN, ±Inf or |v| > 3.4e38 there poisons every later score). Every float array of a
- * save is checked, by whatever name: arrays a format adds are covered without a line of their own.
+ * Refuses an array whose float values are not all finite with |v| ≤ SAVED_VALUE_MAX (the state on
+ * a GPU is float32: a NaN, ±Inf, or a value whose square overflows float32, poisons every later
+ * score). Every float array of a save is checked, by whatever name: arrays a format adds are
+ * covered without a line of their own.
  */
 function checkSavedValues(fail: (why: string) => never, name: string, a: SavedArray): void {
   if (!(a instanceof Float32Array) && !(a instanceof Float64Array)) return;
   for (let i = 0; i < a.length; i++) {
-    if (!isFiniteF32(a[i])) fail(`array ${name} holds ${a[i]} at ${i}; saved values must be ${F32_RANGE}`);
+    const v = a[i]!;
+    if (!(Math.abs(v) <= SAVED_VALUE_MAX)) {
+      fail(`array ${name} holds ${v} at ${i}; saved values must be finite with |v| ≤ ${SAVED_VALUE_MAX.toPrecision(3)} (the square of a larger one overflows float32 at the next update or score)`);
+    }
   }
 }
 

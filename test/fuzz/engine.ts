@@ -413,8 +413,9 @@ export function mutations(bytes: Uint8Array, n: number, seed: number): Mutation[
         if (a.dtype === 'i32') view.setInt32(at, v, true);
         else view.setUint32(at, v >>> 0, true);
       }
-      // Not finite in f32 (where the state lives on the GPU) must be refused; finite forgeries may load if usable.
-      const mustRefuse = a.dtype === 'f32' || a.dtype === 'f64' ? !Number.isFinite(Math.fround(v)) : false;
+      // Not finite in f32 (where the state lives on the GPU), or squaring past it (as the next update does), must be
+      // refused; other forgeries may load if usable.
+      const mustRefuse = a.dtype === 'f32' || a.dtype === 'f64' ? !(Math.abs(Math.fround(v)) <= Math.sqrt(F32_MAX)) : false;
       out.push({ what: `forged ${a.name}[${i}] = ${v}`, bytes: fixChecksum(b), mustRefuse });
     }
   }
