@@ -440,9 +440,12 @@ export async function saveCases(s: Subject, backend: Backend, n: number, seed: n
       const loaded = out.value as AnyModel;
       const used = await settle(() => s.probe(loaded));
       loaded.dispose();
+      // A header edit may make a valid model of another shape (a renamed option back at its default):
+      // the probe's calls are then refused as bad input, which is no poisoning.
+      const reshaped = 'ok' in used && !used.ok && used.error instanceof BanditError;
       const usable = 'ok' in used && used.ok && (used.value as Float32Array).every((v) => Number.isFinite(v));
-      if (!usable) results.push(result('poisoned', 'ok' in used && !used.ok ? describe(used.error) : 'non-finite scores'));
-      else results.push(result(m.mustRefuse ? 'accepted' : 'valid', 'loaded'));
+      if (!usable && !reshaped) results.push(result('poisoned', 'ok' in used && !used.ok ? describe(used.error) : 'non-finite scores'));
+      else results.push(result(m.mustRefuse ? 'accepted' : 'valid', reshaped ? `loaded, another shape (${describe((used as { error: unknown }).error)})` : 'loaded'));
     }
   }
   return results;
