@@ -34,6 +34,7 @@ import './models/catalogue.spec.js';
 import './models/delayed.spec.js';
 import './models/warm-start.spec.js';
 import './models/numerics.spec.js';
+import './models/device-loss.spec.js';
 import './sim/sim.spec.js';
 import './sim/replay.spec.js';
 import './sim/seeds.spec.js';
@@ -50,5 +51,6 @@ import './package/persist.spec.js';
 import './package/store.spec.js';
 import './package/worker.spec.js';
 import './eval/reward-model.spec.js';
+import './fuzz/fuzz.spec.js';
 // Last: it checks that the specs above called every wasm kernel.
 import './wasm/exports.spec.js';

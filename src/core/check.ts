@@ -37,14 +37,78 @@ export function broadcastBatch(op: string, ...batches: [string, number][]): numb
   return n;
 }
 
-/** Throws unless a scalar option is a finite number. */
+/** The largest finite float32: a larger magnitude becomes ±Infinity on its way to the GPU. */
+export const F32_MAX = 3.4028234663852886e38;
+
+/** What messages say a value must be. */
+export const F32_RANGE = `finite and within the float32 range (|v| ≤ ${F32_MAX})`;
+
+/**
+ * Whether `v` is a number that stays finite as a float32 (|v| ≤ F32_MAX): a value finite in
+ * float64 but not in float32 (1e39, -Number.MAX_VALUE) would become ±Infinity in the state.
+ *
+ * @example
+ * isFiniteF32(1e38);   // true
+ * isFiniteF32(1e39);   // false
+ */
+export function isFiniteF32(v: unknown): v is number {
+  return typeof v === 'number' && Number.isFinite(v) && Math.abs(v) <= F32_MAX;
+}
+
+/**
+ * The largest magnitude a saved state value may have: √F32_MAX ≈ 1.8e19. Every model squares its
+ * state on the next update or score (x xᵀ, (A⁻¹x)(A⁻¹x)ᵀ, gᵀZ⁻¹g, Adam's v), so a larger value,
+ * though finite in float32, overflows to ±Infinity there: a save holding one is a forgery or a
+ * model already past its numerics, refused at load.
+ */
+export const SAVED_VALUE_MAX = Math.sqrt(F32_MAX);
+
+/** Throws unless a scalar is a number that stays finite as a float32. */
 export function checkFiniteNumber(op: string, name: string, value: number): void {
-  if (!Number.isFinite(value)) throw new BanditError(`${op}: ${name} must be finite, got ${value}`);
+  if (!isFiniteF32(value)) throw new BanditError(`${op}: ${name} must be ${F32_RANGE}, got ${String(value)}`);
+}
+
+/**
+ * Throws on the first value of `values` that is not a number finite as a float32, naming the
+ * array (`what`) and the index; `op` begins the message.
+ *
+ * @example
+ * checkFiniteF32Array('LinUCB.load', 'array b', saved);
+ */
+export function checkFiniteF32Array(op: string, what: string, values: ArrayLike<unknown>): void {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (!isFiniteF32(v)) throw new BanditError(`${op}: ${what}[${i}] is ${String(v)}; values must be ${F32_RANGE}`);
+  }
 }
 
 export function checkShape(shape: readonly number[], what: string): void {
   if (!Array.isArray(shape) || shape.length === 0 || shape.some((v) => !Number.isInteger(v) || v < 1)) {
     throw new BanditError(`${what}: shape must be a non-empty list of positive integers, got [${String(shape)}]`);
+  }
+}
+
+/**
+ * The most bytes of state one model may hold (4 GiB). WebGPU says nothing of a device's memory,
+ * and a huge allocation that fails can leave the device (or the process) unusable, so a size past
+ * this is refused before anything is allocated.
+ */
+export const MAX_MODEL_BYTES = 2 ** 32;
+
+/**
+ * Refuses a model whose state would hold `values` numbers (4 bytes each on the GPU, 8 on the
+ * float64 cpu backend) past MAX_MODEL_BYTES; `what` names the size ("1e9 arms × dim 8"). Called
+ * on the sizes alone, before any allocation.
+ *
+ * @example
+ * checkModelSize('LinUCB.create', `${arms} arms × dim ${dim}`, arms * (2 * dim * dim + 2 * dim), backend);
+ */
+export function checkModelSize(where: string, what: string, values: number, backend: Pick<Backend, 'kind'>): void {
+  const bytes = values * (backend.kind === 'cpu' ? 8 : 4);
+  if (!(bytes <= MAX_MODEL_BYTES)) {
+    throw new BanditError(
+      `${where}: ${what} need ${(bytes / 2 ** 30).toFixed(1)} GiB of state, over the ${MAX_MODEL_BYTES / 2 ** 30} GiB a model may hold; nothing was allocated`,
+    );
   }
 }
 
@@ -109,7 +173,7 @@ export function checkWeights(op: string, name: string, w: Float32Array, count: n
   if (!(w instanceof Float32Array)) throw new BanditError(`${op}: ${name} must be a Float32Array`);
   if (w.length !== count) throw new BanditError(`${op}: ${count} rows of x but ${w.length} ${name}`);
   for (let u = 0; u < count; u++) {
-    if (!Number.isFinite(w[u]!)) throw new BanditError(`${op}: ${name}[${u}] must be finite, got ${w[u]}`);
+    if (!isFiniteF32(w[u])) throw new BanditError(`${op}: ${name}[${u}] must be ${F32_RANGE}, got ${w[u]}`);
   }
 }
 
@@ -124,9 +188,21 @@ export interface ContextLayout {
 }
 
 export function positiveInt(model: string, name: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
     throw new BanditError(`${model}: option ${name} must be a positive integer, got ${String(value)}`);
   }
+  return value;
+}
+
+/**
+ * A boolean option: `fallback` when left out, else true or false exactly (never 'false' read as true).
+ *
+ * @example
+ * const perArm = booleanOption('LinUCB', 'perArmFeatures', options.perArmFeatures, false);
+ */
+export function booleanOption(model: string, name: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw new BanditError(`${model}: option ${name} must be true or false, got ${typeof value === 'string' ? JSON.stringify(value) : String(value)}`);
   return value;
 }
 
@@ -137,8 +213,8 @@ export function numberOption(
     if (Number.isNaN(fallback)) throw new BanditError(`${model}: option ${name} is required (${what})`);
     return fallback;
   }
-  if (typeof value !== 'number' || !Number.isFinite(value) || !ok(value)) {
-    throw new BanditError(`${model}: option ${name} must be ${what}, got ${String(value)}`);
+  if (!isFiniteF32(value) || !ok(value)) {
+    throw new BanditError(`${model}: option ${name} must be ${what} (and finite in float32), got ${String(value)}`);
   }
   return value;
 }
@@ -150,10 +226,10 @@ export function isNumberArray(v: unknown): v is ArrayLike<number> {
 /** Throws on the first non-finite value, naming its row and column. */
 export function checkFiniteValues(op: string, what: string, values: ArrayLike<number>, rowLength: number): void {
   for (let i = 0; i < values.length; i++) {
-    const v = values[i]!;
-    if (typeof v !== 'number' || !Number.isFinite(v)) {
+    const v = values[i];
+    if (!isFiniteF32(v)) {
       const row = Math.floor(i / rowLength);
-      throw new BanditError(`${op}: ${what}[${i}] (row ${row}, element ${i - row * rowLength}) is ${String(v)}; values must be finite`);
+      throw new BanditError(`${op}: ${what}[${i}] (row ${row}, element ${i - row * rowLength}) is ${String(v)}; values must be ${F32_RANGE}`);
     }
   }
 }
@@ -203,12 +279,20 @@ export function playedRows(op: string, layout: ContextLayout, contexts: unknown,
     return Float32Array.from(contexts);
   }
   if (layout.perArm && contexts.length === rows * layout.arms * d) {
+    // Every value is the caller's input, the unplayed arms' rows too: a NaN there is bad input.
+    checkFiniteValues(op, name, contexts, layout.arms * d);
     const out = new Float32Array(rows * d);
     for (let i = 0; i < rows; i++) {
       const from = (i * layout.arms + chosen[i]!) * d;
-      for (let j = 0; j < d; j++) out[i * d + j] = contexts[from + j]!;
+      for (let j = 0; j < d; j++) {
+        // Checked before the copy: a Float32Array would turn '1', true or null into numbers.
+        const v: unknown = contexts[from + j];
+        if (!isFiniteF32(v)) {
+          throw new BanditError(`${op}: ${name}[${from + j}] (row ${i}, the played arm ${chosen[i]}, element ${j}) is ${String(v)}; values must be ${F32_RANGE}`);
+        }
+        out[i * d + j] = v;
+      }
     }
-    checkFiniteValues(op, `${name} (played rows)`, out, d);
     checkContextScale(op, `${name} (played rows)`, out, d);
     return out;
   }

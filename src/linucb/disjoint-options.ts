@@ -1,6 +1,6 @@
 import { LAMBDA_WORDS, lambdaInRange } from '../core/limits.js';
 import { BanditError } from '../core/errors.js';
-import { numberOption, positiveInt } from '../core/check.js';
+import { booleanOption, checkModelSize, numberOption, positiveInt } from '../core/check.js';
 import { armsPerShardOption, maxArmsPerBinding } from '../models/arm-shards.js';
 import { catalogueOptions } from '../models/catalogue.js';
 import { inverseHealthOptions, type InverseHealthOptions } from '../models/inverse-health.js';
@@ -84,10 +84,11 @@ export function resolveDisjointOptions(model: string, backend: Backend, o: Disjo
     const gamma = numberOption(model, 'forgetting.gamma', o.forgetting?.gamma, NaN, (v) => v > 0 && v <= 1, 'in (0, 1]');
     forgetting = { gamma };
   }
+  checkModelSize(`${model}.create`, `${arms} arms × dim ${dim}`, arms * (2 * dim * dim + 2 * dim + 1), backend);
   const armsPerShard = armsPerShardOption(model, o.armsPerShard, maxArmsPerBinding(backend, dim * dim), `of dim ${dim}`);
   const delayed = resolveDelayedRewards(model, o);
   return {
-    arms, dim, lambda, ...inverseHealthOptions(model, o), perArmFeatures: Boolean(o.perArmFeatures), forgetting, armsPerShard, delayed, itemIds: ids.itemIds,
+    arms, dim, lambda, ...inverseHealthOptions(model, o), perArmFeatures: booleanOption(model, 'perArmFeatures', o.perArmFeatures, false), forgetting, armsPerShard, delayed, itemIds: ids.itemIds,
   };
 }
 

@@ -91,6 +91,16 @@ export abstract class DisjointLinear<O extends ResolvedDisjointOptions> extends 
     refineSolve(this.backend, { hi: t.a, lo: t.aLo }, { hi: t.b, lo: t.bLo }, t.aInv, t.theta, list, { iterations: refinesState(this.backend.kind) ? SOLVE_STEPS : 1, restart: true });
   }
 
+  /** What `load` takes beside the save: what is not saved. */
+  protected static readonly LOAD_OVERRIDES: readonly string[] = ['armsPerShard', 'clock'];
+
+  /** Refuses a save whose arrays are not the sizes its options describe, before anything is allocated. */
+  protected static expectSaved(saved: SavedModelReader, o: ResolvedDisjointOptions): void {
+    const { arms, dim: d } = o;
+    saved.expect({ a: arms * d * d, aInv: arms * d * d, b: arms * d, theta: arms * d, plays: arms });
+    saved.need('plays', arms, { min: 0 });
+  }
+
   /** What create says when the device cannot hold the state. */
   protected static allocationMessage(model: string, o: ResolvedDisjointOptions): string {
     const bytes = 4 * o.arms * (3 * o.dim * o.dim + 3 * o.dim);
@@ -141,7 +151,7 @@ export abstract class DisjointLinear<O extends ResolvedDisjointOptions> extends 
    * const chosen = await model.select(contexts, { eligible });
    */
   select(contexts: Float32Array | ArrayLike<number>, options?: SelectOptions): Promise<Int32Array> {
-    return this.run('select', async () => {
+    return this.run('select', [contexts, options], async (contexts, options) => {
       const op = `${this.model}.select`;
       const rows = this.contextRows(op, contexts);
       const checked = this.decisions.check(op, options, rows, this.options.arms, false, this.catalogue.live());
@@ -173,7 +183,7 @@ export abstract class DisjointLinear<O extends ResolvedDisjointOptions> extends 
    * const { arms, propensities, eventIds } = await model.decide(contexts, { k: 3, eligible });
    */
   decide(contexts: Float32Array | ArrayLike<number>, options?: DecideOptions): Promise<Decision> {
-    return this.run('decide', async () => {
+    return this.run('decide', [contexts, options], async (contexts, options) => {
       const op = `${this.model}.decide`;
       const rows = this.contextRows(op, contexts);
       const { arms, dim, perArmFeatures: perArm } = this.options;
@@ -189,7 +199,7 @@ export abstract class DisjointLinear<O extends ResolvedDisjointOptions> extends 
 
   /** Reads back the B×K scores of the scoring step (see the subclass's `scores`). */
   protected readScores(op: string, contexts: Float32Array | ArrayLike<number>): Promise<Float32Array> {
-    return this.run('scores', async () => {
+    return this.run('scores', [op, contexts], async (op, contexts) => {
       const rows = this.contextRows(op, contexts);
       const { scores } = this.scoreStep(this.uploadContexts(contexts, rows), contexts, rows);
       return Float32Array.from(await this.backend.read(scores));
@@ -211,7 +221,7 @@ export abstract class DisjointLinear<O extends ResolvedDisjointOptions> extends 
    * await model.update(Int32Array.of(1), x, Float32Array.of(1), { weights: Float32Array.of(2.5) });
    */
   update(arms: ArmsInput, contexts: Float32Array | ArrayLike<number>, rewards: Float32Array | ArrayLike<number>, options?: UpdateOptions): Promise<void> {
-    return this.run('update', () => this.checkedUpdate(`${this.model}.update`, arms, contexts, rewards, options));
+    return this.run('update', [arms, contexts, rewards, options], (arms, contexts, rewards, options) => this.checkedUpdate(`${this.model}.update`, arms, contexts, rewards, options));
   }
 
   protected async checkedUpdate(op: string, armsIn: ArmsInput, contexts: Float32Array | ArrayLike<number>, rewards: Float32Array | ArrayLike<number>, options?: UpdateOptions): Promise<void> {

@@ -1,5 +1,5 @@
 import { BanditError } from '../core/errors.js';
-import { checkBatchBindings, checkContexts, playedRows, positiveInt, type ContextLayout } from '../core/check.js';
+import { checkBatchBindings, checkContexts, checkModelSize, playedRows, positiveInt, type ContextLayout } from '../core/check.js';
 import { armsPerShardOption, maxArmsPerBinding } from '../models/arm-shards.js';
 import { catalogueOptions } from '../models/catalogue.js';
 import { resolveExploration, type Exploration } from '../models/exploration.js';
@@ -108,6 +108,7 @@ export function resolveHybridOptions(backend: Backend, o: HybridLinUCBOptions): 
   checkFactorDim(MODEL, 'dim', dim);
   checkFactorDim(MODEL, 'sharedDim', sharedDim);
   const ridge = ridgeOptions(MODEL, o);
+  checkModelSize(`${MODEL}.create`, `${arms} arms × dim ${dim} × sharedDim ${sharedDim}`, arms * (2 * dim * dim + 3 * dim * sharedDim + 3 * dim + 1), backend);
   const most = maxArmsPerBinding(backend, dim * Math.max(dim, sharedDim));
   const armsPerShard = armsPerShardOption(MODEL, o.armsPerShard, most, `of dim ${dim} and sharedDim ${sharedDim}`);
   return {

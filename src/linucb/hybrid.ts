@@ -8,7 +8,7 @@ import type { ArmsInput } from '../models/catalogue.js';
 import type { Decision, DecideOptions, SelectOptions } from '../models/decisions.js';
 import { resolveSeed, saveExploration } from '../models/exploration.js';
 import { InverseHealth } from '../models/inverse-health.js';
-import { SavedModelReader, saveModel } from '../models/saved.js';
+import { loadOverrides, loadSaved, SavedModelReader, saveModel } from '../models/saved.js';
 import { cholesky, spdInverse } from '../ops/cholesky.js';
 import { gemm, matVec } from '../ops/gemm.js';
 import { hybridArmUpdate, hybridScores, scatterOuterAdd } from '../ops/hybrid.js';
@@ -166,7 +166,7 @@ export class HybridLinUCB extends ArmModel<ResolvedHybridOptions, HybridContexts
    * const chosen = await model.select({ arm: x, shared: z });   // x: B×arms×dim, z: B×arms×sharedDim
    */
   select(contexts: HybridContexts, options?: SelectOptions): Promise<Int32Array> {
-    return this.run('select', async () => {
+    return this.run('select', [contexts, options], async (contexts, options) => {
       const op = `${MODEL}.select`, rows = this.contextRows(op, contexts);
       const checked = this.decisions.check(op, options, rows, this.options.arms, false, this.catalogue.live());
       const staged = this.decisions.stage(this.host, checked, rows, this.options.arms);
@@ -184,7 +184,7 @@ export class HybridLinUCB extends ArmModel<ResolvedHybridOptions, HybridContexts
    * const { arms, propensities, eventIds } = await model.decide({ arm: x, shared: z }, { k: 2 });
    */
   decide(contexts: HybridContexts, options?: DecideOptions): Promise<Decision> {
-    return this.run('decide', async () => {
+    return this.run('decide', [contexts, options], async (contexts, options) => {
       const op = `${MODEL}.decide`, rows = this.contextRows(op, contexts);
       const { arms, dim, sharedDim } = this.options;
       const checked = this.decisions.check(op, options, rows, arms, true, this.catalogue.live());
@@ -203,7 +203,7 @@ export class HybridLinUCB extends ArmModel<ResolvedHybridOptions, HybridContexts
    * const s = await model.scores({ arm: x, shared: z });   // s[i * arms + a]
    */
   scores(contexts: HybridContexts): Promise<Float32Array> {
-    return this.run('scores', async () => {
+    return this.run('scores', [contexts], async (contexts) => {
       const rows = this.contextRows(`${MODEL}.scores`, contexts);
       return Float32Array.from(await this.backend.read(this.scoreTensor(contexts, rows)));
     });
@@ -224,7 +224,7 @@ export class HybridLinUCB extends ArmModel<ResolvedHybridOptions, HybridContexts
    * await model.update(new Int32Array([3]), { arm: xPlayed, shared: zPlayed }, new Float32Array([1]), { weights: [0.5] });
    */
   update(arms: ArmsInput, contexts: HybridContexts, rewards: Float32Array | ArrayLike<number>, options?: UpdateOptions): Promise<void> {
-    return this.run('update', () => this.checkedUpdate(`${MODEL}.update`, arms, contexts, rewards, options));
+    return this.run('update', [arms, contexts, rewards, options], (arms, contexts, rewards, options) => this.checkedUpdate(`${MODEL}.update`, arms, contexts, rewards, options));
   }
 
   protected async checkedUpdate(op: string, armsIn: ArmsInput, contexts: HybridContexts, rewards: Float32Array | ArrayLike<number>, options?: UpdateOptions): Promise<void> {
@@ -433,8 +433,21 @@ export class HybridLinUCB extends ArmModel<ResolvedHybridOptions, HybridContexts
    * const model = await HybridLinUCB.load(backend, bytes);
    */
   static async load(backend: Backend, bytes: Uint8Array, overrides: Pick<HybridLinUCBOptions, 'armsPerShard' | 'clock'> = {}): Promise<HybridLinUCB> {
-    const saved = SavedModelReader.open(bytes, MODEL, MODEL_VERSIONS);
-    const model = await HybridLinUCB.create(backend, { ...(saved.options as unknown as HybridLinUCBOptions), ...overrides });
+    return loadSaved(MODEL, async () => {
+      requireBackend(MODEL, backend, 'load');
+      const saved = SavedModelReader.open(bytes, MODEL, MODEL_VERSIONS);
+      const options = { ...(saved.options as unknown as HybridLinUCBOptions), ...loadOverrides(MODEL, overrides, ['armsPerShard', 'clock']) };
+      // The sizes the options describe must be the arrays present, checked before anything is allocated.
+      const { arms, dim: d, sharedDim: k } = resolveHybridOptions(backend, options);
+      saved.expect({ a: arms * d * d, aInv: arms * d * d, B: arms * d * k, C: arms * d * k, b: arms * d, phi: arms * d, a0: k * k, b0: k, plays: arms });
+      saved.need('plays', arms, { min: 0 });
+      const model = await HybridLinUCB.create(backend, options);
+      return HybridLinUCB.restoreInto(backend, saved, model);
+    });
+  }
+
+  /** Writes a checked save into a just-created model. */
+  private static restoreInto(backend: Backend, saved: SavedModelReader, model: HybridLinUCB): Promise<HybridLinUCB> {
     return restored(model, async (m) => {
       const { arms, sharedDim: k } = m.options;
       const found = SAVED.filter(([, name]) => !OPTIONAL_SAVED.has(name) || saved.arrays[name] !== undefined)

@@ -3,7 +3,7 @@ import { numberOption } from '../core/check.js';
 import { pickRows } from '../models/arm-shards.js';
 import { built, requireBackend, restored } from '../models/base.js';
 import { resolvePropensityDraws, resolveSeed } from '../models/exploration.js';
-import { SavedModelReader } from '../models/saved.js';
+import { loadOverrides, loadSaved, SavedModelReader } from '../models/saved.js';
 import { gatherRows } from '../ops/mlp-train.js';
 import { quadForm } from '../ops/quadform.js';
 import { DisjointLinear, resolveDisjointOptions, type DisjointLinearOptions, type LinearDiagnostics, type LinearScores, type ResolvedDisjointOptions } from './disjoint.js';
@@ -135,7 +135,7 @@ export class LinTS extends DisjointLinear<Resolved> {
    * const draw = await ts.sampledScores(contexts);
    */
   sampledScores(contexts: Float32Array | ArrayLike<number>): Promise<Float32Array> {
-    return this.run('sampledScores', async () => {
+    return this.run('sampledScores', [contexts], async (contexts) => {
       const op = `${MODEL}.sampledScores`;
       const rows = this.contextRows(op, contexts);
       const { scores, thompson } = this.scoreStep(this.uploadContexts(contexts, rows), contexts, rows);
@@ -171,9 +171,14 @@ export class LinTS extends DisjointLinear<Resolved> {
    * const ts = await LinTS.load(backend, bytes);
    */
   static async load(backend: Backend, bytes: Uint8Array, overrides: Pick<LinTSOptions, 'armsPerShard' | 'clock'> = {}): Promise<LinTS> {
-    const saved = SavedModelReader.open(bytes, MODEL, MODEL_VERSIONS);
-    if (saved.counters['decisions'] === undefined) throw new BanditError(`${MODEL}.load: the save lacks its decision stream`);
-    const model = await LinTS.create(backend, { ...(saved.options as unknown as LinTSOptions), ...overrides });
-    return restored(model, (m) => m.restoreFrom(saved));
+    return loadSaved(MODEL, async () => {
+      requireBackend(MODEL, backend, 'load');
+      const saved = SavedModelReader.open(bytes, MODEL, MODEL_VERSIONS);
+      if (saved.counters['decisions'] === undefined) throw new BanditError(`${MODEL}.load: the save lacks its decision stream`);
+      const options = { ...(saved.options as unknown as LinTSOptions), ...loadOverrides(MODEL, overrides, DisjointLinear.LOAD_OVERRIDES) };
+      DisjointLinear.expectSaved(saved, resolveDisjointOptions(MODEL, backend, options));
+      const model = await LinTS.create(backend, options);
+      return restored(model, (m) => m.restoreFrom(saved));
+    });
   }
 }

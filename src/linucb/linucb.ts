@@ -1,7 +1,7 @@
 import { maxArmsPerBinding } from '../models/arm-shards.js';
 import { built, requireBackend, restored } from '../models/base.js';
 import { loadExploration, resolveExploration, resolveSeed, saveExploration, type Exploration } from '../models/exploration.js';
-import { SavedModelReader } from '../models/saved.js';
+import { loadOverrides, loadSaved, SavedModelReader } from '../models/saved.js';
 import { DisjointLinear, resolveDisjointOptions, type DisjointLinearOptions, type LinearDiagnostics, type LinearScores, type ResolvedDisjointOptions } from './disjoint.js';
 import { ridgeOptions } from './options.js';
 import type { Tensor } from '../core/tensor.js';
@@ -134,10 +134,14 @@ export class LinUCB extends DisjointLinear<Resolved> {
    * const model = await LinUCB.load(backend, bytes);
    */
   static async load(backend: Backend, bytes: Uint8Array, overrides: Pick<LinUCBOptions, 'armsPerShard' | 'clock'> = {}): Promise<LinUCB> {
-    const saved = SavedModelReader.open(bytes, MODEL, MODEL_VERSIONS);
-    const options = { ...(saved.options as unknown as LinUCBOptions), ...overrides };
-    loadExploration(MODEL, options.exploration);
-    const model = await LinUCB.create(backend, options);
-    return restored(model, (m) => m.restoreFrom(saved));
+    return loadSaved(MODEL, async () => {
+      requireBackend(MODEL, backend, 'load');
+      const saved = SavedModelReader.open(bytes, MODEL, MODEL_VERSIONS);
+      const options = { ...(saved.options as unknown as LinUCBOptions), ...loadOverrides(MODEL, overrides, DisjointLinear.LOAD_OVERRIDES) };
+      loadExploration(MODEL, options.exploration);
+      DisjointLinear.expectSaved(saved, resolveOptions(backend, options));
+      const model = await LinUCB.create(backend, options);
+      return restored(model, (m) => m.restoreFrom(saved));
+    });
   }
 }

@@ -62,7 +62,7 @@ export abstract class ArmModel<O extends { readonly arms: number }, C> extends O
    * await ided.addArms(['sku-9'], { reuseRetired: true });        // into a retired slot, if any
    */
   addArms(what: number | readonly string[], options?: AddArmsOptions): Promise<Int32Array> {
-    return this.run('addArms', async () => {
+    return this.run('addArms', [what, options], async (what, options) => {
       const plan = this.catalogue.planAdd(`${this.model}.addArms`, what, options);
       if (plan.slots.length === 0) return plan.slots;
       this.state.grow(plan.grow);
@@ -94,7 +94,7 @@ export abstract class ArmModel<O extends { readonly arms: number }, C> extends O
    * await model.retireArms(Int32Array.of(3));
    */
   retireArms(arms: ArmsInput): Promise<void> {
-    return this.run('retireArms', async () => {
+    return this.run('retireArms', [arms], async (arms) => {
       this.catalogue.commitRetire(this.catalogue.planRetire(`${this.model}.retireArms`, arms));
     });
   }

@@ -1,5 +1,5 @@
 import { BanditError } from '../core/errors.js';
-import { positiveInt } from '../core/check.js';
+import { checkModelSize, positiveInt } from '../core/check.js';
 import type { Tensor } from '../core/tensor.js';
 import type { Backend } from '../core/backend.js';
 
@@ -190,7 +190,9 @@ export class ArmShards<F extends string> {
    * leaves the state as it was.
    */
   grow(n: number): void {
-    if (!Number.isInteger(n) || n < 0) throw new BanditError(`${this.model}: the number of arms to add must be an integer ≥ 0, got ${n}`);
+    if (!Number.isSafeInteger(n) || n < 0) throw new BanditError(`${this.model}: the number of arms to add must be an integer ≥ 0, got ${n}`);
+    const perArm = Object.values<ArmField>(this.fields).reduce((sum, f) => sum + f.shape.reduce((a, b) => a * b, 1), 0);
+    checkModelSize(this.model, `${this.arms + n} arms of ${perArm} values`, (this.arms + n) * perArm, this.backend);
     let left = n, at = this.arms;
     const last = this.list[this.list.length - 1];
     const made: Shard<F>[] = [];

@@ -17,10 +17,12 @@ export interface Disposable {
  * @example
  * requireBackend('LinUCB', backend);
  */
-export function requireBackend(model: string, backend: unknown): asserts backend is Backend {
+export function requireBackend(model: string, backend: unknown, call = 'create'): asserts backend is Backend {
   const b = backend as Backend | null | undefined;
-  if (!b || typeof b.zeros !== 'function') throw new BanditError(`${model}.create: a backend from createBackend() is required`);
-  if (b.disposed) throw new BanditError(`${model}.create: the backend has been disposed`);
+  if (!b || typeof b !== 'object' || typeof b.zeros !== 'function' || typeof b.owns !== 'function' || typeof b.maxBindingBytes !== 'number') {
+    throw new BanditError(`${model}.${call}: a backend from createBackend() is required`);
+  }
+  if (b.disposed) throw new BanditError(`${model}.${call}: the backend has been disposed`);
 }
 
 /**
@@ -74,6 +76,42 @@ export async function restored<M extends ModelBase>(model: M, fill: (model: M) =
   }
 }
 
+const TYPED_ARRAYS = {
+  Float32Array, Float64Array, Int8Array, Int16Array, Int32Array, Uint8Array, Uint8ClampedArray, Uint16Array, Uint32Array, BigInt64Array, BigUint64Array,
+} as const;
+
+/**
+ * A copy of a call's argument as it is now: typed arrays copied (as their own type: a Node Buffer
+ * becomes a Uint8Array), plain arrays and plain objects (contexts `{ arm, shared }`, logs,
+ * options) copied member by member, a few levels deep; anything else (functions such as a
+ * progress callback, class instances, primitives) as it is. What a queued call reads is then what
+ * the caller passed when it made the call, whatever the caller writes into its buffers after.
+ *
+ * @example
+ * const x = Float32Array.of(1, 2);
+ * const copy = snapshot({ contexts: x });
+ * x[0] = 9;   // copy.contexts[0] is still 1
+ */
+export function snapshot<T>(value: T, depth = 0): T {
+  if (value === null || typeof value !== 'object' || depth > 4) return value;
+  if (ArrayBuffer.isView(value)) {
+    if (value instanceof DataView) return value;
+    const tag = Object.prototype.toString.call(value).slice(8, -1) as keyof typeof TYPED_ARRAYS;
+    const Typed = TYPED_ARRAYS[tag];
+    if (!Typed) return value;
+    const source = value as unknown as Float32Array;
+    const copy = new (Typed as unknown as Float32ArrayConstructor)(source.length);
+    copy.set(source);
+    return copy as unknown as T;
+  }
+  if (Array.isArray(value)) return Array.from(value, (v: unknown) => snapshot(v, depth + 1)) as unknown as T;
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return value;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) out[key] = snapshot((value as Record<string, unknown>)[key], depth + 1);
+  return out as T;
+}
+
 /**
  * What every model shares: its backend, one queue its calls run through (each call sees the state
  * the one before left), the tensors and parts it owns (freed once, by `dispose`) and the scratch
@@ -100,9 +138,30 @@ export abstract class ModelBase {
     this.model = model;
   }
 
-  /** Queues a public call named `what`: it runs once every earlier call has settled, and rejects after dispose. */
-  protected run<T>(what: string, body: () => Promise<T>): Promise<T> {
-    return this.calls.run(`${this.model}.${what}`, this.isDisposed, body);
+  /**
+   * Queues a public call named `what`: it runs once every earlier call has settled, and rejects
+   * after dispose. With `args` (the call's arguments), `body` gets a copy of them taken now, when
+   * the call is made (see `snapshot`): a caller may refill its buffers as soon as the call returns,
+   * awaited or not.
+   */
+  protected run<T>(what: string, body: () => Promise<T>): Promise<T>;
+  protected run<A extends readonly unknown[], T>(what: string, args: readonly [...A], body: (...args: A) => Promise<T>): Promise<T>;
+  protected run<A extends readonly unknown[], T>(what: string, a: readonly [...A] | (() => Promise<T>), b?: (...args: A) => Promise<T>): Promise<T> {
+    const name = `${this.model}.${what}`;
+    if (this.isDisposed) return this.calls.run(name, true, () => Promise.reject(new Error('unreachable')));
+    // Checked again when the call runs: the backend may be disposed while it waits.
+    const live = <R>(body: () => Promise<R>) => () => {
+      if (this.backend.disposed) return Promise.reject(new BanditError(`${name}: the backend has been disposed (the model's state went with it)`));
+      return body();
+    };
+    if (typeof a === 'function') return this.calls.run(name, false, live(a));
+    let taken: A;
+    try {
+      taken = a.map((v) => snapshot(v)) as unknown as A;
+    } catch (e) {
+      return Promise.reject(new BanditError(`${name}: its arguments could not be read (${e instanceof Error ? e.message : String(e)})`));
+    }
+    return this.calls.run(name, false, live(() => b!(...taken)));
   }
 
   /** Takes ownership of `part`: `dispose()` frees it (once). */

@@ -80,6 +80,9 @@ function checkIdList(where: string, name: string, ids: readonly unknown[], taken
  * catalogue.commitRetire(catalogue.planRetire('LinUCB.retireArms', ['b']));
  * catalogue.live();                                               // Uint8Array [1, 0, 1, 1]
  */
+/** The most arms a model indexes (arm indices are Int32). */
+export const MAX_ARMS = 2 ** 31 - 1;
+
 export class Catalogue {
   private readonly model: string;
   private arms: number;
@@ -164,11 +167,14 @@ export class Catalogue {
    */
   planAdd(op: string, what: unknown, options: unknown): AddPlan {
     if (options !== undefined && (typeof options !== 'object' || options === null)) throw new BanditError(`${op}: options must be an object, got ${String(options)}`);
-    const reuseRetired = (options as AddArmsOptions | undefined)?.reuseRetired ?? false;
+    const given = (options as AddArmsOptions | undefined)?.reuseRetired;
+    const reuseRetired = given === undefined ? false : given;
     if (typeof reuseRetired !== 'boolean') throw new BanditError(`${op}: reuseRetired must be true or false, got ${String(reuseRetired)}`);
     let n: number;
     if (typeof what === 'number') {
-      if (!Number.isInteger(what) || what < 0) throw new BanditError(`${op}: the number of arms to add must be an integer ≥ 0, got ${what}`);
+      if (!Number.isSafeInteger(what) || what < 0) throw new BanditError(`${op}: the number of arms to add must be an integer ≥ 0, got ${what}`);
+      // Arm indices are Int32: refused here, before a slot list or any state is allocated.
+      if (this.arms + what > MAX_ARMS) throw new BanditError(`${op}: ${this.arms} + ${what} arms is over ${MAX_ARMS}, the most a model indexes`);
       if (this.ids) throw new BanditError(`${op}: this model addresses arms by item ids: pass the new arms' ids, not a count`);
       n = what;
     } else if (isIdList(what)) {

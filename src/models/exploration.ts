@@ -1,5 +1,6 @@
 import { BanditError } from '../core/errors.js';
 import { checkRandomKey, type RandomKey } from '../core/philox.js';
+import { isFiniteF32 } from '../core/check.js';
 import { readTogether } from './readback.js';
 import type { Tensor } from '../core/tensor.js';
 import type { Backend } from '../core/backend.js';
@@ -41,7 +42,7 @@ export function resolveExploration(model: string, value: unknown): Exploration |
   if (!isObject(value)) throw new BanditError(`${model}: option exploration must be { kind: ${kinds}, … }, got ${String(value)}`);
   const field = (name: string, lo: number, hi: number, range: string): number => {
     const v = value[name];
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < lo || v > hi) {
+    if (!isFiniteF32(v) || v < lo || v > hi) {
       throw new BanditError(`${model}: option exploration.${name} must be a number in ${range}, got ${String(v)}`);
     }
     return v;

@@ -69,7 +69,7 @@ export abstract class OnlineModel<C, A = Int32Array, W extends WarmStartOptions 
    * await model.reward([d.eventIds[1]!, d.eventIds[0]!], Float32Array.of(0, 1));
    */
   reward(eventIds: readonly string[], rewards: Float32Array | ArrayLike<number>): Promise<void> {
-    return this.run('reward', async () => {
+    return this.run('reward', [eventIds, rewards], async (eventIds, rewards) => {
       const claim = this.pending.claim(`${this.model}.reward`, this.decisions.id, this.decisions.key.step, eventIds, rewards);
       await this.learnRows(claim.rows);
       claim.commit();
@@ -86,7 +86,7 @@ export abstract class OnlineModel<C, A = Int32Array, W extends WarmStartOptions 
    * await model.warmStart({ arms, contexts, rewards, propensities }, { weighting: 'ips', clip: 20 });
    */
   warmStart(log: LoggedDecisions<C, A>, options?: W): Promise<void> {
-    return this.run('warmStart', async () => {
+    return this.run('warmStart', [log, options], async (log, options) => {
       const op = `${this.model}.warmStart`;
       const weights = warmStartWeights(op, log, options, this.ipsPerArm);
       const more = this.warmStartTraining(op, log.arms as { length: number }, options);

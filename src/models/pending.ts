@@ -1,5 +1,5 @@
 import { BanditError } from '../core/errors.js';
-import { checkFiniteValues, isNumberArray } from '../core/check.js';
+import { checkFiniteValues, isFiniteF32, isNumberArray } from '../core/check.js';
 import { parseEventId } from './exploration.js';
 import type { SavedArray } from './persist.js';
 import type { SavedModelReader } from './saved.js';
@@ -58,13 +58,13 @@ export const DEFAULT_PENDING_CAPACITY = 10_000;
  * const r = resolveDelayedRewards('LinUCB', { rewardWaitTime: 60_000, defaultReward: 0 });   // r.pendingCapacity === 10000
  */
 export function resolveDelayedRewards(model: string, o: DelayedRewardOptions): ResolvedDelayedRewards {
-  const c = o.pendingCapacity ?? DEFAULT_PENDING_CAPACITY;
+  const c = o.pendingCapacity === undefined ? DEFAULT_PENDING_CAPACITY : o.pendingCapacity;
   if (typeof c !== 'number' || !Number.isInteger(c) || c < 0) throw new BanditError(`${model}: option pendingCapacity must be an integer ≥ 0, got ${String(c)}`);
   const w = (o.rewardWaitTime as number | null | undefined) ?? Infinity;
   if (typeof w !== 'number' || Number.isNaN(w) || !(w > 0)) throw new BanditError(`${model}: option rewardWaitTime must be a number of milliseconds > 0 (or Infinity), got ${String(w)}`);
   const d = o.defaultReward === undefined ? null : o.defaultReward;
-  if (d !== null && (typeof d !== 'number' || !Number.isFinite(d))) throw new BanditError(`${model}: option defaultReward must be a finite number or null, got ${String(d)}`);
-  const clock = o.clock ?? Date.now;
+  if (d !== null && (!isFiniteF32(d))) throw new BanditError(`${model}: option defaultReward must be a finite number or null, got ${String(d)}`);
+  const clock = o.clock === undefined ? Date.now : o.clock;
   if (typeof clock !== 'function') throw new BanditError(`${model}: option clock must be a function returning milliseconds`);
   return { pendingCapacity: c, rewardWaitTime: w, defaultReward: d, clock };
 }
@@ -393,8 +393,8 @@ export class PendingDecisions {
     }
     const step = saved.arrays['pending.step'], n = step?.length ?? -1;
     if (!(step instanceof Uint32Array)) return fail('lack their steps');
-    const index = saved.need('pending.index', n), arm = saved.need('pending.arm', n), propensity = saved.need('pending.propensity', n, { finite: true });
-    const time = saved.need('pending.time', n, { finite: true }), context = saved.need('pending.context', n * this.width, { finite: true });
+    const index = saved.need('pending.index', n), arm = saved.need('pending.arm', n), propensity = saved.need('pending.propensity', n);
+    const time = saved.need('pending.time', n), context = saved.need('pending.context', n * this.width);
     const entries = new Map<string, Entry>();
     for (let i = 0; i < n; i++) {
       const a = arm[i]!;

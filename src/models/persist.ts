@@ -1,4 +1,5 @@
 import { BanditError } from '../core/errors.js';
+import { SAVED_VALUE_MAX } from '../core/check.js';
 
 /**
  * The saved-model container shared by every model: self-describing and checked.
@@ -154,13 +155,29 @@ export function decodeModel(bytes: Uint8Array, expectModel: string, supportedVer
     fail(`${expectModel} format version ${String(header.modelVersion)} is not supported (supported: ${supportedVersions.join(', ')})`);
   }
   if (!Array.isArray(header.arrays) || typeof header.meta !== 'object' || header.meta === null) fail('header lacks arrays or meta');
+  // Every description checked against the bytes present before any array is allocated.
+  const entries = header.arrays as unknown[];
+  const seen = new Set<string>();
+  let end = pad8(16 + headerLength);
+  for (const [i, e] of entries.entries()) {
+    const entry = e as { name?: unknown; dtype?: unknown; length?: unknown } | null;
+    const name = typeof entry?.name === 'string' ? entry.name : `#${i}`;
+    const per = typeof entry?.dtype === 'string' && Object.hasOwn(BYTES, entry.dtype) ? BYTES[entry.dtype as SavedDType] : 0;
+    const length = entry?.length;
+    if (typeof entry?.name !== 'string' || !per || typeof length !== 'number' || !Number.isSafeInteger(length) || length < 0) {
+      fail(`array ${name} has a bad description (name, dtype f32/f64/i32/u32, length an integer ≥ 0)`);
+    }
+    if (seen.has(name)) fail(`array ${name} is described twice`);
+    seen.add(name);
+    end += pad8((length as number) * per);
+    if (end > bytes.length - 4) fail(`array ${name} runs past the end (truncated?): the header describes more bytes than the ${bytes.length} present`);
+  }
+  if (end !== bytes.length - 4) fail(`${bytes.length - 4 - end} unexpected bytes after the arrays`);
   const arrays: Record<string, SavedArray> = {};
   let at = pad8(16 + headerLength);
   for (const entry of header.arrays as { name: string; dtype: SavedDType; length: number }[]) {
     const per = BYTES[entry.dtype];
-    if (!per || !Number.isInteger(entry.length) || entry.length < 0) fail(`array ${entry.name} has a bad description`);
     const byteLength = entry.length * per;
-    if (at + byteLength > bytes.length - 4) fail(`array ${entry.name} runs past the end (truncated?)`);
     if (LITTLE_ENDIAN) {
       // A fresh buffer of exactly this array: `bytes` may be any view (a Node Buffer's slice() is a
       // view of its whole pool, and `.buffer` of a view holds more than the view), at any offset.
@@ -190,8 +207,24 @@ export function decodeModel(bytes: Uint8Array, expectModel: string, supportedVer
     arrays[entry.name] = out;
     at += pad8(byteLength);
   }
-  if (at !== bytes.length - 4) fail(`${bytes.length - 4 - at} unexpected bytes after the arrays`);
+  for (const [name, a] of Object.entries(arrays)) checkSavedValues(fail, name, a);
   return { model: expectModel, modelVersion: header.modelVersion as number, meta: header.meta as Record<string, unknown>, arrays };
+}
+
+/**
+ * Refuses an array whose float values are not all finite with |v| ≤ SAVED_VALUE_MAX (the state on
+ * a GPU is float32: a NaN, ±Inf, or a value whose square overflows float32, poisons every later
+ * score). Every float array of a save is checked, by whatever name: arrays a format adds are
+ * covered without a line of their own.
+ */
+function checkSavedValues(fail: (why: string) => never, name: string, a: SavedArray): void {
+  if (!(a instanceof Float32Array) && !(a instanceof Float64Array)) return;
+  for (let i = 0; i < a.length; i++) {
+    const v = a[i]!;
+    if (!(Math.abs(v) <= SAVED_VALUE_MAX)) {
+      fail(`array ${name} holds ${v} at ${i}; saved values must be finite with |v| ≤ ${SAVED_VALUE_MAX.toPrecision(3)} (the square of a larger one overflows float32 at the next update or score)`);
+    }
+  }
 }
 
 /** Reads integer counters (≥ 0) saved in a model's header; a missing or bad one is a BanditError. */
@@ -199,7 +232,7 @@ export function savedCounters<K extends string>(model: string, counters: Record<
   const out = {} as Record<K, number>;
   for (const key of keys) {
     const v = counters[key];
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new BanditError(`${model}.load: counter ${key} is invalid`);
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw new BanditError(`${model}.load: counter ${key} is invalid (an integer ≥ 0 expected, got ${String(v)})`);
     out[key] = v;
   }
   return out;

@@ -25,6 +25,41 @@ export function saveModel(save: ModelSave): Uint8Array {
   });
 }
 
+/**
+ * Runs a model's `load` (`body`): a BanditError from inside it (the saved options refused by
+ * `create`, say) is given the prefix `${model}.load:`, so every refusal names the call.
+ *
+ * @example
+ * return loadSaved('LinUCB', async () => { … });
+ */
+export async function loadSaved<M>(model: string, body: () => Promise<M>): Promise<M> {
+  try {
+    return await body();
+  } catch (e) {
+    if (e instanceof BanditError && !e.message.startsWith(`${model}.load`)) throw new BanditError(`${model}.load: the save is refused: ${e.message}`);
+    throw e;
+  }
+}
+
+/**
+ * The overrides a `load` takes beside the save (what is not saved: a clock, a shard size),
+ * checked: anything else, a saved option above all, is refused rather than silently replacing
+ * what the save holds.
+ *
+ * @example
+ * const o = loadOverrides('LinUCB', overrides, ['armsPerShard', 'clock']);
+ */
+export function loadOverrides(model: string, overrides: unknown, allowed: readonly string[]): Record<string, unknown> {
+  if (overrides === undefined) return {};
+  if (!isObject(overrides)) throw new BanditError(`${model}.load: overrides must be an object ({ ${allowed.join(', ')} }), got ${String(overrides)}`);
+  for (const key of Object.keys(overrides)) {
+    if (!allowed.includes(key)) {
+      throw new BanditError(`${model}.load: option ${key} cannot be overridden at load (the save holds the model's options); ${allowed.length > 0 ? `only ${allowed.join(", ")} may be given` : "it takes none"}`);
+    }
+  }
+  return overrides;
+}
+
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
@@ -59,16 +94,31 @@ export class SavedModelReader {
     return new SavedModelReader(model, meta.options, meta.counters, saved.arrays);
   }
 
-  /** The array `name`, which must hold exactly `length` values (and, with `finite`, only finite ones). */
-  need(name: string, length: number, check: { readonly finite?: boolean } = {}): SavedArray {
+  /**
+   * The array `name`, which must hold exactly `length` values (every float array's values were
+   * checked finite in float32 when the bytes were decoded), each ≥ `min` when given.
+   */
+  need(name: string, length: number, check: { readonly min?: number } = {}): SavedArray {
     const a = this.arrays[name];
     if (!a || a.length !== length) throw new BanditError(`${this.model}.load: array ${name} should hold ${length} values, has ${a?.length ?? 'none'}`);
-    if (check.finite) {
+    if (check.min !== undefined) {
       for (let i = 0; i < a.length; i++) {
-        if (!Number.isFinite(a[i]!)) throw new BanditError(`${this.model}.load: array ${name} holds ${a[i]} at ${i}`);
+        if (!(a[i]! >= check.min)) throw new BanditError(`${this.model}.load: array ${name} holds ${a[i]} at ${i}; its values must be ≥ ${check.min}`);
       }
     }
     return a;
+  }
+
+  /**
+   * Checks, before the model is allocated, that each array `lengths` names holds exactly that
+   * many values: the sizes the header's options describe must be the arrays present, so a forged
+   * `arms: 1e7` is refused without allocating anything.
+   *
+   * @example
+   * saved.expect({ a: arms * dim * dim, b: arms * dim, plays: arms });
+   */
+  expect(lengths: Readonly<Record<string, number>>): void {
+    for (const [name, length] of Object.entries(lengths)) this.need(name, length);
   }
 
   /** Integer counters ≥ 0; a missing or bad one is a BanditError. */

@@ -1,5 +1,5 @@
 import { BanditError } from '../core/errors.js';
-import { isNumberArray } from '../core/check.js';
+import { isFiniteF32, isNumberArray } from '../core/check.js';
 
 // Weighted updates (per-row importance weights) and warm start from logged decisions: the checks,
 // the rows a weight of 0 removes, the √w scaling of the linear models and the IPS weights of a log.
@@ -36,7 +36,7 @@ export function updateWeights(op: string, options: unknown, rows: number): Float
   const out = new Float64Array(rows);
   for (let i = 0; i < rows; i++) {
     const v = w[i]!;
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new BanditError(`${op}: weights[${i}] is ${String(v)}; weights must be finite and ≥ 0`);
+    if (!isFiniteF32(v) || v < 0) throw new BanditError(`${op}: weights[${i}] is ${String(v)}; weights must be finite and ≥ 0`);
     out[i] = v;
   }
   return out;
@@ -152,9 +152,9 @@ export function warmStartWeights(op: string, log: unknown, options: unknown, per
   if (!log || typeof log !== 'object') throw new BanditError(`${op}: the log must be { arms, contexts, rewards, propensities }`);
   if (options !== undefined && (typeof options !== 'object' || options === null)) throw new BanditError(`${op}: options must be an object, got ${String(options)}`);
   const o = (options ?? {}) as WarmStartOptions;
-  const weighting = o.weighting ?? 'ips';
+  const weighting = o.weighting === undefined ? 'ips' : o.weighting;
   if (weighting !== 'ips' && weighting !== 'none') throw new BanditError(`${op}: weighting must be 'ips' or 'none', got ${String(weighting)}`);
-  const clip = o.clip ?? Infinity;
+  const clip = o.clip === undefined ? Infinity : o.clip;
   if (typeof clip !== 'number' || Number.isNaN(clip) || !(clip > 0)) throw new BanditError(`${op}: clip must be a number > 0 (or Infinity), got ${String(clip)}`);
   const { arms, propensities } = log as LoggedDecisions<unknown, unknown>;
   const n = (arms as { length?: unknown } | null)?.length;

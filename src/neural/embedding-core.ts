@@ -10,7 +10,7 @@ import { AdamTable } from './embedding-table.js';
 import { allPairs, permutation, withoutZeroWeightRows, type CheckedLog, type ResolvedEmbeddingMLPOptions } from './embedding-input.js';
 import type { Tensor } from '../core/tensor.js';
 import type { Backend } from '../core/backend.js';
-import { checkBatchBindings, numberOption } from '../core/check.js';
+import { checkBatchBindings, checkModelSize, numberOption } from '../core/check.js';
 
 // EmbeddingMLP's state and the machinery under its calls: the tables (θ, user and item
 // embeddings with their Adam moments), the trainer and its minibatches, the chunked forward
@@ -236,6 +236,7 @@ export abstract class EmbeddingCore extends ModelBase {
     const e = this.options.embeddingDim, table = which === 'users' ? this.userEmb : this.itemEmb;
     const sizes = { users: this.options.users, items: this.options.items, [which]: this.options[which] + grow };
     const limit = this.backend.maxBindingBytes;
+    checkModelSize(op, `${sizes.users} users and ${sizes.items} items × embeddingDim ${e}`, 3 * (sizes.users + sizes.items) * e, this.backend);
     if (sizes[which] * e * 4 > limit) throw new BanditError(`${op}: ${sizes[which]} ${which} × embeddingDim ${e} need ${sizes[which] * e * 4} bytes, over the ${limit} one storage binding holds`);
     const live = which === 'items' ? this.items.live() : null;
     const mean = await table.meanRow(live ? Int32Array.from({ length: live.length }, (_, i) => i).filter((i) => live[i] === 1) : null);

@@ -1,5 +1,5 @@
 import { BanditError } from '../core/errors.js';
-import { checkBatchBindings, isNumberArray, numberOption, positiveInt } from '../core/check.js';
+import { checkBatchBindings, isFiniteF32, isNumberArray, numberOption, positiveInt } from '../core/check.js';
 import { resolveExploration, saveExploration, type Exploration } from '../models/exploration.js';
 import type { Random } from '../core/random.js';
 
@@ -53,7 +53,7 @@ export function resolveEmbeddingMLPOptions(o: EmbeddingMLPOptions): ResolvedEmbe
   const items = positiveInt(MODEL, 'items', o.items);
   const contextDim = numberOption(MODEL, 'contextDim', o.contextDim, NaN, (v) => Number.isInteger(v) && v >= 0, 'an integer ≥ 0');
   const embeddingDim = o.embeddingDim === undefined ? 8 : positiveInt(MODEL, 'embeddingDim', o.embeddingDim);
-  const hidden = o.hidden ?? [64];
+  const hidden = o.hidden === undefined ? [64] : o.hidden;
   if (!Array.isArray(hidden)) throw new BanditError(`${MODEL}: option hidden must be an array of widths, got ${String(hidden)}`);
   hidden.forEach((h, l) => positiveInt(MODEL, `hidden[${l}]`, h));
   const lr = numberOption(MODEL, 'lr', o.lr, 1e-2, (v) => v > 0, '> 0');
@@ -144,7 +144,7 @@ export function checkInteractionContexts(op: string, sizes: EmbeddingSizes, cont
   if (contexts.length !== rows * c) throw new BanditError(`${op}: contexts has ${contexts.length} values; ${rows} rows need ${rows}×${c}`);
   for (let i = 0; i < contexts.length; i++) {
     const v = contexts[i]!;
-    if (typeof v !== 'number' || !Number.isFinite(v)) {
+    if (!isFiniteF32(v)) {
       throw new BanditError(`${op}: contexts[${i}] (row ${Math.floor(i / c)}, element ${i % c}) is ${String(v)}; values must be finite`);
     }
   }
@@ -179,7 +179,7 @@ export function checkLog(op: string, sizes: EmbeddingSizes, bindingBytes: number
     if (w.length !== rows) throw new BanditError(`${op}: ${rows} rows but ${w.length} weights`);
     for (let n = 0; n < rows; n++) {
       const v = w[n]!;
-      if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new BanditError(`${op}: weights[${n}] is ${String(v)}; weights must be finite and ≥ 0`);
+      if (!isFiniteF32(v) || v < 0) throw new BanditError(`${op}: weights[${n}] is ${String(v)}; weights must be finite and ≥ 0`);
     }
     weights = Float32Array.from(w);
   }

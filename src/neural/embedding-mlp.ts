@@ -1,7 +1,8 @@
 import { BanditError } from '../core/errors.js';
+import { checkModelSize } from '../core/check.js';
 import { Random } from '../core/random.js';
 import { built, requireBackend, restored } from '../models/base.js';
-import { SavedModelReader, saveModel } from '../models/saved.js';
+import { loadOverrides, loadSaved, SavedModelReader, saveModel } from '../models/saved.js';
 import { warmStartWeights, type WarmStartOptions } from '../models/weights.js';
 import { mlpLayout } from '../ops/mlp.js';
 import { EmbeddingCore, MODEL, type FitOptions } from './embedding-core.js';
@@ -71,6 +72,8 @@ export class EmbeddingMLP extends EmbeddingCore {
     const o = resolveEmbeddingMLPOptions(options);
     const e = o.embeddingDim, { paramCount } = mlpLayout(2 * e + o.contextDim, o.hidden);
     const limit = backend.maxBindingBytes;
+    // Each table with its two Adam moments.
+    checkModelSize(`${MODEL}.create`, `${o.users} users and ${o.items} items × embeddingDim ${e} and p = ${paramCount}`, 3 * ((o.users + o.items) * e + paramCount), backend);
     for (const [what, floats] of [['the user embeddings', o.users * e], ['the item embeddings', o.items * e], ['θ', paramCount]] as const) {
       if (floats * 4 > limit) throw new BanditError(`${MODEL}.create: ${what} need ${floats * 4} bytes, over the ${limit} one storage binding holds`);
     }
@@ -90,7 +93,7 @@ export class EmbeddingMLP extends EmbeddingCore {
    * const { losses } = await model.fit({ users, items, contexts, clicks }, { epochs: 10 });
    */
   fit(log: InteractionLog, options: FitOptions = {}): Promise<{ losses: number[] }> {
-    return this.run('fit', () => this.fitChecked(`${MODEL}.fit`, checkLog(`${MODEL}.fit`, this.sizes, this.backend.maxBindingBytes, log), options));
+    return this.run('fit', [log, options], (log, options) => this.fitChecked(`${MODEL}.fit`, checkLog(`${MODEL}.fit`, this.sizes, this.backend.maxBindingBytes, log), options));
   }
 
   /**
@@ -104,7 +107,7 @@ export class EmbeddingMLP extends EmbeddingCore {
    * await model.warmStart({ users, arms: items, contexts, rewards: clicks, propensities }, { clip: 20, epochs: 3 });
    */
   warmStart(log: EmbeddingLoggedDecisions, options: WarmStartOptions & FitOptions = {}): Promise<{ losses: number[] }> {
-    return this.run('warmStart', async () => {
+    return this.run('warmStart', [log, options], async (log, options) => {
       const op = `${MODEL}.warmStart`;
       const weights = warmStartWeights(op, log, options, false);
       const { users, arms: items, contexts, rewards: clicks } = log;
@@ -121,7 +124,7 @@ export class EmbeddingMLP extends EmbeddingCore {
    * const { loss, theta } = await model.gradients(log);
    */
   gradients(log: InteractionLog): Promise<EmbeddingMLPGradients> {
-    return this.run('gradients', async () => {
+    return this.run('gradients', [log], async (log) => {
       const data = checkLog(`${MODEL}.gradients`, this.sizes, this.backend.maxBindingBytes, log);
       const b = this.backend;
       const lossOut = this.scratch('gradient loss', [1]);
@@ -145,7 +148,7 @@ export class EmbeddingMLP extends EmbeddingCore {
    * const p = await model.predict(new Int32Array([0, 0]), new Int32Array([3, 7]), new Float32Array(2 * 4));
    */
   predict(users: Int32Array, items: Int32Array, contexts?: Float32Array | ArrayLike<number>): Promise<Float32Array> {
-    return this.run('predict', async () => {
+    return this.run('predict', [users, items, contexts], async (users, items, contexts) => {
       const op = `${MODEL}.predict`;
       const u = checkIds(op, this.sizes, 'users', users);
       const i = checkIds(op, this.sizes, 'items', items, u.length);
@@ -166,7 +169,7 @@ export class EmbeddingMLP extends EmbeddingCore {
    * const s = await model.scores(new Int32Array([5]), context);   // s[k]: P(click on item k)
    */
   scores(users: Int32Array, contexts?: Float32Array | ArrayLike<number>): Promise<Float32Array> {
-    return this.run('scores', async () => {
+    return this.run('scores', [users, contexts], async (users, contexts) => {
       const op = `${MODEL}.scores`;
       const u = checkIds(op, this.sizes, 'users', users);
       const ctx = checkInteractionContexts(op, this.sizes, contexts, u.length);
@@ -189,7 +192,7 @@ export class EmbeddingMLP extends EmbeddingCore {
    * const picks = await model.select(new Int32Array([1, 2, 3]), contexts);   // Int32Array(3)
    */
   select(users: Int32Array, contexts?: Float32Array | ArrayLike<number>, options?: SelectOptions): Promise<Int32Array> {
-    return this.run('select', async () => {
+    return this.run('select', [users, contexts, options], async (users, contexts, options) => {
       const op = `${MODEL}.select`;
       const u = checkIds(op, this.sizes, 'users', users);
       const ctx = checkInteractionContexts(op, this.sizes, contexts, u.length);
@@ -211,7 +214,7 @@ export class EmbeddingMLP extends EmbeddingCore {
    * const { arms, propensities, eventIds } = await model.decide(new Int32Array([7]), context, { k: 3 });
    */
   decide(users: Int32Array, contexts?: Float32Array | ArrayLike<number>, options?: DecideOptions): Promise<Decision> {
-    return this.run('decide', async () => {
+    return this.run('decide', [users, contexts, options], async (users, contexts, options) => {
       const op = `${MODEL}.decide`;
       const u = checkIds(op, this.sizes, 'users', users);
       const ctx = checkInteractionContexts(op, this.sizes, contexts, u.length);
@@ -232,9 +235,9 @@ export class EmbeddingMLP extends EmbeddingCore {
    * const [newUser] = await model.addUsers(1);
    */
   addUsers(n: number): Promise<Int32Array> {
-    return this.run('addUsers', async () => {
+    return this.run('addUsers', [n], async (n) => {
       const op = `${MODEL}.addUsers`;
-      if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) throw new BanditError(`${op}: the number of users to add must be an integer ≥ 0, got ${String(n)}`);
+      if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) throw new BanditError(`${op}: the number of users to add must be an integer ≥ 0, got ${String(n)}`);
       const first = this.options.users;
       if (n > 0) await this.growTable(op, 'users', n, new Int32Array(0));
       await this.backend.sync();
@@ -253,7 +256,7 @@ export class EmbeddingMLP extends EmbeddingCore {
    * const fresh = await model.addItems(3);                       // e.g. Int32Array [50, 51, 52]
    */
   addItems(n: number, options?: AddArmsOptions): Promise<Int32Array> {
-    return this.run('addItems', async () => {
+    return this.run('addItems', [n, options], async (n, options) => {
       const op = `${MODEL}.addItems`;
       const plan = this.items.planAdd(op, n, options);
       if (plan.slots.length > 0) await this.growTable(op, 'items', plan.grow, plan.reuse);
@@ -273,7 +276,7 @@ export class EmbeddingMLP extends EmbeddingCore {
    * await model.retireItems(Int32Array.of(4));
    */
   retireItems(items: Int32Array): Promise<void> {
-    return this.run('retireItems', async () => {
+    return this.run('retireItems', [items], async (items) => {
       const op = `${MODEL}.retireItems`;
       if (!(items instanceof Int32Array)) throw new BanditError(`${op}: items must be an Int32Array`);
       this.items.commitRetire(this.items.planRetire(op, items));
@@ -327,16 +330,32 @@ export class EmbeddingMLP extends EmbeddingCore {
    * @example
    * const model = await EmbeddingMLP.load(backend, bytes);
    */
-  static async load(backend: Backend, bytes: Uint8Array): Promise<EmbeddingMLP> {
-    const saved = SavedModelReader.open(bytes, MODEL, MODEL_VERSIONS);
-    const counters = saved.counts(['steps', 'epochs'] as const);
-    const state = saved.arrays['random'];
-    if (!(state instanceof Uint32Array) || state.length !== 4 || state.every((v) => v === 0)) throw new BanditError(`${MODEL}.load: the generator state is missing or invalid`);
-    const model = await EmbeddingMLP.create(backend, saved.options as unknown as EmbeddingMLPOptions);
+  static async load(backend: Backend, bytes: Uint8Array, overrides: Record<string, never> = {}): Promise<EmbeddingMLP> {
+    return loadSaved(MODEL, async () => {
+      requireBackend(MODEL, backend, 'load');
+      loadOverrides(MODEL, overrides, []);
+      const saved = SavedModelReader.open(bytes, MODEL, MODEL_VERSIONS);
+      const counters = saved.counts(['steps', 'epochs'] as const);
+      const state = saved.arrays['random'];
+      if (!(state instanceof Uint32Array) || state.length !== 4 || state.every((v) => v === 0)) throw new BanditError(`${MODEL}.load: the generator state is missing or invalid`);
+      // The sizes the options describe must be the arrays present, checked before anything is allocated.
+      const o = resolveEmbeddingMLPOptions(saved.options as unknown as EmbeddingMLPOptions);
+      const e = o.embeddingDim, { paramCount } = mlpLayout(2 * e + o.contextDim, o.hidden);
+      for (const [name, size] of [['theta', paramCount], ['userEmbeddings', o.users * e], ['itemEmbeddings', o.items * e]] as const) {
+        saved.expect({ [`${name}.value`]: size, [`${name}.m`]: size, [`${name}.v`]: size });
+        saved.need(`${name}.v`, size, { min: 0 });
+      }
+      const model = await EmbeddingMLP.create(backend, saved.options as unknown as EmbeddingMLPOptions);
+      return EmbeddingMLP.restoreInto(backend, saved, model, state, counters);
+    });
+  }
+
+  /** Writes a checked save into a just-created model. */
+  private static restoreInto(backend: Backend, saved: SavedModelReader, model: EmbeddingMLP, state: Uint32Array, counters: { steps: number; epochs: number }): Promise<EmbeddingMLP> {
     return restored(model, (m) => {
       for (const [name, p] of m.tables()) {
         for (const [part, t] of [['value', p.value], ['m', p.moments.m], ['v', p.moments.v]] as const) {
-          backend.write(t, saved.need(`${name}.${part}`, t.size, { finite: true }));
+          backend.write(t, saved.need(`${name}.${part}`, t.size));
         }
       }
       m.random = Random.fromState(state);

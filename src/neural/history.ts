@@ -129,19 +129,19 @@ export class HistoryRing {
   /** The state of a save: its rows, next slot and capacity (checked against each other and the limit). */
   restore(saved: SavedModelReader, counts: { readonly rows: number; readonly next: number; readonly capacity: number }): void {
     const { rows, next, capacity } = counts;
-    if (rows > capacity || capacity > this.limit || next >= Math.max(capacity, 1)) {
+    // The ring grows to at most twice the rows it holds: a larger capacity is a forgery (it would allocate for nothing).
+    if (rows > capacity || capacity > this.limit || next >= Math.max(capacity, 1) || capacity > Math.max(FIRST_CAPACITY, 2 * rows)) {
       throw new BanditError(`${this.label}.load: the history counters are inconsistent`);
     }
-    if (capacity !== this.capacity) this.grow(capacity);
     const hx = saved.need('historyX', rows * this.dim), hr = saved.need('historyR', rows);
+    if (capacity !== this.capacity) this.grow(capacity);
     const fullX = new Float32Array(capacity * this.dim), fullR = new Float32Array(capacity);
     fullX.set(hx);
     fullR.set(hr);
     this.backend.write(this.tensors.x, fullX);
     this.backend.write(this.tensors.r, fullR);
     if (saved.arrays['historyW'] !== undefined) {
-      const hw = saved.need('historyW', rows, { finite: true });
-      if (hw.some((v) => v < 0)) throw new BanditError(`${this.label}.load: the history weights must be ≥ 0`);
+      const hw = saved.need('historyW', rows, { min: 0 });
       const fullW = new Float32Array(capacity).fill(1);
       fullW.set(hw);
       this.weights ??= this.allocateWeights(capacity, null);

@@ -125,6 +125,20 @@ export abstract class NeuralBandit<O extends ResolvedNeuralOptions> extends Onli
   }
 
   /** What create says when the device cannot hold the model. */
+  /** What `load` takes beside the save: what is not saved. */
+  protected static readonly LOAD_OVERRIDES: readonly string[] = ['clock'];
+
+  /** Refuses a save whose arrays are not the sizes its options describe, before anything is allocated. */
+  protected static expectSaved(saved: SavedModelReader, o: ResolvedNeuralOptions, layout: MlpLayout): void {
+    const p = layout.paramCount;
+    saved.expect({
+      theta: p, theta0: p,
+      ...(o.optimizer === 'adam' ? { adamM: p, adamV: p } : {}),
+      ...(o.confidence === 'full' ? { z: p * p, zInv: p * p } : { zDiag: p }),
+    });
+    if (o.optimizer === 'adam') saved.need('adamV', p, { min: 0 });
+  }
+
   protected static allocationMessage(model: string, o: ResolvedNeuralOptions, layout: MlpLayout): string {
     return `${model}.create: the device could not allocate the model (p = ${layout.paramCount}, confidence '${o.confidence}')`;
   }
@@ -160,8 +174,10 @@ export abstract class NeuralBandit<O extends ResolvedNeuralOptions> extends Onli
   }
 
   /** The `arms` of a call's options (undefined when the options are absent or not an object; checked later). */
-  protected static armsOf(options: unknown): unknown {
-    return typeof options === 'object' && options !== null ? (options as { arms?: unknown }).arms : undefined;
+  protected static armsOf(options: unknown, op: string): unknown {
+    if (options === undefined) return undefined;
+    if (typeof options !== 'object' || options === null) throw new BanditError(`${op}: options must be an object ({ arms }), got ${String(options)}`);
+    return (options as { arms?: unknown }).arms;
   }
 
   /**
@@ -214,9 +230,9 @@ export abstract class NeuralBandit<O extends ResolvedNeuralOptions> extends Onli
    * const chosen = await model.select(features, { arms: 10 });   // features: B×10×dim
    */
   select(armFeatures: Float32Array | ArrayLike<number>, options: NeuralSelectOptions = {}): Promise<Int32Array> {
-    return this.run('select', async () => {
+    return this.run('select', [armFeatures, options], async (armFeatures, options) => {
       const op = `${this.model}.select`;
-      const [B, K] = this.featureRows(op, armFeatures, NeuralBandit.armsOf(options));
+      const [B, K] = this.featureRows(op, armFeatures, NeuralBandit.armsOf(options, op));
       const checked = this.decisions.check(op, options, B, K, false);
       const staged = this.decisions.stage(this.host, checked, B, K);
       const { scores, thompson } = this.score(armFeatures, B, K);
@@ -238,9 +254,9 @@ export abstract class NeuralBandit<O extends ResolvedNeuralOptions> extends Onli
    * const { arms, propensities, eventIds } = await model.decide(features, { arms: 10, k: 2 });
    */
   decide(armFeatures: Float32Array | ArrayLike<number>, options: NeuralDecideOptions = {}): Promise<Decision> {
-    return this.run('decide', async () => {
+    return this.run('decide', [armFeatures, options], async (armFeatures, options) => {
       const op = `${this.model}.decide`;
-      const [B, K] = this.featureRows(op, armFeatures, NeuralBandit.armsOf(options));
+      const [B, K] = this.featureRows(op, armFeatures, NeuralBandit.armsOf(options, op));
       const checked = this.decisions.check(op, options, B, K, true);
       const staged = this.decisions.stage(this.host, checked, B, K);
       const { scores, thompson } = this.score(armFeatures, B, K);
@@ -254,8 +270,8 @@ export abstract class NeuralBandit<O extends ResolvedNeuralOptions> extends Onli
 
   /** Reads back the B×K scores of the scoring step (see the subclass's `scores`). */
   protected readScores(armFeatures: Float32Array | ArrayLike<number>, options: { readonly arms?: number }): Promise<Float32Array> {
-    return this.run('scores', async () => {
-      const [B, K] = this.featureRows(`${this.model}.scores`, armFeatures, NeuralBandit.armsOf(options));
+    return this.run('scores', [armFeatures, options], async (armFeatures, options) => {
+      const [B, K] = this.featureRows(`${this.model}.scores`, armFeatures, NeuralBandit.armsOf(options, `${this.model}.scores`));
       const { scores } = this.score(armFeatures, B, K);
       return Float32Array.from(await this.backend.read(scores));
     });
@@ -276,7 +292,7 @@ export abstract class NeuralBandit<O extends ResolvedNeuralOptions> extends Onli
    * await model.update(chosen, playedFeatures, rewards, { weights: Float32Array.of(3) });
    */
   update(arms: Int32Array, features: Float32Array | ArrayLike<number>, rewards: Float32Array | ArrayLike<number>, options?: UpdateOptions): Promise<void> {
-    return this.run('update', () => this.checkedUpdate(`${this.model}.update`, arms, features, rewards, options));
+    return this.run('update', [arms, features, rewards, options], (arms, features, rewards, options) => this.checkedUpdate(`${this.model}.update`, arms, features, rewards, options));
   }
 
   protected async checkedUpdate(op: string, arms: Int32Array, features: Float32Array | ArrayLike<number>, rewards: Float32Array | ArrayLike<number>, options?: UpdateOptions): Promise<void> {
@@ -330,7 +346,7 @@ export abstract class NeuralBandit<O extends ResolvedNeuralOptions> extends Onli
    * const loss = await model.train(100);
    */
   train(steps?: number): Promise<number | null> {
-    return this.run('train', async () => {
+    return this.run('train', [steps], async (steps) => {
       const n = steps === undefined ? this.options.trainSteps : positiveInt(`${this.model}.train`, 'steps', steps);
       await this.trainNow(n);
       return this.history.rows === 0 ? null : this.lastLoss;

@@ -1,7 +1,7 @@
 import { BanditError } from '../core/errors.js';
 import { built, requireBackend, restored } from '../models/base.js';
 import { resolvePropensityDraws } from '../models/exploration.js';
-import { SavedModelReader } from '../models/saved.js';
+import { loadOverrides, loadSaved, SavedModelReader } from '../models/saved.js';
 import { NeuralBandit, type NeuralDiagnostics, type NeuralScores } from './neural-core.js';
 import { resolveNeuralOptions, savedNeuralOptions, type NeuralTSOptions, type ResolvedNeuralOptions } from './options.js';
 import type { MlpLayout } from '../ops/mlp.js';
@@ -83,8 +83,8 @@ export class NeuralTS extends NeuralBandit<Resolved> {
    * const draw = await ts.sampledScores(features, { arms: 10 });
    */
   sampledScores(armFeatures: Float32Array | ArrayLike<number>, options: { readonly arms?: number } = {}): Promise<Float32Array> {
-    return this.run('sampledScores', async () => {
-      const [B, K] = this.featureRows(`${MODEL}.sampledScores`, armFeatures, NeuralBandit.armsOf(options));
+    return this.run('sampledScores', [armFeatures, options], async (armFeatures, options) => {
+      const [B, K] = this.featureRows(`${MODEL}.sampledScores`, armFeatures, NeuralBandit.armsOf(options, `${MODEL}.sampledScores`));
       const { scores, thompson } = this.score(armFeatures, B, K);
       return this.decisions.sampledScores(this.host, scores, thompson!);
     });
@@ -111,9 +111,15 @@ export class NeuralTS extends NeuralBandit<Resolved> {
    * const ts = await NeuralTS.load(backend, bytes);
    */
   static async load(backend: Backend, bytes: Uint8Array, overrides: Pick<NeuralTSOptions, 'clock'> = {}): Promise<NeuralTS> {
-    const saved = SavedModelReader.open(bytes, MODEL, MODEL_VERSIONS);
-    if (saved.counters['decisions'] === undefined) throw new BanditError(`${MODEL}.load: the save lacks its decision stream`);
-    const model = await NeuralTS.create(backend, { ...(saved.options as unknown as NeuralTSOptions), ...overrides });
-    return restored(model, (m) => m.restoreFrom(saved));
+    return loadSaved(MODEL, async () => {
+      requireBackend(MODEL, backend, 'load');
+      const saved = SavedModelReader.open(bytes, MODEL, MODEL_VERSIONS);
+      if (saved.counters['decisions'] === undefined) throw new BanditError(`${MODEL}.load: the save lacks its decision stream`);
+      const options = { ...(saved.options as unknown as NeuralTSOptions), ...loadOverrides(MODEL, overrides, NeuralBandit.LOAD_OVERRIDES) };
+      const { options: o, layout } = resolveNeuralOptions(MODEL, backend, options);
+      NeuralBandit.expectSaved(saved, o, layout);
+      const model = await NeuralTS.create(backend, options);
+      return restored(model, (m) => m.restoreFrom(saved));
+    });
   }
 }

@@ -1,6 +1,6 @@
 import { built, requireBackend, restored } from '../models/base.js';
 import { loadExploration, resolveExploration, saveExploration, type Exploration } from '../models/exploration.js';
-import { SavedModelReader } from '../models/saved.js';
+import { loadOverrides, loadSaved, SavedModelReader } from '../models/saved.js';
 import { NeuralBandit, type NeuralDiagnostics, type NeuralScores } from './neural-core.js';
 import { resolveNeuralOptions, savedNeuralOptions, type NeuralUCBOptions, type ResolvedNeuralOptions } from './options.js';
 import type { MlpLayout } from '../ops/mlp.js';
@@ -105,10 +105,15 @@ export class NeuralUCB extends NeuralBandit<Resolved> {
    * const model = await NeuralUCB.load(backend, bytes);
    */
   static async load(backend: Backend, bytes: Uint8Array, overrides: Pick<NeuralUCBOptions, 'clock'> = {}): Promise<NeuralUCB> {
-    const saved = SavedModelReader.open(bytes, MODEL, MODEL_VERSIONS);
-    const options = { ...(saved.options as unknown as NeuralUCBOptions), ...overrides };
-    loadExploration(MODEL, options.exploration);
-    const model = await NeuralUCB.create(backend, options);
-    return restored(model, (m) => m.restoreFrom(saved));
+    return loadSaved(MODEL, async () => {
+      requireBackend(MODEL, backend, 'load');
+      const saved = SavedModelReader.open(bytes, MODEL, MODEL_VERSIONS);
+      const options = { ...(saved.options as unknown as NeuralUCBOptions), ...loadOverrides(MODEL, overrides, NeuralBandit.LOAD_OVERRIDES) };
+      loadExploration(MODEL, options.exploration);
+      const { options: o, layout } = resolveNeuralOptions(MODEL, backend, options);
+      NeuralBandit.expectSaved(saved, o, layout);
+      const model = await NeuralUCB.create(backend, options);
+      return restored(model, (m) => m.restoreFrom(saved));
+    });
   }
 }

@@ -1,6 +1,6 @@
 import { LAMBDA_WORDS, lambdaInRange } from '../core/limits.js';
 import { BanditError } from '../core/errors.js';
-import { checkFiniteValues, isNumberArray, numberOption, positiveInt } from '../core/check.js';
+import { checkFiniteValues, checkModelSize, isNumberArray, numberOption, positiveInt } from '../core/check.js';
 import { mlpLayout, type MlpLayout } from '../ops/mlp.js';
 import { resolveDelayedRewards, type DelayedRewardOptions, type ResolvedDelayedRewards } from '../models/pending.js';
 import type { Exploration } from '../models/exploration.js';
@@ -100,7 +100,7 @@ const DEFAULT_FULL_BYTES = 64 * 2 ** 20;
 export function resolveNeuralOptions(M: string, backend: Backend, o: NeuralOptions): { options: ResolvedNeuralOptions; layout: MlpLayout } {
   if (!o || typeof o !== 'object') throw new BanditError(`${M}.create: options are required ({ dim, hidden, … })`);
   const dim = positiveInt(M, 'dim', o.dim);
-  const hidden = o.hidden ?? [100];
+  const hidden = o.hidden === undefined ? [100] : o.hidden;
   if (!Array.isArray(hidden) || hidden.length === 0) {
     throw new BanditError(`${M}: option hidden must be a non-empty array of even widths (e.g. [100]), got ${String(hidden)}`);
   }
@@ -110,9 +110,11 @@ export function resolveNeuralOptions(M: string, backend: Backend, o: NeuralOptio
     }
   });
   const layout = mlpLayout(dim, hidden);
+  // θ, θ₀, the gradient, Adam's moments, diag(Z) and scratch: a handful of p-vectors at least.
+  checkModelSize(`${M}.create`, `a network of p = ${layout.paramCount} parameters`, 8 * layout.paramCount, backend);
   const lambda = numberOption(M, 'lambda', o.lambda, 1e-3, lambdaInRange, LAMBDA_WORDS);
   const nu = numberOption(M, 'nu', o.nu, 1e-2, (v) => v >= 0, '≥ 0');
-  const optimizer = o.optimizer ?? 'adam';
+  const optimizer = o.optimizer === undefined ? 'adam' : o.optimizer;
   if (optimizer !== 'sgd' && optimizer !== 'adam') throw new BanditError(`${M}: option optimizer must be 'sgd' or 'adam', got ${String(optimizer)}`);
   const lr = numberOption(M, 'lr', o.lr, optimizer === 'sgd' ? 1e-2 : 1e-3, (v) => v > 0, '> 0');
   const int0 = (name: keyof NeuralOptions, fallback: number) =>
@@ -126,7 +128,7 @@ export function resolveNeuralOptions(M: string, backend: Backend, o: NeuralOptio
   const driftBound = numberOption(M, 'driftBound', o.driftBound, 1e-3, (v) => v > 0, '> 0');
   const fullMemoryBytes = numberOption(M, 'fullMemoryBytes', o.fullMemoryBytes, DEFAULT_FULL_BYTES, (v) => v > 0, '> 0');
   const seed = numberOption(M, 'seed', o.seed, 0, (v) => Number.isInteger(v), 'an integer');
-  const wanted = o.confidence ?? 'diagonal';
+  const wanted = o.confidence === undefined ? 'diagonal' : o.confidence;
   if (wanted !== 'diagonal' && wanted !== 'full' && wanted !== 'auto') {
     throw new BanditError(`${M}: option confidence must be 'diagonal', 'full' or 'auto', got ${String(wanted)}`);
   }

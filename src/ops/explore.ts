@@ -1,5 +1,5 @@
 import { BanditError } from '../core/errors.js';
-import { asMatrices, asVectors, checkFiniteNumber, checkTensor } from '../core/check.js';
+import { asMatrices, asVectors, checkFiniteNumber, checkTensor, isFiniteF32 } from '../core/check.js';
 import { checkRandomKey, type RandomKey } from '../core/philox.js';
 import type { SamplingPolicy } from '../core/op-args.js';
 import type { Tensor } from '../core/tensor.js';
@@ -46,7 +46,7 @@ export function checkSamplingPolicy(op: string, policy: unknown): SamplingPolicy
   const p = policy as Record<string, unknown> | null;
   const range = `${POLICY_PARAMETER_RANGE.min} … ${POLICY_PARAMETER_RANGE.max}`;
   const inRange = (name: string, v: unknown, lo: number, hi: number, what: string): number => {
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < lo || v > hi) {
+    if (!isFiniteF32(v) || v < lo || v > hi) {
       throw new BanditError(`${op}: policy.${name} must be ${what}, got ${String(v)}`);
     }
     return v;

@@ -1,5 +1,6 @@
 import { BanditError } from '../core/errors.js';
 import {
+  isFiniteF32,
   asMatrices, asVectors, checkArmIndices, checkDistinct, checkFiniteNumber, checkTensor, checkVectors, checkWeights, squareMatrices,
 } from '../core/check.js';
 import type { DiscountedUpdateArgs, DriftArgs, GatherMatVecArgs, ScatterAddArgs, UcbScoresArgs } from '../core/op-args.js';
@@ -150,7 +151,7 @@ export function discountedUpdate(
   checkDistinct(op, ['a', a], ['b', b], ['x', x]);
   const gamma = options?.gamma, lambda = options?.lambda;
   if (typeof gamma !== 'number' || !(gamma > 0 && gamma <= 1)) throw new BanditError(`${op}: gamma must be in (0, 1], got ${gamma}`);
-  if (typeof lambda !== 'number' || !Number.isFinite(lambda) || !(lambda > 0)) {
+  if (!isFiniteF32(lambda) || !(lambda > 0)) {
     throw new BanditError(`${op}: lambda must be finite and > 0, got ${lambda}`);
   }
   const { batch: matrices, d } = squareMatrices(a, 'a', op);

@@ -1,5 +1,5 @@
 import { BanditError } from '../core/errors.js';
-import { checkTensor } from '../core/check.js';
+import { checkTensor, isFiniteF32 } from '../core/check.js';
 import { checkDistinct } from '../core/check.js';
 import { activationShapes, allocate, baseArgs, prepare, type MlpShape } from './mlp.js';
 import type { Tensor } from '../core/tensor.js';
@@ -53,7 +53,7 @@ export function mlpLossGradient(backend: Backend, theta: Tensor, x: Tensor, targ
   const loss = options.loss;
   if (!LOSSES.includes(loss)) throw new BanditError(`${op}: loss must be 'squared' or 'logistic', got ${String(loss)}`);
   const scale = options.scale ?? 1;
-  if (typeof scale !== 'number' || !Number.isFinite(scale)) throw new BanditError(`${op}: scale must be a finite number, got ${String(scale)}`);
+  if (!isFiniteF32(scale)) throw new BanditError(`${op}: scale must be a finite number, got ${String(scale)}`);
   checkTensor(backend, targets, 'targets', op);
   if (targets.size !== p.rows) throw new BanditError(`${op}: targets must hold one value a row of x (${p.rows}), got [${targets.shape.join(', ')}]`);
   const named: [string, Tensor][] = [['params', theta], ['x', x], ['targets', targets]];
@@ -161,7 +161,7 @@ export function optimizerStep(backend: Backend, options: OptimizerStepOptions): 
   if (grad.size !== n) throw new BanditError(`${op}: grad holds ${grad.size} values, params ${n}`);
   const num = (name: string, v: unknown, fallback: number, ok: (v: number) => boolean, what: string): number => {
     if (v === undefined) return fallback;
-    if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v)) throw new BanditError(`${op}: ${name} must be ${what}, got ${String(v)}`);
+    if (!isFiniteF32(v) || !ok(v)) throw new BanditError(`${op}: ${name} must be ${what}, got ${String(v)}`);
     return v;
   };
   if (options.lr === undefined) throw new BanditError(`${op}: lr is required`);
@@ -285,7 +285,7 @@ export function scatterAddRows(backend: Backend, rows: Tensor, indices: Tensor |
   if (r.rows !== count) throw new BanditError(`${op}: ${r.rows} rows but ${count} indices`);
   const column = checkColumn(op, options.column, t.cols, r.cols, 'rows\'');
   const scale = options.scale ?? 1;
-  if (typeof scale !== 'number' || !Number.isFinite(scale)) throw new BanditError(`${op}: scale must be a finite number, got ${String(scale)}`);
+  if (!isFiniteF32(scale)) throw new BanditError(`${op}: scale must be a finite number, got ${String(scale)}`);
   const named: [string, Tensor][] = [['rows', rows], ['target', target]];
   if (!(indices instanceof Int32Array)) named.push(['indices', indices]);
   checkDistinct(op, ...named);

@@ -727,7 +727,9 @@ describeBackends('HybridLinUCB', function () {
         ['NaN in x', () => model.select({ arm: Float32Array.from(full.arm, (v, i) => (i === 13 ? NaN : v)), shared: full.shared }), /contexts\.arm\[13\] \(row 1, element 1\) is NaN/],
         ['Inf in z', () => model.select({ arm: full.arm, shared: Float32Array.from(full.shared, (v, i) => (i === 3 ? -Infinity : v)) }), /contexts\.shared\[3\].*-Infinity/],
         ['Inf in played z', () => model.update(two, { arm: rows.arm, shared: Float32Array.from([1, 2, Infinity, 0]) }, r2), /contexts\.shared\[2\].*Infinity/],
-        ['NaN in the played arm of full x', () => model.update(new Int32Array([0, 2]), { arm: Float32Array.from(full.arm, (v, i) => (i === 12 + 2 * 3 ? NaN : v)), shared: full.shared }, r2), /contexts\.arm \(played rows\)\[3\]/],
+        ['NaN in the played arm of full x', () => model.update(new Int32Array([0, 2]), { arm: Float32Array.from(full.arm, (v, i) => (i === 12 + 2 * 3 ? NaN : v)), shared: full.shared }, r2), /contexts\.arm\[18\] \(row 1, element 6\)/],
+        // Every value is the caller's input, an arm not played too.
+        ['NaN in an unplayed arm of full x', () => model.update(new Int32Array([0, 2]), { arm: Float32Array.from(full.arm, (v, i) => (i === 12 + 1 * 3 ? NaN : v)), shared: full.shared }, r2), /contexts\.arm\[15\] \(row 1, element 3\)/],
         ['arm out of range', () => model.update(new Int32Array([0, 4]), full, r2), /arms\[1\] = 4 is out of range 0..3/],
         ['negative arm', () => model.update(new Int32Array([-1, 0]), full, r2), /arms\[0\] = -1/],
         ['arms not Int32Array', () => model.update([0, 1] as unknown as Int32Array, full, r2), /must be an Int32Array/],
