@@ -77,7 +77,7 @@ async function bundle(block, runtime, outfile) {
   await build({
     stdin: { contents: `${block.prelude}\n${block.code}`, loader: 'ts', resolveDir: root, sourcefile: `README.md:${block.line}` },
     outfile, bundle: true, format: 'esm', target: 'es2022', platform: runtime === 'node' ? 'node' : 'browser',
-    loader: { '.wgsl': 'text' }, external: ['#platform', 'webgpu'], plugins: [packageByName(runtime)],
+    loader: { '.wgsl': 'text', '.wasm': 'binary' }, external: ['#platform', 'webgpu'], plugins: [packageByName(runtime)],
     ignoreAnnotations: true, logLevel: 'silent',
   });
 }
