@@ -22,7 +22,7 @@ export {
 } from './neural/neuralucb.js';
 export { NeuralTS, type NeuralTSOptions, type NeuralTSDiagnostics } from './neural/neuralts.js';
 export type { NeuralOptions } from './neural/options.js';
-export type { NeuralDiagnostics } from './neural/neural-core.js';
+export type { NeuralDiagnostics } from './neural/neural-types.js';
 export {
   EmbeddingMLP, type EmbeddingMLPOptions, type InteractionLog, type FitOptions, type EmbeddingMLPGradients, type EmbeddingLoggedDecisions,
 } from './neural/embedding-mlp.js';
