@@ -9,6 +9,7 @@ export type { DType, HostArray, TensorOptions } from './core/tensor.js';
 export { LinUCB, type LinUCBOptions, type LinUCBDiagnostics } from './linucb/linucb.js';
 export { LinTS, type LinTSOptions, type LinTSDiagnostics } from './linucb/lints.js';
 export type { DisjointLinearOptions, LinearDiagnostics } from './linucb/disjoint.js';
+export type { RidgeDiagnostics } from './linucb/options.js';
 export type { Decision, DecideOptions, SelectOptions } from './models/decisions.js';
 export type { AddArmsOptions, ArmsInput } from './models/catalogue.js';
 export type { DelayedRewardOptions, DelayedRewardCounts } from './models/pending.js';
