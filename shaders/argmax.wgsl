@@ -45,9 +45,8 @@ fn result(key: u32, index: u32) -> i32 {
 }
 
 @compute @workgroup_size(WG)
-fn rowArgmaxSerial(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-                   @builtin(local_invocation_index) lid: u32) {
-  let row = flatIndex(wid, nwg, lid);
+fn rowArgmaxSerial(grid: Grid, @builtin(local_invocation_index) lid: u32) {
+  let row = invocationIndex(grid, lid);
   if (row >= p.rows) {
     return;
   }
@@ -75,9 +74,8 @@ fn rowArgmaxSerial(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) n
 @group(0) @binding(1) var<storage, read> candidates: array<vec2u>;
 
 @compute @workgroup_size(WG)
-fn rowArgmaxSlices(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-                   @builtin(local_invocation_index) lid: u32) {
-  let g = flatIndex(wid, nwg, lid);
+fn rowArgmaxSlices(grid: Grid, @builtin(local_invocation_index) lid: u32) {
+  let g = invocationIndex(grid, lid);
   if (g >= p.rows * p.slices) {
     return;
   }
@@ -95,9 +93,8 @@ fn rowArgmaxSlices(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) n
 }
 
 @compute @workgroup_size(WG)
-fn rowArgmaxCombine(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-                    @builtin(local_invocation_index) lid: u32) {
-  let row = flatIndex(wid, nwg, lid);
+fn rowArgmaxCombine(grid: Grid, @builtin(local_invocation_index) lid: u32) {
+  let row = invocationIndex(grid, lid);
   if (row >= p.rows) {
     return;
   }

@@ -142,39 +142,38 @@ fn factorColumns(o: u32, i: u32, d: u32) -> u32 {
 }
 
 @compute @workgroup_size(WG)
-fn factorWorkgroupPerMatrix(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-                            @builtin(local_invocation_index) i: u32) {
-  let b = flatGroup(wid, nwg);
+fn factorWorkgroupPerMatrix(grid: Grid, @builtin(local_invocation_index) lid: u32) {
+  let b = groupIndex(grid);
   if (b >= p.batch) {
     return;
   }
   let d = p.d;
   let o = b * d * d;
-  let failedAt = factorColumns(o, i, d);
+  let failedAt = factorColumns(o, lid, d);
   if (INVERSE) {
-    let work = failedAt == NO_FAILURE && i < d;
+    let work = failedAt == NO_FAILURE && lid < d;
     storageBarrier();
     if (work) {
-      invertColumn(o, i, d);
+      invertColumn(o, lid, d);
     }
     storageBarrier();
     if (work) {
-      productRow(o, i, d);
+      productRow(o, lid, d);
     }
     storageBarrier();
     if (work) {
-      mirrorRow(o, i, d);
-    } else if (i < d) {
-      fillRow(o + i * d, 0u, d, bitcast<f32>(p.nanBits));
+      mirrorRow(o, lid, d);
+    } else if (lid < d) {
+      fillRow(o + lid * d, 0u, d, bitcast<f32>(p.nanBits));
     }
-  } else if (i < d) {
+  } else if (lid < d) {
     if (failedAt == NO_FAILURE) {
-      fillRow(o + i * d, i + 1u, d, 0.0);
+      fillRow(o + lid * d, lid + 1u, d, 0.0);
     } else {
-      fillRow(o + i * d, 0u, d, bitcast<f32>(p.nanBits));
+      fillRow(o + lid * d, 0u, d, bitcast<f32>(p.nanBits));
     }
   }
-  if (i == 0u) {
+  if (lid == 0u) {
     status[b] = statusOf(failedAt);
   }
 }
@@ -205,9 +204,8 @@ fn factorRows(o: u32, d: u32) -> u32 {
 }
 
 @compute @workgroup_size(WG)
-fn factorInvocationPerMatrix(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-                             @builtin(local_invocation_index) lid: u32) {
-  let b = flatIndex(wid, nwg, lid);
+fn factorInvocationPerMatrix(grid: Grid, @builtin(local_invocation_index) lid: u32) {
+  let b = invocationIndex(grid, lid);
   if (b >= p.batch) {
     return;
   }

@@ -22,9 +22,8 @@ struct ConfidenceParams {
 @group(0) @binding(2) var<storage, read_write> z: array<f32>;
 
 @compute @workgroup_size(WG)
-fn confidenceScores(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-                    @builtin(local_invocation_index) lid: u32) {
-  let i = flatIndex(wid, nwg, lid);
+fn confidenceScores(grid: Grid, @builtin(local_invocation_index) lid: u32) {
+  let i = invocationIndex(grid, lid);
   if (i < p.n) {
     out[i] = mean[i] + p.scale * sqrt(max(width2[i], 0.0));
   }
@@ -33,9 +32,8 @@ fn confidenceScores(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) 
 // Column q of J is read with stride n: neighbouring invocations read neighbouring columns of one
 // row, so each step of the loop is one coalesced row read across the workgroup.
 @compute @workgroup_size(WG)
-fn accumulateSquares(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-                     @builtin(local_invocation_index) lid: u32) {
-  let q = flatIndex(wid, nwg, lid);
+fn accumulateSquares(grid: Grid, @builtin(local_invocation_index) lid: u32) {
+  let q = invocationIndex(grid, lid);
   if (q >= p.n) {
     return;
   }

@@ -68,9 +68,8 @@ fn discountedElement(a0: f32, k: u32, diag: bool, i: u32, j: u32) -> f32 {
 }
 
 @compute @workgroup_size(WG)
-fn discountedA(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-               @builtin(local_invocation_index) lid: u32) {
-  let g = flatIndex(wid, nwg, lid);
+fn discountedA(grid: Grid, @builtin(local_invocation_index) lid: u32) {
+  let g = invocationIndex(grid, lid);
   let d = ps.d;
   let dd = d * d;
   let k = g / dd;
@@ -85,9 +84,8 @@ fn discountedA(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: 
 
 // d % 4 == 0: four elements A[i, 4jq..4jq+3] an invocation.
 @compute @workgroup_size(WG)
-fn discountedAVec4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-                   @builtin(local_invocation_index) lid: u32) {
-  let g = flatIndex(wid, nwg, lid);
+fn discountedAVec4(grid: Grid, @builtin(local_invocation_index) lid: u32) {
+  let g = invocationIndex(grid, lid);
   let q = ps.d / 4u;
   let per = ps.d * q;
   let k = g / per;
@@ -114,9 +112,8 @@ fn discountedAVec4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) n
 }
 
 @compute @workgroup_size(WG)
-fn discountedB(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-               @builtin(local_invocation_index) lid: u32) {
-  let g = flatIndex(wid, nwg, lid);
+fn discountedB(grid: Grid, @builtin(local_invocation_index) lid: u32) {
+  let g = invocationIndex(grid, lid);
   let d = ps.d;
   let k = g / d;
   if (k >= ps.matrices) {

@@ -47,9 +47,8 @@ fn rowSumBits(s: vec4f) -> u32 {
 }
 
 @compute @workgroup_size(WG)
-fn inverseDriftVec4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-                    @builtin(local_invocation_index) lid: u32) {
-  let t = armTile(flatIndex(wid, nwg, lid), pd.matrices, pd.rowTiles);
+fn inverseDriftVec4(grid: Grid, @builtin(local_invocation_index) lid: u32) {
+  let t = armTile(invocationIndex(grid, lid), pd.matrices, pd.rowTiles);
   if (!t.valid) {
     return;
   }
@@ -75,9 +74,8 @@ fn inverseDriftVec4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) 
 
 // Any d: one column of P at a time.
 @compute @workgroup_size(WG)
-fn inverseDriftScalar(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-                      @builtin(local_invocation_index) lid: u32) {
-  let t = armTile(flatIndex(wid, nwg, lid), pd.matrices, pd.rowTiles);
+fn inverseDriftScalar(grid: Grid, @builtin(local_invocation_index) lid: u32) {
+  let t = armTile(invocationIndex(grid, lid), pd.matrices, pd.rowTiles);
   if (!t.valid) {
     return;
   }

@@ -13,18 +13,16 @@ struct ElementwiseParams {
 @group(0) @binding(1) var<storage, read_write> v: array<f32>;
 
 @compute @workgroup_size(WG)
-fn axpy(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-        @builtin(local_invocation_index) lid: u32) {
-  let i = flatIndex(wid, nwg, lid);
+fn axpy(grid: Grid, @builtin(local_invocation_index) lid: u32) {
+  let i = invocationIndex(grid, lid);
   if (i < p.n) {
     y[i] = fma(p.alpha, x[i], y[i]);
   }
 }
 
 @compute @workgroup_size(WG)
-fn scale(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-         @builtin(local_invocation_index) lid: u32) {
-  let i = flatIndex(wid, nwg, lid);
+fn scale(grid: Grid, @builtin(local_invocation_index) lid: u32) {
+  let i = invocationIndex(grid, lid);
   if (i < p.n) {
     v[i] = p.alpha * v[i];
   }

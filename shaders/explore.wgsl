@@ -1,5 +1,5 @@
 // Randomised exploration: sampling arms with the probability of each choice, and Thompson draws.
-// Needs shaders/lib/random.wgsl (philox4x32, uniformFromBits, normalsFromBlock). Float64 twins:
+// Needs lib/grid.wgsl and shaders/lib/random.wgsl (philox4x32, uniformFromBits, normalsFromBlock). Float64 twins:
 // src/cpu/explore.ts. Every random number comes from Philox keyed by (seed, stream) with the
 // counter (step, row, arm or slot, draw block), so no kernel keeps generator state.
 //
@@ -16,8 +16,6 @@
 // Scores are read as bits: NaN and ±Inf are told apart from finite values on the integers
 // (WGSL lets an implementation assume floats are finite), and arithmetic is arranged so that no
 // finite input overflows (halved differences, caps passed in from the host).
-
-override WG: u32 = 64;
 
 struct Params {
   rows: u32,
@@ -78,10 +76,6 @@ fn orderKey(bits: u32) -> u32 {
     return ~bits;
   }
   return bits | 0x80000000u;
-}
-
-fn rowIndex(wid: vec3u, nwg: vec3u) -> u32 {
-  return wid.x + wid.y * nwg.x;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -270,9 +264,8 @@ fn slotUniform(row: u32, slot: u32) -> f32 {
 // One invocation a row, every pass sequential over the row: no workgroup memory, no barriers.
 // For short rows, and for many rows on CPU adapters (src/gpu/kernels/explore.ts sampleArmsLayout).
 @compute @workgroup_size(WG)
-fn sampleArmsSerial(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-                    @builtin(local_invocation_index) lid: u32) {
-  let row = (wid.x + wid.y * nwg.x) * WG + lid;
+fn sampleArmsSerial(grid: Grid, @builtin(local_invocation_index) lid: u32) {
+  let row = invocationIndex(grid, lid);
   if (row >= p.rows) {
     return;
   }
@@ -313,14 +306,13 @@ fn sampleArmsSerial(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) 
 // One workgroup a row: invocation t owns the arms of taken-words t·chunkWords …, and each pass is
 // the chunks' partial results folded in chunk (= arm) order by invocation 0.
 @compute @workgroup_size(WG)
-fn sampleArms(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-              @builtin(local_invocation_index) t: u32) {
-  let row = rowIndex(wid, nwg);
+fn sampleArms(grid: Grid, @builtin(local_invocation_index) lid: u32) {
+  let row = groupIndex(grid);
   if (row >= p.rows) {
     return;
   }
   let words = (p.cols + 31u) / 32u;
-  let w0 = min(t * p.chunkWords, words);
+  let w0 = min(lid * p.chunkWords, words);
   let w1 = min(w0 + p.chunkWords, words);
   let a0 = w0 * 32u;
   let a1 = min(w1 * 32u, p.cols);
@@ -333,10 +325,10 @@ fn sampleArms(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: v
 
     // Pass A: counts and the best candidate of each chunk, folded.
     let part = scanCandidates(r, a0, a1);
-    partCounts[t] = part.xy;
-    partBest[t] = part.zw;
+    partCounts[lid] = part.xy;
+    partBest[lid] = part.zw;
     workgroupBarrier();
-    if (t == 0u) {
+    if (lid == 0u) {
       var s = vec4u(0u, 0u, 0u, NO_INDEX);
       // Chunks in arm order, strictly greater: ties keep the lower arm.
       for (var i = 0u; i < WG; i++) {
@@ -355,12 +347,12 @@ fn sampleArms(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: v
     if (j == 0u) {
       let code = rowStatus(summary.xy);
       if (code != 0u) {
-        if (t == 0u) {
+        if (lid == 0u) {
           writeFailedRow(row, code);
         }
         return;
       }
-      if (t == 0u) {
+      if (lid == 0u) {
         statusOut[row] = 0;
       }
     }
@@ -370,7 +362,7 @@ fn sampleArms(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: v
       if (best >= a0 && best < a1) {
         markTaken(r.wordBase, best);
       }
-      if (t == 0u) {
+      if (lid == 0u) {
         armsOut[row * p.k + j] = i32(best);
         propensitiesOut[row * p.k + j] = 1.0;
       }
@@ -381,9 +373,9 @@ fn sampleArms(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: v
     let m = bitcast<f32>(scores[r.sBase + best]);
     var bestWeight = 0.0;
     if (p.policy == POLICY_SQUARECB) {
-      partSums[t] = squareCbRest(r, a0, a1, best, m, n);
+      partSums[lid] = squareCbRest(r, a0, a1, best, m, n);
       workgroupBarrier();
-      if (t == 0u) {
+      if (lid == 0u) {
         var rest = 0.0;
         for (var i = 0u; i < WG; i++) {
           rest += partSums[i];
@@ -394,11 +386,11 @@ fn sampleArms(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: v
     }
 
     // Pass B: each chunk's total weight; invocation 0 turns them into chunk starts, so the CDF is
-    // one monotone sequence: chunk t covers [starts[t], starts[t] + its total).
+    // one monotone sequence: chunk lid covers [starts[lid], starts[lid] + its total).
     let sum = weightSum(r, a0, a1, best, m, n, bestWeight);
-    partSums[t] = sum;
+    partSums[lid] = sum;
     workgroupBarrier();
-    if (t == 0u) {
+    if (lid == 0u) {
       var c = 0.0;
       var last = NO_INDEX;
       for (var i = 0u; i < WG; i++) {
@@ -417,15 +409,15 @@ fn sampleArms(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: v
     // chunk of the last positive weight).
     let total = sharedTotal;
     let threshold = slotUniform(row, j) * total;
-    let start = starts[t];
-    let mine = sum > 0.0 && ((threshold >= start && threshold < start + sum) || (threshold >= total && t == lastPositive));
+    let start = starts[lid];
+    let mine = sum > 0.0 && ((threshold >= start && threshold < start + sum) || (threshold >= total && lid == lastPositive));
     if (mine) {
       let c = walkCdf(r, a0, a1, start, threshold, best, m, n, bestWeight);
       markTaken(r.wordBase, c.x);
       choice = c;
     }
     workgroupBarrier();
-    if (t == 0u) {
+    if (lid == 0u) {
       let c = choice;
       armsOut[row * p.k + j] = i32(c.x);
       propensitiesOut[row * p.k + j] = bitcast<f32>(c.y) / total;
@@ -449,10 +441,6 @@ fn sampleArms(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: v
 
 var<workgroup> partWins: array<f32, WG>;
 
-fn flatIndex(wid: vec3u, nwg: vec3u, lid: u32) -> u32 {
-  return (wid.x + wid.y * nwg.x) * WG + lid;
-}
-
 // The standard deviation of an arm's draw, or a negative value where mean or width2 is not finite.
 fn drawScale(i: u32) -> f32 {
   let m = mean[i];
@@ -464,9 +452,8 @@ fn drawScale(i: u32) -> f32 {
 }
 
 @compute @workgroup_size(WG)
-fn sampleScores(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-                @builtin(local_invocation_index) lid: u32) {
-  let g = flatIndex(wid, nwg, lid);
+fn sampleScores(grid: Grid, @builtin(local_invocation_index) lid: u32) {
+  let g = invocationIndex(grid, lid);
   let perDraw = p.rows * p.cols;
   if (g >= perDraw * p.k) {
     return;
@@ -536,16 +523,15 @@ fn conditionalWin(meanC: f32, sdC: f32, c: u32, best: f32, bestArm: i32) -> f32 
 // Each block of four joint draws of the other arms adds P(c wins | those draws) (the twin's
 // Rao–Blackwellised estimate); the workgroup's sum goes to its own part, summed in order later.
 @compute @workgroup_size(WG)
-fn thompsonPropensities(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-                        @builtin(local_invocation_index) t: u32) {
-  let index = rowIndex(wid, nwg);
+fn thompsonPropensities(grid: Grid, @builtin(local_invocation_index) lid: u32) {
+  let index = groupIndex(grid);
   let groups = p.chunkWords;
   let row = index / groups;
   if (row >= p.rows) {
     return;
   }
   let group = index - row * groups;
-  let first = group * WG + t;
+  let first = group * WG + lid;
   let base = row * p.cols;
   let eligibleBase = row * p.eligibleStride;
   let chosenBase = row * p.k;
@@ -586,9 +572,9 @@ fn thompsonPropensities(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgrou
         }
       }
     }
-    partWins[t] = sum;
+    partWins[lid] = sum;
     workgroupBarrier();
-    if (t == 0u) {
+    if (lid == 0u) {
       var total = 0.0;
       for (var i = 0u; i < WG; i++) {
         total += partWins[i];
@@ -600,9 +586,8 @@ fn thompsonPropensities(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgrou
 }
 
 @compute @workgroup_size(WG)
-fn thompsonFrequencies(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-                       @builtin(local_invocation_index) lid: u32) {
-  let i = flatIndex(wid, nwg, lid);
+fn thompsonFrequencies(grid: Grid, @builtin(local_invocation_index) lid: u32) {
+  let i = invocationIndex(grid, lid);
   if (i < p.rows * p.k) {
     var total = 0.0;
     for (var g = 0u; g < p.chunkWords; g++) {
@@ -622,9 +607,8 @@ fn thompsonFrequencies(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroup
 // Output (draw n, arm a, component i) of draws×cols×d: θ_a,i + scale·Σ_{j≤i} L_a,ij z_j with z
 // the normals of (step, a, n, block j/4), j in order (the twin's order).
 @compute @workgroup_size(WG)
-fn posteriorDraws(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-                  @builtin(local_invocation_index) lid: u32) {
-  let g = flatIndex(wid, nwg, lid);
+fn posteriorDraws(grid: Grid, @builtin(local_invocation_index) lid: u32) {
+  let g = invocationIndex(grid, lid);
   let d = p.d;
   let perDraw = p.cols * d;
   if (g >= perDraw * p.draws) {

@@ -62,8 +62,8 @@ struct Tile {
   valid: bool,
 }
 
-fn gemmTile(wid: vec3u, nwg: vec3u, lid: u32) -> Tile {
-  let g = flatGroup(wid, nwg);
+fn gemmTile(grid: Grid, lid: u32) -> Tile {
+  let g = groupIndex(grid);
   var t: Tile;
   if (p.blocked == 0u) {
     let perMatrix = p.tilesM * p.tilesN;
@@ -246,18 +246,16 @@ fn storeTileScalar(t: Tile, tile: Tile8) {
 }
 
 @compute @workgroup_size(WG)
-fn gemmVec4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-            @builtin(local_invocation_index) lid: u32) {
-  let t = gemmTile(wid, nwg, lid);
+fn gemmVec4(grid: Grid, @builtin(local_invocation_index) lid: u32) {
+  let t = gemmTile(grid, lid);
   if (t.valid) {
     storeTileVec4(t, productVec4(t, t.row * 8u, t.col * 8u));
   }
 }
 
 @compute @workgroup_size(WG)
-fn gemmScalar(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-              @builtin(local_invocation_index) lid: u32) {
-  let t = gemmTile(wid, nwg, lid);
+fn gemmScalar(grid: Grid, @builtin(local_invocation_index) lid: u32) {
+  let t = gemmTile(grid, lid);
   if (t.valid) {
     storeTileScalar(t, productScalar(t, t.row * 8u, t.col * 8u));
   }
@@ -292,8 +290,8 @@ struct Quad {
   valid: bool,
 }
 
-fn matVecQuad(wid: vec3u, nwg: vec3u, lid: u32) -> Quad {
-  let flat = flatIndex(wid, nwg, lid);
+fn matVecQuad(grid: Grid, lid: u32) -> Quad {
+  let flat = invocationIndex(grid, lid);
   var o: Quad;
   o.batch = flat / q.groupsPerVector;
   o.first = (flat - o.batch * q.groupsPerVector) * 4u;
@@ -385,27 +383,24 @@ fn storeQuadVec4(o: Quad, acc: vec4f) {
 }
 
 @compute @workgroup_size(WG)
-fn matVecRowsVec4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-                  @builtin(local_invocation_index) lid: u32) {
-  let o = matVecQuad(wid, nwg, lid);
+fn matVecRowsVec4(grid: Grid, @builtin(local_invocation_index) lid: u32) {
+  let o = matVecQuad(grid, lid);
   if (o.valid) {
     storeQuadScalar(o, rowsTimesVec4(o));
   }
 }
 
 @compute @workgroup_size(WG)
-fn matVecColsVec4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-                  @builtin(local_invocation_index) lid: u32) {
-  let o = matVecQuad(wid, nwg, lid);
+fn matVecColsVec4(grid: Grid, @builtin(local_invocation_index) lid: u32) {
+  let o = matVecQuad(grid, lid);
   if (o.valid) {
     storeQuadVec4(o, colsTimesVec4(o));
   }
 }
 
 @compute @workgroup_size(WG)
-fn matVecScalar(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-                @builtin(local_invocation_index) lid: u32) {
-  let o = matVecQuad(wid, nwg, lid);
+fn matVecScalar(grid: Grid, @builtin(local_invocation_index) lid: u32) {
+  let o = matVecQuad(grid, lid);
   if (o.valid) {
     storeQuadScalar(o, opTimesScalar(o));
   }

@@ -119,9 +119,8 @@ fn squares(a: vec4f, b: vec4f, c: vec4f, d: vec4f) -> vec4f {
 // d % 4 == 0 and k % 4 == 0, ROWS = 1, 2, 4 or 8: every row of A⁻¹, D, L, θ, β, x and z starts
 // on a vec4.
 @compute @workgroup_size(WG)
-fn hybridScoresVec4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-                    @builtin(local_invocation_index) lid: u32) {
-  let t = armTile(flatIndex(wid, nwg, lid), ps.arms, ps.rowTiles);
+fn hybridScoresVec4(grid: Grid, @builtin(local_invocation_index) lid: u32) {
+  let t = armTile(invocationIndex(grid, lid), ps.arms, ps.rowTiles);
   if (!t.valid) {
     return;
   }
@@ -163,9 +162,8 @@ fn hybridScoresVec4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) 
 
 // Any d and k (ROWS = 1, 2 or 4): the same walks with scalar loads, four columns at a time.
 @compute @workgroup_size(WG)
-fn hybridScoresScalar(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-                      @builtin(local_invocation_index) lid: u32) {
-  let t = armTile(flatIndex(wid, nwg, lid), ps.arms, ps.rowTiles);
+fn hybridScoresScalar(grid: Grid, @builtin(local_invocation_index) lid: u32) {
+  let t = armTile(invocationIndex(grid, lid), ps.arms, ps.rowTiles);
   if (!t.valid) {
     return;
   }
@@ -259,9 +257,8 @@ fn jointColumnDot(j: u32, xo: u32, aBase: u32, cBase: u32, pBase: u32) -> f32 {
 }
 
 @compute @workgroup_size(WG)
-fn hybridArmUpdate(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-                   @builtin(local_invocation_index) lid: u32) {
-  let t = flatGroup(wid, nwg);
+fn hybridArmUpdate(grid: Grid, @builtin(local_invocation_index) lid: u32) {
+  let t = groupIndex(grid);
   if (t >= pa.segments) {
     return;
   }
@@ -355,9 +352,8 @@ struct OuterParams {
 @group(0) @binding(4) var<storage, read_write> om: array<f32>;
 
 @compute @workgroup_size(WG)
-fn scatterOuterAdd(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-                   @builtin(local_invocation_index) lid: u32) {
-  let g = flatGroup(wid, nwg);
+fn scatterOuterAdd(grid: Grid, @builtin(local_invocation_index) lid: u32) {
+  let g = groupIndex(grid);
   let t = g / po.groupsPerArm;
   let d = po.d;
   let k = po.k;

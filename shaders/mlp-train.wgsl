@@ -40,9 +40,8 @@ fn log1pNonNegative(t: f32) -> f32 {
 // Squared: e = f − y, ℓ = e²/2. Logistic (binary cross-entropy on the logit f): e = σ(f) − y,
 // ℓ = max(f, 0) − y·f + log(1 + exp(−|f|)), with σ evaluated on the side where exp cannot overflow.
 @compute @workgroup_size(WG)
-fn lossResidual(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-                @builtin(local_invocation_index) lid: u32) {
-  let n = flatIndex(wid, nwg, lid);
+fn lossResidual(grid: Grid, @builtin(local_invocation_index) lid: u32) {
+  let n = invocationIndex(grid, lid);
   if (n >= lp.rows) {
     return;
   }
@@ -100,9 +99,8 @@ struct GradParams {
 // they read the same δ' and neighbouring h. Units and columns past the edge load a clamped valid
 // neighbour (no branch in the loop) and are not stored.
 @compute @workgroup_size(WG)
-fn weightGradPartial(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-                     @builtin(local_invocation_index) lid: u32) {
-  let g = flatIndex(wid, nwg, lid);
+fn weightGradPartial(grid: Grid, @builtin(local_invocation_index) lid: u32) {
+  let g = invocationIndex(grid, lid);
   let colBlock = g % gp.colBlocks;
   let rest = g / gp.colBlocks;
   let unitBlock = rest % gp.unitBlocks;
@@ -164,9 +162,8 @@ struct SumParams {
 @group(0) @binding(2) var<storage, read_write> sumOut: array<f32>;
 
 @compute @workgroup_size(WG)
-fn sumRuns(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-           @builtin(local_invocation_index) lid: u32) {
-  let q = flatIndex(wid, nwg, lid);
+fn sumRuns(grid: Grid, @builtin(local_invocation_index) lid: u32) {
+  let q = invocationIndex(grid, lid);
   if (q >= sp.outputs) {
     return;
   }
@@ -217,9 +214,8 @@ fn regularisedGradient(i: u32, theta: f32) -> f32 {
 }
 
 @compute @workgroup_size(WG)
-fn sgdStep(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-           @builtin(local_invocation_index) lid: u32) {
-  let i = flatIndex(wid, nwg, lid);
+fn sgdStep(grid: Grid, @builtin(local_invocation_index) lid: u32) {
+  let i = invocationIndex(grid, lid);
   if (i >= op.n) {
     return;
   }
@@ -228,9 +224,8 @@ fn sgdStep(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3
 }
 
 @compute @workgroup_size(WG)
-fn adamStep(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-            @builtin(local_invocation_index) lid: u32) {
-  let i = flatIndex(wid, nwg, lid);
+fn adamStep(grid: Grid, @builtin(local_invocation_index) lid: u32) {
+  let i = invocationIndex(grid, lid);
   if (i >= op.n) {
     return;
   }
@@ -273,9 +268,8 @@ fn segmentWord(i: u32) -> u32 {
 
 // batch[n, column + j] = table[index[n], j]; an index outside the table gives 0.
 @compute @workgroup_size(WG)
-fn gatherRows(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-              @builtin(local_invocation_index) lid: u32) {
-  let g = flatIndex(wid, nwg, lid);
+fn gatherRows(grid: Grid, @builtin(local_invocation_index) lid: u32) {
+  let g = invocationIndex(grid, lid);
   let n = g / rp.cols;
   if (n >= rp.count) {
     return;
@@ -292,9 +286,8 @@ fn gatherRows(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: v
 // The updates grouped by target row (the segment index of lib/segments.wgsl, a segment a target
 // row): one invocation a (segment, column) adds its rows in batch order.
 @compute @workgroup_size(WG)
-fn scatterSegments(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-                   @builtin(local_invocation_index) lid: u32) {
-  let g = flatIndex(wid, nwg, lid);
+fn scatterSegments(grid: Grid, @builtin(local_invocation_index) lid: u32) {
+  let g = invocationIndex(grid, lid);
   let s = g / rp.cols;
   if (s >= rp.segments) {
     return;
@@ -314,9 +307,8 @@ fn scatterSegments(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) n
 // owns it and adds every later row with the same index, in order (O(N²) index reads in all; an
 // index outside the table is skipped). One invocation a batch row.
 @compute @workgroup_size(WG)
-fn scatterOwners(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-                 @builtin(local_invocation_index) lid: u32) {
-  let n = flatIndex(wid, nwg, lid);
+fn scatterOwners(grid: Grid, @builtin(local_invocation_index) lid: u32) {
+  let n = invocationIndex(grid, lid);
   if (n >= rp.count) {
     return;
   }

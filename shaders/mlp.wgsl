@@ -72,9 +72,9 @@ struct Tile {
   block: u32,
 }
 
-fn tileOf(wid: vec3u, nwg: vec3u, lid: u32, rows: u32) -> Tile {
+fn tileOf(grid: Grid, lid: u32, rows: u32) -> Tile {
   var t: Tile;
-  let g = flatIndex(wid, nwg, lid);
+  let g = invocationIndex(grid, lid);
   t.valid = g < p.blocks * p.rowTiles;
   t.block = g / p.rowTiles;
   t.row0 = (g - t.block * p.rowTiles) * rows;
@@ -240,18 +240,16 @@ fn storeBonus(t: Tile, acc: mat4x4f, zc: vec4f) {
 // One layer of the forward pass: out[n, u] = σ(Σ_k W_l[u, k]·h[n, k] + c_l[u]) (σ = identity
 // for the output layer).
 @compute @workgroup_size(WG)
-fn denseForward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-                @builtin(local_invocation_index) lid: u32) {
-  let t = tileOf(wid, nwg, lid, 4u);
+fn denseForward(grid: Grid, @builtin(local_invocation_index) lid: u32) {
+  let t = tileOf(grid, lid, 4u);
   if (t.valid) {
     storeForward(t, tileProduct(t, false), biasOf(t));
   }
 }
 
 @compute @workgroup_size(WG)
-fn denseForwardVec4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-                    @builtin(local_invocation_index) lid: u32) {
-  let t = tileOf(wid, nwg, lid, ROWS);
+fn denseForwardVec4(grid: Grid, @builtin(local_invocation_index) lid: u32) {
+  let t = tileOf(grid, lid, ROWS);
   if (t.valid) {
     let acc = tileProductVec4(t, false);
     let bias = biasOfVec4(t);
@@ -265,18 +263,16 @@ fn denseForwardVec4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) 
 // One step of backprop: δ_l[n, i] = (Σ_k W_{l+1}[k, i]·δ_{l+1}[n, k])·σ'(z_l[n, i]), with
 // W(u, k) = W_{l+1}[k, u] (wUnit = 1, wIn = n_l) and the mask from h_l in m.
 @compute @workgroup_size(WG)
-fn denseBackward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-                 @builtin(local_invocation_index) lid: u32) {
-  let t = tileOf(wid, nwg, lid, 4u);
+fn denseBackward(grid: Grid, @builtin(local_invocation_index) lid: u32) {
+  let t = tileOf(grid, lid, 4u);
   if (t.valid) {
     storeBackward(t, tileProduct(t, false));
   }
 }
 
 @compute @workgroup_size(WG)
-fn denseBackwardVec4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-                     @builtin(local_invocation_index) lid: u32) {
-  let t = tileOf(wid, nwg, lid, ROWS);
+fn denseBackwardVec4(grid: Grid, @builtin(local_invocation_index) lid: u32) {
+  let t = tileOf(grid, lid, ROWS);
   if (t.valid) {
     let acc = tileProductVec4(t, false);
     storeBackward(t, acc.lo);
@@ -290,18 +286,16 @@ fn denseBackwardVec4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups)
 //   Σ_{u in block} δ_l[n, u]²·(Σ_k h_{l−1}[n, k]²/Z_W[u, k] + 1/Z_c[u]),
 // with w = 1/Z. Stored in slot oOff + block of row n; bonusReduce adds the slots.
 @compute @workgroup_size(WG)
-fn bonusPartial(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-                @builtin(local_invocation_index) lid: u32) {
-  let t = tileOf(wid, nwg, lid, 4u);
+fn bonusPartial(grid: Grid, @builtin(local_invocation_index) lid: u32) {
+  let t = tileOf(grid, lid, 4u);
   if (t.valid) {
     storeBonus(t, tileProduct(t, true), biasOf(t));
   }
 }
 
 @compute @workgroup_size(WG)
-fn bonusPartialVec4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-                    @builtin(local_invocation_index) lid: u32) {
-  let t = tileOf(wid, nwg, lid, ROWS);
+fn bonusPartialVec4(grid: Grid, @builtin(local_invocation_index) lid: u32) {
+  let t = tileOf(grid, lid, ROWS);
   if (t.valid) {
     let acc = tileProductVec4(t, true);
     let zc = biasOfVec4(t);
@@ -314,9 +308,8 @@ fn bonusPartialVec4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) 
 
 // out[n] = Σ_s partial[n·blocks + s], s in order.
 @compute @workgroup_size(WG)
-fn bonusReduce(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-               @builtin(local_invocation_index) lid: u32) {
-  let n = flatIndex(wid, nwg, lid);
+fn bonusReduce(grid: Grid, @builtin(local_invocation_index) lid: u32) {
+  let n = invocationIndex(grid, lid);
   if (n >= p.rows) {
     return;
   }
@@ -330,9 +323,8 @@ fn bonusReduce(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: 
 
 // o2[q] = 1 / Z[q] for the q < rows entries of the diagonal.
 @compute @workgroup_size(WG)
-fn reciprocal(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-              @builtin(local_invocation_index) lid: u32) {
-  let q = flatIndex(wid, nwg, lid);
+fn reciprocal(grid: Grid, @builtin(local_invocation_index) lid: u32) {
+  let q = invocationIndex(grid, lid);
   if (q < p.rows) {
     o2[q] = 1.0 / a[q];
   }
@@ -347,9 +339,8 @@ fn reciprocal(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: v
 // invocation and a loop iteration, so each does much work; on a GPU, neighbouring invocations
 // (groups of one row) write neighbouring 16-byte runs and read the same δ.
 @compute @workgroup_size(WG)
-fn jacobian(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-            @builtin(local_invocation_index) lid: u32) {
-  let g = flatIndex(wid, nwg, lid);
+fn jacobian(grid: Grid, @builtin(local_invocation_index) lid: u32) {
+  let g = invocationIndex(grid, lid);
   let n = g / p.blocks;
   if (n >= p.rows) {
     return;

@@ -53,9 +53,8 @@ fn store(t: ArmTile, acc: vec4f) {
 
 // d % 4 == 0: every row of M and every x vector starts on a vec4.
 @compute @workgroup_size(WG)
-fn quadFormVec4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-                @builtin(local_invocation_index) lid: u32) {
-  let t = armTile(flatIndex(wid, nwg, lid), p.arms, p.rowTiles);
+fn quadFormVec4(grid: Grid, @builtin(local_invocation_index) lid: u32) {
+  let t = armTile(invocationIndex(grid, lid), p.arms, p.rowTiles);
   if (!t.valid) {
     return;
   }
@@ -72,9 +71,8 @@ fn quadFormVec4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg:
 
 // Any d: the same walk with scalar loads, one row j at a time.
 @compute @workgroup_size(WG)
-fn quadFormScalar(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-                  @builtin(local_invocation_index) lid: u32) {
-  let t = armTile(flatIndex(wid, nwg, lid), p.arms, p.rowTiles);
+fn quadFormScalar(grid: Grid, @builtin(local_invocation_index) lid: u32) {
+  let t = armTile(invocationIndex(grid, lid), p.arms, p.rowTiles);
   if (!t.valid) {
     return;
   }

@@ -35,9 +35,8 @@ fn segmentWord(i: u32) -> u32 {
 // v lives in storage, not workgroup memory: no limit on d, and on SwiftShader a workgroup-memory v
 // was no faster sized to d, 3× slower as a fixed 8 KiB array (which also took ~1 s to compile).
 @compute @workgroup_size(WG)
-fn shermanMorrison(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-                   @builtin(local_invocation_index) lid: u32) {
-  let t = flatGroup(wid, nwg);
+fn shermanMorrison(grid: Grid, @builtin(local_invocation_index) lid: u32) {
+  let t = groupIndex(grid);
   if (t >= p.segments) {
     return;
   }
@@ -96,9 +95,8 @@ fn shermanMorrison(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) n
 // The same with invocation c owning column quads q ≡ c (mod WG) (vec4 loads of M) and rows taken
 // four at a time (vec4 loads of x and v).
 @compute @workgroup_size(WG)
-fn shermanMorrisonVec4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-                       @builtin(local_invocation_index) lid: u32) {
-  let t = flatGroup(wid, nwg);
+fn shermanMorrisonVec4(grid: Grid, @builtin(local_invocation_index) lid: u32) {
+  let t = groupIndex(grid);
   if (t >= p.segments) {
     return;
   }
@@ -177,9 +175,8 @@ fn shermanMorrisonVec4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroup
 // M += α·x xᵀ shares nothing: one element an invocation, each walking its arm's segment in order;
 // α·(x_i·x_j) keeps M symmetric. groupsPerArm workgroups cover one arm's d² elements.
 @compute @workgroup_size(WG)
-fn symRank1(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-            @builtin(local_invocation_index) lid: u32) {
-  let g = flatGroup(wid, nwg);
+fn symRank1(grid: Grid, @builtin(local_invocation_index) lid: u32) {
+  let g = groupIndex(grid);
   let t = g / p.groupsPerArm;
   let d = p.d;
   let e = (g - t * p.groupsPerArm) * WG + lid;
@@ -201,9 +198,8 @@ fn symRank1(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec
 // The same, a 4×4 block an invocation (rows 4r..4r+3, column quad j): one vec4 of x_i and one of
 // x_j an update serve 16 elements.
 @compute @workgroup_size(WG)
-fn symRank1Vec4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-                @builtin(local_invocation_index) lid: u32) {
-  let g = flatGroup(wid, nwg);
+fn symRank1Vec4(grid: Grid, @builtin(local_invocation_index) lid: u32) {
+  let g = groupIndex(grid);
   let t = g / p.groupsPerArm;
   let q = p.d / 4u;
   let e = (g - t * p.groupsPerArm) * WG + lid;

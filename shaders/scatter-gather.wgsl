@@ -25,10 +25,9 @@ fn segmentWord(i: u32) -> u32 {
 }
 
 @compute @workgroup_size(WG)
-fn scatterAddScaled(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-                    @builtin(local_invocation_index) lid: u32) {
+fn scatterAddScaled(grid: Grid, @builtin(local_invocation_index) lid: u32) {
   let d = ps.d;
-  let te = itemOf(flatIndex(wid, nwg, lid), d);
+  let te = itemOf(invocationIndex(grid, lid), d);
   if (te.x >= ps.segments) {
     return;
   }
@@ -76,10 +75,9 @@ fn tileMat1(which: u32, i: u32) -> f32 {
 
 // Invocation (arm, row r): a dot of M_k's row r with v_k.
 @compute @workgroup_size(WG)
-fn gatherMatVec(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-                @builtin(local_invocation_index) lid: u32) {
+fn gatherMatVec(grid: Grid, @builtin(local_invocation_index) lid: u32) {
   let d = pm.d;
-  let tr = itemOf(flatIndex(wid, nwg, lid), d);
+  let tr = itemOf(invocationIndex(grid, lid), d);
   if (tr.x >= pm.count) {
     return;
   }
@@ -96,10 +94,9 @@ fn gatherMatVec(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg:
 
 // d % 4 == 0: invocation (arm, rows 4rq..4rq+3), one vec4 of v serving four rows.
 @compute @workgroup_size(WG)
-fn gatherMatVecVec4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-                    @builtin(local_invocation_index) lid: u32) {
+fn gatherMatVecVec4(grid: Grid, @builtin(local_invocation_index) lid: u32) {
   let q = pm.d / 4u;
-  let tr = itemOf(flatIndex(wid, nwg, lid), q);
+  let tr = itemOf(invocationIndex(grid, lid), q);
   if (tr.x >= pm.count) {
     return;
   }

@@ -56,8 +56,8 @@ fn storeScore(i: u32, col: u32, value: f32) {
   uout[i * pu.outCols + col] = value;
 }
 
-fn ucbTile(wid: vec3u, nwg: vec3u, lid: u32) -> ArmTile {
-  return armTile(flatIndex(wid, nwg, lid), pu.arms, pu.rowTiles);
+fn ucbTile(grid: Grid, lid: u32) -> ArmTile {
+  return armTile(invocationIndex(grid, lid), pu.arms, pu.rowTiles);
 }
 
 fn ucbRows(t: ArmTile) -> TileRows {
@@ -66,9 +66,8 @@ fn ucbRows(t: ArmTile) -> TileRows {
 
 // d % 4 == 0, ROWS = 2, 4 or 8: every row of A⁻¹, θ and x starts on a vec4.
 @compute @workgroup_size(WG)
-fn ucbScoresVec4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-                 @builtin(local_invocation_index) lid: u32) {
-  let t = ucbTile(wid, nwg, lid);
+fn ucbScoresVec4(grid: Grid, @builtin(local_invocation_index) lid: u32) {
+  let t = ucbTile(grid, lid);
   if (!t.valid) {
     return;
   }
@@ -97,9 +96,8 @@ fn ucbScoresVec4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg
 // One row a tile (ROWS = 1), d % 4 == 0: A⁻¹ by rows, four at a time. w_r = A⁻¹[j+r, :]·x as
 // vec4 partial sums, folded as Σ_r x_{j+r}·w_r into a vec4 whose components add up to q.
 @compute @workgroup_size(WG)
-fn ucbScoresVec4Row(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-                    @builtin(local_invocation_index) lid: u32) {
-  let t = ucbTile(wid, nwg, lid);
+fn ucbScoresVec4Row(grid: Grid, @builtin(local_invocation_index) lid: u32) {
+  let t = ucbTile(grid, lid);
   if (!t.valid) {
     return;
   }
@@ -121,9 +119,8 @@ fn ucbScoresVec4Row(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) 
 
 // Any d: the column-block walk with scalar loads (ROWS = 1, 2 or 4).
 @compute @workgroup_size(WG)
-fn ucbScoresScalar(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-                   @builtin(local_invocation_index) lid: u32) {
-  let t = ucbTile(wid, nwg, lid);
+fn ucbScoresScalar(grid: Grid, @builtin(local_invocation_index) lid: u32) {
+  let t = ucbTile(grid, lid);
   if (!t.valid) {
     return;
   }

@@ -9,6 +9,7 @@ export type { DType, HostArray, TensorOptions } from './core/tensor.js';
 export { LinUCB, type LinUCBOptions, type LinUCBDiagnostics } from './linucb/linucb.js';
 export { LinTS, type LinTSOptions, type LinTSDiagnostics } from './linucb/lints.js';
 export type { DisjointLinearOptions, LinearDiagnostics } from './linucb/disjoint.js';
+export type { RidgeDiagnostics } from './linucb/options.js';
 export type { Decision, DecideOptions, SelectOptions } from './models/decisions.js';
 export type { AddArmsOptions, ArmsInput } from './models/catalogue.js';
 export type { DelayedRewardOptions, DelayedRewardCounts } from './models/pending.js';
@@ -22,7 +23,7 @@ export {
 } from './neural/neuralucb.js';
 export { NeuralTS, type NeuralTSOptions, type NeuralTSDiagnostics } from './neural/neuralts.js';
 export type { NeuralOptions } from './neural/options.js';
-export type { NeuralDiagnostics } from './neural/neural-core.js';
+export type { NeuralDiagnostics } from './neural/neural-types.js';
 export {
   EmbeddingMLP, type EmbeddingMLPOptions, type InteractionLog, type FitOptions, type EmbeddingMLPGradients, type EmbeddingLoggedDecisions,
 } from './neural/embedding-mlp.js';

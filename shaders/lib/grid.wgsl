@@ -7,6 +7,25 @@ override WG: u32 = 64;
 
 const LANES = vec4u(0u, 1u, 2u, 3u);
 
+/// The workgroup builtins of an entry point, both uniform:
+/// `fn kernel(grid: Grid, @builtin(local_invocation_index) lid: u32)`. The invocation's index in
+/// its workgroup stays a parameter of its own: a struct holding it would be non-uniform as a
+/// whole, and a barrier after control flow on the workgroup's index would not compile.
+struct Grid {
+  @builtin(workgroup_id) wid: vec3u,
+  @builtin(num_workgroups) nwg: vec3u,
+}
+
+/// The flat index of the workgroup.
+fn groupIndex(grid: Grid) -> u32 {
+  return flatGroup(grid.wid, grid.nwg);
+}
+
+/// The flat index of invocation `lid` of the workgroup over the whole grid.
+fn invocationIndex(grid: Grid, lid: u32) -> u32 {
+  return flatIndex(grid.wid, grid.nwg, lid);
+}
+
 fn flatGroup(wid: vec3u, nwg: vec3u) -> u32 {
   return wid.x + wid.y * nwg.x;
 }

@@ -12,6 +12,16 @@ export function checkTensor(backend: Backend, t: Tensor, name: string, op: strin
   if (t.dtype !== dtype) throw new BanditError(`${op}: ${name} must be ${dtype}, got ${t.dtype}`);
 }
 
+/**
+ * `checkTensor` (f32) for each tensor, named by its key, in order.
+ *
+ * @example
+ * checkTensors(backend, 'gemm', { a, b });
+ */
+export function checkTensors(backend: Backend, op: string, named: Readonly<Record<string, Tensor>>): void {
+  for (const [name, t] of Object.entries(named)) checkTensor(backend, t, name, op);
+}
+
 /** A tensor seen as a batch of rows×cols matrices: rank 2 is a batch of one. */
 export function asMatrices(t: Tensor, name: string, op: string): { batch: number; rows: number; cols: number } {
   const s = t.shape;

@@ -90,29 +90,21 @@ export interface DecisionBatch {
  * const picks = await policy.select(batch);
  */
 export class FeatureBatch implements DecisionBatch {
-  readonly shape: FeatureShape;
   readonly size: number;
-  readonly users: Int32Array;
-  readonly userFeatures: Float32Array;
-  readonly itemFeatures: Float32Array;
-  readonly hybridItemFeatures: Float32Array;
   private perArm: Float32Array | null = null;
   private hybrid: HybridContexts | null = null;
 
-  constructor(shape: FeatureShape, users: Int32Array, userFeatures: Float32Array, itemFeatures: Float32Array, hybridItemFeatures: Float32Array) {
-    const b = users.length;
+  constructor(
+    readonly shape: FeatureShape, readonly users: Int32Array, readonly userFeatures: Float32Array, readonly itemFeatures: Float32Array,
+    readonly hybridItemFeatures: Float32Array,
+  ) {
     const expect = (what: string, got: number, want: number) => {
       if (got !== want) throw new BanditError(`DecisionBatch: ${what} holds ${got} values, expected ${want}`);
     };
-    expect('userFeatures', userFeatures.length, b * shape.userDim);
+    this.size = users.length;
+    expect('userFeatures', userFeatures.length, this.size * shape.userDim);
     expect('itemFeatures', itemFeatures.length, shape.arms * shape.itemDim);
     expect('hybridItemFeatures', hybridItemFeatures.length, shape.arms * shape.hybridItemDim);
-    this.shape = shape;
-    this.size = b;
-    this.users = users;
-    this.userFeatures = userFeatures;
-    this.itemFeatures = itemFeatures;
-    this.hybridItemFeatures = hybridItemFeatures;
   }
 
   armFeatures(): Float32Array {

@@ -15,7 +15,7 @@ export interface WgslLibrary {
 
 const library = (file: string, code: string, needs: readonly WgslLibrary[] = []): WgslLibrary => ({ file, code, needs });
 
-/** `override WG`, flatIndex / flatGroup over 2-D grids, LANES, clampedLanes. */
+/** `override WG`, the entry points' `Grid` and the flat indices over 2-D grids (invocationIndex, groupIndex), LANES, clampedLanes. */
 export const GRID = library('grid.wgsl', grid);
 /** isNan by the bits. */
 export const NAN = library('nan.wgsl', nan);

@@ -4,8 +4,8 @@ import { booleanOption, checkModelSize, numberOption, positiveInt } from '../cor
 import { armsPerShardOption, maxArmsPerBinding } from '../models/arm-shards.js';
 import { catalogueOptions } from '../models/catalogue.js';
 import { inverseHealthOptions, type InverseHealthOptions } from '../models/inverse-health.js';
-import { resolveDelayedRewards, type DelayedRewardCounts, type DelayedRewardOptions, type ResolvedDelayedRewards } from '../models/pending.js';
-import { checkFactorDim } from './options.js';
+import { resolveDelayedRewards, type DelayedRewardOptions, type ResolvedDelayedRewards } from '../models/pending.js';
+import { checkFactorDim, type RidgeDiagnostics } from './options.js';
 import type { Backend } from '../core/backend.js';
 
 /** The options LinUCB and LinTS both take. */
@@ -93,32 +93,10 @@ export function resolveDisjointOptions(model: string, backend: Backend, o: Disjo
 }
 
 /** Counters and numerical health of a disjoint linear model (LinUCB, LinTS). */
-export interface LinearDiagnostics {
-  /** Update rows applied. */
-  readonly updates: number;
-  /** Times A⁻¹ was rebuilt from A. */
-  readonly refactorizations: number;
-  /**
-   * Drift ‖A·A⁻¹ − I‖∞ at the last measurement, the largest over the arms measured (those updated
-   * since the check before; every arm for measureDrift()), or null if never measured.
-   */
-  readonly lastDrift: number | null;
-  readonly driftChecks: number;
-  /** Arms whose re-factorisation was skipped because A was not numerically positive definite. */
-  readonly failedRefactorizations: number;
+export interface LinearDiagnostics extends RidgeDiagnostics {
   /**
    * Times `select` found a row with no finite score (a broken inverse) and rebuilt every arm's
    * inverse from the accurate A and b before scoring again (counted since create or load).
    */
   readonly repairs: number;
-  /** Plays per arm. */
-  readonly plays: Int32Array;
-  /** The retired arms, ascending. */
-  readonly retired: Int32Array;
-  /** What became of the decisions that waited for a reward. */
-  readonly rewards: DelayedRewardCounts;
-  /** How the arms are split over tensors (one entry per shard: its arm count). */
-  readonly shards: readonly number[];
-  /** The decision stream: its seed and the step the next randomised or decide call draws from. */
-  readonly decisions: { readonly seed: number; readonly step: number };
 }

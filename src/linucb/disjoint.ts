@@ -312,11 +312,17 @@ export abstract class DisjointLinear<O extends ResolvedDisjointOptions> extends 
   }
 
   /**
-   * The save of this model: its options as given (with the item ids and delayed-reward options),
-   * the counters and every per-arm array; format `versions[0]` unless it holds retired arms, item
-   * ids or delayed rewards (`versions[1]`).
+   * The save of this model: its options (the disjoint ones, then the subclass's `own`, then the
+   * item ids and delayed-reward options), the counters and every per-arm array; format
+   * `versions[0]` unless it holds retired arms, item ids or delayed rewards (`versions[1]`).
    */
-  protected async saveWith(versions: readonly [number, number], options: Record<string, unknown>): Promise<Uint8Array> {
+  protected async saveWith(versions: readonly [number, number], own: Record<string, unknown>): Promise<Uint8Array> {
+    const o = this.options;
+    const options = {
+      arms: o.arms, dim: o.dim, lambda: o.lambda, perArmFeatures: o.perArmFeatures,
+      refactorEvery: o.refactorEvery, driftCheckEvery: o.driftCheckEvery, driftBound: o.driftBound,
+      ...(o.forgetting ? { forgetting: { gamma: o.forgetting.gamma } } : {}), ...own,
+    };
     const arrays: Record<string, Float32Array | Float64Array | Int32Array> = {};
     for (const f of SAVED_FIELDS) arrays[f] = await this.state.read(f);
     const extra = this.catalogueSave(versions);

@@ -3,8 +3,8 @@ import { checkBatchBindings, checkContexts, checkModelSize, playedRows, positive
 import { armsPerShardOption, maxArmsPerBinding } from '../models/arm-shards.js';
 import { catalogueOptions } from '../models/catalogue.js';
 import { resolveExploration, type Exploration } from '../models/exploration.js';
-import { resolveDelayedRewards, type DelayedRewardCounts, type DelayedRewardOptions, type ResolvedDelayedRewards } from '../models/pending.js';
-import { checkFactorDim, ridgeOptions, type RidgeOptions } from './options.js';
+import { resolveDelayedRewards, type DelayedRewardOptions, type ResolvedDelayedRewards } from '../models/pending.js';
+import { checkFactorDim, ridgeOptions, type RidgeDiagnostics, type RidgeOptions } from './options.js';
 import type { Backend } from '../core/backend.js';
 
 const MODEL = 'HybridLinUCB';
@@ -58,28 +58,9 @@ export interface HybridLinUCBOptions extends DelayedRewardOptions {
 }
 
 /** Counters and numerical health of a HybridLinUCB model. */
-export interface HybridLinUCBDiagnostics {
-  /** Update rows applied. */
-  readonly updates: number;
-  /** Times per-arm A⁻¹ were rebuilt from A. */
-  readonly refactorizations: number;
-  /** Drift ‖A_a·A_a⁻¹ − I‖∞ (largest over the arms measured) at the last measurement, or null if never measured. */
-  readonly lastDrift: number | null;
-  readonly driftChecks: number;
-  /** Arms whose re-factorisation was skipped because their A_a was not numerically positive definite. */
-  readonly failedRefactorizations: number;
+export interface HybridLinUCBDiagnostics extends RidgeDiagnostics {
   /** Times A0⁻¹ could not be rebuilt (A0 not numerically positive definite) and the last one was kept. */
   readonly failedSharedFactorizations: number;
-  /** Plays per arm. */
-  readonly plays: Int32Array;
-  /** The retired arms, ascending. */
-  readonly retired: Int32Array;
-  /** What became of the decisions that waited for a reward. */
-  readonly rewards: DelayedRewardCounts;
-  /** How the arms are split over tensors (one entry per shard: its arm count). */
-  readonly shards: readonly number[];
-  /** The decision stream: its seed and the step the next randomised or decide call draws from. */
-  readonly decisions: { readonly seed: number; readonly step: number };
 }
 
 /** The options with every default filled in. */

@@ -153,11 +153,7 @@ export class LinTS extends DisjointLinear<Resolved> {
   save(): Promise<Uint8Array> {
     return this.run('save', async () => {
       const o = this.options;
-      return this.saveWith(MODEL_VERSIONS, {
-        arms: o.arms, dim: o.dim, v: o.v, lambda: o.lambda, perArmFeatures: o.perArmFeatures,
-        refactorEvery: o.refactorEvery, driftCheckEvery: o.driftCheckEvery, driftBound: o.driftBound,
-        ...(o.forgetting ? { forgetting: { gamma: o.forgetting.gamma } } : {}), propensityDraws: o.propensityDraws,
-      });
+      return this.saveWith(MODEL_VERSIONS, { v: o.v, propensityDraws: o.propensityDraws });
     });
   }
 

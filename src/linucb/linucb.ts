@@ -115,12 +115,7 @@ export class LinUCB extends DisjointLinear<Resolved> {
   save(): Promise<Uint8Array> {
     return this.run('save', async () => {
       const o = this.options;
-      return this.saveWith(MODEL_VERSIONS, {
-        arms: o.arms, dim: o.dim, alpha: o.alpha, lambda: o.lambda, perArmFeatures: o.perArmFeatures,
-        refactorEvery: o.refactorEvery, driftCheckEvery: o.driftCheckEvery, driftBound: o.driftBound,
-        ...(o.forgetting ? { forgetting: { gamma: o.forgetting.gamma } } : {}),
-        ...(o.exploration ? { exploration: saveExploration(o.exploration) } : {}),
-      });
+      return this.saveWith(MODEL_VERSIONS, { alpha: o.alpha, ...(o.exploration ? { exploration: saveExploration(o.exploration) } : {}) });
     });
   }
 

@@ -1,9 +1,9 @@
 import { BanditError } from '../core/errors.js';
 import { Random } from '../core/random.js';
 import { OnlineModel } from '../models/online.js';
-import { decisionRows, type DelayedRewardCounts } from '../models/pending.js';
+import { decisionRows } from '../models/pending.js';
 import { updateWeights, withoutZeroWeights, type NeuralWarmStartOptions, type UpdateOptions } from '../models/weights.js';
-import type { Decision, DecideOptions, DecisionsSetup, SelectOptions } from '../models/decisions.js';
+import type { Decision, DecisionsSetup } from '../models/decisions.js';
 import { saveModel } from '../models/saved.js';
 import { Trainer, type Minibatches } from '../models/trainer.js';
 import { confidenceScores } from '../ops/confidence.js';
@@ -13,7 +13,7 @@ import { makeConfidence, type Confidence } from './confidence.js';
 import { HistoryRing } from './history.js';
 import { initialParameters } from './init.js';
 import { checkPlayedFeatures, type ResolvedNeuralOptions } from './options.js';
-import type { ThompsonScores } from '../models/exploration.js';
+import type { NeuralDecideOptions, NeuralDiagnostics, NeuralEvaluation, NeuralScores, NeuralSelectOptions } from './neural-types.js';
 import type { SavedArray } from '../models/persist.js';
 import type { SavedModelReader } from '../models/saved.js';
 import type { Tensor } from '../core/tensor.js';
@@ -23,51 +23,8 @@ import { checkBatchBindings, checkFiniteValues, checkRewards, isNumberArray, num
 // What NeuralUCB and NeuralTS share (Zhou, Li & Gu 2020; Zhang, Zhou, Li & Gu 2021): one shared
 // ReLU network f(x; θ) from θ₀, Z = λI + Σ g gᵀ/m over the played rows' gradients (diagonal or
 // full), the history and its training, the per-arm gradients of every candidate in one batched
-// pass, and decide/select/scores around a scoring step each model writes its own way.
-
-/** Counters and health of a NeuralUCB or NeuralTS model. */
-export interface NeuralDiagnostics {
-  /** Update rows applied. */
-  readonly updates: number;
-  /** Rows held in the history now (at most historyLimit). */
-  readonly historyRows: number;
-  readonly trainRuns: number;
-  readonly optimizerSteps: number;
-  /** Mean of (f − r)²/2 over the last minibatch, before its step; null before any training. */
-  readonly lastLoss: number | null;
-  /** Number of parameters p. */
-  readonly paramCount: number;
-  readonly confidence: 'diagonal' | 'full';
-  /** 'full': ‖Z·Z⁻¹ − I‖∞ at the last check (after any repair), or null. */
-  readonly lastDrift: number | null;
-  readonly driftChecks: number;
-  /** 'full': times Z⁻¹ was rebuilt from Z. */
-  readonly repairs: number;
-  /** The decision stream: its seed and the step the next randomised or decide call draws from. */
-  readonly decisions: { readonly seed: number; readonly step: number };
-  /** What became of the decisions that waited for a reward. */
-  readonly rewards: DelayedRewardCounts;
-}
-
-/** Options of a neural model's select: K arms a row (else B = 1), and the eligible ones. */
-export interface NeuralSelectOptions extends SelectOptions {
-  /** K, the arms of every row of armFeatures (B×K×dim). Default: one row of length/dim arms. */
-  readonly arms?: number;
-}
-
-/** Options of a neural model's decide: as select, and the slate size k. */
-export interface NeuralDecideOptions extends DecideOptions {
-  readonly arms?: number;
-}
-
-/** What a scoring step writes: B×K scores to decide on, and for Thompson models their spread. */
-export interface NeuralScores {
-  readonly scores: Tensor;
-  readonly thompson?: ThompsonScores;
-}
-
-/** What `evaluate` computes: the UCB f + ν·sqrt(gᵀZ⁻¹g/m), the mean f, or f with gᵀZ⁻¹g. */
-export type NeuralEvaluation = 'ucb' | 'mean' | 'posterior';
+// pass, and decide/select/scores around a scoring step each model writes its own way. The public
+// types of both are in neural-types.ts.
 
 /**
  * The state and calls NeuralUCB and NeuralTS share: subclasses add the scoring step
@@ -124,7 +81,6 @@ export abstract class NeuralBandit<O extends ResolvedNeuralOptions> extends Onli
     }
   }
 
-  /** What create says when the device cannot hold the model. */
   /** What `load` takes beside the save: what is not saved. */
   protected static readonly LOAD_OVERRIDES: readonly string[] = ['clock'];
 
@@ -139,6 +95,7 @@ export abstract class NeuralBandit<O extends ResolvedNeuralOptions> extends Onli
     if (o.optimizer === 'adam') saved.need('adamV', p, { min: 0 });
   }
 
+  /** What create says when the device cannot hold the model. */
   protected static allocationMessage(model: string, o: ResolvedNeuralOptions, layout: MlpLayout): string {
     return `${model}.create: the device could not allocate the model (p = ${layout.paramCount}, confidence '${o.confidence}')`;
   }

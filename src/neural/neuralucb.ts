@@ -1,14 +1,15 @@
 import { built, requireBackend, restored } from '../models/base.js';
 import { loadExploration, resolveExploration, saveExploration, type Exploration } from '../models/exploration.js';
 import { loadOverrides, loadSaved, SavedModelReader } from '../models/saved.js';
-import { NeuralBandit, type NeuralDiagnostics, type NeuralScores } from './neural-core.js';
+import { NeuralBandit } from './neural-core.js';
+import type { NeuralDiagnostics, NeuralScores } from './neural-types.js';
 import { resolveNeuralOptions, savedNeuralOptions, type NeuralUCBOptions, type ResolvedNeuralOptions } from './options.js';
 import type { MlpLayout } from '../ops/mlp.js';
 import type { Tensor } from '../core/tensor.js';
 import type { Backend } from '../core/backend.js';
 
 export type { NeuralUCBOptions } from './options.js';
-export type { NeuralDecideOptions, NeuralSelectOptions } from './neural-core.js';
+export type { NeuralDecideOptions, NeuralSelectOptions } from './neural-types.js';
 export { initialParameters } from './init.js';
 
 /** Counters and health of a NeuralUCB model. */

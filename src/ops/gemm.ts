@@ -1,15 +1,13 @@
 import { BanditError } from '../core/errors.js';
-import { asMatrices, asVectors, broadcastBatch, checkFiniteNumber, checkTensor } from '../core/check.js';
+import { asMatrices, asVectors, checkTensors } from '../core/check.js';
+import { accumulator, type AccumulateOptions } from './accumulate.js';
 import type { GemmArgs, MatVecArgs } from '../core/op-args.js';
 import type { Tensor } from '../core/tensor.js';
 import type { Backend } from '../core/backend.js';
 
-export interface GemmOptions {
+export interface GemmOptions extends AccumulateOptions {
   readonly transA?: boolean;
   readonly transB?: boolean;
-  readonly alpha?: number;
-  /** Weight of the existing `c`; ignored (c is not read) when 0 or when no `c` is given. */
-  readonly beta?: number;
   /** Output, updated in place: c ← α·op(A)·op(B) + β·c. */
   readonly c?: Tensor;
 }
@@ -24,30 +22,21 @@ export interface GemmOptions {
  */
 export function gemm(backend: Backend, a: Tensor, b: Tensor, options: GemmOptions = {}): Tensor {
   const op = 'gemm';
-  checkTensor(backend, a, 'a', op);
-  checkTensor(backend, b, 'b', op);
+  checkTensors(backend, op, { a, b });
   const transA = options.transA ?? false, transB = options.transB ?? false;
-  const alpha = options.alpha ?? 1;
-  checkFiniteNumber(op, 'alpha', alpha);
   const A = asMatrices(a, 'a', op), B = asMatrices(b, 'b', op);
   const m = transA ? A.cols : A.rows, k = transA ? A.rows : A.cols;
   const kb = transB ? B.cols : B.rows, n = transB ? B.rows : B.cols;
   if (k !== kb) throw new BanditError(`gemm: inner sizes differ: op(a) is ${m}×${k}, op(b) is ${kb}×${n}`);
-  let batch = broadcastBatch(op, ['a', A.batch], ['b', B.batch]);
-  let c = options.c;
-  let beta = 0;
-  if (c) {
-    checkTensor(backend, c, 'c', op);
-    const C = asMatrices(c, 'c', op);
-    if (C.rows !== m || C.cols !== n) throw new BanditError(`gemm: c is ${C.rows}×${C.cols}, expected ${m}×${n}`);
-    if (C.batch < batch) throw new BanditError(`gemm: c has batch ${C.batch}, expected ${batch}`);
-    batch = broadcastBatch(op, ['a', A.batch], ['b', B.batch], ['c', C.batch]);
-    if (c === a || c === b) throw new BanditError('gemm: c must not be a or b');
-    beta = options.beta ?? 0;
-    checkFiniteNumber(op, 'beta', beta);
-  } else {
-    c = backend.zeros(a.shape.length === 3 || b.shape.length === 3 ? [batch, m, n] : [m, n], { label: 'gemm out' });
-  }
+  const { out: c, alpha, beta, batch } = accumulator(backend, op, options.alpha, {
+    name: 'c', given: options.c, beta: options.beta, batches: [['a', A.batch], ['b', B.batch]], distinct: [['a', a], ['b', b]],
+    batchOf: (c) => {
+      const C = asMatrices(c, 'c', op);
+      if (C.rows !== m || C.cols !== n) throw new BanditError(`gemm: c is ${C.rows}×${C.cols}, expected ${m}×${n}`);
+      return C.batch;
+    },
+    shape: (batch) => (a.shape.length === 3 || b.shape.length === 3 ? [batch, m, n] : [m, n]),
+  });
   const args: GemmArgs = {
     a, b, c, batch, m, n, k, transA, transB, alpha, beta,
     strideA: A.batch === 1 ? 0 : m * k, strideB: B.batch === 1 ? 0 : k * n, strideC: m * n,
@@ -56,11 +45,9 @@ export function gemm(backend: Backend, a: Tensor, b: Tensor, options: GemmOption
   return c;
 }
 
-export interface MatVecOptions {
+export interface MatVecOptions extends AccumulateOptions {
   /** y = op(A)·x with op(A) = Aᵀ. */
   readonly trans?: boolean;
-  readonly alpha?: number;
-  readonly beta?: number;
   /** Output, updated in place: y ← α·op(A)·x + β·y. */
   readonly y?: Tensor;
 }
@@ -74,29 +61,20 @@ export interface MatVecOptions {
  */
 export function matVec(backend: Backend, a: Tensor, x: Tensor, options: MatVecOptions = {}): Tensor {
   const op = 'matVec';
-  checkTensor(backend, a, 'a', op);
-  checkTensor(backend, x, 'x', op);
+  checkTensors(backend, op, { a, x });
   const trans = options.trans ?? false;
-  const alpha = options.alpha ?? 1;
-  checkFiniteNumber(op, 'alpha', alpha);
   const A = asMatrices(a, 'a', op), X = asVectors(x, 'x', op);
   const inLen = trans ? A.rows : A.cols, outLen = trans ? A.cols : A.rows;
   if (X.len !== inLen) throw new BanditError(`matVec: x has length ${X.len}, op(a) has ${inLen} columns`);
-  let batch = broadcastBatch(op, ['a', A.batch], ['x', X.batch]);
-  let y = options.y;
-  let beta = 0;
-  if (y) {
-    checkTensor(backend, y, 'y', op);
-    const Y = asVectors(y, 'y', op);
-    if (Y.len !== outLen) throw new BanditError(`matVec: y has length ${Y.len}, expected ${outLen}`);
-    if (Y.batch < batch) throw new BanditError(`matVec: y has batch ${Y.batch}, expected ${batch}`);
-    batch = broadcastBatch(op, ['a', A.batch], ['x', X.batch], ['y', Y.batch]);
-    if (y === x) throw new BanditError('matVec: y must not be x');
-    beta = options.beta ?? 0;
-    checkFiniteNumber(op, 'beta', beta);
-  } else {
-    y = backend.zeros(a.shape.length === 3 || x.shape.length === 2 ? [batch, outLen] : [outLen], { label: 'matVec out' });
-  }
+  const { out: y, alpha, beta, batch } = accumulator(backend, op, options.alpha, {
+    name: 'y', given: options.y, beta: options.beta, batches: [['a', A.batch], ['x', X.batch]], distinct: [['x', x]],
+    batchOf: (y) => {
+      const Y = asVectors(y, 'y', op);
+      if (Y.len !== outLen) throw new BanditError(`matVec: y has length ${Y.len}, expected ${outLen}`);
+      return Y.batch;
+    },
+    shape: (batch) => (a.shape.length === 3 || x.shape.length === 2 ? [batch, outLen] : [outLen]),
+  });
   const args: MatVecArgs = {
     a, x, y, batch, rows: A.rows, cols: A.cols, trans, alpha, beta,
     strideA: A.batch === 1 ? 0 : A.rows * A.cols, strideX: X.batch === 1 ? 0 : X.len, strideY: outLen,

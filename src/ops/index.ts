@@ -2,6 +2,7 @@
 export type { Backend, BackendInfo } from '../core/backend.js';
 export { Tensor, type DType, type HostArray, type TensorOptions } from '../core/tensor.js';
 export { gemm, matVec, type GemmOptions, type MatVecOptions } from './gemm.js';
+export type { AccumulateOptions } from './accumulate.js';
 export { quadForm, type QuadFormOptions } from './quadform.js';
 export { shermanMorrisonUpdate, symRank1Update } from './rank1.js';
 export { rowArgmax } from './argmax.js';

@@ -1,5 +1,5 @@
 import { BanditError } from '../core/errors.js';
-import { asMatrices, checkTensor } from '../core/check.js';
+import { asMatrices, checkTensor, checkTensors } from '../core/check.js';
 import type { QuadFormArgs } from '../core/op-args.js';
 import type { Tensor } from '../core/tensor.js';
 import type { Backend } from '../core/backend.js';
@@ -20,8 +20,7 @@ export interface QuadFormOptions {
  */
 export function quadForm(backend: Backend, x: Tensor, m: Tensor, options: QuadFormOptions = {}): Tensor {
   const op = 'quadForm';
-  checkTensor(backend, x, 'x', op);
-  checkTensor(backend, m, 'm', op);
+  checkTensors(backend, op, { x, m });
   const M = asMatrices(m, 'm', op);
   if (M.rows !== M.cols) throw new BanditError(`quadForm: m must hold square matrices, got ${M.rows}×${M.cols}`);
   const d = M.rows, arms = M.batch, perArm = options.perArm ?? false;

@@ -4,8 +4,8 @@
  * the total regret at every mean click delay with what each delay adds. Platform-neutral (strings).
  */
 import type { DelaySweepRun } from './delay-sweep.js';
-import { escapeHtml, REPORT_STYLE, scenarioSettings, settingsTable } from './report-parts.js';
-import { lineChartSvg, seriesColor, type ReportContext } from './report.js';
+import { escapeHtml, reportPage, runSettings, scenarioSettings, type ReportContext } from './report-parts.js';
+import { lineChartSvg, seriesColor } from './report.js';
 import type { NewItemsOverSeeds } from './seeds.js';
 import { holm } from './stats.js';
 
@@ -155,25 +155,15 @@ export function delaySweepHtml(run: DelaySweepRun, context: ReportContext = {}):
   const charts = delaySweepCharts(run).map((svg) => `<figure>${svg}</figure>`).join('\n');
   const level0 = run.levels[0]!;
   const settings: [string, string][] = [
-    ['backend / adapter', run.first.backend],
-    ['started', run.first.startedAt],
-    ['time', `${(run.totalMs / 1000).toFixed(1)} s for ${run.seeds.length} seeds × ${run.delays.length} delays (${run.seedMs.map((ms) => (ms / 1000).toFixed(1)).join(', ')} s a seed); stopped at ${run.stopReason}`],
-    ...(context.command ? [['command', context.command] as [string, string]] : []),
-    ...(context.environment ? [['measured on', context.environment] as [string, string]] : []),
+    ...runSettings(run.first.backend, run.first.startedAt,
+      `${(run.totalMs / 1000).toFixed(1)} s for ${run.seeds.length} seeds × ${run.delays.length} delays (${run.seedMs.map((ms) => (ms / 1000).toFixed(1)).join(', ')} s a seed); stopped at ${run.stopReason}`, context),
     ['catalogue and delays', scenarioLine(run)],
     ...scenarioSettings(run.first, { ...level0, rounds: level0.roundEnds.length, batchSize: run.scenario.batchSize }, run.seeds.join(', ')),
   ];
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>webgpu-bandits: a changing catalogue and late clicks</title>
-${REPORT_STYLE}
-</head>
-<body>
-<h1>A changing catalogue and late clicks, over ${run.seeds.length} seeds</h1>
-<p class="sub">webgpu-bandits · ${e(run.first.backend)} · ${e(run.first.startedAt)}</p>
+  return reportPage({
+    title: 'webgpu-bandits: a changing catalogue and late clicks', heading: `A changing catalogue and late clicks, over ${run.seeds.length} seeds`,
+    backend: run.first.backend, startedAt: run.first.startedAt, settings,
+    body: `
 <p class="lead">${e(scenarioLine(run))}</p>
 
 <h2>How fast each algorithm gives the new collection its fair share</h2>
@@ -197,12 +187,8 @@ in the order they arrive (not the order decided). Clicks still on their way when
 decision is rewarded exactly once. With delay 0 the run is, bit for bit, the run without delays. Regret is counted at the decision, so the
 delay's cost is what the models could not learn in time. Differences are paired over seeds (the same world, users and draws at every
 delay); ✱ marks those significant after Holm's correction over the whole table.</p>
-
-<h2>Settings</h2>
-${settingsTable(settings)}
-</body>
-</html>
-`;
+`,
+  });
 }
 
 /**

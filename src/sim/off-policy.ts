@@ -35,7 +35,7 @@ import { BanditError } from '../core/errors.js';
 import {
   ESTIMATOR_NAMES, bootstrapDifferences, bootstrapIntervals, bootstrapMeanInterval, fitRewardModel, foldAssignment, logBatch, oneHot, replayAcceptance,
   replayEvaluate, selectRows,
-  type BanditLog, type EstimatorInput, type EstimatorName, type Policy, type RewardModelKind,
+  type BanditLog, type EstimatorInput, type FeatureShape, type EstimatorName, type Policy, type RewardModelKind,
 } from '../eval/index.js';
 import { embeddingMLPPolicyFor } from './policies/embedding-mlp.js';
 import { epsilonGreedyLinUCBPolicy, squareCBLinUCBPolicy } from './policies/exploring.js';
@@ -73,10 +73,23 @@ export interface OffPolicyTargetSpec {
   make(backend: Backend, log: BanditLog, options: OffPolicyMakeOptions): Promise<Policy>;
 }
 
+/** A head-to-head adapter built for the log's shape, given the make options it takes. */
+type Adapter = (backend: Backend, shape: FeatureShape, options: OffPolicyMakeOptions) => Promise<Policy>;
+
+/** An online target: the adapter of the log's shape, replayed on the log. */
+function replayed(distribution: OffPolicyDistribution, description: string, adapter: Adapter): OffPolicyTargetSpec {
+  return { kind: 'online', distribution, description, make: (backend, log, options) => adapter(backend, log.shape, options) };
+}
+
+/** An adapter that takes the seed alone (its options have no `targetDraws`). */
+function seeded(adapter: (backend: Backend, shape: FeatureShape, options: { readonly seed: number }) => Promise<Policy>): Adapter {
+  return (backend, shape, { seed }) => adapter(backend, shape, { seed });
+}
+
 /**
  * The target policies by key, in the order `replay` lists them. To add one, add an entry: an
- * online learner is `{ kind: 'online', distribution: 'choices', make: (backend, log) =>
- * myPolicy(backend, log.shape) }`; a randomised one gives its policy a `distribution` method and
+ * online learner is `replayed('choices', description, (backend, shape) => myPolicy(backend,
+ * shape))`; a randomised one gives its policy a `distribution` method and
  * says 'exact' or 'sampled'.
  *
  * @example
@@ -87,29 +100,14 @@ export const OFF_POLICY_TARGETS = Object.freeze({
     kind: 'fixed', distribution: 'exact', description: 'uniformly random items (exact distribution 1/K)',
     make: async (_backend, log, { seed }) => randomPolicy(log.shape, { seed }),
   },
-  linucb: { kind: 'online', distribution: 'choices', description: 'LinUCB (α = 0.5), replayed', make: (backend, log) => linUCBPolicy(backend, log.shape) },
-  egreedy: {
-    kind: 'online', distribution: 'exact', description: 'ε-greedy LinUCB, replayed; its exact ε-greedy distribution on every row',
-    make: (backend, log, { seed }) => epsilonGreedyLinUCBPolicy(backend, log.shape, { seed }),
-  },
-  squarecb: {
-    kind: 'online', distribution: 'exact', description: 'SquareCB over LinUCB\'s ridge models, replayed; its exact inverse-gap distribution on every row',
-    make: (backend, log, { seed }) => squareCBLinUCBPolicy(backend, log.shape, { seed }),
-  },
-  lints: {
-    kind: 'online', distribution: 'sampled', description: 'LinTS, replayed; its distribution on every row from M posterior draws',
-    make: (backend, log, { seed, targetDraws }) => linTSPolicy(backend, log.shape, { seed, targetDraws }),
-  },
-  discounted: { kind: 'online', distribution: 'choices', description: 'discounted LinUCB, replayed', make: (backend, log) => discountedLinUCBPolicy(backend, log.shape) },
-  hybrid: { kind: 'online', distribution: 'choices', description: 'hybrid LinUCB, replayed', make: (backend, log) => hybridLinUCBPolicy(backend, log.shape) },
-  neural: {
-    kind: 'online', distribution: 'choices', description: 'NeuralUCB (the head-to-head settings), replayed',
-    make: (backend, log, { seed }) => neuralUCBPolicyFor(backend, log.shape, { seed }),
-  },
-  neuralts: {
-    kind: 'online', distribution: 'sampled', description: 'NeuralTS (the head-to-head settings), replayed; its distribution on every row from M posterior draws',
-    make: (backend, log, { seed, targetDraws }) => neuralTSPolicyFor(backend, log.shape, { seed, targetDraws }),
-  },
+  linucb: replayed('choices', 'LinUCB (α = 0.5), replayed', (backend, shape) => linUCBPolicy(backend, shape)),
+  egreedy: replayed('exact', 'ε-greedy LinUCB, replayed; its exact ε-greedy distribution on every row', seeded(epsilonGreedyLinUCBPolicy)),
+  squarecb: replayed('exact', 'SquareCB over LinUCB\'s ridge models, replayed; its exact inverse-gap distribution on every row', seeded(squareCBLinUCBPolicy)),
+  lints: replayed('sampled', 'LinTS, replayed; its distribution on every row from M posterior draws', linTSPolicy),
+  discounted: replayed('choices', 'discounted LinUCB, replayed', (backend, shape) => discountedLinUCBPolicy(backend, shape)),
+  hybrid: replayed('choices', 'hybrid LinUCB, replayed', (backend, shape) => hybridLinUCBPolicy(backend, shape)),
+  neural: replayed('choices', 'NeuralUCB (the head-to-head settings), replayed', seeded(neuralUCBPolicyFor)),
+  neuralts: replayed('sampled', 'NeuralTS (the head-to-head settings), replayed; its distribution on every row from M posterior draws', neuralTSPolicyFor),
   embedding: {
     kind: 'frozen', distribution: 'choices', description: 'Embedding + MLP, trained on one half of the log and greedy on the other (both ways)',
     make: (backend, log, { seed }) => embeddingMLPPolicyFor(backend, log, { seed }),

@@ -28,6 +28,15 @@ export function hashUniform(seed: number, stream: number, a: number, b: number):
 }
 
 /**
+ * The streams of the simulator's counter-based draws (`hashUniform`'s `stream`): one purpose
+ * each, so no draw shares its numbers with a draw of another purpose.
+ *
+ * @example
+ * const u = hashUniform(seed, STREAM.click, step, item);   // the click luck of item at step
+ */
+export const STREAM = Object.freeze({ user: 1, click: 2, logUser: 3, logAction: 4, logClick: 5, stock: 6, delay: 7 });
+
+/**
  * The sequential generator that builds a simulated world (latent vectors, projections,
  * categories) and drives the random policy: the library's seeded xoshiro128** (src/random.ts)
  * with the vector helpers the simulator needs.

@@ -1,11 +1,11 @@
 /**
- * What the report pages share: HTML escaping, the page style, the settings table and the rows
- * that describe a scenario.
+ * What the report pages share: HTML escaping, the page style and shell, the settings table, the
+ * rows that describe a run and a scenario.
  */
 import type { HeadToHeadResult } from './headtohead.js';
 import { DEFAULT_DISCOUNT_GAMMA, DEFAULT_POLICY_ALPHA } from './policies/linucb.js';
 import { DEFAULT_NEURAL_POLICY_OPTIONS } from './policies/neuralucb.js';
-import type { ScenarioRun } from './scenario.js';
+import { ALGORITHM_DESCRIPTIONS, type AlgorithmKey, type ScenarioRun } from './scenario.js';
 
 /**
  * Text made safe for HTML element content and attribute values.
@@ -50,6 +50,81 @@ export const REPORT_STYLE = `<style>
 export function settingsTable(rows: readonly (readonly [string, string])[]): string {
   const e = escapeHtml;
   return `<table class="kv"><tbody>${rows.map(([k, v]) => `<tr><th>${e(k)}</th><td>${e(v)}</td></tr>`).join('')}</tbody></table>`;
+}
+
+/** Extra lines for the report's settings (e.g. the command line and the machine). */
+export interface ReportContext {
+  /** The command that made the run. */
+  readonly command?: string;
+  /** Runtime, CPU count, load: what the timings were measured on. */
+  readonly environment?: string;
+}
+
+/**
+ * The settings rows every report starts with: the backend, when the run started, how long it
+ * took, and the context's command and machine.
+ *
+ * @example
+ * const rows = runSettings(run.backend, run.startedAt, '12.0 s', { command: 'webgpu-bandits start' });
+ */
+export function runSettings(backend: string, startedAt: string, time: string, context: ReportContext): [string, string][] {
+  return [
+    ['backend / adapter', backend],
+    ['started', startedAt],
+    ['time', time],
+    ...(context.command ? [['command', context.command] as [string, string]] : []),
+    ...(context.environment ? [['measured on', context.environment] as [string, string]] : []),
+  ];
+}
+
+/** A report page's own parts; `reportPage` puts the shared shell around them. */
+export interface ReportPageParts {
+  /** The page's <title>. */
+  readonly title: string;
+  /** Its <h1>. */
+  readonly heading: string;
+  /** The run's backend and start, on the line under the heading. */
+  readonly backend: string;
+  readonly startedAt: string;
+  /** CSS of this page alone (a <style> element), after REPORT_STYLE. */
+  readonly style?: string;
+  /** The HTML between the heading and the closing sections. */
+  readonly body: string;
+  /** The algorithms listed with their descriptions under "Algorithms"; without it, no list. */
+  readonly algorithms?: readonly AlgorithmKey[];
+  readonly settings: readonly (readonly [string, string])[];
+}
+
+/**
+ * A whole self-contained report page: head and style, the heading and the run's line, the
+ * page's body, the algorithms (when given) and the settings table.
+ *
+ * @example
+ * const html = reportPage({ title: 'my run', heading: 'My run', backend, startedAt, body: '<p>…</p>', settings: [] });
+ */
+export function reportPage(p: ReportPageParts): string {
+  const e = escapeHtml;
+  const algorithms = p.algorithms
+    ? `<h2>Algorithms</h2>\n<ul>${p.algorithms.map((a) => `<li><b>${e(a)}</b>: ${e(ALGORITHM_DESCRIPTIONS[a])}</li>`).join('')}</ul>\n\n`
+    : '';
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${e(p.title)}</title>
+${REPORT_STYLE}
+${p.style ? `${p.style}\n` : ''}</head>
+<body>
+<h1>${e(p.heading)}</h1>
+<p class="sub">webgpu-bandits · ${e(p.backend)} · ${e(p.startedAt)}</p>
+${p.body.trim()}
+
+${algorithms}<h2>Settings</h2>
+${settingsTable(p.settings)}
+</body>
+</html>
+`;
 }
 
 /**

@@ -5,10 +5,10 @@
  * same `lineChartSvg`.
  */
 import type { HeadToHeadResult, PolicyMetrics } from './headtohead.js';
-import { escapeHtml, REPORT_STYLE, scenarioSettings, settingsTable } from './report-parts.js';
+import { escapeHtml, REPORT_STYLE, reportPage, runSettings, scenarioSettings, settingsTable, type ReportContext } from './report-parts.js';
 import { ALGORITHM_DESCRIPTIONS, type ScenarioRun } from './scenario.js';
 
-export { escapeHtml, REPORT_STYLE, scenarioSettings, settingsTable };
+export { escapeHtml, REPORT_STYLE, scenarioSettings, settingsTable, type ReportContext };
 
 /** One line of a chart: points (x[i], y[i]) joined in order. */
 export interface LineSeries {
@@ -275,14 +275,6 @@ export function formatResultTable(result: HeadToHeadResult): string {
   return [line(rows[0]!), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n');
 }
 
-/** Extra lines for the report's settings (e.g. the command line and the machine). */
-export interface ReportContext {
-  /** The command that made the run. */
-  readonly command?: string;
-  /** Runtime, CPU count, load: what the timings were measured on. */
-  readonly environment?: string;
-}
-
 /**
  * The charts of a head-to-head result: cumulative regret per algorithm, windowed click-through
  * and windowed regret a step, each with the shock marked.
@@ -322,7 +314,7 @@ export function resultCharts(result: HeadToHeadResult, size: { width?: number; h
  * await writeFile('report/index.html', reportHtml(run, { command: 'webgpu-bandits start' }));
  */
 export function reportHtml(run: ScenarioRun, context: ReportContext = {}): string {
-  const { result, scenario, world } = run;
+  const { result, scenario } = run;
   const e = escapeHtml;
   const [regretSvg, ctrSvg, rateSvg] = resultCharts(result);
   const table = [
@@ -335,26 +327,13 @@ export function reportHtml(run: ScenarioRun, context: ReportContext = {}): strin
   ].join('');
   const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
   const settings: [string, string][] = [
-    ['backend / adapter', run.backend],
-    ['started', run.startedAt],
-    ['time', `${seconds(run.totalMs)} in all: ${seconds(run.setupMs)} creating and training the models, ${seconds(run.runMs)} running the stream`],
-    ...(context.command ? [['command', context.command] as [string, string]] : []),
-    ...(context.environment ? [['measured on', context.environment] as [string, string]] : []),
+    ...runSettings(run.backend, run.startedAt, `${seconds(run.totalMs)} in all: ${seconds(run.setupMs)} creating and training the models, ${seconds(run.runMs)} running the stream`, context),
     ...scenarioSettings(run, result),
   ];
-  const algorithms = scenario.algorithms.map((a) => `<li><b>${e(a)}</b>: ${e(ALGORITHM_DESCRIPTIONS[a])}</li>`).join('');
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>webgpu-bandits head-to-head report</title>
-${REPORT_STYLE}
-</head>
-<body>
-<h1>Contextual bandits head to head, with a market shock</h1>
-<p class="sub">webgpu-bandits · ${e(run.backend)} · ${e(run.startedAt)}</p>
-
+  return reportPage({
+    title: 'webgpu-bandits head-to-head report', heading: 'Contextual bandits head to head, with a market shock',
+    backend: run.backend, startedAt: run.startedAt, algorithms: scenario.algorithms, settings,
+    body: `
 <h2>Results</h2>
 ${table}
 <p class="note">Regret is expected regret, p(best item) − p(shown item), summed over steps; CTR is realised clicks / steps, from
@@ -367,15 +346,8 @@ level to lose, so it "recovers" at once: read its regret after the shock instead
 <figure>${regretSvg}</figure>
 <figure>${ctrSvg}</figure>
 <figure>${rateSvg}</figure>
-
-<h2>Algorithms</h2>
-<ul>${algorithms}</ul>
-
-<h2>Settings</h2>
-${settingsTable(settings)}
-</body>
-</html>
-`;
+`,
+  });
 }
 
 /**

@@ -3,8 +3,8 @@
  * one sentence on what the run shows, and which pairwise differences are significant.
  * Platform-neutral (strings only).
  */
-import { escapeHtml, REPORT_STYLE, scenarioSettings, settingsTable } from './report-parts.js';
-import { lineChartSvg, seriesColor, type ReportContext } from './report.js';
+import { escapeHtml, reportPage, runSettings, scenarioSettings, type ReportContext } from './report-parts.js';
+import { lineChartSvg, seriesColor } from './report.js';
 import { ALGORITHM_DESCRIPTIONS, type AlgorithmKey } from './scenario.js';
 import type { ComparedMetric, MultiSeedRun, PairComparison, SeedMetric, SeedsPolicy } from './seeds.js';
 import { REFERENCE_ALGORITHMS } from './seeds.js';
@@ -195,33 +195,22 @@ export function seedsReportHtml(run: MultiSeedRun, context: ReportContext = {}):
     .map((m) => `<h3>${e(METRIC_TITLES[m])}</h3>${matrixHtml(run, m)}`).join('');
   const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
   const settings: [string, string][] = [
-    ['backend / adapter', run.first.backend],
-    ['started', run.first.startedAt],
-    ['time', `${seconds(run.totalMs)} for ${n} seeds (${run.seedMs.map((ms) => (ms / 1000).toFixed(1)).join(', ')} s); stopped at ${run.stopReason}`],
-    ...(context.command ? [['command', context.command] as [string, string]] : []),
-    ...(context.environment ? [['measured on', context.environment] as [string, string]] : []),
+    ...runSettings(run.first.backend, run.first.startedAt,
+      `${seconds(run.totalMs)} for ${n} seeds (${run.seedMs.map((ms) => (ms / 1000).toFixed(1)).join(', ')} s); stopped at ${run.stopReason}`, context),
     ...scenarioSettings(run.first, { ...run, rounds: run.roundEnds.length, batchSize: run.scenario.batchSize },
       `${run.seeds.join(', ')} (each seed a new world, stream, click draws and model initialisation)`),
   ];
-  const algorithms = run.scenario.algorithms.map((a) => `<li><b>${e(a)}</b>: ${e(ALGORITHM_DESCRIPTIONS[a])}</li>`).join('');
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>webgpu-bandits head-to-head over ${n} seeds</title>
-${REPORT_STYLE}
-<style>
+  return reportPage({
+    title: `webgpu-bandits head-to-head over ${n} seeds`, heading: `Contextual bandits head to head over ${n} seeds, with a market shock`,
+    backend: run.first.backend, startedAt: run.first.startedAt, algorithms: run.scenario.algorithms, settings,
+    style: `<style>
   table.matrix td, table.matrix th { font-size: 0.85rem; }
   table.matrix td.sig { background: #eef6ee; }
   table.matrix td.diag { color: #aaa; text-align: center; }
   table.matrix span.p { color: #666; font-size: 0.78rem; }
   p.lead { font-size: 1.05rem; background: #f6f6f6; padding: 0.6rem 0.8rem; border-left: 3px solid #1f77b4; }
-</style>
-</head>
-<body>
-<h1>Contextual bandits head to head over ${n} seeds, with a market shock</h1>
-<p class="sub">webgpu-bandits · ${e(run.first.backend)} · ${e(run.first.startedAt)}</p>
+</style>`,
+    body: `
 <p class="lead">${e(seedsSentence(run))}</p>
 
 <h2>Results (mean over seeds [${pct(run.confidence)} t-interval])</h2>
@@ -247,15 +236,8 @@ Why a paired t-test: the pairs share their seed's world and draws, so the per-se
 spread; a sign test cannot reach ${pct(run.alpha)} with fewer than 6 seeds (its smallest two-sided p-value is 2<sup>1−n</sup>), and
 the difference of two regrets summed over ${run.steps} steps is close to normal.</p>
 ${matrices}
-
-<h2>Algorithms</h2>
-<ul>${algorithms}</ul>
-
-<h2>Settings</h2>
-${settingsTable(settings)}
-</body>
-</html>
-`;
+`,
+  });
 }
 
 /**

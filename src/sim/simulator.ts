@@ -1,7 +1,9 @@
 import { BanditError } from '../core/errors.js';
 import { FeatureBatch, type DecisionBatch, type FeatureShape } from '../eval/batch.js';
 import type { BanditLog } from '../eval/log.js';
-import { hashUniform, SimRandom } from './random.js';
+import { hashUniform, STREAM } from './random.js';
+import { outOfStockAt, stockStretches } from './stock-outs.js';
+import { buildWorld } from './world.js';
 import { resolveSimulatorOptions, type EcommerceSimulatorOptions, type ResolvedSimulatorOptions } from './simulator-options.js';
 
 /** A DecisionBatch from the simulator, with what only a simulator knows. */
@@ -22,55 +24,6 @@ export interface SimBatch extends DecisionBatch {
    * stock); undefined when every item of the batch can be shown on every row.
    */
   readonly eligible?: Uint8Array;
-}
-
-// Streams of the counter-based draws: one purpose each, so none shares numbers with another.
-const STREAM_USER = 1;
-const STREAM_CLICK = 2;
-const STREAM_LOG_USER = 3;
-const STREAM_LOG_ACTION = 4;
-const STREAM_LOG_CLICK = 5;
-const STREAM_STOCK = 6;
-const STREAM_DELAY = 7;
-
-/** A geometric length ≥ 1 with the given mean (≥ 1), from a uniform u in (0, 1). */
-const geometricLength = (mean: number, u: number): number => (mean <= 1 ? 1 : 1 + Math.floor(Math.log(u) / Math.log(1 - 1 / mean)));
-
-const sigmoid = (z: number): number => 1 / (1 + Math.exp(-z));
-
-/**
- * A random rotation of R^n that turns ⌊n/2⌋ orthogonal planes (a random orthonormal basis, taken
- * in pairs) by `angle` each: Q·diag(rot(angle), …)·Qᵀ, row-major n×n.
- */
-function planeRotation(n: number, angle: number, random: SimRandom): Float64Array {
-  const basis: Float64Array[] = [];
-  while (basis.length < n) {
-    const v = random.normals(n);
-    for (const q of basis) {
-      let dot = 0;
-      for (let i = 0; i < n; i++) dot += v[i]! * q[i]!;
-      for (let i = 0; i < n; i++) v[i]! -= dot * q[i]!;
-    }
-    let norm = 0;
-    for (let i = 0; i < n; i++) norm += v[i]! * v[i]!;
-    norm = Math.sqrt(norm);
-    if (norm < 1e-6) continue;
-    for (let i = 0; i < n; i++) v[i]! /= norm;
-    basis.push(v);
-  }
-  // R = I + Σ_planes [(cos−1)(p pᵀ + q qᵀ) + sin (q pᵀ − p qᵀ)], which maps p → cos·p + sin·q.
-  const r = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) r[i * n + i] = 1;
-  const c = Math.cos(angle), s = Math.sin(angle);
-  for (let k = 0; k + 1 < n; k += 2) {
-    const p = basis[k]!, q = basis[k + 1]!;
-    for (let i = 0; i < n; i++) {
-      for (let j = 0; j < n; j++) {
-        r[i * n + j]! += (c - 1) * (p[i]! * p[j]! + q[i]! * q[j]!) + s * (q[i]! * p[j]! - p[i]! * q[j]!);
-      }
-    }
-  }
-  return r;
 }
 
 /**
@@ -138,123 +91,23 @@ export class EcommerceSimulator {
 
   constructor(options: EcommerceSimulatorOptions = {}) {
     const o = resolveSimulatorOptions(options);
-    const random = new SimRandom(o.seed);
-    const { items: k, users: n, latentDim: dl, userFeatureDim: du, itemFeatureDim: di, categories: nc } = o;
-    const kAll = k + (o.newCollection?.items ?? 0);
-
-    const categoryOf = random.shuffle(Array.from({ length: k }, (_, i) => i % nc));
-    const popBefore = Float64Array.from({ length: nc }, () => o.popularitySpread * random.normal());
-    let shockCategory = -1;
-    if (o.shock) {
-      shockCategory = o.shock.category;
-      if (shockCategory < 0) shockCategory = popBefore.indexOf(Math.min(...popBefore));
-    }
-    const popAfter = popBefore.slice();
-    if (o.shock) popAfter[shockCategory]! += o.shock.popularityChange;
-
-    const project = (rows: number, cols: number) => random.normals(rows * cols);
-    const pUser = project(du, dl), pItem = project(di, dl);
-    const userLatent = Array.from({ length: n }, () => random.unitVector(dl));
-    const itemLatent = Array.from({ length: k }, () => random.unitVector(dl));
-    const rotation = planeRotation(dl, o.shock?.rotation ?? 0, random);
-
-    const userDim = du + 1;
-    const userFeatures = new Float32Array(n * userDim);
-    for (let u = 0; u < n; u++) {
-      for (let r = 0; r < du; r++) {
-        let s = 0;
-        for (let j = 0; j < dl; j++) s += pUser[r * dl + j]! * userLatent[u]![j]!;
-        userFeatures[u * userDim + r] = s + o.featureNoise * random.normal();
-      }
-      userFeatures[u * userDim + du] = 1;
-    }
-    const itemDim = di + nc;
-    const itemFeatures = new Float32Array(kAll * itemDim);
-    const hybridItemFeatures = new Float32Array(kAll * di);
-    const itemRow = (i: number) => {
-      for (let r = 0; r < di; r++) {
-        let s = 0;
-        for (let j = 0; j < dl; j++) s += pItem[r * dl + j]! * itemLatent[i]![j]!;
-        const f = s + o.featureNoise * random.normal();
-        itemFeatures[i * itemDim + r] = f;
-        hybridItemFeatures[i * di + r] = f;
-      }
-      itemFeatures[i * itemDim + di + categoryOf[i]!] = 1;
-    };
-    for (let i = 0; i < k; i++) itemRow(i);
-    // The new collection is drawn after everything else, so the rest of the world is the world without it.
-    const boost = new Float64Array(kAll);
-    for (let i = k; i < kAll; i++) {
-      categoryOf.push(random.int(nc));
-      itemLatent.push(random.unitVector(dl));
-      boost[i] = o.newCollection!.boost;
-      itemRow(i);
-    }
-
-    const tables = (latent: Float64Array[], pop: Float64Array): [Float64Array, Int32Array, Int32Array] => {
-      const p = new Float64Array(n * kAll);
-      const best = new Int32Array(n), bestAll = new Int32Array(n);
-      for (let u = 0; u < n; u++) {
-        let top = -1;
-        for (let i = 0; i < kAll; i++) {
-          let dot = 0;
-          for (let j = 0; j < dl; j++) dot += latent[u]![j]! * itemLatent[i]![j]!;
-          const v = sigmoid(o.baseLogit + pop[categoryOf[i]!]! + boost[i]! + o.affinityScale * dot);
-          p[u * kAll + i] = v;
-          if (i === k) best[u] = bestAll[u]!;
-          if (v > top) {
-            top = v;
-            bestAll[u] = i;
-          }
-        }
-        if (kAll === k) best[u] = bestAll[u]!;
-      }
-      return [p, best, bestAll];
-    };
-    const rotated = userLatent.map((t) => {
-      const out = new Float64Array(dl);
-      for (let r = 0; r < dl; r++) {
-        let s = 0;
-        for (let j = 0; j < dl; j++) s += rotation[r * dl + j]! * t[j]!;
-        out[r] = s;
-      }
-      return out;
-    });
-    const [pBefore, bestBefore, allBefore] = tables(userLatent, popBefore);
-    const [pAfter, bestAfter, allAfter] = o.shock ? tables(rotated, popAfter) : [pBefore, bestBefore, allBefore];
-
+    const w = buildWorld(o);
+    const k = w.items, kAll = w.allItems;
     this.resolved = Object.freeze({
-      ...o, shock: o.shock ? Object.freeze({ ...o.shock, category: shockCategory }) : null,
+      ...o, shock: o.shock ? Object.freeze({ ...o.shock, category: w.shockCategory }) : null,
       newCollection: o.newCollection ? Object.freeze({ ...o.newCollection }) : null, stockOuts: o.stockOuts ? Object.freeze({ ...o.stockOuts }) : null,
     });
-    this.shape = Object.freeze({ arms: k, users: n, userDim, itemDim, hybridItemDim: di });
+    this.shape = Object.freeze({ arms: k, users: o.users, userDim: o.userFeatureDim + 1, itemDim: o.itemFeatureDim + o.categories, hybridItemDim: o.itemFeatureDim });
     this.allItemsShape = Object.freeze({ ...this.shape, arms: kAll });
-    this.itemCategories = Int32Array.from(categoryOf);
-    this.popularity = { before: popBefore, after: popAfter };
-    this.userFeatures = userFeatures;
-    this.itemFeatures = itemFeatures;
-    this.hybridItemFeatures = hybridItemFeatures;
-    this.probability = [pBefore, pAfter];
-    this.best = [bestBefore, bestAfter];
-    this.bestAll = [allBefore, allAfter];
-    this.stockOut = Array.from({ length: kAll }, (_, i) => this.stockStretches(i, i < k ? 0 : o.newCollection!.step));
-  }
-
-  /** Item i's out-of-stock stretches from `from` to the end of the run (alternating with in-stock ones, in stock first). */
-  private stockStretches(item: number, from: number): Int32Array {
-    const so = this.resolved.stockOuts;
-    if (!so || so.share === 0) return new Int32Array(0);
-    const inMean = (so.meanLength * (1 - so.share)) / so.share;
-    const out: number[] = [];
-    let t = from, j = 0;
-    const draw = () => hashUniform(this.resolved.seed, STREAM_STOCK, item, j++);
-    while (t < this.resolved.steps) {
-      t += geometricLength(inMean, draw());
-      const end = t + geometricLength(so.meanLength, draw());
-      if (t < this.resolved.steps) out.push(t, Math.min(end, this.resolved.steps));
-      t = end;
-    }
-    return Int32Array.from(out);
+    this.itemCategories = Int32Array.from(w.categoryOf);
+    this.popularity = w.popularity;
+    this.userFeatures = w.userFeatures;
+    this.itemFeatures = w.itemFeatures;
+    this.hybridItemFeatures = w.hybridItemFeatures;
+    this.probability = w.probability;
+    this.best = w.best;
+    this.bestAll = w.bestAll;
+    this.stockOut = Array.from({ length: kAll }, (_, i) => stockStretches(this.resolved, i, i < k ? 0 : o.newCollection!.step));
   }
 
   /** The items in the catalogue at `step`: the first `items`, and from the new collection's step all. */
@@ -272,19 +125,7 @@ export class EcommerceSimulator {
   inStock(step: number, item: number): boolean {
     this.checkStep('inStock', step);
     this.checkItem('inStock', item);
-    return !this.outOfStockAt(item, step);
-  }
-
-  /** Whether `step` falls in one of item's out-of-stock stretches (a binary search over their starts). */
-  private outOfStockAt(item: number, step: number): boolean {
-    const s = this.stockOut[item]!;
-    let lo = 0, hi = s.length / 2;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (s[2 * mid]! <= step) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo > 0 && step < s[2 * lo - 1]!;
+    return !outOfStockAt(this.stockOut[item]!, step);
   }
 
   /** Number of steps of the run. */
@@ -342,7 +183,7 @@ export class EcommerceSimulator {
   /** The user who arrives at `step`. Steps past the run's end are valid (the stream goes on). */
   userAt(step: number): number {
     this.checkStep('userAt', step);
-    return Math.floor(hashUniform(this.options.seed, STREAM_USER, step, 0) * this.shape.users);
+    return Math.floor(hashUniform(this.options.seed, STREAM.user, step, 0) * this.shape.users);
   }
 
   /** Click probability of `item` for the user of `step`, in the world of that step. */
@@ -358,7 +199,7 @@ export class EcommerceSimulator {
 
   /** Whether `item` shown at `step` is clicked (1) or not (0): u(seed, step, item) < p(step, item). */
   click(step: number, item: number): 0 | 1 {
-    return hashUniform(this.options.seed, STREAM_CLICK, step, item) < this.clickProbability(step, item) ? 1 : 0;
+    return hashUniform(this.options.seed, STREAM.click, step, item) < this.clickProbability(step, item) ? 1 : 0;
   }
 
   /**
@@ -373,7 +214,7 @@ export class EcommerceSimulator {
     this.checkStep('clickDelay', step);
     if (typeof mean !== 'number' || !Number.isFinite(mean) || mean < 0) throw new BanditError(`EcommerceSimulator.clickDelay: mean must be a finite number ≥ 0, got ${String(mean)}`);
     if (mean === 0) return 0;
-    return Math.floor(Math.log(hashUniform(this.options.seed, STREAM_DELAY, step, 0)) / Math.log(mean / (1 + mean)));
+    return Math.floor(Math.log(hashUniform(this.options.seed, STREAM.delay, step, 0)) / Math.log(mean / (1 + mean)));
   }
 
   /**
@@ -454,7 +295,7 @@ export class EcommerceSimulator {
     if (this.resolved.stockOuts) {
       for (let i = 0; i < k; i++) {
         if (this.stockOut[i]!.length === 0) continue;
-        for (let r = 0; r < size; r++) if (this.outOfStockAt(i, steps[r]!)) off(r, i);
+        for (let r = 0; r < size; r++) if (outOfStockAt(this.stockOut[i]!, steps[r]!)) off(r, i);
       }
       // A row with nothing in stock shows its whole catalogue.
       if (mask) {
@@ -484,7 +325,7 @@ export class EcommerceSimulator {
     const out = new Float32Array(batch.size);
     for (let r = 0; r < batch.size; r++) {
       const item = chosen[r]!;
-      out[r] = hashUniform(this.options.seed, STREAM_CLICK, batch.steps[r]!, item) < batch.clickProbabilities[r * k + item]! ? 1 : 0;
+      out[r] = hashUniform(this.options.seed, STREAM.click, batch.steps[r]!, item) < batch.clickProbabilities[r * k + item]! ? 1 : 0;
     }
     return out;
   }
@@ -513,12 +354,12 @@ export class EcommerceSimulator {
     const users = new Int32Array(rows), actions = new Int32Array(rows);
     const contexts = new Float32Array(rows * userDim), rewards = new Float32Array(rows);
     for (let r = 0; r < rows; r++) {
-      const u = Math.floor(hashUniform(seed, STREAM_LOG_USER, r, 0) * n);
-      const a = Math.floor(hashUniform(seed, STREAM_LOG_ACTION, r, 0) * k);
+      const u = Math.floor(hashUniform(seed, STREAM.logUser, r, 0) * n);
+      const a = Math.floor(hashUniform(seed, STREAM.logAction, r, 0) * k);
       users[r] = u;
       actions[r] = a;
       contexts.set(this.userFeatures.subarray(u * userDim, (u + 1) * userDim), r * userDim);
-      rewards[r] = hashUniform(seed, STREAM_LOG_CLICK, r, a) < this.probability[0][u * kAll + a]! ? 1 : 0;
+      rewards[r] = hashUniform(seed, STREAM.logClick, r, a) < this.probability[0][u * kAll + a]! ? 1 : 0;
     }
     return {
       shape: this.shape, length: rows, users, contexts, actions, rewards,

@@ -1,7 +1,7 @@
 import exploreSource from '../../../shaders/explore.wgsl';
 import type { GpuRuntime } from '../runtime.js';
 import { kernel as declare } from '../kernel.js';
-import { RANDOM, wgsl } from '../shader.js';
+import { GRID, RANDOM, wgsl } from '../shader.js';
 import { uniforms as declareUniforms } from '../uniforms.js';
 import type { KernelFamily } from './family.js';
 import { bufferOf } from '../tensor.js';
@@ -9,7 +9,7 @@ import type {
   PosteriorDrawsArgs, SampleArmsArgs, SampleScoresArgs, SamplingPolicy, ThompsonPropensitiesArgs,
 } from '../../core/op-args.js';
 
-const source = wgsl(exploreSource, RANDOM);
+const source = wgsl(exploreSource, GRID, RANDOM);
 /** The one uniform struct of shaders/explore.wgsl; the fields each kernel reads are listed there. */
 const ExploreParams = declareUniforms('Params', {
   rows: 'u32', cols: 'u32', k: 'u32', policy: 'u32', param0: 'f32', param1: 'f32', eligibleStride: 'u32', hasEligible: 'u32',

@@ -2,7 +2,7 @@ import type { Backend } from '../../core/backend.js';
 import { hybridSharedDim, type FeatureShape } from '../../eval/batch.js';
 import type { Policy } from '../../eval/policy.js';
 import { HybridLinUCB, type HybridLinUCBOptions } from '../../linucb/hybrid.js';
-import { eligibleOption } from './catalogue.js';
+import { perItemPolicy } from './per-item.js';
 import { DEFAULT_POLICY_ALPHA } from './linucb.js';
 
 /** Options of the HybridLinUCB adapter: the model's options less the sizes, plus a display name. */
@@ -21,13 +21,5 @@ export async function hybridLinUCBPolicy(backend: Backend, shape: FeatureShape, 
   const m = await HybridLinUCB.create(backend, {
     alpha: DEFAULT_POLICY_ALPHA, ...model, arms: shape.arms, dim: shape.userDim, sharedDim: hybridSharedDim(shape),
   });
-  return {
-    name: name ?? 'hybrid LinUCB',
-    select: (batch) => m.select(batch.hybridContexts(), eligibleOption(batch)),
-    decide: (batch) => m.decide(batch.hybridContexts(), eligibleOption(batch)),
-    update: (batch, chosen, rewards) => m.update(chosen, batch.hybridContexts(), rewards),
-    reward: (eventIds, rewards) => m.reward(eventIds, rewards),
-    addArms: async (count) => void (await m.addArms(count)),
-    dispose: () => m.dispose(),
-  };
+  return perItemPolicy(name ?? 'hybrid LinUCB', m, (batch) => batch.hybridContexts());
 }

@@ -3,7 +3,7 @@ import type { FeatureShape } from '../../eval/batch.js';
 import type { Policy } from '../../eval/policy.js';
 import { decidedTarget } from '../../eval/target-policy.js';
 import { LinTS, type LinTSOptions } from '../../linucb/lints.js';
-import { eligibleOption } from './catalogue.js';
+import { perItemPolicy } from './per-item.js';
 
 /** Options of the LinTS adapter: the model's options less the sizes, a display name, and the draws of its distribution. */
 export type LinTSPolicyOptions = Omit<LinTSOptions, 'arms' | 'dim' | 'perArmFeatures'> & {
@@ -54,16 +54,7 @@ export async function linTSPolicy(backend: Backend, shape: FeatureShape, options
   const m = await LinTS.create(backend, { v: DEFAULT_LINTS_V, ...model, arms: shape.arms, dim: shape.userDim });
   try {
     const target = decidedTarget('LinTS', (batch) => m.select(batch.userFeatures), { draws: targetDraws, replicate: true });
-    return {
-      name: name ?? `LinTS (v = ${m.options.v})`,
-      select: (batch) => m.select(batch.userFeatures, eligibleOption(batch)),
-      decide: (batch) => m.decide(batch.userFeatures, eligibleOption(batch)),
-      distribution: (batch) => target.distribution(batch),
-      update: (batch, chosen, rewards) => m.update(chosen, batch.userFeatures, rewards),
-      reward: (eventIds, rewards) => m.reward(eventIds, rewards),
-      addArms: async (count) => void (await m.addArms(count)),
-      dispose: () => m.dispose(),
-    };
+    return perItemPolicy(name ?? `LinTS (v = ${m.options.v})`, m, (batch) => batch.userFeatures, (batch) => target.distribution(batch));
   } catch (e) {
     m.dispose();
     throw e;

@@ -3,7 +3,7 @@ import type { FeatureShape } from '../../eval/batch.js';
 import type { Policy } from '../../eval/policy.js';
 import { scoredTarget } from '../../eval/target-policy.js';
 import { LinUCB, type LinUCBOptions } from '../../linucb/linucb.js';
-import { eligibleOption } from './catalogue.js';
+import { perItemPolicy } from './per-item.js';
 
 /** Options of the LinUCB adapters: the model's options less the sizes (they come from the shape), plus a display name. */
 export type LinUCBPolicyOptions = Omit<LinUCBOptions, 'arms' | 'dim' | 'perArmFeatures'> & { readonly name?: string };
@@ -33,16 +33,7 @@ export async function linUCBPolicy(backend: Backend, shape: FeatureShape, option
   const { name, ...model } = options;
   const m = await LinUCB.create(backend, { alpha: DEFAULT_POLICY_ALPHA, ...model, arms: shape.arms, dim: shape.userDim });
   const target = scoredTarget('LinUCB', (batch) => m.scores(batch.userFeatures), m.options.exploration ?? { kind: 'greedy' });
-  return {
-    name: name ?? (model.forgetting ? `discounted LinUCB (γ = ${model.forgetting.gamma})` : 'LinUCB'),
-    select: (batch) => m.select(batch.userFeatures, eligibleOption(batch)),
-    decide: (batch) => m.decide(batch.userFeatures, eligibleOption(batch)),
-    distribution: (batch) => target.distribution(batch),
-    update: (batch, chosen, rewards) => m.update(chosen, batch.userFeatures, rewards),
-    reward: (eventIds, rewards) => m.reward(eventIds, rewards),
-    addArms: async (count) => void (await m.addArms(count)),
-    dispose: () => m.dispose(),
-  };
+  return perItemPolicy(name ?? (model.forgetting ? `discounted LinUCB (γ = ${model.forgetting.gamma})` : 'LinUCB'), m, (batch) => batch.userFeatures, (batch) => target.distribution(batch));
 }
 
 /**
