@@ -5,7 +5,9 @@
 //
 //   node dist/bench/fuzz.js                      everything, 600 save mutations a model
 //   options: --saves N, --kinds webgpu,cpu, --subjects 'LinUCB,NeuralTS', --seed N,
-//            --name BASE (default fuzz-<date>), --out DIR, --failures N (listed per backend, default 40)
+//            --name BASE (default fuzz-<date>), --out DIR, --failures N (listed per backend, default 40),
+//            --no-huge (leave out sizes of 1e9 and 2³¹), --trace (log each case before it runs),
+//            --skip REGEX (cases that take the process down: counted as hangs, not run)
 //
 // Output: the counts on stdout, bench/results/<base>.json and <base>.md. Exit code 1 when any
 // case broke the contract (anything but refused or valid).
@@ -30,6 +32,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   const kinds = (option(argv, '--kinds') ?? 'cpu,webgpu').split(',') as Kind[];
   const subjects = (option(argv, '--subjects')?.split(',') ?? SUBJECTS) as SubjectName[];
   if (argv.includes('--trace')) trace.log = (line) => console.log(`  … ${line}`);
+  const skip = option(argv, '--skip');
+  if (skip) trace.skip = new RegExp(skip);
   const date = new Date().toISOString();
   const report: { date: string; saves: number; seed: number; backends: Record<string, { tally: Tally; seconds: number; failures: CaseResult[] }>; runtime: unknown } = {
     date, saves, seed, backends: {}, runtime: await runtimeInfo(),
