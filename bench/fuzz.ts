@@ -5,12 +5,15 @@
 //
 //   node dist/bench/fuzz.js                      everything, 600 save mutations a model
 //   options: --saves N, --kinds webgpu,cpu, --subjects 'LinUCB,NeuralTS', --seed N,
-//            --name BASE (default fuzz-<date>), --out DIR, --failures N (listed per backend, default 40)
+//            --name BASE (default fuzz-<date>), --out DIR, --failures N (listed per backend, default 40),
+//            --no-huge (leave out sizes of 1e9 and 2³¹), --trace (log each case before it runs),
+//            --skip REGEX (cases that take the process down: counted as hangs, not run),
+//            --classes calls,options,disposed,saves,concurrency (default all)
 //
 // Output: the counts on stdout, bench/results/<base>.json and <base>.md. Exit code 1 when any
 // case broke the contract (anything but refused or valid).
 import { createBackend, type Backend } from '../src/index.js';
-import { CLASSES, GOOD, trace, OUTCOMES, count, emptyTally, freshLike, fuzzSubject, type CaseResult, type Tally } from '../test/fuzz/engine.js';
+import { CLASSES, GOOD, type Budget, type CaseClass, trace, OUTCOMES, count, emptyTally, freshLike, fuzzSubject, type CaseResult, type Tally } from '../test/fuzz/engine.js';
 import { SUBJECTS, type SubjectName } from '../test/fuzz/subjects.js';
 import { dateStamp, markdownTable, numberOption, option, resultsDir, runAsEntryPoint, runtimeInfo, textTable, writeResults } from './lib.js';
 
@@ -30,18 +33,26 @@ export async function main(argv: readonly string[]): Promise<number> {
   const kinds = (option(argv, '--kinds') ?? 'cpu,webgpu').split(',') as Kind[];
   const subjects = (option(argv, '--subjects')?.split(',') ?? SUBJECTS) as SubjectName[];
   if (argv.includes('--trace')) trace.log = (line) => console.log(`  … ${line}`);
-  const date = new Date().toISOString();
-  const report: { date: string; saves: number; seed: number; backends: Record<string, { tally: Tally; seconds: number; failures: CaseResult[] }>; runtime: unknown } = {
-    date, saves, seed, backends: {}, runtime: await runtimeInfo(),
+  const classes = new Set((option(argv, '--classes')?.split(',') ?? CLASSES) as CaseClass[]);
+  const budget: Budget = {
+    calls: classes.has('calls') ? Infinity : 0, options: classes.has('options') ? Infinity : 0, saves: classes.has('saves') ? saves : 0,
+    concurrency: classes.has('concurrency'), disposed: classes.has('disposed'), huge: !argv.includes('--no-huge'),
   };
-  const md: string[] = [`# Fuzz run ${date}`, '', `${saves} save mutations a model, seed ${seed}; subjects: ${subjects.join(', ')}.`, ''];
+  const skip = option(argv, '--skip');
+  if (skip) trace.skip = new RegExp(skip);
+  const date = new Date().toISOString();
+  const report: { date: string; args: readonly string[]; saves: number; seed: number; backends: Record<string, { tally: Tally; seconds: number; failures: CaseResult[] }>; runtime: unknown } = {
+    date, args: argv.slice(), saves, seed, backends: {}, runtime: await runtimeInfo(),
+  };
+  const md: string[] = [`# Fuzz run ${date}`, '', `${saves} save mutations a model, seed ${seed}; classes: ${[...classes].join(', ')}${budget.huge ? '' : ' (no huge sizes)'}; subjects: ${subjects.join(', ')}.`, ''];
+  if (skip) md.push(`Not run, counted as hangs (--skip): \`${skip}\`.`, '');
   let broken = 0;
   for (const kind of kinds) {
     const backend: Backend = await createBackend({ kind });
     const t0 = Date.now();
     const results: CaseResult[] = [];
     for (const name of subjects) {
-      const got = await fuzzSubject(name, backend, { calls: Infinity, options: Infinity, saves, concurrency: true, disposed: true, huge: !argv.includes('--no-huge') }, seed, freshLike(backend));
+      const got = await fuzzSubject(name, backend, budget, seed, freshLike(backend));
       const bad = got.filter((r) => !GOOD.has(r.outcome)).length;
       console.log(`${kind} ${name}: ${got.length} cases, ${bad} broke the contract`);
       results.push(...got);

@@ -35,6 +35,7 @@ import './models/delayed.spec.js';
 import './models/warm-start.spec.js';
 import './models/numerics.spec.js';
 import './models/device-loss.spec.js';
+import './models/sizes.spec.js';
 import './sim/sim.spec.js';
 import './sim/replay.spec.js';
 import './sim/seeds.spec.js';

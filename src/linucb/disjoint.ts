@@ -94,11 +94,14 @@ export abstract class DisjointLinear<O extends ResolvedDisjointOptions> extends 
   /** What `load` takes beside the save: what is not saved. */
   protected static readonly LOAD_OVERRIDES: readonly string[] = ['armsPerShard', 'clock'];
 
-  /** Refuses a save whose arrays are not the sizes its options describe, before anything is allocated. */
+  /** Refuses a save whose arrays are not the sizes its options describe, or whose A, its low part or A⁻¹ is not symmetric, before anything is allocated. */
   protected static expectSaved(saved: SavedModelReader, o: ResolvedDisjointOptions): void {
     const { arms, dim: d } = o;
     saved.expect({ a: arms * d * d, aInv: arms * d * d, b: arms * d, theta: arms * d, plays: arms });
     saved.need('plays', arms, { min: 0 });
+    saved.symmetric('a', arms, d);
+    saved.symmetric('aLo', arms, d, saved.arrays.a);
+    saved.symmetric('aInv', arms, d);
   }
 
   /** What create says when the device cannot hold the state. */

@@ -121,6 +121,34 @@ export class SavedModelReader {
     for (const [name, length] of Object.entries(lengths)) this.need(name, length);
   }
 
+  /**
+   * Checks that each `d`×`d` block of `name` (present: an absent optional array passes) is
+   * symmetric to within `1e-3` of the block's diagonal in `scale` (the array itself, or the high
+   * part it is the low part of): every update adds the same to A_ij and A_ji (and A⁻¹ stays
+   * symmetric to rounding), so a save where they differ is forged or corrupt, and an inverse refined
+   * against it turns non-finite.
+   *
+   * @example
+   * saved.symmetric('a', arms, dim);
+   * saved.symmetric('aLo', arms, dim, saved.arrays.a);
+   */
+  symmetric(name: string, blocks: number, d: number, scale?: SavedArray): void {
+    const a = this.arrays[name];
+    if (!a) return;
+    const s = scale ?? a;
+    for (let k = 0; k < blocks; k++) {
+      const at = k * d * d;
+      for (let i = 0; i < d; i++) {
+        for (let j = i + 1; j < d; j++) {
+          const ij = at + i * d + j, ji = at + j * d + i;
+          if (!(Math.abs(a[ij]! - a[ji]!) <= 1e-3 * (Math.abs(s[at + i * d + i]!) + Math.abs(s[at + j * d + j]!)))) {
+            throw new BanditError(`${this.model}.load: array ${name} is not symmetric: block ${k} holds ${a[ij]} at (${i}, ${j}) and ${a[ji]} at (${j}, ${i})`);
+          }
+        }
+      }
+    }
+  }
+
   /** Integer counters ≥ 0; a missing or bad one is a BanditError. */
   counts<K extends string>(keys: readonly K[]): Record<K, number> {
     return savedCounters(this.model, this.counters, keys);

@@ -246,3 +246,49 @@ describe('runtime: sizes and failed allocations', () => {
     }
   });
 });
+
+describe('runtime: its own maps through a model (issue 11 item 9)', () => {
+  it('LinUCB rounds with drift checks, then its buffers trimmed from the pool: the bind-group index keeps no stale key or dead buffer', async function () {
+    this.timeout(120_000);
+    const { LinUCB } = await import('../../src/index.js');
+    const b = await backendOn(gpuBackend().device);
+    try {
+      // A and A⁻¹ of 64 KiB (K·d·d f32): large enough for the pool to destroy once idle, which drops
+      // their bind groups, the path that left stale keys behind.
+      const K = 64, d = 16, B = 4;
+      const model = await LinUCB.create(b, { arms: K, dim: d, alpha: 1, driftCheckEvery: 8, refactorEvery: 32, seed: 2 });
+      const contexts = [0, 1, 2, 3].map((i) => uniform(B * d, 40 + i));
+      const check = (when: string) => {
+        const s = b.runtime.stats();
+        const where = `${when}: ${JSON.stringify({ live: s.live, bindGroups: s.bindGroups, bindGroupBuffers: s.bindGroupBuffers, bindGroupKeys: s.bindGroupKeys })}`;
+        // Every indexed key belongs to a cached group (each binds at most 5 buffers), every indexed buffer is alive.
+        expect(s.bindGroupKeys, where).to.be.at.most(5 * s.bindGroups);
+        expect(s.bindGroupKeys, where).to.be.at.least(s.bindGroups);
+        expect(s.bindGroupBuffers, where).to.be.at.most(s.live + s.uniformChunks);
+        return s;
+      };
+      for (let r = 1; r <= 80; r++) {
+        const x = contexts[r % 4]!;
+        const arms = await model.select(x);
+        await model.update(arms, x, uniform(B, 100 + r));
+        if (r % 20 === 0) check(`after ${r} rounds`);
+      }
+      expect(model.diagnostics().driftChecks, 'drift checks ran').to.be.greaterThan(5);
+      model.dispose();
+      const before = check('after dispose');
+      // Other work until the model's idle 64 KiB buffers are trimmed.
+      const x = b.tensor([1, 2, 3, 4], [4]), y = b.zeros([4]);
+      for (let i = 0; i < 600; i++) {
+        axpy(b, 1, x, y);
+        await b.sync();
+      }
+      x.dispose();
+      y.dispose();
+      const after = check('after the idle trim');
+      expect(after.destroyed, 'buffers destroyed by the idle trim').to.be.greaterThan(before.destroyed);
+      expect(after.bindGroups, 'groups of destroyed buffers dropped').to.be.below(before.bindGroups);
+    } finally {
+      b.dispose();
+    }
+  });
+});

@@ -5,7 +5,7 @@ import { expectClose, type Tolerance } from '../support/compare.js';
 import { backends, cpuBackend, describeBackends, f32Backend } from '../support/fixture.js';
 import { rng, uniform } from '../support/random.js';
 import { DirectLinUCB } from '../support/reference.js';
-import { decodeModel } from '../../src/models/persist.js';
+import { decodeModel, encodeModel } from '../../src/models/persist.js';
 
 /** The cpu backend's float64 state against the direct reference: only the reassociation of float64 sums differs. */
 const TOL_CPU_VS_DIRECT: Tolerance = { abs: 1e-10, rel: 1e-9 };
@@ -308,6 +308,31 @@ describeBackends('LinUCB', function (kind) {
     new DataView(future.buffer).setUint32(future.length - 4, crc32(future.subarray(0, future.length - 4)), true);
     await rejects(LinUCB.load(g, future), /container version 99 is not supported/);
     model.dispose();
+  });
+
+  it('refuses a forged save whose A, its low part or A⁻¹ is not symmetric; a symmetric edit loads and stays finite', async () => {
+    const g = f32Backend();
+    const d = 3;
+    const model = await LinUCB.create(g, { arms: 4, dim: d, forgetting: { gamma: 0.9 } });
+    await model.update(Int32Array.of(0, 2, 2), uniform(3 * d, 5), Float32Array.of(1, 0.5, -0.25));
+    const saved = decodeModel(await model.save(), 'LinUCB', [1]);
+    model.dispose();
+    // One entry of arm 2's block moved by 2⁶⁰ (an exponent byte set, the checksum recomputed): still
+    // finite in f32, but A is no longer symmetric and an inverse refined against it is NaN.
+    const edit = (name: string, at: number[], scale: number) => {
+      const arrays = { ...saved.arrays, [name]: saved.arrays[name]!.slice() };
+      for (const i of at) arrays[name]![i] = (arrays[name]![i] || 1) * scale;
+      return encodeModel({ ...saved, arrays });
+    };
+    const block = 2 * d * d, ij = block + 0 * d + 2, ji = block + 2 * d + 0;
+    for (const name of ['a', 'aLo', 'aInv']) {
+      await rejects(LinUCB.load(g, edit(name, [ij], 2 ** 60)), new RegExp(`^LinUCB\\.load: array ${name} is not symmetric: block 2 holds .* at \\(0, 2\\)`));
+    }
+    // The same change made to both entries keeps A symmetric (and positive definite): a usable model.
+    const loaded = await LinUCB.load(g, edit('a', [ij, ji], 1.5));
+    await loaded.update(Int32Array.of(2), uniform(d, 6), Float32Array.of(1));
+    expect(Array.from(await loaded.scores(uniform(2 * d, 7))).every(Number.isFinite)).to.equal(true);
+    loaded.dispose();
   });
 
   it('bad input throws BanditError and leaves the state exactly as it was', async () => {
