@@ -11,12 +11,12 @@ import type { AccumulateArgs, RefineSolveArgs, ResidualArgs } from '../../core/o
 
 const WG = 64;
 const code = wgsl(source, GRID, SEGMENTS, FF);
-const AccumulateParams = uniforms('AccumulateParams', { d: 'u32', width: 'u32', segments: 'u32', groupsPerArm: 'u32', weightsAt: 'u32' });
+const AccumulateParams = uniforms('AccumulateParams', { d: 'u32', width: 'u32', outer: 'u32', zStride: 'u32', segments: 'u32', groupsPerArm: 'u32', weightsAt: 'u32' });
 const ResidualParams = uniforms('ResidualParams', { d: 'u32', matrices: 'u32', writeR: 'u32' });
-const SolveParams = uniforms('SolveParams', { d: 'u32', count: 'u32', iterations: 'u32', restart: 'u32' });
+const SolveParams = uniforms('SolveParams', { d: 'u32', count: 'u32', iterations: 'u32', restart: 'u32', cols: 'u32' });
 
 const ACCUMULATE_KERNEL = kernel({
-  name: 'accumulateOuter', source: code, entryPoint: 'accumulateOuter', storage: ['read', 'read', 'rw', 'rw'], workgroupSize: WG, uniforms: AccumulateParams,
+  name: 'accumulateOuter', source: code, entryPoint: 'accumulateOuter', storage: ['read', 'read', 'read', 'rw', 'rw'], workgroupSize: WG, uniforms: AccumulateParams,
 });
 const RESIDUAL_KERNEL = kernel({
   name: 'accurateResidual', source: code, entryPoint: 'accurateResidual', storage: ['read', 'read', 'read', 'rw', 'rw'], workgroupSize: WG, uniforms: ResidualParams,
@@ -31,12 +31,12 @@ export function accumulateOuterWebGpu(rt: GpuRuntime, a: AccumulateArgs): void {
   const { data, bits } = withRoom(index, a.count);
   bits.set(a.weights, index.length);
   const buffer = rt.upload(data, 'accumulateOuter index');
-  // Four elements an invocation.
+  // Four elements an invocation. x xᵀ reads x as its z (two read-only bindings of one buffer).
   const groupsPerArm = Math.ceil((a.d * a.width) / (4 * WG));
   rt.dispatch({
     kernel: ACCUMULATE_KERNEL,
-    buffers: [buffer, bufferOf(a.x), bufferOf(a.hi), bufferOf(a.lo)],
-    params: { d: a.d, width: a.width, segments, groupsPerArm, weightsAt: index.length },
+    buffers: [buffer, bufferOf(a.x), bufferOf(a.z ?? a.x), bufferOf(a.hi), bufferOf(a.lo)],
+    params: { d: a.d, width: a.width, outer: a.outer ? 1 : 0, zStride: a.z ? a.width : a.d, segments, groupsPerArm, weightsAt: index.length },
     workgroups: segments * groupsPerArm,
   });
   rt.releaseBuffer(buffer);
@@ -62,7 +62,7 @@ export function refineSolveWebGpu(rt: GpuRuntime, a: RefineSolveArgs): void {
   rt.dispatch({
     kernel: SOLVE_KERNEL,
     buffers: [buffer, bufferOf(a.aHi), bufferOf(a.aLo), bufferOf(a.bHi), bufferOf(a.bLo), bufferOf(a.aInv), bufferOf(a.theta)],
-    params: { d: a.d, count: distinct.length, iterations: a.iterations, restart: a.restart ? 1 : 0 },
+    params: { d: a.d, count: distinct.length, iterations: a.iterations, restart: a.restart ? 1 : 0, cols: a.cols },
     workgroups: distinct.length,
   });
   rt.releaseBuffer(buffer);
