@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { BanditError, LinUCB, NeuralUCB, type Backend, type LinUCBOptions, type Tensor } from '../../src/index.js';
+import { BanditError, HybridLinUCB, LinUCB, NeuralUCB, type Backend, type LinUCBOptions, type Tensor } from '../../src/index.js';
 import { ALPHA_MAX, CONTEXT_SCALE_RANGE, LAMBDA_RANGE, REWARD_MAX } from '../../src/core/limits.js';
 import { decodeModel, encodeModel } from '../../src/models/persist.js';
 import { cpuBackend, gpuBackend } from '../support/fixture.js';
@@ -16,6 +16,9 @@ const MAX_FULL_Z_DRIFT = 1e-3;
 const FULL_Z_FLOOR_MULTIPLE = 8;
 /** What a refusal at the documented bounds says. */
 const BOUND_MESSAGE = /safe range|conditioning bound|past the safe/;
+
+/** The issue's bar: HybridLinUCB on webgpu after 2·10⁴ repeats chooses cpu's arm on at least this share of rows. */
+const MIN_HYBRID_AGREEMENT = 0.99;
 
 /** The issue's bar: scores after 10⁵ repeats of one context within this of the closed form. */
 const TOL_REPEAT_REL = 1e-3;
@@ -98,6 +101,36 @@ describe('numerics: f32 state as accurate as float64 (docs/numerics.md)', functi
       gpu.dispose();
     });
   }
+
+  it(`HybridLinUCB after one (x, z) repeated 2·10⁴ times on one arm: webgpu chooses cpu's arm on ≥ ${MIN_HYBRID_AGREEMENT * 100} % of rows, scores within ${TOL_SCALE_AGREEMENT}`, async () => {
+    const K = 10, d = 8, k = 4, n = 20_000, batch = 1000, probes = 200;
+    const x = uniform(d, 1), z = uniform(k, 2), xs = new Float32Array(batch * d), zs = new Float32Array(batch * k);
+    for (let i = 0; i < batch; i++) {
+      xs.set(x, i * d);
+      zs.set(z, i * k);
+    }
+    const probe = { arm: uniform(probes * K * d, 3), shared: uniform(probes * K * k, 4) };
+    const run = async (backend: Backend) => {
+      const model = await HybridLinUCB.create(backend, { arms: K, dim: d, sharedDim: k, alpha: 1, seed: 1 });
+      for (let done = 0; done < n; done += batch) await model.update(new Int32Array(batch), { arm: xs, shared: zs }, new Float32Array(batch).fill(0.5));
+      const out = { chosen: await model.select(probe), scores: await model.scores(probe), diag: model.diagnostics() };
+      model.dispose();
+      return out;
+    };
+    const [g, c] = [await run(gpuBackend()), await run(cpuBackend())];
+    const same = g.chosen.filter((a, i) => a === c.chosen[i]).length / probes;
+    let worst = 0;
+    for (let row = 0; row < probes; row++) {
+      const cs = c.scores.subarray(row * K, (row + 1) * K), gs = g.scores.subarray(row * K, (row + 1) * K);
+      const scale = Math.max(...Array.from(cs, Math.abs));
+      for (let a = 0; a < K; a++) worst = Math.max(worst, Math.abs(gs[a]! - cs[a]!) / scale);
+    }
+    console.log(`      hybrid: webgpu chose cpu's arm on ${(same * 100).toFixed(1)} % of ${probes} rows; worst score difference ${worst.toExponential(2)} of the row's largest; ` +
+      `${g.diag.refactorizations} re-factorisations (${g.diag.failedRefactorizations} failed), lastDrift ${g.diag.lastDrift?.toExponential(2)}`);
+    expect(same).to.be.at.least(MIN_HYBRID_AGREEMENT);
+    expect(worst).to.be.below(TOL_SCALE_AGREEMENT);
+    expect(g.diag.failedRefactorizations + g.diag.failedSharedFactorizations).to.equal(0);
+  });
 
   /**
    * Runs `rounds` updates of 20 rows (contexts s·u, u uniform in ±1, rewards uniform) on a fresh
@@ -200,6 +233,34 @@ describe('numerics: f32 state as accurate as float64 (docs/numerics.md)', functi
       }
       expect(Array.from(await model.save()), 'state unchanged').to.deep.equal(Array.from(before));
       model.dispose();
+    }
+  });
+
+  it('NeuralUCB refuses arm features past the context-scale bound up front, naming the range, with the state unchanged', async () => {
+    const d = 3, [lo, hi] = CONTEXT_SCALE_RANGE;
+    for (const backend of [gpuBackend(), cpuBackend()]) {
+      for (const confidence of ['diagonal', 'full'] as const) {
+        const model = await NeuralUCB.create(backend, { dim: d, hidden: [4], confidence, trainEvery: 0, seed: 3 });
+        await model.update(Int32Array.of(0, 1), uniform(2 * d, 8), Float32Array.of(1, 0));
+        const before = await model.save();
+        // Inside the bound, at its edges: accepted (the bound is not a blanket refusal).
+        await model.scores(Float32Array.of(hi, 0, 1, lo, 0, 0));
+        const bad: [string, () => Promise<unknown>][] = [
+          ['select at 1e20', () => model.select(Float32Array.of(1, 0, 0, 0, 1e20, 0))],
+          ['scores at 1e-30', () => model.scores(Float32Array.of(1e-30, 0, 1e-31))],
+          ['decide past 2³²', () => model.decide(Float32Array.of(hi * 2, 1, 1, 0, 0, 1), { arms: 2 })],
+          ['update at 1e20', () => model.update(Int32Array.of(0), Float32Array.of(1e20, 0, 0), Float32Array.of(1))],
+          ['update past 2⁻⁴⁰', () => model.update(Int32Array.of(1), Float32Array.of(lo / 2, 0, 0), Float32Array.of(1))],
+        ];
+        for (const [what, call] of bad) {
+          let e: unknown = null;
+          await call().catch((x) => (e = x));
+          expect(e, `${backend.kind} ${confidence}: ${what}`).to.be.instanceOf(BanditError);
+          expect(String(e), what).to.match(/armFeatures|features/).and.to.match(/safe range .*2⁻⁴⁰ … 2³²/);
+        }
+        expect(Array.from(await model.save()), `${backend.kind} ${confidence}: state unchanged`).to.deep.equal(Array.from(before));
+        model.dispose();
+      }
     }
   });
 
