@@ -24,6 +24,12 @@ struct ResidualParams {
   matrices: u32,
   /// 1: write R (else only its norms)
   writeR: u32,
+  /// 1: X is float-float, rinv + rinvlo (else rinv alone)
+  xLo: u32,
+}
+
+struct AddParams {
+  n: u32,
 }
 
 struct SolveParams {
@@ -103,10 +109,13 @@ fn accumulateOuter(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) n
 @group(0) @binding(1) var<storage, read> rhi: array<f32>;
 @group(0) @binding(2) var<storage, read> rlo: array<f32>;
 @group(0) @binding(3) var<storage, read> rinv: array<f32>;
-@group(0) @binding(4) var<storage, read_write> rout: array<f32>;
-@group(0) @binding(5) var<storage, read_write> rnorm: array<atomic<u32>>;
+@group(0) @binding(4) var<storage, read> rinvlo: array<f32>;
+@group(0) @binding(5) var<storage, read_write> rout: array<f32>;
+@group(0) @binding(6) var<storage, read_write> rnorm: array<atomic<u32>>;
 
-// R = I − A·X with A float-float, a compensated dot product (dot2Add) an element, one row of one arm an invocation; the
+// R = I − A·X with A float-float, a compensated dot product (dot2Add) an element, one row of one
+// arm an invocation (X float-float too with xLo: A·X_lo, below u·|A|·|X|, joins the correction
+// in plain f32); the
 // row's Σ_j |R_ij| and Σ_j Σ_l |A_il X_lj| meet the arm's other rows in atomicMax on their bits
 // (non-negative f32 order as their u32 bits do, NaN above +∞), at norms[2k] and norms[2k + 1].
 @compute @workgroup_size(WG)
@@ -136,6 +145,9 @@ fn accurateResidual(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) 
       let t = dot2Add4(sum, corr, ail, rlo[row + l], x);
       sum = t[0];
       corr = t[1];
+      if (pr.xLo != 0u) {
+        corr += ail * vec4f(rinvlo[xr + cl.x], rinvlo[xr + cl.y], rinvlo[xr + cl.z], rinvlo[xr + cl.w]);
+      }
       mag += abs(ail * x);
     }
     let r = -(sum + corr);
@@ -151,6 +163,25 @@ fn accurateResidual(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) 
   }
   atomicMax(&rnorm[2u * ai.x], bitcast<u32>(rowAbs));
   atomicMax(&rnorm[2u * ai.x + 1u], bitcast<u32>(rowMag));
+}
+
+@group(0) @binding(0) var<uniform> pd: AddParams;
+@group(0) @binding(1) var<storage, read> dc: array<f32>;
+@group(0) @binding(2) var<storage, read_write> dhi: array<f32>;
+@group(0) @binding(3) var<storage, read_write> dlo: array<f32>;
+
+// (hi, lo) ← hi + lo + c in float-float, renormalised (|lo| ≤ ulp(hi)/2), one element an invocation.
+@compute @workgroup_size(WG)
+fn addAccurate(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+               @builtin(local_invocation_index) lid: u32) {
+  let e = flatIndex(wid, nwg, lid);
+  if (e >= pd.n) {
+    return;
+  }
+  let s = twoSum(dhi[e], dc[e]);
+  let r = fastTwoSum(s.x, s.y + dlo[e]);
+  dhi[e] = r.x;
+  dlo[e] = r.y;
 }
 
 @group(0) @binding(0) var<uniform> ps: SolveParams;

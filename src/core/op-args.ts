@@ -94,11 +94,17 @@ export interface AccumulateArgs {
 
 export interface ResidualArgs {
   /**
-   * aHi, aLo: K×d×d float-float A; aInv: K×d×d (X); r: K×d×d ← I − A·X, or null (only the norms);
-   * norms: K×2, norms[k] = [‖R_k‖∞, ‖ |A_k|·|X_k| ‖∞] (zeros before the op).
+   * aHi, aLo: K×d×d float-float A; aInv: K×d×d (X), aInvLo: its lo part or null (X f32);
+   * r: K×d×d ← I − A·X, or null (only the norms); norms: K×2, norms[k] = [‖R_k‖∞, ‖ |A_k|·|X_k| ‖∞]
+   * (zeros before the op).
    */
-  readonly aHi: Tensor; readonly aLo: Tensor; readonly aInv: Tensor; readonly r: Tensor | null; readonly norms: Tensor;
+  readonly aHi: Tensor; readonly aLo: Tensor; readonly aInv: Tensor; readonly aInvLo: Tensor | null; readonly r: Tensor | null; readonly norms: Tensor;
   readonly matrices: number; readonly d: number;
+}
+
+export interface AddAccurateArgs {
+  /** hi, lo: n values, float-float; c: n values. (hi, lo) ← hi + lo + c, renormalised. */
+  readonly hi: Tensor; readonly lo: Tensor; readonly c: Tensor; readonly n: number;
 }
 
 export interface RefineSolveArgs {
@@ -299,6 +305,7 @@ export interface OpArgs {
   readonly inverseDrift: DriftArgs;
   readonly accumulateOuter: AccumulateArgs;
   readonly accurateResidual: ResidualArgs;
+  readonly addAccurate: AddAccurateArgs;
   readonly refineSolve: RefineSolveArgs;
   readonly hybridScores: HybridScoresArgs;
   readonly hybridArmUpdate: HybridArmUpdateArgs;

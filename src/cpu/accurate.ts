@@ -1,4 +1,4 @@
-import type { AccumulateArgs, RefineSolveArgs, ResidualArgs } from '../core/op-args.js';
+import type { AccumulateArgs, AddAccurateArgs, RefineSolveArgs, ResidualArgs } from '../core/op-args.js';
 import { f64 } from './tensor.js';
 
 // The float64 twins of the float-float ops: float64 holds what hi + lo holds on the GPU (and
@@ -18,8 +18,9 @@ export function accumulateOuterF64({ hi, x, z, arms, weights, count, d, width, o
   }
 }
 
-export function accurateResidualF64({ aHi, aLo, aInv, r, norms, matrices, d }: ResidualArgs): void {
-  const ah = f64(aHi), al = f64(aLo), xs = f64(aInv), out = r ? f64(r) : null, nm = f64(norms);
+export function accurateResidualF64({ aHi, aLo, aInv, aInvLo, r, norms, matrices, d }: ResidualArgs): void {
+  const ah = f64(aHi), al = f64(aLo), xh = f64(aInv), xl = aInvLo ? f64(aInvLo) : null, out = r ? f64(r) : null, nm = f64(norms);
+  const xs = xl ? Float64Array.from(xh, (v, e) => v + xl[e]!) : xh;
   for (let k = 0; k < matrices; k++) {
     const base = k * d * d;
     let worst = 0, mag = 0;
@@ -43,6 +44,15 @@ export function accurateResidualF64({ aHi, aLo, aInv, r, norms, matrices, d }: R
     }
     nm[2 * k] = worst;
     nm[2 * k + 1] = mag;
+  }
+}
+
+export function addAccurateF64({ hi, lo, c, n }: AddAccurateArgs): void {
+  const h = f64(hi), l = f64(lo), cs = f64(c);
+  // lo is 0 on the cpu backend; a wasm copy's lo is kept beside the float64 sum.
+  for (let e = 0; e < n; e++) {
+    h[e] = h[e]! + cs[e]! + l[e]!;
+    l[e] = 0;
   }
 }
 

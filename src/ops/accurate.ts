@@ -1,7 +1,7 @@
 import { BanditError } from '../core/errors.js';
 import { asMatrices, asVectors, checkArmIndices, checkDistinct, checkTensor, checkVectors, checkWeights, squareMatrices } from '../core/check.js';
 import { MAX_FACTOR_DIM } from '../core/limits.js';
-import type { AccumulateArgs, RefineSolveArgs, ResidualArgs } from '../core/op-args.js';
+import type { AccumulateArgs, AddAccurateArgs, RefineSolveArgs, ResidualArgs } from '../core/op-args.js';
 import type { Tensor } from '../core/tensor.js';
 import type { Backend } from '../core/backend.js';
 
@@ -66,29 +66,55 @@ export function accumulateOuter(backend: Backend, m: Accurate, x: Tensor, arms: 
  * The residual R = I − A·X of a kept inverse X against the float-float A, computed with exact
  * products and float-float sums, and per matrix [‖R‖∞, ‖ |A|·|X| ‖∞] (K×2, returned): u·the second
  * (u the storage's unit roundoff) is what even the correctly rounded inverse leaves, so a drift
- * near it cannot be improved by re-factorising. With `r`, R itself is written there (K×d×d).
+ * near it cannot be improved by re-factorising. X is f32 or float-float ({ hi, lo }: then the
+ * drift can go below that). With `r`, R itself is written there (K×d×d).
  *
  * @example
  * const norms = accurateResidual(backend, { hi: a, lo: aLo }, aInv);           // [drift, scale] an arm
  * accurateResidual(backend, { hi: a, lo: aLo }, x, r).dispose();               // R for a refinement step
  */
-export function accurateResidual(backend: Backend, a: Accurate, aInv: Tensor, r: Tensor | null = null): Tensor {
+export function accurateResidual(backend: Backend, a: Accurate, inverse: Tensor | Accurate, r: Tensor | null = null): Tensor {
   const op = 'accurateResidual';
+  const aInv = 'hi' in inverse ? inverse.hi : inverse, aInvLo = 'hi' in inverse ? inverse.lo : null;
   checkTensor(backend, a.hi, 'aHi', op);
   checkTensor(backend, a.lo, 'aLo', op);
   checkTensor(backend, aInv, 'aInv', op);
   sameShape(op, a.hi, 'aHi', a.lo, 'aLo');
   sameShape(op, a.hi, 'aHi', aInv, 'aInv');
+  if (aInvLo) {
+    checkTensor(backend, aInvLo, 'aInvLo', op);
+    sameShape(op, a.hi, 'aHi', aInvLo, 'aInvLo');
+    checkDistinct(op, ['aInv', aInv], ['aInvLo', aInvLo]);
+  }
   const { batch: matrices, d } = squareMatrices(a.hi, 'aHi', op);
   if (r) {
     checkTensor(backend, r, 'r', op);
     sameShape(op, a.hi, 'aHi', r, 'r');
-    checkDistinct(op, ['r', r], ['aHi', a.hi], ['aLo', a.lo], ['aInv', aInv]);
+    checkDistinct(op, ['r', r], ['aHi', a.hi], ['aLo', a.lo], ['aInv', aInv], ...(aInvLo ? [['aInvLo', aInvLo] as [string, Tensor]] : []));
   }
   const norms = backend.zeros([matrices, 2], { label: `${op} norms` });
-  const args: ResidualArgs = { aHi: a.hi, aLo: a.lo, aInv, r, norms, matrices, d };
+  const args: ResidualArgs = { aHi: a.hi, aLo: a.lo, aInv, aInvLo, r, norms, matrices, d };
   backend.ops.accurateResidual(args);
   return norms;
+}
+
+/**
+ * M ← M + C in float-float (hi + lo + c, renormalised so |lo| ≤ ulp(hi)/2), elementwise: a
+ * correction (a Newton step's X·R) added to an accurate value without losing its low bits.
+ *
+ * @example
+ * addAccurate(backend, { hi: zInv, lo: zInvLo }, correction);
+ */
+export function addAccurate(backend: Backend, m: Accurate, c: Tensor): void {
+  const op = 'addAccurate';
+  checkTensor(backend, m.hi, 'hi', op);
+  checkTensor(backend, m.lo, 'lo', op);
+  checkTensor(backend, c, 'c', op);
+  sameShape(op, m.hi, 'hi', m.lo, 'lo');
+  sameShape(op, m.hi, 'hi', c, 'c');
+  checkDistinct(op, ['hi', m.hi], ['lo', m.lo], ['c', c]);
+  const args: AddAccurateArgs = { hi: m.hi, lo: m.lo, c, n: m.hi.size };
+  backend.ops.addAccurate(args);
 }
 
 /** How refineSolve starts: from θ as it is, or from θ = 0 (its first step is then θ = X b). */

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { BanditError, type Backend, type Tensor } from '../../src/index.js';
-import { accumulateOuter, accurateResidual, refineSolve } from '../../src/ops/index.js';
+import { accumulateOuter, accurateResidual, addAccurate, refineSolve } from '../../src/ops/index.js';
 import { F32_EPS, expectClose, type Tolerance } from '../support/compare.js';
 import { backends } from '../support/fixture.js';
 import { rng, spd, uniform } from '../support/random.js';
@@ -156,6 +156,33 @@ describe('ops: float-float accumulators (accumulateOuter, accurateResidual, refi
       });
     }
 
+    it('with a float-float X (hi + lo) measures the drift below the f32 floor, as the twin does', async () => {
+      const k = 2, d = 16, { a, hi, lo } = illConditioned(k, d, 77);
+      // X = A⁻¹ in float64 (of the float-float A), split into hi + lo: its drift is ~2⁻⁴⁸·κ, hi's alone ~2⁻²⁴·κ.
+      const exact = new Float64Array(k * d * d);
+      for (let m = 0; m < k; m++) {
+        const am = Float64Array.from(a.subarray(m * d * d, (m + 1) * d * d), (_, e) => hi[m * d * d + e]! + lo[m * d * d + e]!);
+        exact.set(inverseSpd(am, d), m * d * d);
+      }
+      const x = split(exact);
+      const run = async (b: Backend, withLo: boolean) => {
+        const at = pair(b, hi, lo, [k, d, d]), xt = pair(b, x.hi, x.lo, [k, d, d]);
+        const norms = accurateResidual(b, at, withLo ? xt : xt.hi);
+        const out = Float64Array.from(await b.read(norms));
+        for (const t of [at.hi, at.lo, xt.hi, xt.lo, norms]) t.dispose();
+        return out;
+      };
+      const [ff, f32, twin] = [await run(gpu, true), await run(gpu, false), await run(cpu, true)];
+      for (let m = 0; m < k; m++) {
+        const floor = F32_EPS * twin[2 * m + 1]!;
+        // The lo part's products join in f32: their error is u·|A|·|X_lo| ≈ u²·‖|A||X|‖.
+        expect(ff[2 * m]!, `arm ${m}: float-float drift`).to.be.below(floor * 1e-3);
+        expect(Math.abs(ff[2 * m]! - twin[2 * m]!), `arm ${m}: against the twin`).to.be.below((d + 2) * FF_TERM_ERROR * twin[2 * m + 1]! + 1e-12);
+        // Cannot pass by luck: hi alone is at the f32 floor, far above.
+        expect(f32[2 * m]!, `arm ${m}: hi alone`).to.be.above(floor * 1e-2);
+      }
+    });
+
     it('reports NaN for a broken inverse and writes nothing without r', async () => {
       const d = 4, a = pair(gpu, spd(2, d, 5), new Float32Array(2 * d * d), [2, d, d]);
       const inv = new Float32Array(2 * d * d);
@@ -165,6 +192,30 @@ describe('ops: float-float accumulators (accumulateOuter, accurateResidual, refi
       const norms = await gpu.read(accurateResidual(gpu, a, x));
       expect(norms[0]).to.be.lessThan(1e-5);
       expect(Number.isNaN(norms[2]!)).to.equal(true);
+    });
+  });
+
+  describe('addAccurate', () => {
+    it('adds a correction to a float-float value without losing its low bits, renormalised, as the twin does', async () => {
+      const n = 1000, v = Float64Array.from(uniform(n, 31), (x, i) => x * 10 ** ((i % 7) - 3)), c = Float32Array.from(uniform(n, 32), (x, i) => x * 10 ** ((i % 5) - 4));
+      const start = split(v);
+      const run = async (b: Backend) => {
+        const m = pair(b, start.hi, start.lo, [n]), ct = b.tensor(c, [n]);
+        addAccurate(b, m, ct);
+        const out = { hi: Float64Array.from(await b.read(m.hi)), lo: Float64Array.from(await b.read(m.lo)) };
+        for (const t of [m.hi, m.lo, ct]) t.dispose();
+        return out;
+      };
+      const [got, want] = [await run(gpu), await run(cpu)];
+      const exact = Float64Array.from(v, (x, i) => start.hi[i]! + start.lo[i]! + c[i]!);
+      const bound = Float64Array.from(exact, (x, i) => 4 * FF_EPS * (Math.abs(start.hi[i]!) + Math.abs(c[i]!)) + 1e-40);
+      expectClose(sum(got.hi, got.lo), exact, TOL_BOUND_ONLY, 'hi + lo (webgpu)', bound);
+      expectClose(sum(want.hi, want.lo), exact, TOL_BOUND_ONLY, 'hi + lo (twin)', bound);
+      for (let i = 0; i < n; i++) expect(Math.abs(got.lo[i]!), `lo[${i}] renormalised`).to.be.at.most(2 ** -24 * Math.abs(got.hi[i]!));
+      // Cannot pass by luck: the f32 sum misses by far more than the bound somewhere.
+      expect(Math.max(...Array.from(exact, (x, i) => Math.abs(Math.fround(start.hi[i]! + c[i]!) - x) / bound[i]!))).to.be.greaterThan(100);
+      const m = pair(cpu, new Float32Array(2), new Float32Array(2), [2]);
+      expect(() => addAccurate(cpu, m, cpu.tensor(new Float32Array(3), [3]))).to.throw(BanditError, /hi is \[2\] but c is \[3\]/);
     });
   });
 
