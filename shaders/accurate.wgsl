@@ -1,13 +1,18 @@
 // The accurate accumulators of per-arm ridge state and what is computed from them
 // (docs/numerics.md): A = λI + Σ w·x xᵀ and b = Σ r·x kept as float-float (hi and lo f32 arrays,
 // lib/ff.wgsl), the residual of a kept f32 inverse against that accurate A, and iterative
-// refinement of θ = A⁻¹b. Matrices are K d×d row-major, vectors K×d, one arm after another.
+// refinement of θ = A⁻¹b (b one column or several: C = A⁻¹B). Matrices are K d×d (or d×c)
+// row-major, vectors K×d, one arm after another.
 // Needs lib/grid.wgsl, lib/segments.wgsl and lib/ff.wgsl.
 
 struct AccumulateParams {
   d: u32,
-  /// d: M_k += w·x xᵀ (d×d an arm); 1: v_k += w·x (d an arm)
+  /// elements of a row of M: d (x xᵀ), c (x zᵀ) or 1 (the vector form)
   width: u32,
+  /// 1: M_k += w·x zᵀ (z = x for x xᵀ); 0: v_k += w·x
+  outer: u32,
+  /// values of a row of z (d when z is x)
+  zStride: u32,
   segments: u32,
   groupsPerArm: u32,
   /// where the U row weights (f32 bits) start in the index
@@ -19,6 +24,12 @@ struct ResidualParams {
   matrices: u32,
   /// 1: write R (else only its norms)
   writeR: u32,
+  /// 1: X is float-float, rinv + rinvlo (else rinv alone)
+  xLo: u32,
+}
+
+struct AddParams {
+  n: u32,
 }
 
 struct SolveParams {
@@ -27,13 +38,16 @@ struct SolveParams {
   iterations: u32,
   /// 1: start from θ = 0 (the first step is then θ = A⁻¹b)
   restart: u32,
+  /// columns of b and θ (1: vectors)
+  cols: u32,
 }
 
 @group(0) @binding(0) var<uniform> pa: AccumulateParams;
 @group(0) @binding(1) var<storage, read> aidx: array<u32>;
 @group(0) @binding(2) var<storage, read> ax: array<f32>;
-@group(0) @binding(3) var<storage, read_write> ahi: array<f32>;
-@group(0) @binding(4) var<storage, read_write> alo: array<f32>;
+@group(0) @binding(3) var<storage, read> az: array<f32>;
+@group(0) @binding(4) var<storage, read_write> ahi: array<f32>;
+@group(0) @binding(5) var<storage, read_write> alo: array<f32>;
 
 fn segmentWord(i: u32) -> u32 {
   return aidx[i];
@@ -42,7 +56,7 @@ fn segmentWord(i: u32) -> u32 {
 // Every element of every touched arm, four consecutive ones an invocation (vec4 lanes; past the
 // arm's n elements a lane repeats the last and is not stored), walking its arm's rows in order:
 // the exact product (twoProd) times the row's weight, added in float-float. x_i·x_j and x_j·x_i
-// are the same operations, so a symmetric M stays exactly symmetric.
+// are the same operations, so a symmetric M (z bound to x) stays exactly symmetric.
 @compute @workgroup_size(WG)
 fn accumulateOuter(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
                    @builtin(local_invocation_index) lid: u32) {
@@ -67,10 +81,11 @@ fn accumulateOuter(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) n
     let weight = bitcast<f32>(aidx[pa.weightsAt + u]);
     let xi = vec4f(ax[xo + i.x], ax[xo + i.y], ax[xo + i.z], ax[xo + i.w]);
     var term: array<vec4f, 2>;
-    if (w == 1u) {
+    if (pa.outer == 0u) {
       term = twoProd4(vec4f(weight), xi);
     } else {
-      let xj = vec4f(ax[xo + j.x], ax[xo + j.y], ax[xo + j.z], ax[xo + j.w]);
+      let zo = u * pa.zStride;
+      let xj = vec4f(az[zo + j.x], az[zo + j.y], az[zo + j.z], az[zo + j.w]);
       term = twoProd4(xi, xj);
       if (weight != 1.0) {
         // (p + e)·w: p·w exactly, e·w rounded (it is below ulp(p·w)).
@@ -94,10 +109,13 @@ fn accumulateOuter(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) n
 @group(0) @binding(1) var<storage, read> rhi: array<f32>;
 @group(0) @binding(2) var<storage, read> rlo: array<f32>;
 @group(0) @binding(3) var<storage, read> rinv: array<f32>;
-@group(0) @binding(4) var<storage, read_write> rout: array<f32>;
-@group(0) @binding(5) var<storage, read_write> rnorm: array<atomic<u32>>;
+@group(0) @binding(4) var<storage, read> rinvlo: array<f32>;
+@group(0) @binding(5) var<storage, read_write> rout: array<f32>;
+@group(0) @binding(6) var<storage, read_write> rnorm: array<atomic<u32>>;
 
-// R = I − A·X with A float-float, a compensated dot product (dot2Add) an element, one row of one arm an invocation; the
+// R = I − A·X with A float-float, a compensated dot product (dot2Add) an element, one row of one
+// arm an invocation (X float-float too with xLo: A·X_lo, below u·|A|·|X|, joins the correction
+// in plain f32); the
 // row's Σ_j |R_ij| and Σ_j Σ_l |A_il X_lj| meet the arm's other rows in atomicMax on their bits
 // (non-negative f32 order as their u32 bits do, NaN above +∞), at norms[2k] and norms[2k + 1].
 @compute @workgroup_size(WG)
@@ -127,6 +145,9 @@ fn accurateResidual(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) 
       let t = dot2Add4(sum, corr, ail, rlo[row + l], x);
       sum = t[0];
       corr = t[1];
+      if (pr.xLo != 0u) {
+        corr += ail * vec4f(rinvlo[xr + cl.x], rinvlo[xr + cl.y], rinvlo[xr + cl.z], rinvlo[xr + cl.w]);
+      }
       mag += abs(ail * x);
     }
     let r = -(sum + corr);
@@ -144,6 +165,25 @@ fn accurateResidual(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) 
   atomicMax(&rnorm[2u * ai.x + 1u], bitcast<u32>(rowMag));
 }
 
+@group(0) @binding(0) var<uniform> pd: AddParams;
+@group(0) @binding(1) var<storage, read> dc: array<f32>;
+@group(0) @binding(2) var<storage, read_write> dhi: array<f32>;
+@group(0) @binding(3) var<storage, read_write> dlo: array<f32>;
+
+// (hi, lo) ← hi + lo + c in float-float, renormalised (|lo| ≤ ulp(hi)/2), one element an invocation.
+@compute @workgroup_size(WG)
+fn addAccurate(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+               @builtin(local_invocation_index) lid: u32) {
+  let e = flatIndex(wid, nwg, lid);
+  if (e >= pd.n) {
+    return;
+  }
+  let s = twoSum(dhi[e], dc[e]);
+  let r = fastTwoSum(s.x, s.y + dlo[e]);
+  dhi[e] = r.x;
+  dlo[e] = r.y;
+}
+
 @group(0) @binding(0) var<uniform> ps: SolveParams;
 @group(0) @binding(1) var<storage, read> sarms: array<u32>;
 @group(0) @binding(2) var<storage, read> shi: array<f32>;
@@ -156,9 +196,10 @@ fn accurateResidual(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) 
 /// The residual of the arm being refined (d ≤ 256, the factorisation limit).
 var<workgroup> sres: array<f32, 256>;
 
-// Iterative refinement of θ_k = A_k⁻¹ b_k, one workgroup a listed arm: r = b − A θ as a
-// compensated dot product (rounded to f32 once), then θ += X r with the kept inverse X, `iterations` times. It converges
-// while ‖I − X A‖ < 1; each step shrinks θ's error by about that factor.
+// Iterative refinement of θ_k = A_k⁻¹ b_k, one workgroup a listed arm, each of the `cols` columns
+// of b and θ (element (i, c) at (k·d + i)·cols + c) in turn: r = b − A θ as a compensated dot
+// product (rounded to f32 once), then θ += X r with the kept inverse X, `iterations` times. It
+// converges while ‖I − X A‖ < 1; each step shrinks θ's error by about that factor.
 @compute @workgroup_size(WG)
 fn refineSolve(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
                @builtin(local_invocation_index) lid: u32) {
@@ -167,34 +208,38 @@ fn refineSolve(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: 
     return;
   }
   let d = ps.d;
+  let cols = ps.cols;
   let k = sarms[t];
   let base = k * d * d;
   let v = k * d;
   if (ps.restart != 0u) {
-    for (var i = lid; i < d; i += WG) {
-      stheta[v + i] = 0.0;
+    for (var i = lid; i < d * cols; i += WG) {
+      stheta[v * cols + i] = 0.0;
     }
   }
   storageBarrier();
-  for (var it = 0u; it < ps.iterations; it++) {
-    for (var i = lid; i < d; i += WG) {
-      let row = base + i * d;
-      var acc = vec2f(sbhi[v + i], sblo[v + i]);
-      for (var l = 0u; l < d; l++) {
-        acc = dot2Add(acc, -shi[row + l], -slo[row + l], stheta[v + l]);
+  for (var c = 0u; c < cols; c++) {
+    for (var it = 0u; it < ps.iterations; it++) {
+      for (var i = lid; i < d; i += WG) {
+        let row = base + i * d;
+        let e = (v + i) * cols + c;
+        var acc = vec2f(sbhi[e], sblo[e]);
+        for (var l = 0u; l < d; l++) {
+          acc = dot2Add(acc, -shi[row + l], -slo[row + l], stheta[(v + l) * cols + c]);
+        }
+        sres[i] = acc.x + acc.y;
       }
-      sres[i] = acc.x + acc.y;
-    }
-    workgroupBarrier();
-    for (var i = lid; i < d; i += WG) {
-      let row = base + i * d;
-      var s = 0.0;
-      for (var j = 0u; j < d; j++) {
-        s = fma(sinv[row + j], sres[j], s);
+      workgroupBarrier();
+      for (var i = lid; i < d; i += WG) {
+        let row = base + i * d;
+        var s = 0.0;
+        for (var j = 0u; j < d; j++) {
+          s = fma(sinv[row + j], sres[j], s);
+        }
+        stheta[(v + i) * cols + c] += s;
       }
-      stheta[v + i] += s;
+      storageBarrier();
+      workgroupBarrier();
     }
-    storageBarrier();
-    workgroupBarrier();
   }
 }

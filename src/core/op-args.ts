@@ -83,30 +83,39 @@ export interface DriftArgs {
 
 export interface AccumulateArgs {
   /**
-   * hi, lo: K×d×d (`width` d) or K×d (`width` 1), one float-float value hi + lo an element; x: U×d;
-   * weights: U. For u in order: M_k += w_u·x_u x_uᵀ (width d) or v_k += w_u·x_u (width 1), k = arms[u].
+   * hi, lo: K×d×d (`width` d, z null), K×d×c (z: U×c, `width` c) or K×d (`width` 1, z null), one
+   * float-float value hi + lo an element; x: U×d; weights: U. For u in order, k = arms[u]:
+   * M_k += w_u·x_u x_uᵀ, M_k += w_u·x_u z_uᵀ or v_k += w_u·x_u (`outer` false; said apart from
+   * a d×1 or 1×1 matrix, whose width is 1 too).
    */
-  readonly hi: Tensor; readonly lo: Tensor; readonly x: Tensor; readonly arms: Int32Array; readonly weights: Float32Array;
-  readonly count: number; readonly d: number; readonly width: number; readonly matrices: number;
+  readonly hi: Tensor; readonly lo: Tensor; readonly x: Tensor; readonly z: Tensor | null; readonly arms: Int32Array; readonly weights: Float32Array;
+  readonly count: number; readonly d: number; readonly width: number; readonly outer: boolean; readonly matrices: number;
 }
 
 export interface ResidualArgs {
   /**
-   * aHi, aLo: K×d×d float-float A; aInv: K×d×d (X); r: K×d×d ← I − A·X, or null (only the norms);
-   * norms: K×2, norms[k] = [‖R_k‖∞, ‖ |A_k|·|X_k| ‖∞] (zeros before the op).
+   * aHi, aLo: K×d×d float-float A; aInv: K×d×d (X), aInvLo: its lo part or null (X f32);
+   * r: K×d×d ← I − A·X, or null (only the norms); norms: K×2, norms[k] = [‖R_k‖∞, ‖ |A_k|·|X_k| ‖∞]
+   * (zeros before the op).
    */
-  readonly aHi: Tensor; readonly aLo: Tensor; readonly aInv: Tensor; readonly r: Tensor | null; readonly norms: Tensor;
+  readonly aHi: Tensor; readonly aLo: Tensor; readonly aInv: Tensor; readonly aInvLo: Tensor | null; readonly r: Tensor | null; readonly norms: Tensor;
   readonly matrices: number; readonly d: number;
+}
+
+export interface AddAccurateArgs {
+  /** hi, lo: n values, float-float; c: n values. (hi, lo) ← hi + lo + c, renormalised. */
+  readonly hi: Tensor; readonly lo: Tensor; readonly c: Tensor; readonly n: number;
 }
 
 export interface RefineSolveArgs {
   /**
-   * aHi, aLo: K×d×d and bHi, bLo: K×d float-float; aInv: K×d×d; theta: K×d. For each (distinct) k
-   * of `arms`: θ_k ← 0 when `restart`, then `iterations` times θ_k += X_k (b_k − A_k θ_k).
+   * aHi, aLo: K×d×d and bHi, bLo: K×d (cols 1) or K×d×cols float-float; aInv: K×d×d; theta: the
+   * shape of bHi. For each (distinct) k of `arms`, each column: θ_k ← 0 when `restart`, then
+   * `iterations` times θ_k += X_k (b_k − A_k θ_k).
    */
   readonly aHi: Tensor; readonly aLo: Tensor; readonly bHi: Tensor; readonly bLo: Tensor;
   readonly aInv: Tensor; readonly theta: Tensor; readonly arms: Int32Array;
-  readonly d: number; readonly matrices: number; readonly iterations: number; readonly restart: boolean;
+  readonly d: number; readonly cols: number; readonly matrices: number; readonly iterations: number; readonly restart: boolean;
 }
 
 export interface HybridScoresArgs {
@@ -296,6 +305,7 @@ export interface OpArgs {
   readonly inverseDrift: DriftArgs;
   readonly accumulateOuter: AccumulateArgs;
   readonly accurateResidual: ResidualArgs;
+  readonly addAccurate: AddAccurateArgs;
   readonly refineSolve: RefineSolveArgs;
   readonly hybridScores: HybridScoresArgs;
   readonly hybridArmUpdate: HybridArmUpdateArgs;

@@ -15,7 +15,7 @@ import { accumulateSquaresF64, confidenceScoresF64 } from './confidence.js';
 import { gatherRowsF64, mlpLossGradientF64, optimizerStepF64, scatterAddRowsF64 } from './mlp-train.js';
 import { mlpDiagonalBonusF64, mlpForwardF64, mlpJacobianF64, mlpKPassJacobianF64 } from './mlp.js';
 import { discountedUpdateF64, gatherMatVecF64, inverseDriftF64, scatterAddScaledF64, ucbScoresF64 } from './linucb.js';
-import { accumulateOuterF64, accurateResidualF64, refineSolveF64 } from './accurate.js';
+import { accumulateOuterF64, accurateResidualF64, addAccurateF64, refineSolveF64 } from './accurate.js';
 import { posteriorDrawsF64, sampleArmsF64, sampleScoresF64, thompsonPropensitiesF64 } from './explore.js';
 
 /** Every op in float64: the cpu backend's table, and what the wasm backend's twin adapter runs (src/wasm/twin.ts). */
@@ -37,6 +37,7 @@ export const CPU_OPS = {
   inverseDrift: inverseDriftF64,
   accumulateOuter: accumulateOuterF64,
   accurateResidual: accurateResidualF64,
+  addAccurate: addAccurateF64,
   refineSolve: refineSolveF64,
   hybridScores: hybridScoresF64,
   hybridArmUpdate: hybridArmUpdateF64,

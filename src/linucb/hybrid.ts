@@ -1,5 +1,4 @@
-import { BanditError } from '../core/errors.js';
-import { ArmShards, identities, maxArmsPerBinding, pickRows, type Shard } from '../models/arm-shards.js';
+import { ArmShards, identities, maxArmsPerBinding } from '../models/arm-shards.js';
 import { ArmModel } from '../models/arm-model.js';
 import { built, requireBackend, restored } from '../models/base.js';
 import { decisionRows } from '../models/pending.js';
@@ -11,9 +10,8 @@ import { InverseHealth } from '../models/inverse-health.js';
 import { loadOverrides, loadSaved, SavedModelReader, saveModel } from '../models/saved.js';
 import { cholesky, spdInverse } from '../ops/cholesky.js';
 import { gemm, matVec } from '../ops/gemm.js';
-import { hybridArmUpdate, hybridScores, scatterOuterAdd } from '../ops/hybrid.js';
-import { gatherMatVec, scatterAddScaled } from '../ops/linucb.js';
-import { accumulateOuter } from '../ops/accurate.js';
+import { hybridScores } from '../ops/hybrid.js';
+import { encodeHybridRows, solveHybridArms, type HybridField } from './hybrid-accurate.js';
 import {
   checkHybridContexts, hybridPlayedRows, resolveHybridOptions, type HybridContexts, type HybridLinUCBDiagnostics, type HybridLinUCBOptions, type ResolvedHybridOptions,
 } from './hybrid-options.js';
@@ -23,16 +21,11 @@ import { checkPlayedArms, checkRewards } from '../core/check.js';
 
 export type { HybridContexts, HybridLinUCBDiagnostics, HybridLinUCBOptions } from './hybrid-options.js';
 
-/**
- * The per-arm state. A, B, b are Algorithm 2's sums; A⁻¹, C = A⁻¹B and φ = A⁻¹b are kept current
- * row by row (hybridArmUpdate) and rebuilt from A, B, b on re-factorisation; θ = φ − Cβ and
- * D = C·L follow β and L, so they are refreshed for every arm after each batch.
- */
-type Field = 'a' | 'aLo' | 'aInv' | 'bMat' | 'c' | 'b' | 'phi' | 'dMat' | 'theta';
+type Field = HybridField;
 /** The saved per-arm fields and their names in the container (θ and D follow from them). */
-const SAVED: readonly (readonly [Field, string])[] = [['a', 'a'], ['aInv', 'aInv'], ['bMat', 'B'], ['c', 'C'], ['b', 'b'], ['phi', 'phi'], ['aLo', 'aLo']];
-/** A's lo part (float-float A, docs/numerics.md): saves made before it have none and load it as zeros. */
-const OPTIONAL_SAVED: ReadonlySet<string> = new Set(['aLo']);
+const SAVED: readonly (readonly [Field, string])[] = [['a', 'a'], ['aInv', 'aInv'], ['bMat', 'B'], ['c', 'C'], ['b', 'b'], ['phi', 'phi'], ['aLo', 'aLo'], ['bMatLo', 'BLo'], ['bLo', 'bLo']];
+/** The lo parts of A, B, b (float-float, docs/numerics.md): saves made before them have none and load them as zeros. */
+const OPTIONAL_SAVED: ReadonlySet<string> = new Set(['aLo', 'BLo', 'bLo']);
 
 /** A0 and b0 are Algorithm 2's sums; A0⁻¹, L (A0⁻¹ = L Lᵀ) and β = A0⁻¹b0 are rebuilt after each batch. */
 interface Shared {
@@ -55,8 +48,9 @@ const MODEL_VERSIONS = [1, 2] as const;
  * A_a = λI_d, B_a = 0 (d×k), b_a = 0.
  *
  * The per-arm inverses A_a⁻¹, A_a⁻¹B_a and A_a⁻¹b_a are kept current by Sherman–Morrison, row by
- * row within an arm and arms in parallel, with A beside them to measure the drift of the arms
- * updated since the last check and re-factorise them (see `diagnostics()`). A0 changes by a
+ * row within an arm and arms in parallel, with A, B, b beside them (float-float on f32 backends,
+ * A⁻¹B and A⁻¹b refined against them after each batch: docs/numerics.md) to measure the drift of
+ * the arms updated since the last check and re-factorise them (see `diagnostics()`). A0 changes by a
  * positive semi-definite rank-1 term a row (the Schur complement form of Algorithm 2's two A0
  * steps, exact, and free of their cancellation), summed over the batch; A0⁻¹ and β are then
  * rebuilt by Cholesky once a batch (k ≤ 256), which is all the scores need as they are only read
@@ -90,13 +84,15 @@ export class HybridLinUCB extends ArmModel<ResolvedHybridOptions, HybridContexts
       aLo: { shape: [d, d], label: 'A (lo)' },
       aInv: { shape: [d, d], identity: 1 / lambda, label: 'A⁻¹' },
       bMat: { shape: [d, k], label: 'B' },
+      bMatLo: { shape: [d, k], label: 'B (lo)' },
       c: { shape: [d, k], label: 'A⁻¹B' },
       b: { shape: [d], label: 'b' },
+      bLo: { shape: [d], label: 'b (lo)' },
       phi: { shape: [d], label: 'A⁻¹b' },
       dMat: { shape: [d, k], label: 'A⁻¹BL' },
       theta: { shape: [d], label: 'θ' },
     }));
-    this.health = new InverseHealth(backend, this.state, options, (s, local) => this.deriveFromInverse(s, local));
+    this.health = new InverseHealth(backend, this.state, options, (s, local) => solveHybridArms(backend, s, local));
     // The shared tensors are replaced as A0⁻¹ and L are rebuilt: whichever are current are freed.
     this.own({ dispose: () => Object.values(this.shared ?? {}).forEach((t: Tensor) => t.dispose()) });
     const made: Tensor[] = [];
@@ -242,64 +238,13 @@ export class HybridLinUCB extends ArmModel<ResolvedHybridOptions, HybridContexts
     const arms = kept.arms, rows = arms.length;
     if (rows === 0) return;
     const { contexts, rewards: r } = sqrtWeighted(kept, width);
-    this.encodeRows(arms, contexts, r);
+    const { dim, sharedDim } = this.options;
+    encodeHybridRows({ backend: this.backend, state: this.state, shared: this.shared, dim, sharedDim, scratch: (key, shape) => this.scratch(key, shape) }, arms, contexts, r);
     for (let i = 0; i < rows; i++) this.plays[arms[i]!]!++;
     this.updates += rows;
     this.health.touch(arms);
     await this.health.afterUpdate();
     await this.refreshShared();
-  }
-
-  /**
-   * Encodes the batch: per shard, the rows of its arms in order (inverses, then A, B, b), each
-   * shard's WᵀW and Wᵀρ into A0 and b0. Uploads come first so the dispatches share one step
-   * (submitted by refreshShared's read).
-   */
-  private encodeRows(arms: Int32Array, xz: Float32Array, r: Float32Array): void {
-    const { dim: d, sharedDim: k } = this.options;
-    const b = this.backend;
-    const work = this.state.split(arms).map((g) => {
-      const n = g.rows.length, key = (what: string) => `update ${what} [${g.shard.offset}..)`;
-      const xzs = pickRows(xz, g.rows, d + k), xs = new Float32Array(n * d), zs = new Float32Array(n * k);
-      for (let j = 0; j < n; j++) {
-        xs.set(xzs.subarray(j * (d + k), j * (d + k) + d), j * d);
-        zs.set(xzs.subarray(j * (d + k) + d, (j + 1) * (d + k)), j * k);
-      }
-      const upload = (what: string, data: Float32Array, shape: number[]) => {
-        const t = this.scratch(key(what), shape);
-        b.write(t, data);
-        return t;
-      };
-      return {
-        ...g, rs: pickRows(r, g.rows, 1),
-        tx: upload('x', xs, [n, d]), tz: upload('z', zs, [n, k]), txz: upload('[x | z]', xzs, [n, d + k]),
-        out: { w: this.scratch(key('w'), [n, k]), rho: this.scratch(key('ρ'), [n]) },
-      };
-    });
-    const { a0, b0 } = this.shared;
-    for (const { shard: { t }, local, rs, tx, tz, txz, out } of work) {
-      const { w, rho } = hybridArmUpdate(b, t, txz, local, rs, out);
-      accumulateOuter(b, { hi: t.a, lo: t.aLo }, tx, local, new Float32Array(local.length).fill(1));
-      scatterOuterAdd(b, t.bMat, tx, tz, local);
-      scatterAddScaled(b, t.b, tx, local, rs);
-      gemm(b, w, w, { transA: true, c: a0, beta: 1 });
-      matVec(b, w, rho, { trans: true, y: b0, beta: 1 });
-    }
-  }
-
-  /** C = A⁻¹B and φ = A⁻¹b of the `local` arms of a shard (null: all) from their new A⁻¹. */
-  private deriveFromInverse(s: Shard<Field>, local: Int32Array | null): void {
-    const b = this.backend, { t } = s;
-    if (!local) {
-      gemm(b, t.aInv, t.bMat, { c: t.c });
-      matVec(b, t.aInv, t.b, { y: t.phi });
-      return;
-    }
-    const aInv = this.state.gather(s, 'aInv', local), bMat = this.state.gather(s, 'bMat', local);
-    const c = gemm(b, aInv, bMat);
-    this.state.scatter(c, s, 'c', local);
-    gatherMatVec(b, t.aInv, t.b, t.phi, local);
-    for (const tmp of [aInv, bMat, c]) tmp.dispose();
   }
 
   /**

@@ -1,10 +1,11 @@
 import { MAX_FACTOR_DIM, refinesState } from '../core/limits.js';
 import { REFINE_STEPS, refineInverse } from '../models/inverse-health.js';
-import { accumulateOuter, accurateResidual } from '../ops/accurate.js';
+import { accumulateOuter, accurateResidual, addAccurate } from '../ops/accurate.js';
+import { gemm } from '../ops/gemm.js';
 import { identities } from '../models/arm-shards.js';
 import { spdInverse } from '../ops/cholesky.js';
 import { accumulateSquares } from '../ops/confidence.js';
-import { scale } from '../ops/elementwise.js';
+import { axpy, scale } from '../ops/elementwise.js';
 import { scatterAddScaled } from '../ops/linucb.js';
 import { diagonalBonus, perArmGradients, type MlpShape } from '../ops/mlp.js';
 import { quadForm } from '../ops/quadform.js';
@@ -16,6 +17,11 @@ import type { Backend } from '../core/backend.js';
 
 /** Newton–Schulz steps at most a repair of a Z⁻¹ too large for the batched Cholesky. */
 const MAX_NEWTON_STEPS = 4;
+/**
+ * Newton steps on the float-float Z⁻¹ after a repair (f32 backends): each shrinks the drift by
+ * about the f32 floor u·‖ |Z|·|Z⁻¹| ‖∞ (≈ 0.5 at κ(Z) ≈ 10⁷; measured in docs/numerics.md).
+ */
+const FF_STEPS = 8;
 
 /** How a Z is made: the network's shape, its width m, λ and (full) the drift bound. */
 export interface ConfidenceSetup {
@@ -141,7 +147,10 @@ export class DiagonalConfidence extends ConfidenceParts implements Confidence {
  * Z and Z⁻¹ in full (p×p each; Z as float-float, `z` + `zLo`, see docs/numerics.md): Z⁻¹ kept by
  * Sherman–Morrison (K·p² work a select), checked against the accurate Z and repaired by batched
  * Cholesky refined by Newton steps (p ≤ 256) or by Newton steps X ← X + X(I − Z X) from the
- * drifted inverse alone (larger p), the residual against the accurate Z.
+ * drifted inverse alone (larger p), the residual against the accurate Z. On f32 backends Z⁻¹ is
+ * float-float too (`inv` + `invLo`): a repair ends with FF_STEPS Newton steps whose correction
+ * X·R lands in both (addAccurate), so the drift goes below the f32 floor u·κ(Z) (0.5 at κ ≈ 10⁷),
+ * and the bonus reads both.
  *
  * @example
  * const z = new FullConfidence(backend, { label: 'NeuralUCB', shape, params: p, width: m, lambda, driftBound: 1e-3 });
@@ -154,6 +163,8 @@ export class FullConfidence extends ConfidenceParts implements Confidence {
   private readonly z: Tensor;
   private readonly zLo: Tensor;
   private readonly inv: Tensor;
+  /** Z⁻¹'s lo part: zeros on the cpu backend (float64 needs none) and until a repair on f32 ones. */
+  private readonly invLo: Tensor;
 
   constructor(backend: Backend, setup: ConfidenceSetup) {
     super(backend, setup);
@@ -163,6 +174,8 @@ export class FullConfidence extends ConfidenceParts implements Confidence {
       this.zLo = this.start(0, false, 'Z (lo)');
       made.push(this.zLo);
       this.inv = this.start(1 / setup.lambda, false, 'Z⁻¹');
+      made.push(this.inv);
+      this.invLo = this.start(0, false, 'Z⁻¹ (lo)');
     } catch (e) {
       for (const t of made) t.dispose();
       throw e;
@@ -185,7 +198,13 @@ export class FullConfidence extends ConfidenceParts implements Confidence {
   bonus(theta: Tensor, x: Tensor, activations: readonly Tensor[]): Tensor {
     const jac = perArmGradients(this.backend, theta, x, { ...this.setup.shape, activations });
     try {
-      return quadForm(this.backend, jac, this.inv);
+      const q = quadForm(this.backend, jac, this.inv);
+      if (refinesState(this.backend.kind)) {
+        const lo = quadForm(this.backend, jac, this.invLo);
+        axpy(this.backend, 1, lo, q);
+        lo.dispose();
+      }
+      return q;
     } finally {
       jac.dispose();
     }
@@ -208,7 +227,10 @@ export class FullConfidence extends ConfidenceParts implements Confidence {
       const { result, status } = spdInverse(this.backend, this.z);
       try {
         refineInverse(this.backend, z, result, refinesState(this.backend.kind) ? REFINE_STEPS : 0);
-        if ((await this.backend.read(status))[0] === 0) this.backend.copy(result, this.inv);
+        if ((await this.backend.read(status))[0] === 0) {
+          this.backend.copy(result, this.inv);
+          this.clearLo();
+        }
       } finally {
         result.dispose();
         status.dispose();
@@ -217,16 +239,46 @@ export class FullConfidence extends ConfidenceParts implements Confidence {
       // Newton steps X ← X + X(I − Z X): quadratic convergence from the drifted inverse, the
       // residual against the accurate Z, GEMMs otherwise.
       for (let k = 0; k < MAX_NEWTON_STEPS && drift > this.setup.driftBound; k++) {
+        this.clearLo();
         refineInverse(this.backend, z, this.inv, 1);
         drift = await this.readDrift();
       }
     }
     this.health.repairs++;
-    this.health.lastDrift = await this.readDrift();
+    drift = await this.readDrift();
+    // Newton steps converge only from ‖I − Z X‖ < 1 (a failed factorisation keeps a worse X).
+    if (refinesState(this.backend.kind) && drift < 1) {
+      this.refineAccurate();
+      drift = await this.readDrift();
+    }
+    this.health.lastDrift = drift;
+  }
+
+  /** FF_STEPS Newton steps X ← X + X·(I − Z X) on the float-float X (hi + lo), encoded. */
+  private refineAccurate(): void {
+    const b = this.backend, x = { hi: this.inv, lo: this.invLo }, shape = this.inv.shape;
+    const r = b.zeros(shape, { label: 'Z⁻¹ residual' }), t = b.zeros(shape, { label: 'Z⁻¹ correction' });
+    try {
+      for (let s = 0; s < FF_STEPS; s++) {
+        accurateResidual(b, { hi: this.z, lo: this.zLo }, x, r).dispose();
+        gemm(b, this.inv, r, { c: t });
+        addAccurate(b, x, t);
+      }
+    } finally {
+      r.dispose();
+      t.dispose();
+    }
+  }
+
+  /** invLo ← 0 in the open step (after a new f32 inverse replaced hi). */
+  private clearLo(): void {
+    const zero = this.backend.zeros(this.invLo.shape, { label: 'Z⁻¹ (lo) cleared' });
+    this.backend.copy(zero, this.invLo);
+    zero.dispose();
   }
 
   private async readDrift(): Promise<number> {
-    const t = accurateResidual(this.backend, { hi: this.z, lo: this.zLo }, this.inv);
+    const t = accurateResidual(this.backend, { hi: this.z, lo: this.zLo }, { hi: this.inv, lo: this.invLo });
     try {
       const v = (await this.backend.read(t))[0]!;
       return Number.isNaN(v) ? Infinity : v;
@@ -237,7 +289,7 @@ export class FullConfidence extends ConfidenceParts implements Confidence {
 
   async arrays(): Promise<Record<string, SavedArray>> {
     const read = (t: Tensor) => this.backend.read(t) as Promise<Float32Array | Float64Array>;
-    return { z: await read(this.z), zInv: await read(this.inv), zLo: await read(this.zLo) };
+    return { z: await read(this.z), zInv: await read(this.inv), zLo: await read(this.zLo), zInvLo: await read(this.invLo) };
   }
 
   restore(saved: SavedModelReader): void {
@@ -246,6 +298,8 @@ export class FullConfidence extends ConfidenceParts implements Confidence {
     this.backend.write(this.inv, saved.need('zInv', p * p));
     // Z's lo part (float-float Z): saves made before it have none, and load it as zeros.
     if (saved.arrays['zLo'] !== undefined) this.backend.write(this.zLo, saved.need('zLo', p * p));
+    // Z⁻¹'s lo part likewise.
+    if (saved.arrays['zInvLo'] !== undefined) this.backend.write(this.invLo, saved.need('zInvLo', p * p));
     const c = saved.counts(['driftChecks', 'repairs'] as const);
     this.health = { lastDrift: saved.numberOrNull('lastDrift'), driftChecks: c.driftChecks, repairs: c.repairs };
   }
@@ -254,6 +308,7 @@ export class FullConfidence extends ConfidenceParts implements Confidence {
     this.z.dispose();
     this.zLo.dispose();
     this.inv.dispose();
+    this.invLo.dispose();
   }
 }
 

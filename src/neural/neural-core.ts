@@ -19,6 +19,7 @@ import type { SavedModelReader } from '../models/saved.js';
 import type { Tensor } from '../core/tensor.js';
 import type { Backend } from '../core/backend.js';
 import { checkBatchBindings, checkFiniteValues, checkRewards, isNumberArray, numberOption, positiveInt } from '../core/check.js';
+import { checkContextScale } from '../core/limits.js';
 
 // What NeuralUCB and NeuralTS share (Zhou, Li & Gu 2020; Zhang, Zhou, Li & Gu 2021): one shared
 // ReLU network f(x; θ) from θ₀, Z = λI + Σ g gᵀ/m over the played rows' gradients (diagonal or
@@ -127,6 +128,7 @@ export abstract class NeuralBandit<O extends ResolvedNeuralOptions> extends Onli
     const widest = Math.max(dim, ...this.options.hidden, this.confidence.kind === 'full' ? this.layout.paramCount : 0);
     checkBatchBindings(op, this.backend.maxBindingBytes, B * K, [['the widest per-row tensor', 4 * widest]], 'arm rows (B·K)');
     checkFiniteValues(op, 'armFeatures', features, dim);
+    checkContextScale(op, 'armFeatures', features, dim);
     return [B, K];
   }
 

@@ -1,4 +1,4 @@
-import { LAMBDA_WORDS, lambdaInRange } from '../core/limits.js';
+import { checkContextScale, LAMBDA_WORDS, lambdaInRange } from '../core/limits.js';
 import { BanditError } from '../core/errors.js';
 import { checkFiniteValues, checkModelSize, isNumberArray, numberOption, positiveInt } from '../core/check.js';
 import { mlpLayout, type MlpLayout } from '../ops/mlp.js';
@@ -190,5 +190,6 @@ export function checkPlayedFeatures(op: string, dim: number, arms: unknown, feat
     throw new BanditError(`${op}: features has ${features.length} values; ${rows} played arms need ${rows}×${dim} (the played arms' features only)`);
   }
   checkFiniteValues(op, 'features', features, dim);
+  checkContextScale(op, 'features', features, dim);
   return Float32Array.from(features);
 }

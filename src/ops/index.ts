@@ -30,4 +30,4 @@ export {
   POLICY_PARAMETER_RANGE, MAX_PROPENSITY_DRAWS,
   type SamplingPolicy, type RandomKey, type SampleArmsOptions, type SampledArms, type SampleStatus, type ThompsonPropensityOptions,
 } from './explore.js';
-export { accumulateOuter, accurateResidual, refineSolve, type Accurate, type RefineSolveOptions } from './accurate.js';
+export { accumulateOuter, accurateResidual, addAccurate, refineSolve, type Accurate, type RefineSolveOptions } from './accurate.js';

@@ -73,11 +73,11 @@ describeBackends('saves made before the model base (7b1ee8f)', function () {
     it(`${name}: loads, saves the same bytes, scores and continues exactly as the old code (cpu), and scores alike on webgpu`, async () => {
       const model = modelOf(name);
       // The old code kept no touched arms for HybridLinUCB: its saves now gain them (all arms, at load).
-      // Nor the lo parts of the float-float A and b (docs/numerics.md): saves gain them, zeros on cpu.
+      // Nor the lo parts of the float-float A and b (Hybrid: and B; full Z: Z and Z⁻¹; docs/numerics.md): saves gain them, zeros on cpu.
       const cpu = await drive(name, c, cpuBackend());
       const resaved = await cpu.save();
       const fullZ = decodeModel(bytesOf(c.bytes), model, [1]).arrays['z'] !== undefined;
-      const lo = model === 'HybridLinUCB' ? ['aLo'] : model === 'LinUCB' || model === 'LinTS' ? ['aLo', 'bLo'] : fullZ ? ['zLo'] : [];
+      const lo = model === 'HybridLinUCB' ? ['aLo', 'BLo', 'bLo'] : model === 'LinUCB' || model === 'LinTS' ? ['aLo', 'bLo'] : fullZ ? ['zLo', 'zInvLo'] : [];
       const added = [...(model === 'HybridLinUCB' ? ['touchedSinceCheck', 'touchedSinceRefactor'] : []), ...lo];
       if (added.length === 0) expect(Array.from(resaved), 'the save of a loaded model').to.deep.equal(Array.from(bytesOf(c.bytes)));
       else expectSameSave(resaved, bytesOf(c.bytes), model, 'the save of a loaded model', added);
