@@ -58,9 +58,8 @@ fn segmentWord(i: u32) -> u32 {
 // the exact product (twoProd) times the row's weight, added in float-float. x_i·x_j and x_j·x_i
 // are the same operations, so a symmetric M (z bound to x) stays exactly symmetric.
 @compute @workgroup_size(WG)
-fn accumulateOuter(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-                   @builtin(local_invocation_index) lid: u32) {
-  let g = flatGroup(wid, nwg);
+fn accumulateOuter(grid: Grid, @builtin(local_invocation_index) lid: u32) {
+  let g = groupIndex(grid);
   let t = g / pa.groupsPerArm;
   let w = pa.width;
   let n = pa.d * w;
@@ -119,10 +118,9 @@ fn accumulateOuter(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) n
 // row's Σ_j |R_ij| and Σ_j Σ_l |A_il X_lj| meet the arm's other rows in atomicMax on their bits
 // (non-negative f32 order as their u32 bits do, NaN above +∞), at norms[2k] and norms[2k + 1].
 @compute @workgroup_size(WG)
-fn accurateResidual(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-                    @builtin(local_invocation_index) lid: u32) {
+fn accurateResidual(grid: Grid, @builtin(local_invocation_index) lid: u32) {
   let d = pr.d;
-  let ai = itemOf(flatIndex(wid, nwg, lid), d);
+  let ai = itemOf(invocationIndex(grid, lid), d);
   if (ai.x >= pr.matrices) {
     return;
   }
@@ -172,9 +170,8 @@ fn accurateResidual(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) 
 
 // (hi, lo) ← hi + lo + c in float-float, renormalised (|lo| ≤ ulp(hi)/2), one element an invocation.
 @compute @workgroup_size(WG)
-fn addAccurate(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-               @builtin(local_invocation_index) lid: u32) {
-  let e = flatIndex(wid, nwg, lid);
+fn addAccurate(grid: Grid, @builtin(local_invocation_index) lid: u32) {
+  let e = invocationIndex(grid, lid);
   if (e >= pd.n) {
     return;
   }
@@ -201,9 +198,8 @@ var<workgroup> sres: array<f32, 256>;
 // product (rounded to f32 once), then θ += X r with the kept inverse X, `iterations` times. It
 // converges while ‖I − X A‖ < 1; each step shrinks θ's error by about that factor.
 @compute @workgroup_size(WG)
-fn refineSolve(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-               @builtin(local_invocation_index) lid: u32) {
-  let t = flatGroup(wid, nwg);
+fn refineSolve(grid: Grid, @builtin(local_invocation_index) lid: u32) {
+  let t = groupIndex(grid);
   if (t >= ps.count) {
     return;
   }

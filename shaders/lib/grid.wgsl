@@ -18,21 +18,14 @@ struct Grid {
 
 /// The flat index of the workgroup.
 fn groupIndex(grid: Grid) -> u32 {
-  return flatGroup(grid.wid, grid.nwg);
+  return grid.wid.x + grid.wid.y * grid.nwg.x;
 }
 
 /// The flat index of invocation `lid` of the workgroup over the whole grid.
 fn invocationIndex(grid: Grid, lid: u32) -> u32 {
-  return flatIndex(grid.wid, grid.nwg, lid);
+  return groupIndex(grid) * WG + lid;
 }
 
-fn flatGroup(wid: vec3u, nwg: vec3u) -> u32 {
-  return wid.x + wid.y * nwg.x;
-}
-
-fn flatIndex(wid: vec3u, nwg: vec3u, lid: u32) -> u32 {
-  return flatGroup(wid, nwg) * WG + lid;
-}
 
 /// (g / per, g % per): an invocation's item (arm, segment, matrix) and its element in the item.
 fn itemOf(g: u32, per: u32) -> vec2u {

@@ -1,5 +1,5 @@
 import { BanditError } from '../core/errors.js';
-import { asMatrices, checkArmIndices, checkDistinct, checkFiniteNumber, checkTensor, checkVectors, checkWeights, squareMatrices } from '../core/check.js';
+import { asMatrices, checkArmIndices, checkDistinct, checkTensor, checkTensors, checkVectors, checkWeights, squareMatrices } from '../core/check.js';
 import { scoreOptions } from './linucb.js';
 import type { HybridArmUpdateArgs, HybridScoresArgs, OuterAddArgs } from '../core/op-args.js';
 import type { Tensor } from '../core/tensor.js';
@@ -143,8 +143,7 @@ export function hybridArmUpdate(
   let w = out?.w, rho = out?.rho;
   if (w || rho) {
     if (!w || !rho) throw new BanditError(`${op}: give both w and rho, or neither`);
-    checkTensor(backend, w, 'w', op);
-    checkTensor(backend, rho, 'rho', op);
+    checkTensors(backend, op, { w, rho });
     if (w.shape.length !== 2 || w.shape[0] !== count || w.shape[1] !== k) throw new BanditError(`${op}: w must be ${count}×${k}, got [${w.shape.join(', ')}]`);
     if (rho.shape.length !== 1 || rho.shape[0] !== count) throw new BanditError(`${op}: rho must hold ${count} values, got [${rho.shape.join(', ')}]`);
   } else {
@@ -166,9 +165,7 @@ export function hybridArmUpdate(
  */
 export function scatterOuterAdd(backend: Backend, m: Tensor, x: Tensor, z: Tensor, arms: Int32Array): void {
   const op = 'scatterOuterAdd';
-  checkTensor(backend, m, 'm', op);
-  checkTensor(backend, x, 'x', op);
-  checkTensor(backend, z, 'z', op);
+  checkTensors(backend, op, { m, x, z });
   checkDistinct(op, ['m', m], ['x', x], ['z', z]);
   const M = asMatrices(m, 'm', op);
   const d = M.rows, k = M.cols;

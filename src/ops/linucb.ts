@@ -1,7 +1,7 @@
 import { BanditError } from '../core/errors.js';
 import {
   isFiniteF32,
-  asMatrices, asVectors, checkArmIndices, checkDistinct, checkFiniteNumber, checkTensor, checkVectors, checkWeights, squareMatrices,
+  asMatrices, asVectors, checkArmIndices, checkDistinct, checkFiniteNumber, checkTensor, checkTensors, checkVectors, checkWeights, squareMatrices,
 } from '../core/check.js';
 import type { DiscountedUpdateArgs, DriftArgs, GatherMatVecArgs, ScatterAddArgs, UcbScoresArgs } from '../core/op-args.js';
 import type { Tensor } from '../core/tensor.js';
@@ -44,9 +44,7 @@ export function scoreOptions(op: string, options: { readonly alpha?: number; rea
  */
 export function ucbScores(backend: Backend, x: Tensor, aInv: Tensor, theta: Tensor, options: UcbScoresOptions): Tensor {
   const op = 'ucbScores';
-  checkTensor(backend, x, 'x', op);
-  checkTensor(backend, aInv, 'aInv', op);
-  checkTensor(backend, theta, 'theta', op);
+  checkTensors(backend, op, { x, aInv, theta });
   const { alpha, armOffset } = scoreOptions(op, options);
   const { batch: arms, d } = squareMatrices(aInv, 'aInv', op);
   checkVectors(theta, 'theta', op, arms, d);
@@ -90,8 +88,7 @@ export function ucbScores(backend: Backend, x: Tensor, aInv: Tensor, theta: Tens
  */
 export function scatterAddScaled(backend: Backend, b: Tensor, x: Tensor, arms: Int32Array, weights: Float32Array): void {
   const op = 'scatterAddScaled';
-  checkTensor(backend, b, 'b', op);
-  checkTensor(backend, x, 'x', op);
+  checkTensors(backend, op, { b, x });
   checkDistinct(op, ['b', b], ['x', x]);
   const B = asVectors(b, 'b', op);
   const d = B.len;
@@ -112,9 +109,7 @@ export function scatterAddScaled(backend: Backend, b: Tensor, x: Tensor, arms: I
  */
 export function gatherMatVec(backend: Backend, m: Tensor, v: Tensor, out: Tensor, arms: Int32Array): void {
   const op = 'gatherMatVec';
-  checkTensor(backend, m, 'm', op);
-  checkTensor(backend, v, 'v', op);
-  checkTensor(backend, out, 'out', op);
+  checkTensors(backend, op, { m, v, out });
   checkDistinct(op, ['out', out], ['m', m], ['v', v]);
   const { batch: matrices, d } = squareMatrices(m, 'm', op);
   checkVectors(v, 'v', op, matrices, d);
@@ -145,9 +140,7 @@ export function discountedUpdate(
   backend: Backend, a: Tensor, b: Tensor, x: Tensor, arms: Int32Array, rewards: Float32Array, options: DiscountOptions,
 ): void {
   const op = 'discountedUpdate';
-  checkTensor(backend, a, 'a', op);
-  checkTensor(backend, b, 'b', op);
-  checkTensor(backend, x, 'x', op);
+  checkTensors(backend, op, { a, b, x });
   checkDistinct(op, ['a', a], ['b', b], ['x', x]);
   const gamma = options?.gamma, lambda = options?.lambda;
   if (typeof gamma !== 'number' || !(gamma > 0 && gamma <= 1)) throw new BanditError(`${op}: gamma must be in (0, 1], got ${gamma}`);
@@ -174,8 +167,7 @@ export function discountedUpdate(
  */
 export function inverseDrift(backend: Backend, a: Tensor, aInv: Tensor): Tensor {
   const op = 'inverseDrift';
-  checkTensor(backend, a, 'a', op);
-  checkTensor(backend, aInv, 'aInv', op);
+  checkTensors(backend, op, { a, aInv });
   const A = squareMatrices(a, 'a', op);
   const N = squareMatrices(aInv, 'aInv', op);
   if (A.batch !== N.batch || A.d !== N.d) {
