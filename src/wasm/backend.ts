@@ -3,6 +3,7 @@ import { checkCopy, checkShape, type CopyRegion } from '../core/check.js';
 import type { OpArgs, OpImpls, OpName } from '../core/op-args.js';
 import type { HostArray, Tensor, TensorOptions } from '../core/tensor.js';
 import type { Backend, BackendInfo } from '../core/backend.js';
+import { HostBackend } from '../core/host-backend.js';
 import { WasmHeap, WasmScratch } from './heap.js';
 import { instantiateKernels, type WasmKernels } from './module.js';
 import { MAX_NATIVE_LAYERS, nativeOps, type NativeOps } from './ops.js';
@@ -35,7 +36,7 @@ export interface WasmBackendOptions {
  * The wasm backend: tensors are f32 (or i32) regions of one WebAssembly memory, ops are the f32
  * SIMD kernels of wasm/*.c (one thread). Made by `createBackend({ kind: 'wasm' })`.
  */
-export class WasmBackend implements Backend {
+export class WasmBackend extends HostBackend implements Backend {
   readonly kind = 'wasm' as const;
   readonly info: BackendInfo;
   readonly ops: OpImpls;
@@ -44,7 +45,6 @@ export class WasmBackend implements Backend {
   readonly heap: WasmHeap;
   /** Ops of the registry served by the twin adapter (src/wasm/twin.ts) rather than a kernel. */
   readonly twinOps: readonly OpName[];
-  private isDisposed = false;
 
   /** A backend over a fresh kernel instance. */
   static async create(options: WasmBackendOptions = {}): Promise<WasmBackend> {
@@ -52,6 +52,7 @@ export class WasmBackend implements Backend {
   }
 
   constructor(kernels: WasmKernels, options: WasmBackendOptions = {}) {
+    super();
     this.kernels = kernels;
     this.heap = new WasmHeap(kernels.memory, kernels.__heap_base.value as number);
     const native: Record<string, unknown> = { ...layerGuard(nativeOps({ k: kernels, heap: this.heap, scratch: new WasmScratch(this.heap) })) };
@@ -64,22 +65,8 @@ export class WasmBackend implements Backend {
     this.info = { kind: 'wasm', summary, twinOps, ...(options.reason ? { reason: options.reason } : {}) };
   }
 
-  get disposed(): boolean {
-    return this.isDisposed;
-  }
-
-  private live(what: string): void {
-    if (this.isDisposed) throw new BanditError(`${what}: the backend has been disposed`);
-  }
-
   owns(t: Tensor): boolean {
     return t instanceof WasmTensor && t.owner === this;
-  }
-
-  tensor(data: ArrayLike<number>, shape: readonly number[], options: TensorOptions = {}): Tensor {
-    const t = this.zeros(shape, options);
-    this.write(t, data);
-    return t;
   }
 
   zeros(shape: readonly number[], options: TensorOptions = {}): Tensor {
@@ -92,30 +79,17 @@ export class WasmBackend implements Backend {
     return t;
   }
 
-  write(t: Tensor, data: ArrayLike<number>): void {
-    this.live('write');
-    if (!this.owns(t) || t.disposed) throw new BanditError(`write: ${t.label} is not a live tensor of this backend`);
-    if (data.length !== t.size) throw new BanditError(`write: ${t.label} holds ${t.size} elements, got ${data.length}`);
+  protected store(t: Tensor, data: ArrayLike<number>): void {
     (t as WasmTensor).view().set(data);
+  }
+
+  protected contents(t: Tensor): HostArray {
+    return (t as WasmTensor).view().slice();
   }
 
   copy(src: Tensor, dst: Tensor, region?: CopyRegion): void {
     const r = checkCopy(this, src, dst, region);
     const s = (src as WasmTensor).ptr + r.srcOffset * 4, d = (dst as WasmTensor).ptr + r.dstOffset * 4;
     this.heap.u8.copyWithin(d, s, s + r.count * 4);
-  }
-
-  async read(t: Tensor): Promise<HostArray> {
-    this.live('read');
-    if (!this.owns(t) || t.disposed) throw new BanditError(`read: ${t.label} is not a live tensor of this backend`);
-    return (t as WasmTensor).view().slice();
-  }
-
-  async sync(): Promise<void> {
-    this.live('sync');
-  }
-
-  dispose(): void {
-    this.isDisposed = true;
   }
 }
