@@ -5,6 +5,7 @@ import type { Backend } from './core/backend.js';
 import { WebGpuBackend } from './gpu/backend.js';
 import { WasmBackend } from './wasm/backend.js';
 import { kernelModule } from './wasm/module.js';
+import { loadPlatform } from './platform/load.js';
 
 declare global {
   // Empty declarations that merge with the real WebGPU types where a project has them (lib "dom",
@@ -41,6 +42,13 @@ export interface CreateBackendOptions {
    * decisions a call), so that a small one stays on the CPU even where a real GPU exists.
    */
   readonly workload?: AutoWorkload;
+  /**
+   * The wasm backend's threads (kind 'wasm', or 'auto' when it chooses wasm): 2 puts a worker on
+   * a shared memory beside this thread and splits large calls; where none can start (a page that
+   * is not cross-origin isolated has no SharedArrayBuffer) one thread, said in `info.summary`.
+   * Default: 1 for 'wasm'; 'auto' takes 2 where the runtime reports at least 2 cores.
+   */
+  readonly threads?: 1 | 2;
   /** Passed to `requestAdapter` when the library acquires the device. */
   readonly powerPreference?: 'low-power' | 'high-performance';
 }
@@ -68,7 +76,7 @@ export async function createBackend(options: CreateBackendOptions = {}): Promise
   }
   const kind = options.kind ?? 'auto';
   if (kind === 'cpu') return new CpuBackend();
-  if (kind === 'wasm') return WasmBackend.create();
+  if (kind === 'wasm') return WasmBackend.create({ threads: options.threads ?? 1 });
   if (kind !== 'webgpu' && kind !== 'auto') {
     throw new BackendError(`createBackend: kind must be 'webgpu', 'wasm', 'cpu' or 'auto', got '${String(kind)}'`);
   }
@@ -88,7 +96,8 @@ export async function createBackend(options: CreateBackendOptions = {}): Promise
   const choice = autoChoice({ adapter, noGpu, wasm, ...(options.workload ? { workload: options.workload } : {}) });
   if (choice.kind === 'webgpu') return new WebGpuBackend(got!.device, got!.adapter, true, got!.owner);
   got?.device.destroy();
-  return choice.kind === 'wasm' ? WasmBackend.create({ reason: choice.reason }) : new CpuBackend(choice.reason);
+  const threads = options.threads ?? ((await loadPlatform()).cores() >= 2 ? 2 : 1);
+  return choice.kind === 'wasm' ? WasmBackend.create({ reason: choice.reason, threads }) : new CpuBackend(choice.reason);
 }
 
 /** The problem `kind: 'auto'` chooses for. */

@@ -7,6 +7,8 @@ import { HostBackend } from '../core/host-backend.js';
 import { WasmHeap, WasmScratch } from './heap.js';
 import { instantiateKernels, type WasmKernels } from './module.js';
 import { MAX_NATIVE_LAYERS, nativeOps, type NativeOps } from './ops.js';
+import { loadPlatform } from '../platform/load.js';
+import { WasmThreads } from './threads.js';
 import { twinOp, withTwinAdapter } from './twin.js';
 import { WasmTensor } from './tensor.js';
 
@@ -26,6 +28,12 @@ function layerGuard(native: NativeOps): NativeOps {
 }
 
 export interface WasmBackendOptions {
+  /**
+   * 2: a second thread (a worker over a shared memory) takes half of each large enough call
+   * (see SPLIT_MIN_WORK in ops.ts); where none can start (no SharedArrayBuffer: a page that is not
+   * cross-origin isolated) one thread, with the reason in `info.summary`. 1 (default): one thread.
+   */
+  readonly threads?: 1 | 2;
   /** Why this backend was chosen (by `kind: 'auto'`), for `info`. */
   readonly reason?: string;
   /** Test hook: ops to serve through the twin adapter even though they have a kernel. */
@@ -46,22 +54,32 @@ export class WasmBackend extends HostBackend implements Backend {
   /** Ops of the registry served by the twin adapter (src/wasm/twin.ts) rather than a kernel. */
   readonly twinOps: readonly OpName[];
 
-  /** A backend over a fresh kernel instance. */
+  /** The second thread, when there is one. */
+  readonly threads: WasmThreads | null;
+
+  /** A backend over a fresh kernel instance (and a worker, with `threads: 2`). */
   static async create(options: WasmBackendOptions = {}): Promise<WasmBackend> {
-    return new WasmBackend(await instantiateKernels(), options);
+    if ((options.threads ?? 1) === 1) return new WasmBackend(await instantiateKernels(), options);
+    const platform = await loadPlatform();
+    const started = await WasmThreads.start((source) => platform.spawnWorker(source), (k) => new WasmHeap(k.memory, k.__heap_base.value as number));
+    if ('reason' in started) return new WasmBackend(await instantiateKernels(), { ...options, oneThreadBecause: started.reason });
+    return new WasmBackend(started.threads.kernels, options, started);
   }
 
-  constructor(kernels: WasmKernels, options: WasmBackendOptions = {}) {
+  constructor(kernels: WasmKernels, options: WasmBackendOptions & { readonly oneThreadBecause?: string } = {},
+    threaded?: { readonly threads: WasmThreads; readonly heap: WasmHeap }) {
     super();
     this.kernels = kernels;
-    this.heap = new WasmHeap(kernels.memory, kernels.__heap_base.value as number);
-    const native: Record<string, unknown> = { ...layerGuard(nativeOps({ k: kernels, heap: this.heap, scratch: new WasmScratch(this.heap) })) };
+    this.heap = threaded?.heap ?? new WasmHeap(kernels.memory, kernels.__heap_base.value as number);
+    this.threads = threaded?.threads ?? null;
+    const native: Record<string, unknown> = { ...layerGuard(nativeOps({ k: kernels, heap: this.heap, scratch: new WasmScratch(this.heap), threads: this.threads })) };
     for (const name of options.twinOps ?? []) delete native[name];
     const { ops, twinOps } = withTwinAdapter(native as NativeOps);
     this.ops = ops;
     this.twinOps = twinOps;
     const served = twinOps.length ? `; ${twinOps.join(', ')} through the float64 twin` : '';
-    const summary = `wasm (f32 SIMD, 1 thread${served})${options.reason ? `: ${options.reason}` : ''}`;
+    const threads = this.threads ? '2 threads' : `1 thread${options.oneThreadBecause ? ` (no second: ${options.oneThreadBecause})` : ''}`;
+    const summary = `wasm (f32 SIMD, ${threads}${served})${options.reason ? `: ${options.reason}` : ''}`;
     this.info = { kind: 'wasm', summary, twinOps, ...(options.reason ? { reason: options.reason } : {}) };
   }
 
@@ -91,5 +109,10 @@ export class WasmBackend extends HostBackend implements Backend {
     const r = checkCopy(this, src, dst, region);
     const s = (src as WasmTensor).ptr + r.srcOffset * 4, d = (dst as WasmTensor).ptr + r.dstOffset * 4;
     this.heap.u8.copyWithin(d, s, s + r.count * 4);
+  }
+
+  override dispose(): void {
+    this.threads?.dispose();
+    super.dispose();
   }
 }

@@ -68,7 +68,7 @@ export interface WasmKernels {
 export type WasmKernelName = Exclude<keyof WasmKernels, 'memory' | '__heap_base'>;
 
 /** The host's float64 Math functions the kernels import (see wasm/kernels.h). */
-const MATH_IMPORTS = { exp: Math.exp, log: Math.log, log1p: Math.log1p, cos: Math.cos, sin: Math.sin };
+export const MATH_IMPORTS = { exp: Math.exp, log: Math.log, log1p: Math.log1p, cos: Math.cos, sin: Math.sin };
 
 let compiled: Promise<WebAssembly.Module> | null = null;
 

@@ -3,6 +3,7 @@ import type { MlpArgs, OpArgs, OpName, SamplingPolicy } from '../core/op-args.js
 import type { Tensor } from '../core/tensor.js';
 import type { WasmHeap, WasmScratch } from './heap.js';
 import type { WasmKernels } from './module.js';
+import type { WasmThreads } from './threads.js';
 import { ptrOf } from './tensor.js';
 
 /** What the native ops run on: the instance's kernels, its heap and the per-call scratch. */
@@ -10,7 +11,16 @@ export interface WasmContext {
   readonly k: WasmKernels;
   readonly heap: WasmHeap;
   readonly scratch: WasmScratch;
+  /** The second thread, or null. */
+  readonly threads: WasmThreads | null;
 }
+
+/**
+ * A call splits across the two threads from this many multiply-adds (rows·arms·d² for the UCB
+ * scores): waking the worker and waiting for it costs some microseconds (tens on a loaded
+ * machine), about what one thread does in 2¹⁹ multiply-adds at ~15 GFLOP/s.
+ */
+export const SPLIT_MIN_WORK = 2 ** 19;
 
 /** Ops with a kernel in wasm/*.c; anything else in the registry is served by the twin adapter (twin.ts). */
 export type NativeOps = { readonly [K in OpName]?: (args: OpArgs[K]) => void };
@@ -69,8 +79,22 @@ export function nativeOps(c: WasmContext): NativeOps {
       k.mat_vec(ptrOf(g.a), ptrOf(g.x), ptrOf(g.y), g.batch, g.rows, g.cols, flag(g.trans), g.alpha, g.beta, g.strideA, g.strideX, g.strideY, s!);
     },
     quadForm: (a) => k.quad_form(ptrOf(a.x), ptrOf(a.m), ptrOf(a.out), a.rows, a.arms, a.d, flag(a.perArm)),
-    ucbScores: (a) => k.ucb_scores(ptrOf(a.x), ptrOf(a.aInv), ptrOf(a.theta), ptrOf(a.out), a.rows, a.arms, a.d, flag(a.perArm),
-      a.xArms, a.outCols, a.armOffset, a.alpha),
+    ucbScores: (a) => {
+      // Halves of the arms (or of the rows, where there are more rows than arms), one a thread:
+      // every score is computed by the same code on the same values, so the bits do not change.
+      const byRows = a.rows >= a.arms, n = byRows ? a.rows : a.arms;
+      // Rows split on a multiple of 4: the kernel takes rows four at a time (quad_forms4).
+      const half = byRows ? ((n >> 1) + 3) & ~3 : n >> 1;
+      const split = c.threads && half > 0 && half < n && a.rows * a.arms * a.d * a.d >= SPLIT_MIN_WORK;
+      const h = split ? half : n;
+      const args = (from: number, count: number) => byRows
+        ? [ptrOf(a.x) + from * (a.perArm ? a.xArms : 1) * a.d * F, ptrOf(a.aInv), ptrOf(a.theta), ptrOf(a.out) + from * a.outCols * F,
+          count, a.arms, a.d, flag(a.perArm), a.xArms, a.outCols, a.armOffset, a.alpha] as const
+        : [ptrOf(a.x), ptrOf(a.aInv) + from * a.d * a.d * F, ptrOf(a.theta) + from * a.d * F, ptrOf(a.out),
+          a.rows, count, a.d, flag(a.perArm), a.xArms, a.outCols, a.armOffset + from, a.alpha] as const;
+      if (!split) k.ucb_scores(...args(0, n));
+      else c.threads!.split('ucb_scores', args(h, n - h), () => k.ucb_scores(...args(0, h)), () => k.ucb_scores(...args(h, n - h)));
+    },
     shermanMorrison: (a) => {
       const [arms, v] = scratch.take([a.count * F, a.d * F]);
       put(heap, arms!, a.arms);
