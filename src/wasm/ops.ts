@@ -80,20 +80,17 @@ export function nativeOps(c: WasmContext): NativeOps {
     },
     quadForm: (a) => k.quad_form(ptrOf(a.x), ptrOf(a.m), ptrOf(a.out), a.rows, a.arms, a.d, flag(a.perArm)),
     ucbScores: (a) => {
-      // Halves of the arms (or of the rows, where there are more rows than arms), one a thread:
-      // every score is computed by the same code on the same values, so the bits do not change.
-      const byRows = a.rows >= a.arms, n = byRows ? a.rows : a.arms;
-      // Rows split on a multiple of 4: the kernel takes rows four at a time (quad_forms4).
-      const half = byRows ? ((n >> 1) + 3) & ~3 : n >> 1;
-      const split = c.threads && half > 0 && half < n && a.rows * a.arms * a.d * a.d >= SPLIT_MIN_WORK;
-      const h = split ? half : n;
-      const args = (from: number, count: number) => byRows
-        ? [ptrOf(a.x) + from * (a.perArm ? a.xArms : 1) * a.d * F, ptrOf(a.aInv), ptrOf(a.theta), ptrOf(a.out) + from * a.outCols * F,
-          count, a.arms, a.d, flag(a.perArm), a.xArms, a.outCols, a.armOffset, a.alpha] as const
-        : [ptrOf(a.x), ptrOf(a.aInv) + from * a.d * a.d * F, ptrOf(a.theta) + from * a.d * F, ptrOf(a.out),
-          a.rows, count, a.d, flag(a.perArm), a.xArms, a.outCols, a.armOffset + from, a.alpha] as const;
-      if (!split) k.ucb_scores(...args(0, n));
-      else c.threads!.split('ucb_scores', args(h, n - h), () => k.ucb_scores(...args(0, h)), () => k.ucb_scores(...args(h, n - h)));
+      const args = [ptrOf(a.x), ptrOf(a.aInv), ptrOf(a.theta), ptrOf(a.out), a.rows, a.arms, a.d, flag(a.perArm), a.xArms, a.outCols, a.armOffset, a.alpha];
+      if (!c.threads || a.rows * a.arms * a.d * a.d < SPLIT_MIN_WORK) {
+        k.ucb_scores(...(args as Parameters<WasmKernels['ucb_scores']>));
+        return;
+      }
+      // Chunks of the rows (a multiple of 4: the kernel takes rows four at a time) where there are
+      // more rows than arms, else of the arms; every score is the same code on the same values.
+      const d = a.d;
+      c.threads.split('ucb_scores', args, a.rows >= a.arms
+        ? { total: a.rows, multiple: 4, count: 4, shifts: [[0, (a.perArm ? a.xArms : 1) * d * F], [3, a.outCols * F]] }
+        : { total: a.arms, multiple: 1, count: 5, shifts: [[1, d * d * F], [2, d * F], [10, 1]] });
     },
     shermanMorrison: (a) => {
       const [arms, v] = scratch.take([a.count * F, a.d * F]);

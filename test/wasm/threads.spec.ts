@@ -49,11 +49,11 @@ describe('wasm backend: two threads', function () {
   for (const c of cases) {
     const work = c.rows * c.arms * c.d * c.d;
     it(`UCB scores B=${c.rows} K=${c.arms} d=${c.d}${c.perArm ? ' per arm' : ''}: the one-thread bits, ${work >= SPLIT_MIN_WORK ? 'split' : 'not split (small)'}`, async () => {
-      const before = two.threads?.splits ?? 0;
+      const before = two.threads?.calls ?? 0;
       const [got, want] = [await scores(two, c.rows, c.arms, c.d, c.perArm), await scores(wasmBackend(), c.rows, c.arms, c.d, c.perArm)];
       expect(got.length).to.equal(want.length);
       for (let i = 0; i < got.length; i++) if (!Object.is(got[i], want[i])) expect.fail(`score ${i}: ${got[i]} on two threads, ${want[i]} on one`);
-      if (two.threads) expect(two.threads.splits - before).to.equal(work >= SPLIT_MIN_WORK ? 1 : 0);
+      if (two.threads) expect(two.threads.calls - before).to.equal(work >= SPLIT_MIN_WORK ? 1 : 0);
     });
   }
 
