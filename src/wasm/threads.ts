@@ -22,34 +22,40 @@ const INITIAL_PAGES = 64;
 /** Chunks a split call is cut into: whichever thread is free takes the next, so a thread that is not scheduled delays the call by a chunk at most. */
 const CHUNKS = 8;
 
-// Takes chunks of the current job until none are left; the same code runs on both threads.
-// A chunk is claimed by compareExchange inside the job's own range, so a thread that read an
-// older job can never take (and misuse) a chunk of a newer one.
-const TAKE_CHUNKS = `(ctrl, args, shifts, fn) => {
-  const argc = ctrl[4], n = ctrl[8], unit = ctrl[9], total = ctrl[10], ci = ctrl[11], ns = ctrl[12], start = ctrl[13];
+/**
+ * Takes chunks of the current job until none are left and returns how many it ran; the same
+ * function runs on both threads (the worker gets its source text, so nothing is eval'd on the
+ * page's thread: a strict Content-Security-Policy still loads the library). A chunk is claimed by
+ * compareExchange inside the job's own range, so a thread that read an older job can never take
+ * (and misuse) a chunk of a newer one. Self-contained: it uses only its parameters and globals.
+ */
+function takeChunks(ctrl: Int32Array, args: Float64Array, shifts: Float64Array, fn: (...a: number[]) => void): number {
+  const argc = ctrl[4]!, n = ctrl[8]!, unit = ctrl[9]!, total = ctrl[10]!, ci = ctrl[11]!, ns = ctrl[12]!, start = ctrl[13]!;
   const base = Array.from(args.subarray(0, argc)), a = base.slice();
-  for (let ran = 0; ; ran++) {
+  let ran = 0;
+  for (;;) {
     const cur = Atomics.load(ctrl, 6);
     if (cur - start >= n || cur < start) return ran;
-    if (Atomics.compareExchange(ctrl, 6, cur, cur + 1) !== cur) { ran--; continue; }
+    if (Atomics.compareExchange(ctrl, 6, cur, cur + 1) !== cur) continue;
     const from = (cur - start) * unit;
-    for (let j = 0; j < ns; j++) a[shifts[2 * j]] = base[shifts[2 * j]] + shifts[2 * j + 1] * from;
+    for (let j = 0; j < ns; j++) a[shifts[2 * j]!] = base[shifts[2 * j]!]! + shifts[2 * j + 1]! * from;
     a[ci] = Math.min(unit, total - from);
     try {
       fn(...a);
-    } catch (e) {
+    } catch {
       Atomics.store(ctrl, 5, 1);
     }
+    ran++;
     Atomics.add(ctrl, 7, 1);
     Atomics.notify(ctrl, 7);
   }
-}`;
+}
 
 // The worker's script, the same in a worker_threads Worker (eval) and a Web Worker (Blob URL).
 const WORKER_SOURCE = `
 const port = typeof require === 'function' ? require('node:worker_threads').parentPort : self;
 const listen = (f) => (port.on ? port.on('message', f) : (port.onmessage = (e) => f(e.data)));
-const takeChunks = ${TAKE_CHUNKS};
+const takeChunks = ${takeChunks.toString()};
 listen((msg) => {
   const k = new WebAssembly.Instance(msg.module, { env: { memory: msg.memory }, math: { exp: Math.exp, log: Math.log, log1p: Math.log1p, cos: Math.cos, sin: Math.sin } }).exports;
   k.__stack_pointer.value = msg.stackTop;
@@ -66,9 +72,6 @@ listen((msg) => {
   }
 });
 `;
-
-// eslint-disable-next-line @typescript-eslint/no-implied-eval
-const takeChunks = new Function(`return ${TAKE_CHUNKS}`)() as (ctrl: Int32Array, args: Float64Array, shifts: Float64Array, fn: (...a: number[]) => void) => number;
 
 /** How a call is cut: `count` is the argument that says how many units, `shifts` the arguments that move by a per-unit amount. */
 export interface SplitPlan {
