@@ -15,7 +15,7 @@ export const platform: Platform = {
   cores: () => (typeof navigator !== 'undefined' && navigator.hardwareConcurrency) || 1,
   spawnWorker(source) {
     if (typeof Worker === 'undefined' || typeof Blob === 'undefined' || typeof URL === 'undefined') return null;
-    const url = URL.createObjectURL(new Blob([source], { type: 'text/javascript' }));
+    const url = URL.createObjectURL(new Blob([`const port = self;\n${source}`], { type: 'text/javascript' }));
     try {
       const worker = new Worker(url);
       return { postMessage: (m) => worker.postMessage(m), terminate: () => worker.terminate() };

@@ -47,7 +47,7 @@ export const platform: Platform = {
   },
   cores: () => availableParallelism(),
   spawnWorker(source) {
-    const worker = new Worker(source, { eval: true });
+    const worker = new Worker(`const port = require('node:worker_threads').parentPort;\n${source}`, { eval: true });
     worker.unref();
     return { postMessage: (m) => worker.postMessage(m), terminate: () => void worker.terminate() };
   },

@@ -38,9 +38,10 @@ export interface Platform {
    */
   quietVulkanLoader(): void;
   /**
-   * Starts a thread running `source`, a classic script that receives messages through
-   * `require('node:worker_threads').parentPort` (Node) or `self.onmessage` (a Web Worker); null
-   * where no worker can start. It does not keep a Node process alive.
+   * Starts a thread running `source`, a classic script that receives messages through `port`,
+   * which the platform defines before it (Node: worker_threads' parentPort, with `on`; a Web
+   * Worker: its global scope, with `onmessage`); null where no worker can start. It does not keep
+   * a Node process alive.
    */
   spawnWorker(source: string): KernelWorker | null;
   /** Cores the runtime reports (Node: availableParallelism; a page: navigator.hardwareConcurrency), 1 when unknown. */

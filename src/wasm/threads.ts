@@ -51,9 +51,9 @@ function takeChunks(ctrl: Int32Array, args: Float64Array, shifts: Float64Array, 
   }
 }
 
-// The worker's script, the same in a worker_threads Worker (eval) and a Web Worker (Blob URL).
+// The worker's script, the same in a worker_threads Worker (eval) and a Web Worker (Blob URL):
+// the platform's spawnWorker defines \`port\` before it (Node's parentPort, or the worker's self).
 const WORKER_SOURCE = `
-const port = typeof require === 'function' ? require('node:worker_threads').parentPort : self;
 const listen = (f) => (port.on ? port.on('message', f) : (port.onmessage = (e) => f(e.data)));
 const takeChunks = ${takeChunks.toString()};
 listen((msg) => {
