@@ -119,7 +119,7 @@ export const AUTO_GPU_MIN_WORK = 2 ** 22;
 /**
  * The cost model of `kind: 'auto'`, a pure function of what was found: a real (non-fallback)
  * WebGPU adapter wins unless the workload is under AUTO_GPU_MIN_WORK; otherwise the wasm
- * backend (f32 SIMD: 9–40× the float64 backend on the bench's LinUCB select, update and
+ * backend (f32 SIMD: 4–40× the float64 backend on the bench's LinUCB select, update and
  * NeuralUCB cases, and far faster than SwiftShader), and the cpu backend only where the
  * kernels cannot compile.
  */
