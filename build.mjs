@@ -11,13 +11,18 @@ import { copyFileSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 // temporaries; the heap above __heap_base is managed from JS (src/wasm/heap.ts).
 const WASM_SOURCES = readdirSync('wasm').filter((f) => f.endsWith('.c')).map((f) => `wasm/${f}`);
 const CLANG = process.env.CLANG ?? 'clang';
+const WASM_FLAGS = [
+  '--target=wasm32', '-O3', '-msimd128', '-mbulk-memory', '-nostdlib', '-std=c11',
+  '-Wall', '-Wextra', '-Werror', '-Wno-unused-parameter',
+  '-Wl,--no-entry', '-Wl,--export=__heap_base', '-Wl,-z,stack-size=1048576', '-Wl,--max-memory=4294967296',
+];
+// kernels-mt.wasm: the same sources over an imported shared memory (-matomics, --shared-memory),
+// for the second thread (src/wasm/threads.ts); __stack_pointer is exported so each thread's
+// instance gets a stack of its own (a mutable global: -mmutable-globals).
 try {
-  execFileSync(CLANG, [
-    '--target=wasm32', '-O3', '-msimd128', '-mbulk-memory', '-nostdlib', '-std=c11',
-    '-Wall', '-Wextra', '-Werror', '-Wno-unused-parameter',
-    '-Wl,--no-entry', '-Wl,--export=__heap_base', '-Wl,-z,stack-size=1048576', '-Wl,--max-memory=4294967296',
-    '-o', 'wasm/kernels.wasm', ...WASM_SOURCES,
-  ], { stdio: 'inherit' });
+  execFileSync(CLANG, [...WASM_FLAGS, '-o', 'wasm/kernels.wasm', ...WASM_SOURCES], { stdio: 'inherit' });
+  execFileSync(CLANG, [...WASM_FLAGS, '-matomics', '-mmutable-globals', '-Wl,--shared-memory', '-Wl,--import-memory',
+    '-Wl,--export=__stack_pointer', '-o', 'wasm/kernels-mt.wasm', ...WASM_SOURCES], { stdio: 'inherit' });
 } catch (e) {
   console.error(`build.mjs: compiling wasm/*.c failed (${e.message}); it needs clang with the wasm32 target and lld (Debian: apt-get install clang lld)`);
   process.exit(1);

@@ -10,17 +10,9 @@
 //
 // The per-family benches with more detail remain: bench/run.ts (ops), bench/linucb.ts,
 // bench/neural.ts (npm run bench:ops, bench:linucb, bench:neural).
-import { createCpuMeter, dateStamp, loadAverage, option, resultsDir, runAsEntryPoint, runtimeInfo } from './lib.js';
+import { createCpuMeter, dateStamp, tfjsWasmFolder, loadAverage, option, resultsDir, runAsEntryPoint, runtimeInfo } from './lib.js';
 import { rerender, writeSuiteResults } from './report.js';
 import { USAGE, parseOptions, runSuite } from './suite.js';
-
-/** Where tfjs-backend-wasm's .wasm files are, from Node's module resolution. */
-async function wasmFolder(): Promise<string> {
-  const { createRequire } = await import('node:module');
-  const path = await import('node:path');
-  const main = createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm');
-  return `${path.dirname(main)}${path.sep}`;
-}
 
 /** A GPU from the 'webgpu' package (Dawn) for TF.js; the library's own acquisition has set VK_ICD_FILENAMES where it needed SwiftShader. */
 async function nodeGpu(): Promise<GPU> {
@@ -45,7 +37,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   let tfjs = null;
   if (options.tfjs) {
     try {
-      tfjs = { wasmPath: await wasmFolder(), nodeGpu };
+      tfjs = { wasmPath: await tfjsWasmFolder(), nodeGpu };
     } catch (e) {
       console.log(`TF.js peers off: ${e instanceof Error ? e.message : String(e)}`);
     }

@@ -278,6 +278,13 @@ export async function resultsDir(argv: readonly string[]): Promise<string> {
   return option(argv, '--out') ?? path.join('bench', 'results');
 }
 
+/** Where tfjs-backend-wasm's .wasm files are, from Node's module resolution (Node only). */
+export async function tfjsWasmFolder(): Promise<string> {
+  const { createRequire } = await import('node:module');
+  const path = await import('node:path');
+  return `${path.dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm'))}${path.sep}`;
+}
+
 /** A file-name stamp of an ISO date: 2025-01-31T12-00-00. */
 export const dateStamp = (iso: string): string => iso.slice(0, 19).replace(/:/g, '-');
 

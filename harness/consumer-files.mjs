@@ -33,7 +33,7 @@ await createBackend({ kind: 'webgpu' }).then(
 const auto = await createBackend({ kind: 'auto' });
 console.log(JSON.stringify({
   sameScores: a.length === 24 && a.every((v, i) => v === b[i]), bytes,
-  webgpuError, webgpuErrorName, autoKind: auto.kind, autoReason: auto.info.fallbackReason ?? '',
+  webgpuError, webgpuErrorName, autoKind: auto.kind, autoReason: auto.info.reason ?? auto.info.fallbackReason ?? '',
 }));
 `;
 

@@ -84,7 +84,7 @@ try {
     const out = { ...JSON.parse(run.stdout.trim().split('\n').pop()), stderr: run.stderr.trim() };
     if (!out.sameScores) throw new Error(`the loaded model scores differently: ${JSON.stringify(out)}`);
     if (!/npm install webgpu/.test(out.webgpuError) || out.webgpuErrorName !== 'BackendError') throw new Error(`kind 'webgpu' without the package: ${out.webgpuErrorName}: ${out.webgpuError}`);
-    if (out.autoKind !== 'cpu' || !/webgpu/.test(out.autoReason)) throw new Error(`auto without the package: ${out.autoKind}, ${out.autoReason}`);
+    if (out.autoKind !== 'wasm' || !/webgpu/.test(out.autoReason)) throw new Error(`auto without the package: ${out.autoKind}, ${out.autoReason}`);
     if (out.stderr) throw new Error(`the program printed on stderr: ${out.stderr}`);
     return `${out.bytes} bytes saved and loaded; auto: "${out.autoReason}"`;
   });

@@ -1,6 +1,6 @@
 // 'webgpu-bandits': the models, createBackend, the errors and the types they take and return.
 // Kernels are in 'webgpu-bandits/ops', the simulator in '/sim', evaluation in '/eval'.
-export { createBackend, type CreateBackendOptions } from './backend.js';
+export { createBackend, type AutoWorkload, type CreateBackendOptions } from './backend.js';
 export { BanditError, BackendError } from './core/errors.js';
 export type { AdapterDescription } from './core/tensor.js';
 export { Tensor } from './core/tensor.js';

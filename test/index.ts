@@ -8,6 +8,7 @@ import './gpu/pool.spec.js';
 import './gpu/runtime.spec.js';
 import './gpu/device-calls.spec.js';
 import './wasm/backend.spec.js';
+import './wasm/threads.spec.js';
 import './ops/elementwise.spec.js';
 import './ops/gemm.spec.js';
 import './ops/quadform.spec.js';

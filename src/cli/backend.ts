@@ -70,7 +70,7 @@ export async function openBackend(kind: BackendKind): Promise<Backend> {
     if (kind === 'wasm' && e instanceof BackendError) throw new BackendError(`--backend wasm: this build cannot make it: ${e.message}`);
     throw e;
   }
-  if (kind === 'auto' && backend.info.fallbackReason) {
+  if (kind === 'auto' && backend.kind !== 'webgpu') {
     note(`backend auto chose ${backend.kind} (reason below); pass --backend webgpu to run on the WebGPU adapter anyway.`);
   }
   return backend;

@@ -1,4 +1,4 @@
-import { BanditError } from '../core/errors.js';
+import { HostBackend } from '../core/host-backend.js';
 import { checkCopy, checkShape, type CopyRegion } from '../core/check.js';
 import { CpuTensor } from './tensor.js';
 import type { OpImpls } from '../core/op-args.js';
@@ -62,36 +62,22 @@ export const CPU_OPS = {
  * The cpu backend: every op in float64, the oracle the WebGPU kernels are tested against and
  * the fallback where no (fast) adapter exists.
  */
-export class CpuBackend implements Backend {
+export class CpuBackend extends HostBackend implements Backend {
   readonly kind = 'cpu' as const;
   readonly info: BackendInfo;
   readonly ops = CPU_OPS;
   /** Tensors are host arrays: no binding limit beyond the typed-array length. */
   readonly maxBindingBytes = Number.MAX_SAFE_INTEGER;
-  private isDisposed = false;
 
   constructor(fallbackReason?: string) {
+    super();
     this.info = fallbackReason
       ? { kind: 'cpu', fallbackReason, summary: `cpu (float64): ${fallbackReason}` }
       : { kind: 'cpu', summary: 'cpu (float64)' };
   }
 
-  get disposed(): boolean {
-    return this.isDisposed;
-  }
-
-  private live(what: string): void {
-    if (this.isDisposed) throw new BanditError(`${what}: the backend has been disposed`);
-  }
-
   owns(t: Tensor): boolean {
     return t instanceof CpuTensor && t.owner === this;
-  }
-
-  tensor(data: ArrayLike<number>, shape: readonly number[], options: TensorOptions = {}): Tensor {
-    const t = this.zeros(shape, options);
-    this.write(t, data);
-    return t;
   }
 
   zeros(shape: readonly number[], options: TensorOptions = {}): Tensor {
@@ -100,31 +86,18 @@ export class CpuBackend implements Backend {
     return new CpuTensor(this, shape, options);
   }
 
-  write(t: Tensor, data: ArrayLike<number>): void {
-    this.live('write');
-    if (!this.owns(t) || t.disposed) throw new BanditError(`write: ${t.label} is not a live tensor of this backend`);
-    if (data.length !== t.size) throw new BanditError(`write: ${t.label} holds ${t.size} elements, got ${data.length}`);
+  protected store(t: Tensor, data: ArrayLike<number>): void {
     const dst = (t as CpuTensor).data;
     for (let i = 0; i < dst.length; i++) dst[i] = data[i]!;
+  }
+
+  protected contents(t: Tensor): HostArray {
+    return (t as CpuTensor).data.slice();
   }
 
   copy(src: Tensor, dst: Tensor, region?: CopyRegion): void {
     const r = checkCopy(this, src, dst, region);
     const from = (src as CpuTensor).data;
     (dst as CpuTensor).data.set(from.subarray(r.srcOffset, r.srcOffset + r.count), r.dstOffset);
-  }
-
-  async read(t: Tensor): Promise<HostArray> {
-    this.live('read');
-    if (!this.owns(t) || t.disposed) throw new BanditError(`read: ${t.label} is not a live tensor of this backend`);
-    return (t as CpuTensor).data.slice();
-  }
-
-  async sync(): Promise<void> {
-    this.live('sync');
-  }
-
-  dispose(): void {
-    this.isDisposed = true;
   }
 }

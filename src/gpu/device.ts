@@ -1,5 +1,6 @@
 import { BackendError } from '../core/errors.js';
 import type { AdapterDescription } from '../core/tensor.js';
+import { isNode, loadPlatform } from '../platform/load.js';
 import type { Platform } from '../platform/types.js';
 
 export type { AdapterDescription };
@@ -29,8 +30,6 @@ const WANTED_LIMITS = [
   'maxStorageBuffersPerShaderStage',
 ] as const;
 
-const isNode = (): boolean =>
-  typeof process !== 'undefined' && typeof process.versions?.node === 'string';
 
 type InfoWithFallback = GPUAdapterInfo & { isFallbackAdapter?: boolean };
 
@@ -70,14 +69,6 @@ async function requestDevice(adapter: GPUAdapter): Promise<GPUDevice> {
   return adapter.requestDevice({ label: 'webgpu-bandits', requiredLimits, requiredFeatures });
 }
 
-/**
- * The runtime's side of device acquisition. A package.json "imports" entry resolves '#platform'
- * to the Node module (which alone imports `webgpu` and `node:*`) under the `node` condition and
- * to a stub elsewhere, so browser bundles hold neither, and Node bundlers can follow it.
- */
-async function loadPlatform(): Promise<Platform> {
-  return (await import('#platform')).platform;
-}
 
 /**
  * Dawn's Node bindings free their native instance when the JS `GPU` object from `create()` is

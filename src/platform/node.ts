@@ -1,8 +1,9 @@
 // The Node side of '#platform' (the `node` export condition): file checks, the Vulkan loader's
 // environment and the lazy import of the optional `webgpu` package.
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import type { NodeWebGpuLoad, NodeWebGpuModule, Platform } from './types.js';
 
 let quieted = false;
@@ -43,6 +44,12 @@ export const platform: Platform = {
     const dir = mkdtempSync(join(tmpdir(), 'webgpu-bandits-xdg-')); // mode 0700, as the spec asks
     process.env['XDG_RUNTIME_DIR'] = dir;
     process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  },
+  cores: () => availableParallelism(),
+  spawnWorker(source) {
+    const worker = new Worker(`const port = require('node:worker_threads').parentPort;\n${source}`, { eval: true });
+    worker.unref();
+    return { postMessage: (m) => worker.postMessage(m), terminate: () => void worker.terminate() };
   },
   env: process.env,
 };

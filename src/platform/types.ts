@@ -9,6 +9,12 @@ export type NodeWebGpuLoad =
   | { readonly ok: true; readonly module: NodeWebGpuModule }
   | { readonly ok: false; readonly missing: boolean; readonly reason: string };
 
+/** A thread started by `Platform.spawnWorker`. */
+export interface KernelWorker {
+  postMessage(message: unknown): void;
+  terminate(): void;
+}
+
 /**
  * What device acquisition needs from the runtime it runs in. `#platform` resolves to the Node
  * implementation under the `node` export condition and to a stub everywhere else, so a browser
@@ -31,6 +37,15 @@ export interface Platform {
    * window-system layer does not print "XDG_RUNTIME_DIR is invalid" on every adapter probe.
    */
   quietVulkanLoader(): void;
+  /**
+   * Starts a thread running `source`, a classic script that receives messages through `port`,
+   * which the platform defines before it (Node: worker_threads' parentPort, with `on`; a Web
+   * Worker: its global scope, with `onmessage`); null where no worker can start. It does not keep
+   * a Node process alive.
+   */
+  spawnWorker(source: string): KernelWorker | null;
+  /** Cores the runtime reports (Node: availableParallelism; a page: navigator.hardwareConcurrency), 1 when unknown. */
+  cores(): number;
   /** The process environment (Node) or an empty record. */
   readonly env: Record<string, string | undefined>;
 }

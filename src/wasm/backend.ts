@@ -3,9 +3,12 @@ import { checkCopy, checkShape, type CopyRegion } from '../core/check.js';
 import type { OpArgs, OpImpls, OpName } from '../core/op-args.js';
 import type { HostArray, Tensor, TensorOptions } from '../core/tensor.js';
 import type { Backend, BackendInfo } from '../core/backend.js';
+import { HostBackend } from '../core/host-backend.js';
 import { WasmHeap, WasmScratch } from './heap.js';
 import { instantiateKernels, type WasmKernels } from './module.js';
 import { MAX_NATIVE_LAYERS, nativeOps, type NativeOps } from './ops.js';
+import { loadPlatform } from '../platform/load.js';
+import { WasmThreads } from './threads.js';
 import { twinOp, withTwinAdapter } from './twin.js';
 import { WasmTensor } from './tensor.js';
 
@@ -25,6 +28,12 @@ function layerGuard(native: NativeOps): NativeOps {
 }
 
 export interface WasmBackendOptions {
+  /**
+   * 2: a second thread (a worker over a shared memory) takes half of each large enough call
+   * (see SPLIT_MIN_WORK in ops.ts); where none can start (no SharedArrayBuffer: a page that is not
+   * cross-origin isolated) one thread, with the reason in `info.summary`. 1 (default): one thread.
+   */
+  readonly threads?: 1 | 2;
   /** Why this backend was chosen (by `kind: 'auto'`), for `info`. */
   readonly reason?: string;
   /** Test hook: ops to serve through the twin adapter even though they have a kernel. */
@@ -35,7 +44,7 @@ export interface WasmBackendOptions {
  * The wasm backend: tensors are f32 (or i32) regions of one WebAssembly memory, ops are the f32
  * SIMD kernels of wasm/*.c (one thread). Made by `createBackend({ kind: 'wasm' })`.
  */
-export class WasmBackend implements Backend {
+export class WasmBackend extends HostBackend implements Backend {
   readonly kind = 'wasm' as const;
   readonly info: BackendInfo;
   readonly ops: OpImpls;
@@ -44,42 +53,38 @@ export class WasmBackend implements Backend {
   readonly heap: WasmHeap;
   /** Ops of the registry served by the twin adapter (src/wasm/twin.ts) rather than a kernel. */
   readonly twinOps: readonly OpName[];
-  private isDisposed = false;
 
-  /** A backend over a fresh kernel instance. */
+  /** The second thread, when there is one. */
+  readonly threads: WasmThreads | null;
+
+  /** A backend over a fresh kernel instance (and a worker, with `threads: 2`). */
   static async create(options: WasmBackendOptions = {}): Promise<WasmBackend> {
-    return new WasmBackend(await instantiateKernels(), options);
+    if ((options.threads ?? 1) === 1) return new WasmBackend(await instantiateKernels(), options);
+    const platform = await loadPlatform();
+    const started = await WasmThreads.start((source) => platform.spawnWorker(source), (k) => new WasmHeap(k.memory, k.__heap_base.value as number));
+    if ('reason' in started) return new WasmBackend(await instantiateKernels(), { ...options, oneThreadBecause: started.reason });
+    return new WasmBackend(started.threads.kernels, options, started);
   }
 
-  constructor(kernels: WasmKernels, options: WasmBackendOptions = {}) {
+  constructor(kernels: WasmKernels, options: WasmBackendOptions & { readonly oneThreadBecause?: string } = {},
+    threaded?: { readonly threads: WasmThreads; readonly heap: WasmHeap }) {
+    super();
     this.kernels = kernels;
-    this.heap = new WasmHeap(kernels.memory, kernels.__heap_base.value as number);
-    const native: Record<string, unknown> = { ...layerGuard(nativeOps({ k: kernels, heap: this.heap, scratch: new WasmScratch(this.heap) })) };
+    this.heap = threaded?.heap ?? new WasmHeap(kernels.memory, kernels.__heap_base.value as number);
+    this.threads = threaded?.threads ?? null;
+    const native: Record<string, unknown> = { ...layerGuard(nativeOps({ k: kernels, heap: this.heap, scratch: new WasmScratch(this.heap), threads: this.threads })) };
     for (const name of options.twinOps ?? []) delete native[name];
     const { ops, twinOps } = withTwinAdapter(native as NativeOps);
     this.ops = ops;
     this.twinOps = twinOps;
     const served = twinOps.length ? `; ${twinOps.join(', ')} through the float64 twin` : '';
-    const summary = `wasm (f32 SIMD, 1 thread${served})${options.reason ? `: ${options.reason}` : ''}`;
+    const threads = this.threads ? '2 threads' : `1 thread${options.oneThreadBecause ? ` (no second: ${options.oneThreadBecause})` : ''}`;
+    const summary = `wasm (f32 SIMD, ${threads}${served})${options.reason ? `: ${options.reason}` : ''}`;
     this.info = { kind: 'wasm', summary, twinOps, ...(options.reason ? { reason: options.reason } : {}) };
-  }
-
-  get disposed(): boolean {
-    return this.isDisposed;
-  }
-
-  private live(what: string): void {
-    if (this.isDisposed) throw new BanditError(`${what}: the backend has been disposed`);
   }
 
   owns(t: Tensor): boolean {
     return t instanceof WasmTensor && t.owner === this;
-  }
-
-  tensor(data: ArrayLike<number>, shape: readonly number[], options: TensorOptions = {}): Tensor {
-    const t = this.zeros(shape, options);
-    this.write(t, data);
-    return t;
   }
 
   zeros(shape: readonly number[], options: TensorOptions = {}): Tensor {
@@ -92,11 +97,12 @@ export class WasmBackend implements Backend {
     return t;
   }
 
-  write(t: Tensor, data: ArrayLike<number>): void {
-    this.live('write');
-    if (!this.owns(t) || t.disposed) throw new BanditError(`write: ${t.label} is not a live tensor of this backend`);
-    if (data.length !== t.size) throw new BanditError(`write: ${t.label} holds ${t.size} elements, got ${data.length}`);
+  protected store(t: Tensor, data: ArrayLike<number>): void {
     (t as WasmTensor).view().set(data);
+  }
+
+  protected contents(t: Tensor): HostArray {
+    return (t as WasmTensor).view().slice();
   }
 
   copy(src: Tensor, dst: Tensor, region?: CopyRegion): void {
@@ -105,17 +111,8 @@ export class WasmBackend implements Backend {
     this.heap.u8.copyWithin(d, s, s + r.count * 4);
   }
 
-  async read(t: Tensor): Promise<HostArray> {
-    this.live('read');
-    if (!this.owns(t) || t.disposed) throw new BanditError(`read: ${t.label} is not a live tensor of this backend`);
-    return (t as WasmTensor).view().slice();
-  }
-
-  async sync(): Promise<void> {
-    this.live('sync');
-  }
-
-  dispose(): void {
-    this.isDisposed = true;
+  override dispose(): void {
+    this.threads?.dispose();
+    super.dispose();
   }
 }

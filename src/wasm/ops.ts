@@ -3,6 +3,7 @@ import type { MlpArgs, OpArgs, OpName, SamplingPolicy } from '../core/op-args.js
 import type { Tensor } from '../core/tensor.js';
 import type { WasmHeap, WasmScratch } from './heap.js';
 import type { WasmKernels } from './module.js';
+import type { WasmThreads } from './threads.js';
 import { ptrOf } from './tensor.js';
 
 /** What the native ops run on: the instance's kernels, its heap and the per-call scratch. */
@@ -10,7 +11,16 @@ export interface WasmContext {
   readonly k: WasmKernels;
   readonly heap: WasmHeap;
   readonly scratch: WasmScratch;
+  /** The second thread, or null. */
+  readonly threads: WasmThreads | null;
 }
+
+/**
+ * A call splits across the two threads from this many multiply-adds (rows·arms·d² for the UCB
+ * scores): waking the worker and waiting for it costs some microseconds (tens on a loaded
+ * machine), about what one thread does in 2¹⁹ multiply-adds at ~15 GFLOP/s.
+ */
+export const SPLIT_MIN_WORK = 2 ** 19;
 
 /** Ops with a kernel in wasm/*.c; anything else in the registry is served by the twin adapter (twin.ts). */
 export type NativeOps = { readonly [K in OpName]?: (args: OpArgs[K]) => void };
@@ -69,8 +79,19 @@ export function nativeOps(c: WasmContext): NativeOps {
       k.mat_vec(ptrOf(g.a), ptrOf(g.x), ptrOf(g.y), g.batch, g.rows, g.cols, flag(g.trans), g.alpha, g.beta, g.strideA, g.strideX, g.strideY, s!);
     },
     quadForm: (a) => k.quad_form(ptrOf(a.x), ptrOf(a.m), ptrOf(a.out), a.rows, a.arms, a.d, flag(a.perArm)),
-    ucbScores: (a) => k.ucb_scores(ptrOf(a.x), ptrOf(a.aInv), ptrOf(a.theta), ptrOf(a.out), a.rows, a.arms, a.d, flag(a.perArm),
-      a.xArms, a.outCols, a.armOffset, a.alpha),
+    ucbScores: (a) => {
+      const args = [ptrOf(a.x), ptrOf(a.aInv), ptrOf(a.theta), ptrOf(a.out), a.rows, a.arms, a.d, flag(a.perArm), a.xArms, a.outCols, a.armOffset, a.alpha];
+      if (!c.threads || a.rows * a.arms * a.d * a.d < SPLIT_MIN_WORK) {
+        k.ucb_scores(...(args as Parameters<WasmKernels['ucb_scores']>));
+        return;
+      }
+      // Chunks of the rows (a multiple of 4: the kernel takes rows four at a time) where there are
+      // more rows than arms, else of the arms; every score is the same code on the same values.
+      const d = a.d;
+      c.threads.split('ucb_scores', args, a.rows >= a.arms
+        ? { total: a.rows, multiple: 4, count: 4, shifts: [[0, (a.perArm ? a.xArms : 1) * d * F], [3, a.outCols * F]] }
+        : { total: a.arms, multiple: 1, count: 5, shifts: [[1, d * d * F], [2, d * F], [10, 1]] });
+    },
     shermanMorrison: (a) => {
       const [arms, v] = scratch.take([a.count * F, a.d * F]);
       put(heap, arms!, a.arms);
@@ -122,6 +143,20 @@ export function nativeOps(c: WasmContext): NativeOps {
     inverseDrift: (a) => {
       const [p] = scratch.take([a.d * F]);
       k.inverse_drift(ptrOf(a.a), ptrOf(a.aInv), ptrOf(a.out), a.matrices, a.d, p!);
+    },
+    accumulateOuter: (a) => {
+      const [arms, w] = scratch.take([a.count * F, a.count * F]);
+      put(heap, arms!, a.arms);
+      put(heap, w!, a.weights);
+      k.accumulate_outer(ptrOf(a.hi), ptrOf(a.lo), ptrOf(a.x), arms!, w!, a.count, a.d, a.width);
+    },
+    accurateResidual: (a) => k.accurate_residual(ptrOf(a.aHi), ptrOf(a.aLo), ptrOf(a.aInv), ptrOrNull(a.r), ptrOf(a.norms), a.matrices, a.d),
+    refineSolve: (a) => {
+      const distinct = Int32Array.from(new Set(a.arms));
+      const [arms, s] = scratch.take([distinct.length * F, 2 * a.d * 8]);
+      put(heap, arms!, distinct);
+      k.refine_solve(ptrOf(a.aHi), ptrOf(a.aLo), ptrOf(a.bHi), ptrOf(a.bLo), ptrOf(a.aInv), ptrOf(a.theta), arms!, distinct.length, a.d,
+        a.iterations, flag(a.restart), s!);
     },
     hybridScores: (a) => {
       const [v] = scratch.take([a.k * F]);

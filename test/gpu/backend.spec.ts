@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { BackendError, BanditError, createBackend } from '../../src/index.js';
 import { axpy } from '../../src/ops/index.js';
+import { AUTO_GPU_MIN_WORK, autoChoice } from '../../src/backend.js';
 import { WebGpuBackend } from '../../src/gpu/backend.js';
 import { cpuBackend, gpuBackend } from '../support/fixture.js';
 
@@ -23,19 +24,39 @@ describe('createBackend', () => {
     expect(info.summary).to.contain('webgpu');
   });
 
-  it("kind 'auto' picks the cpu backend on a fallback adapter and says why, else webgpu", async function () {
+  it("kind 'auto' picks the wasm backend on a fallback adapter and says why, else webgpu", async function () {
     this.timeout(60_000);
     const b = await createBackend({ kind: 'auto' });
     try {
       if (gpuBackend().info.adapter!.isFallbackAdapter) {
-        expect(b.kind).to.equal('cpu');
-        expect(b.info.fallbackReason).to.match(/fallback/);
+        expect(b.kind).to.equal('wasm');
+        expect(b.info.reason).to.match(/fallback\/CPU adapter.*wasm f32 SIMD/);
+        expect(b.info.summary).to.contain(b.info.reason!);
       } else {
         expect(b.kind).to.equal('webgpu');
       }
     } finally {
       b.dispose();
     }
+  });
+
+  it("kind 'auto' by problem size: a small workload stays on the CPU even with a real adapter", () => {
+    const real = { adapter: { fallback: false, name: 'Vendor X' }, noGpu: '', wasm: '' };
+    const big = autoChoice({ ...real, workload: { arms: 1000, dim: 32, batch: 64 } });
+    expect(big.kind).to.equal('webgpu');
+    expect(big.reason).to.contain('65536000 multiply-adds');
+    expect(autoChoice(real).kind).to.equal('webgpu');
+    // At the threshold and one under it.
+    expect(autoChoice({ ...real, workload: { arms: AUTO_GPU_MIN_WORK, dim: 1 } }).kind).to.equal('webgpu');
+    const small = autoChoice({ ...real, workload: { arms: AUTO_GPU_MIN_WORK - 1, dim: 1 } });
+    expect(small.kind).to.equal('wasm');
+    expect(small.reason).to.match(/under 4194304: a GPU round trip/);
+    const tiny = autoChoice({ ...real, workload: { arms: 7, dim: 9 }, wasm: 'no SIMD' });
+    expect(tiny.kind).to.equal('cpu');
+    expect(tiny.reason).to.match(/567 multiply-adds.*cannot run here \(no SIMD\)/);
+    const none = autoChoice({ adapter: null, noGpu: 'no usable WebGPU adapter (x)', wasm: '', workload: { arms: 1e6, dim: 64 } });
+    expect(none).to.deep.equal({ kind: 'wasm', reason: 'no usable WebGPU adapter (x); wasm f32 SIMD is the fastest CPU path' });
+    expect(autoChoice({ adapter: { fallback: true, name: 'SwiftShader' }, noGpu: '', wasm: '' }).reason).to.match(/SwiftShader\) is a fallback/);
   });
 
   it('rejects an unknown kind', async () => {

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { BanditError, type Backend, type Tensor } from '../../src/index.js';
 import { accumulateOuter, accurateResidual, addAccurate, refineSolve } from '../../src/ops/index.js';
 import { F32_EPS, expectClose, type Tolerance } from '../support/compare.js';
-import { backends } from '../support/fixture.js';
+import { backends, describeBackends } from '../support/fixture.js';
 import { rng, spd, uniform } from '../support/random.js';
 import { inverseSpd } from '../support/reference.js';
 
@@ -29,7 +29,7 @@ function pair(b: Backend, hi: ArrayLike<number>, lo: ArrayLike<number>, shape: n
   return { hi: b.tensor(hi, shape), lo: b.tensor(lo, shape) };
 }
 
-describe('ops: float-float accumulators (accumulateOuter, accurateResidual, refineSolve)', () => {
+describeBackends('ops: float-float accumulators (accumulateOuter, accurateResidual, refineSolve)', function () {
   let gpu: Backend, cpu: Backend;
   before(() => ({ gpu, cpu } = backends()));
 
@@ -258,7 +258,7 @@ describe('ops: float-float accumulators (accumulateOuter, accurateResidual, refi
         const per = d * cols;
         const scale = Float64Array.from(exact, (_, e) => Math.max(...Array.from(exact.subarray(Math.floor(e / per) * per, (Math.floor(e / per) + 1) * per), Math.abs)));
         const bound = Float64Array.from(scale, (s) => 16 * d * F32_EPS * s);
-        expectClose(got, exact, TOL_BOUND_ONLY, 'θ (webgpu) against the exact solve', bound);
+        expectClose(got, exact, TOL_BOUND_ONLY, 'θ (f32 backend) against the exact solve', bound);
         expectClose(want, exact, TOL_BOUND_ONLY, 'θ (twin) against the exact solve', bound);
         // Cannot pass by luck: θ = X·b in f32 alone (one step, no refinement) is far off.
         if (d >= 5) {

@@ -18,7 +18,7 @@ const OPS_WITH_KERNELS: readonly OpName[] = [
   'ucbScores', 'scatterAddScaled', 'gatherMatVec', 'discountedUpdate', 'inverseDrift', 'hybridScores', 'hybridArmUpdate',
   'scatterOuterAdd', 'mlpForward', 'mlpJacobian', 'mlpKPassJacobian', 'mlpDiagonalBonus', 'mlpLossGradient', 'optimizerStep',
   'gatherRows', 'scatterAddRows', 'confidenceScores', 'accumulateSquares', 'sampleArms', 'sampleScores', 'thompsonPropensities',
-  'posteriorDraws',
+  'posteriorDraws', 'accumulateOuter', 'accurateResidual', 'refineSolve',
 ];
 
 describe('wasm backend', function () {
