@@ -28,10 +28,12 @@ export interface WasmKernels {
   discounted_update(a: number, b: number, x: number, arms: number, rewards: number, pre: number, post: number,
     count: number, d: number, matrices: number): void;
   inverse_drift(a: number, n: number, out: number, matrices: number, d: number, p: number): void;
-  accumulate_outer(hi: number, lo: number, x: number, arms: number, weights: number, count: number, d: number, width: number): void;
-  accurate_residual(aHi: number, aLo: number, x: number, r: number, norms: number, matrices: number, d: number): void;
+  accumulate_outer(hi: number, lo: number, x: number, z: number, arms: number, weights: number, count: number, d: number, width: number,
+    outer: number): void;
+  add_accurate(hi: number, lo: number, c: number, n: number): void;
+  accurate_residual(aHi: number, aLo: number, x: number, xLo: number, r: number, norms: number, matrices: number, d: number): void;
   refine_solve(aHi: number, aLo: number, bHi: number, bLo: number, x: number, theta: number, arms: number, count: number, d: number,
-    iterations: number, restart: number, scratch: number): void;
+    cols: number, iterations: number, restart: number, scratch: number): void;
   hybrid_scores(x: number, z: number, m: number, theta: number, dMat: number, l: number, beta: number, out: number,
     rows: number, arms: number, d: number, k: number, xArms: number, outCols: number, armOffset: number, alpha: number, v: number): void;
   hybrid_arm_update(m: number, c: number, phi: number, xz: number, arms: number, rewards: number, w: number, rho: number,

@@ -148,15 +148,17 @@ export function nativeOps(c: WasmContext): NativeOps {
       const [arms, w] = scratch.take([a.count * F, a.count * F]);
       put(heap, arms!, a.arms);
       put(heap, w!, a.weights);
-      k.accumulate_outer(ptrOf(a.hi), ptrOf(a.lo), ptrOf(a.x), arms!, w!, a.count, a.d, a.width);
+      k.accumulate_outer(ptrOf(a.hi), ptrOf(a.lo), ptrOf(a.x), ptrOrNull(a.z), arms!, w!, a.count, a.d, a.width, flag(a.outer));
     },
-    accurateResidual: (a) => k.accurate_residual(ptrOf(a.aHi), ptrOf(a.aLo), ptrOf(a.aInv), ptrOrNull(a.r), ptrOf(a.norms), a.matrices, a.d),
+    addAccurate: (a) => k.add_accurate(ptrOf(a.hi), ptrOf(a.lo), ptrOf(a.c), a.n),
+    accurateResidual: (a) =>
+      k.accurate_residual(ptrOf(a.aHi), ptrOf(a.aLo), ptrOf(a.aInv), ptrOrNull(a.aInvLo), ptrOrNull(a.r), ptrOf(a.norms), a.matrices, a.d),
     refineSolve: (a) => {
       const distinct = Int32Array.from(new Set(a.arms));
       const [arms, s] = scratch.take([distinct.length * F, 2 * a.d * 8]);
       put(heap, arms!, distinct);
       k.refine_solve(ptrOf(a.aHi), ptrOf(a.aLo), ptrOf(a.bHi), ptrOf(a.bLo), ptrOf(a.aInv), ptrOf(a.theta), arms!, distinct.length, a.d,
-        a.iterations, flag(a.restart), s!);
+        a.cols, a.iterations, flag(a.restart), s!);
     },
     hybridScores: (a) => {
       const [v] = scratch.take([a.k * F]);
