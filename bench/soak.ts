@@ -11,6 +11,7 @@
 //   node dist/bench/soak.js              the full run (a few minutes on SwiftShader)
 //   node dist/bench/soak.js --quick      2000 rounds, 30 cycles
 //   options: --rounds N, --cycles N, --kinds webgpu,cpu, --samples N (per load, default 20),
+//   --drift-check-every N, --refactor-every N (LinUCB's intervals, in updates),
 //   --out DIR, --name BASE
 //
 // Output: a table on stdout, bench/results/<base>.json and bench/results/<base>.md.
@@ -92,12 +93,15 @@ function verdict(load: LoadResult['load'], kind: Kind, count: number, samples: S
   return { load, kind, count, samples, flat, growth, ...(error ? { error } : {}) };
 }
 
-async function soakRounds(kind: Kind, rounds: number, every: number, gc: (() => void) | null, log: (s: string) => void): Promise<LoadResult> {
+/** LinUCB's inverse-health intervals (in updates); the defaults unless given. */
+interface Health { readonly driftCheckEvery?: number; readonly refactorEvery?: number }
+
+async function soakRounds(kind: Kind, rounds: number, every: number, health: Health, gc: (() => void) | null, log: (s: string) => void): Promise<LoadResult> {
   const samples: Sample[] = [];
   const sample = sampler(gc, performance.now());
   const backend = await createBackend({ kind });
   try {
-    const model = await LinUCB.create(backend, { arms: ARMS, dim: DIM, alpha: 1, lambda: 1 });
+    const model = await LinUCB.create(backend, { arms: ARMS, dim: DIM, alpha: 1, lambda: 1, ...health });
     // Four input batches reused in turn, so the host side allocates no more than a caller would.
     const contexts = [0, 1, 2, 3].map((i) => lcg(BATCH * DIM, 100 + i));
     const rewards = [0, 1, 2, 3].map((i) => lcg(BATCH, 200 + i));
@@ -158,11 +162,11 @@ function summaryRows(results: readonly LoadResult[]): string[][] {
   ];
 }
 
-function renderMarkdown(report: { date: string; quick: boolean; gc: boolean; results: readonly LoadResult[] }): string {
+function renderMarkdown(report: { date: string; quick: boolean; gc: boolean; health: Health; results: readonly LoadResult[] }): string {
   const lines = [
     `# Soak — ${report.date.slice(0, 10)}${report.quick ? ' (--quick)' : ''}`,
     '',
-    `LinUCB (K = ${ARMS}, d = ${DIM}, B = ${BATCH}) select + update rounds, and backends created and disposed. ` +
+    `LinUCB (K = ${ARMS}, d = ${DIM}, B = ${BATCH}${healthText(report.health)}) select + update rounds, and backends created and disposed. ` +
       `Flat: live GPU buffers and bind groups no higher at the end than after warm-up (a third of the run), RSS and JS heap ` +
       `within ${FLAT_MB} MB. JS heap ${report.gc ? 'after a forced full GC' : 'without a forced GC (none available)'}.`,
     '',
@@ -178,20 +182,29 @@ function renderMarkdown(report: { date: string; quick: boolean; gc: boolean; res
   return lines.join('\n');
 }
 
+const healthText = (h: Health): string =>
+  Object.entries(h).map(([k, v]) => `, ${k} ${v}`).join('') || ', default drift checks';
+
 export async function main(argv: readonly string[]): Promise<number> {
   const quick = argv.includes('--quick');
   const rounds = numberOption(argv, '--rounds', quick ? 2000 : 20_000);
   const cycles = numberOption(argv, '--cycles', quick ? 30 : 500);
   const points = numberOption(argv, '--samples', 20);
   const kinds = (option(argv, '--kinds') ?? 'webgpu,cpu').split(',') as Kind[];
+  // Shorter intervals than the defaults (256, 2048 updates) reach, within a short run, the drift
+  // checks and re-factorisations over every count of touched arms that a long default run meets.
+  const health: Health = {
+    ...(option(argv, '--drift-check-every') ? { driftCheckEvery: numberOption(argv, '--drift-check-every', 256) } : {}),
+    ...(option(argv, '--refactor-every') ? { refactorEvery: numberOption(argv, '--refactor-every', 2048) } : {}),
+  };
   if (kinds.some((k) => k !== 'webgpu' && k !== 'cpu')) throw new Error(`--kinds takes webgpu and cpu, got ${kinds.join(',')}`);
   const log = (line: string) => console.log(line);
   const gc = await gcFunction();
   const date = new Date().toISOString();
   const results: LoadResult[] = [];
-  for (const kind of kinds) results.push(await soakRounds(kind, rounds, Math.max(1, Math.floor(rounds / points)), gc, log));
+  for (const kind of kinds) results.push(await soakRounds(kind, rounds, Math.max(1, Math.floor(rounds / points)), health, gc, log));
   for (const kind of kinds) results.push(await soakBackends(kind, cycles, Math.max(1, Math.floor(cycles / points)), gc, log));
-  const report = { date, quick, gc: gc !== null, rounds, cycles, results, runtime: await runtimeInfo() };
+  const report = { date, quick, gc: gc !== null, rounds, cycles, health, results, runtime: await runtimeInfo() };
   log('');
   for (const line of textTable(summaryRows(results), 3)) log(line);
   const name = option(argv, '--name') ?? `soak-${dateStamp(date)}-node${process.versions.node.split('.')[0]}${quick ? '-quick' : ''}`;
