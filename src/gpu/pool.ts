@@ -103,11 +103,15 @@ export class BufferPool {
 
   /**
    * @param make creates a buffer (the runtime wraps it in an out-of-memory error scope)
-   * @param onDestroy called for each buffer destroyed, before it is (the runtime drops its bind groups)
+   * @param forgetGroups called for a buffer destroyed (before it is) and for one handed out under
+   *   another label than it last had: the runtime drops the bind groups that bind it. Groups made
+   *   for a role are kept while their buffers keep that role; a buffer taken into another role
+   *   (work of the same size class in between) would otherwise leave groups of combinations
+   *   that never come again, filling the cache to its bound over a long run.
    */
   constructor(
     private readonly make: (size: number, usage: number, label: string) => GPUBuffer,
-    private readonly onDestroy: (buffer: GPUBuffer) => void,
+    private readonly forgetGroups: (buffer: GPUBuffer) => void,
     private readonly maxSize: number,
     readonly bounds: PoolBounds = DEFAULT_POOL_BOUNDS,
   ) {}
@@ -122,7 +126,10 @@ export class BufferPool {
       this.freeBytes -= entry.size;
       entry.state = 'used';
       entry.acquiredAt = this.acquires++;
-      if (entry.label !== label) entry.buffer.label = entry.label = label;
+      if (entry.label !== label) {
+        this.forgetGroups(entry.buffer);
+        entry.buffer.label = entry.label = label;
+      }
       this.reused++;
       return { buffer: entry.buffer, fresh: false };
     }
@@ -232,7 +239,7 @@ export class BufferPool {
     this.entries.delete(e.buffer);
     this.liveBytes -= e.size;
     this.destroyed++;
-    this.onDestroy(e.buffer);
+    this.forgetGroups(e.buffer);
     e.buffer.destroy();
   }
 
