@@ -148,7 +148,8 @@ export class InverseHealth<F extends string> {
       for (const shard of this.state.shards) {
         const local = which === 'all' ? null : this.state.local(shard, this.touchedSinceCheck);
         if (local && local.length === 0) continue;
-        const [a, aLo, aInv] = (['a', 'aLo', 'aInv'] as const).map((f) => (local ? this.state.gather(shard, f, local) : shard.t[f]));
+        const rows = local && this.padded(local);
+        const [a, aLo, aInv] = (['a', 'aLo', 'aInv'] as const).map((f) => (rows ? this.state.gather(shard, f, rows) : shard.t[f]));
         parts.push({ shard, local, norms: accurateResidual(this.backend, { hi: a!, lo: aLo! }, aInv!) });
         if (local) for (const t of [a!, aLo!, aInv!]) t.dispose();
       }
@@ -159,14 +160,14 @@ export class InverseHealth<F extends string> {
     let worst = 0, measured = 0;
     const drifted = new Set<number>();
     parts.forEach(({ shard, local }, i) => {
-      const norms = values[i]!;
-      for (let j = 0; j < norms.length / 2; j++) {
+      const norms = values[i]!, n = local ? local.length : shard.arms;
+      for (let j = 0; j < n; j++) {
         const v = norms[2 * j]!;
         // A NaN drift (a broken inverse) is the worst of all.
         if (Number.isNaN(v) || v > worst) worst = Number.isNaN(worst) ? worst : v;
         if (!(v <= this.options.driftBound)) drifted.add(shard.offset + (local ? local[j]! : j));
       }
-      measured += norms.length / 2;
+      measured += n;
     });
     if (measured > 0) this.lastDrift = worst;
     this.driftChecks++;
@@ -188,8 +189,9 @@ export class InverseHealth<F extends string> {
       for (const shard of this.state.shards) {
         const local = this.state.local(shard, arms);
         if (local && local.length === 0) continue;
-        const a = local ? this.state.gather(shard, 'a', local) : shard.t.a;
-        const aLo = local ? this.state.gather(shard, 'aLo', local) : shard.t.aLo;
+        const rows = local && this.padded(local);
+        const a = rows ? this.state.gather(shard, 'a', rows) : shard.t.a;
+        const aLo = rows ? this.state.gather(shard, 'aLo', rows) : shard.t.aLo;
         const inverse = spdInverse(this.backend, a);
         parts.push({ shard, local, ...inverse });
         refineInverse(this.backend, { hi: a, lo: aLo }, inverse.result, refinesState(this.backend.kind) ? REFINE_STEPS : 0);
@@ -201,7 +203,11 @@ export class InverseHealth<F extends string> {
       const statuses = await readTogether(this.backend, parts.map((p) => p.status));
       parts.forEach(({ shard, local, result }, i) => {
         const ok: number[] = [];
-        statuses[i]!.forEach((v, j) => (v === 0 ? ok.push(j) : this.failedRefactorizations++));
+        const status = statuses[i]!, n = local ? local.length : shard.arms;
+        for (let j = 0; j < n; j++) {
+          if (status[j] === 0) ok.push(j);
+          else this.failedRefactorizations++;
+        }
         if (!local && ok.length === shard.arms) {
           this.backend.copy(result, shard.t.aInv);
           this.derive(shard, null);
@@ -230,6 +236,20 @@ export class InverseHealth<F extends string> {
         this.touchedSinceCheck.delete(k);
       }
     }
+  }
+
+  /**
+   * The arms to gather on webgpu, padded to a power of two by repeating the last (whose results
+   * are ignored): checks and re-factorisations over every count of touched arms would otherwise
+   * ask the buffer pool for a new size class at each count, growing its free buffers over a long
+   * run (the soak bench). The host backends gather exactly.
+   */
+  private padded(local: Int32Array): Int32Array {
+    const n = 2 ** Math.ceil(Math.log2(local.length));
+    if (this.backend.kind !== 'webgpu' || n === local.length) return local;
+    const rows = new Int32Array(n);
+    rows.set(local);
+    return rows.fill(local[local.length - 1]!, local.length);
   }
 
   /** The counters, in the order models save them. */
