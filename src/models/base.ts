@@ -1,5 +1,6 @@
 import { BackendError, BanditError } from '../core/errors.js';
 import { rowArgmax } from '../ops/argmax.js';
+import { sameDims } from '../core/check.js';
 import { CallQueue } from './queue.js';
 import type { DecisionHost } from './decisions.js';
 import type { DType, Tensor } from '../core/tensor.js';
@@ -182,7 +183,7 @@ export abstract class ModelBase {
    */
   protected scratch(key: string, shape: readonly number[], dtype: DType = 'f32'): Tensor {
     const t = this.kept.get(key);
-    if (t && t.dtype === dtype && t.shape.length === shape.length && t.shape.every((v, i) => v === shape[i])) return t;
+    if (t && t.dtype === dtype && sameDims(t.shape, shape)) return t;
     t?.dispose();
     this.kept.delete(key);
     const made = this.backend.zeros(shape, { dtype, label: `${this.model} ${key}` });
