@@ -19,7 +19,7 @@ export function checkTensor(backend: Backend, t: Tensor, name: string, op: strin
  * checkTensors(backend, 'gemm', { a, b });
  */
 export function checkTensors(backend: Backend, op: string, named: Readonly<Record<string, Tensor>>): void {
-  for (const [name, t] of Object.entries(named)) checkTensor(backend, t, name, op);
+  for (const name in named) checkTensor(backend, named[name]!, name, op);
 }
 
 /** A tensor seen as a batch of rows×cols matrices: rank 2 is a batch of one. */
@@ -158,6 +158,18 @@ export function checkVectors(t: Tensor, name: string, op: string, count: number,
   if (V.batch !== count || V.len !== d) {
     throw new BanditError(`${op}: ${name} must be ${count}×${d}, got [${t.shape.join(', ')}]`);
   }
+}
+
+/**
+ * Whether two shapes are equal, dimension by dimension (a loop: checked on every call of the hot ops).
+ *
+ * @example
+ * sameDims(a.shape, b.shape);
+ */
+export function sameDims(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 export function checkDistinct(op: string, ...named: [string, Tensor][]): void {

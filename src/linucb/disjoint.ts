@@ -260,19 +260,40 @@ export abstract class DisjointLinear<O extends ResolvedDisjointOptions> extends 
    */
   private encodeUpdate(arms: Int32Array, played: Float32Array, r: Float32Array): void {
     const { dim } = this.options;
-    const groups = this.state.split(arms).map((g) => {
-      const x = this.scratch(`update x [${g.shard.offset}..)`, [g.rows.length, dim]);
-      this.backend.write(x, pickRows(played, g.rows, dim));
-      return { ...g, x };
-    });
-    for (const { shard, rows, local, x } of groups) {
-      const { t } = shard;
-      accumulateOuter(this.backend, { hi: t.a, lo: t.aLo }, x, local, new Float32Array(rows.length).fill(1));
+    const groups = this.state.split(arms);
+    // One group holds every row, in batch order (one shard): the played rows and rewards as they are.
+    const whole = groups.length === 1;
+    const xs: Tensor[] = [];
+    for (const { shard, rows } of groups) {
+      const x = this.scratch(this.updateKey(shard.offset), [rows.length, dim]);
+      this.backend.write(x, whole ? played : pickRows(played, rows, dim));
+      xs.push(x);
+    }
+    for (let g = 0; g < groups.length; g++) {
+      const { shard, rows, local } = groups[g]!, x = xs[g]!, { t } = shard;
+      accumulateOuter(this.backend, { hi: t.a, lo: t.aLo }, x, local, this.ones(rows.length));
       shermanMorrisonUpdate(this.backend, t.aInv, x, local);
-      accumulateOuter(this.backend, { hi: t.b, lo: t.bLo }, x, local, pickRows(r, rows, 1));
+      accumulateOuter(this.backend, { hi: t.b, lo: t.bLo }, x, local, whole ? r : pickRows(r, rows, 1));
       this.solve(shard, local);
     }
   }
+
+  /** The scratch key of the update rows of the shard at `offset` (kept: one string a shard, not one a call). */
+  private updateKey(offset: number): string {
+    let key = this.updateKeys.get(offset);
+    if (key === undefined) this.updateKeys.set(offset, (key = `update x [${offset}..)`));
+    return key;
+  }
+
+  private readonly updateKeys = new Map<number, string>();
+
+  /** `n` weights of 1 (A += x xᵀ): a kept array, never written after it is filled. */
+  private ones(n: number): Float32Array {
+    if (this.onesKept.length < n) this.onesKept = new Float32Array(n).fill(1);
+    return this.onesKept.length === n ? this.onesKept : this.onesKept.subarray(0, n);
+  }
+
+  private onesKept = new Float32Array(0);
 
   /** Encodes the discounted update of every shard: every row is a time step for every arm, so rows of other shards still decay this one. */
   private encodeDiscounted(gamma: number, arms: Int32Array, played: Float32Array, r: Float32Array): void {

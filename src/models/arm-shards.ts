@@ -237,8 +237,18 @@ export class ArmShards<F extends string> {
     }
   }
 
-  /** The rows of a batch of (valid) arm ids by the shard that holds each arm; shards without rows are left out. */
+  /**
+   * The rows of a batch of (valid) arm ids by the shard that holds each arm; shards without rows
+   * are left out. With one shard (a model within one binding) its rows are the whole batch in
+   * order and `local` is `arms` itself (not to be written into).
+   */
   split(arms: Int32Array): ShardRows<F>[] {
+    if (this.list.length === 1 && this.list[0]!.offset === 0) {
+      if (arms.length === 0) return [];
+      const rows = new Int32Array(arms.length);
+      for (let i = 0; i < rows.length; i++) rows[i] = i;
+      return [{ shard: this.list[0]!, rows, local: arms }];
+    }
     const out: ShardRows<F>[] = [];
     for (const shard of this.list) {
       const rows: number[] = [];

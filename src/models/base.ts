@@ -1,5 +1,6 @@
 import { BackendError, BanditError } from '../core/errors.js';
 import { rowArgmax } from '../ops/argmax.js';
+import { sameDims } from '../core/check.js';
 import { CallQueue } from './queue.js';
 import type { DecisionHost } from './decisions.js';
 import type { DType, Tensor } from '../core/tensor.js';
@@ -80,6 +81,9 @@ const TYPED_ARRAYS = {
   Float32Array, Float64Array, Int8Array, Int16Array, Int32Array, Uint8Array, Uint8ClampedArray, Uint16Array, Uint32Array, BigInt64Array, BigUint64Array,
 } as const;
 
+/** %TypedArray%.prototype[@@toStringTag]'s getter: the type's name for a typed array, undefined for anything else. */
+const TYPED_ARRAY_TAG = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Int8Array.prototype), Symbol.toStringTag)!.get! as (this: unknown) => string | undefined;
+
 /**
  * A copy of a call's argument as it is now: typed arrays copied (as their own type: a Node Buffer
  * becomes a Uint8Array), plain arrays and plain objects (contexts `{ arm, shared }`, logs,
@@ -96,8 +100,10 @@ export function snapshot<T>(value: T, depth = 0): T {
   if (value === null || typeof value !== 'object' || depth > 4) return value;
   if (ArrayBuffer.isView(value)) {
     if (value instanceof DataView) return value;
-    const tag = Object.prototype.toString.call(value).slice(8, -1) as keyof typeof TYPED_ARRAYS;
-    const Typed = TYPED_ARRAYS[tag];
+    // The typed arrays' own @@toStringTag getter: their type from the internal slot (a Node
+    // Buffer says 'Uint8Array'), without building Object.prototype.toString's string.
+    const tag = TYPED_ARRAY_TAG.call(value) as keyof typeof TYPED_ARRAYS | undefined;
+    const Typed = tag === undefined ? undefined : TYPED_ARRAYS[tag];
     if (!Typed) return value;
     const source = value as unknown as Float32Array;
     const copy = new (Typed as unknown as Float32ArrayConstructor)(source.length);
@@ -177,7 +183,7 @@ export abstract class ModelBase {
    */
   protected scratch(key: string, shape: readonly number[], dtype: DType = 'f32'): Tensor {
     const t = this.kept.get(key);
-    if (t && t.dtype === dtype && t.shape.length === shape.length && t.shape.every((v, i) => v === shape[i])) return t;
+    if (t && t.dtype === dtype && sameDims(t.shape, shape)) return t;
     t?.dispose();
     this.kept.delete(key);
     const made = this.backend.zeros(shape, { dtype, label: `${this.model} ${key}` });

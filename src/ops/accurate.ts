@@ -1,5 +1,5 @@
 import { BanditError } from '../core/errors.js';
-import { asMatrices, asVectors, checkArmIndices, checkDistinct, checkTensor, checkVectors, checkWeights, squareMatrices } from '../core/check.js';
+import { asMatrices, asVectors, checkArmIndices, checkDistinct, checkTensor, checkVectors, checkWeights, sameDims, squareMatrices } from '../core/check.js';
 import { MAX_FACTOR_DIM } from '../core/limits.js';
 import type { AccumulateArgs, AddAccurateArgs, RefineSolveArgs, ResidualArgs } from '../core/op-args.js';
 import type { Tensor } from '../core/tensor.js';
@@ -16,7 +16,7 @@ export interface Accurate {
 }
 
 function sameShape(op: string, a: Tensor, an: string, b: Tensor, bn: string): void {
-  if (a.shape.length !== b.shape.length || a.shape.some((n, i) => n !== b.shape[i])) {
+  if (!sameDims(a.shape, b.shape)) {
     throw new BanditError(`${op}: ${an} is [${a.shape.join(', ')}] but ${bn} is [${b.shape.join(', ')}]`);
   }
 }

@@ -38,6 +38,11 @@ function put(heap: WasmHeap, at: number, data: Int32Array | Float32Array): void 
   else heap.f32.set(data, at >> 2);
 }
 
+/** The distinct arms of `arms` in first-seen order (`arms` itself when it has one: a round's update). */
+function distinctArms(arms: Int32Array): Int32Array {
+  return arms.length < 2 ? arms : Int32Array.from(new Set(arms));
+}
+
 /** An index list: a host Int32Array staged into `at`, or the i32 tensor's own memory. */
 function indexPointer(heap: WasmHeap, indices: Tensor | Int32Array, at: number): number {
   if (!(indices instanceof Int32Array)) return ptrOf(indices);
@@ -117,7 +122,7 @@ export function nativeOps(c: WasmContext): NativeOps {
       k.scatter_add_scaled(ptrOf(a.b), ptrOf(a.x), arms!, w!, a.count, a.d);
     },
     gatherMatVec: (a) => {
-      const distinct = Int32Array.from(new Set(a.arms));
+      const distinct = distinctArms(a.arms);
       const [arms] = scratch.take([distinct.length * F]);
       put(heap, arms!, distinct);
       k.gather_mat_vec(ptrOf(a.m), ptrOf(a.v), ptrOf(a.out), arms!, distinct.length, a.d);
@@ -154,7 +159,7 @@ export function nativeOps(c: WasmContext): NativeOps {
     accurateResidual: (a) =>
       k.accurate_residual(ptrOf(a.aHi), ptrOf(a.aLo), ptrOf(a.aInv), ptrOrNull(a.aInvLo), ptrOrNull(a.r), ptrOf(a.norms), a.matrices, a.d),
     refineSolve: (a) => {
-      const distinct = Int32Array.from(new Set(a.arms));
+      const distinct = distinctArms(a.arms);
       const [arms, s] = scratch.take([distinct.length * F, 2 * a.d * 8]);
       put(heap, arms!, distinct);
       k.refine_solve(ptrOf(a.aHi), ptrOf(a.aLo), ptrOf(a.bHi), ptrOf(a.bLo), ptrOf(a.aInv), ptrOf(a.theta), arms!, distinct.length, a.d,

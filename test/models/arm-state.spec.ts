@@ -81,6 +81,23 @@ describeBackends('models: per-arm state over shards', function () {
       }
     });
 
+    it(`${kind}: one shard gets the whole batch in order (repeated arms too), and an empty batch no group`, () => {
+      const b = backendOf(kind);
+      const state = makeState(b, 5, 5);
+      try {
+        const arms = Int32Array.of(4, 0, 3, 0, 1);
+        const split = state.split(arms);
+        expect(split.map((g) => [g.shard.offset, Array.from(g.rows), Array.from(g.local)])).to.deep.equal([[0, [0, 1, 2, 3, 4], [4, 0, 3, 0, 1]]]);
+        expect(split[0]!.shard).to.equal(state.shards[0]);
+        expect(state.split(new Int32Array(0))).to.deep.equal([]);
+        // Grown past one shard, the batch is grouped again.
+        state.grow(1);
+        expect(state.split(Int32Array.of(5, 0)).map((g) => [g.shard.offset, Array.from(g.rows), Array.from(g.local)])).to.deep.equal([[0, [1], [0]], [5, [0], [0]]]);
+      } finally {
+        state.dispose();
+      }
+    });
+
     it(`${kind}: grows by n arms across shard boundaries; every old arm stays bit for bit, new arms start at the prior`, async () => {
       const b = backendOf(kind);
       const state = makeState(b, 1, 3);
