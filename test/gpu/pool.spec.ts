@@ -79,6 +79,19 @@ describe('buffer pool', () => {
     expect(third).to.deep.equal(first);
   });
 
+  it("drops a buffer's bind groups when it is handed out under another label, and only then", () => {
+    const { take, give, forgotten } = fakePool();
+    const a = take(300, 1, 'index');
+    give(a);
+    expect(take(300, 1, 'index')).to.equal(a);
+    expect(forgotten).to.deep.equal([]); // same role: its groups are found again
+    give(a);
+    expect(take(300, 1, 'weights')).to.equal(a);
+    expect(forgotten).to.deep.equal([a]); // another role: groups of the old one would never come again
+    expect(a.label).to.equal('weights');
+    expect(a.destroyed).to.equal(false);
+  });
+
   it('bounds the free lists: per class, in total bytes (oldest first), and by idleness', () => {
     const small = fakePool({ maxFreePerBucket: 2, bucketBytes: 0 });
     const bs = [small.take(4096), small.take(4096), small.take(4096)];
