@@ -1,5 +1,5 @@
 import { BanditError } from '../core/errors.js';
-import { asMatrices, asVectors, checkArmIndices, checkDistinct, checkTensor, checkVectors, checkWeights, sameDims, squareMatrices } from '../core/check.js';
+import { asMatrices, asVectors, checkArmIndices, checkDistinct, checkTensor, checkTensors, checkVectors, checkWeights, sameDims, squareMatrices } from '../core/check.js';
 import { MAX_FACTOR_DIM } from '../core/limits.js';
 import type { AccumulateArgs, AddAccurateArgs, RefineSolveArgs, ResidualArgs } from '../core/op-args.js';
 import type { Tensor } from '../core/tensor.js';
@@ -34,9 +34,7 @@ function sameShape(op: string, a: Tensor, an: string, b: Tensor, bn: string): vo
  */
 export function accumulateOuter(backend: Backend, m: Accurate, x: Tensor, arms: Int32Array, weights: Float32Array, z: Tensor | null = null): void {
   const op = 'accumulateOuter';
-  checkTensor(backend, m.hi, 'hi', op);
-  checkTensor(backend, m.lo, 'lo', op);
-  checkTensor(backend, x, 'x', op);
+  checkTensors(backend, op, { hi: m.hi, lo: m.lo, x });
   if (z) checkTensor(backend, z, 'z', op);
   sameShape(op, m.hi, 'hi', m.lo, 'lo');
   checkDistinct(op, ['hi', m.hi], ['lo', m.lo], ['x', x]);
@@ -76,9 +74,7 @@ export function accumulateOuter(backend: Backend, m: Accurate, x: Tensor, arms: 
 export function accurateResidual(backend: Backend, a: Accurate, inverse: Tensor | Accurate, r: Tensor | null = null): Tensor {
   const op = 'accurateResidual';
   const aInv = 'hi' in inverse ? inverse.hi : inverse, aInvLo = 'hi' in inverse ? inverse.lo : null;
-  checkTensor(backend, a.hi, 'aHi', op);
-  checkTensor(backend, a.lo, 'aLo', op);
-  checkTensor(backend, aInv, 'aInv', op);
+  checkTensors(backend, op, { aHi: a.hi, aLo: a.lo, aInv });
   sameShape(op, a.hi, 'aHi', a.lo, 'aLo');
   sameShape(op, a.hi, 'aHi', aInv, 'aInv');
   if (aInvLo) {
@@ -107,9 +103,7 @@ export function accurateResidual(backend: Backend, a: Accurate, inverse: Tensor 
  */
 export function addAccurate(backend: Backend, m: Accurate, c: Tensor): void {
   const op = 'addAccurate';
-  checkTensor(backend, m.hi, 'hi', op);
-  checkTensor(backend, m.lo, 'lo', op);
-  checkTensor(backend, c, 'c', op);
+  checkTensors(backend, op, { hi: m.hi, lo: m.lo, c });
   sameShape(op, m.hi, 'hi', m.lo, 'lo');
   sameShape(op, m.hi, 'hi', c, 'c');
   checkDistinct(op, ['hi', m.hi], ['lo', m.lo], ['c', c]);
