@@ -23,6 +23,7 @@ import './ops/accurate.spec.js';
 import './models/embedding-mlp.spec.js';
 import './models/neuralucb.spec.js';
 import './models/linucb.spec.js';
+import './models/placement.spec.js';
 import './models/hybrid.spec.js';
 import './models/exploration.spec.js';
 import './models/decide.spec.js';

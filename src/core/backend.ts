@@ -10,10 +10,37 @@ export interface BackendInfo {
   readonly fallbackReason?: string;
   /** Why `kind: 'auto'` chose this backend (wasm and webgpu; the cpu backend's is `fallbackReason`). */
   readonly reason?: string;
+  /**
+   * Made by `kind: 'auto'`: where each model created on this backend runs and why, in creation
+   * order (a live list; a model's `backend` is the one named). See `autoChoice`.
+   */
+  readonly placements?: readonly ModelPlacement[];
   /** wasm: the ops of the registry served by the float64 twin on f32 copies rather than a kernel (newer ops). */
   readonly twinOps?: readonly string[];
   /** One line for logs: e.g. "webgpu: Google SwiftShader (fallback adapter) via webgpu package". */
   readonly summary: string;
+}
+
+/** Where `kind: 'auto'` put one model (BackendInfo.placements). */
+export interface ModelPlacement {
+  /** The model's class name ('LinUCB', 'NeuralUCB', …). */
+  readonly model: string;
+  /** The cost model's estimate of one decision call's multiply-adds (see `autoChoice`). */
+  readonly multiplyAdds: number;
+  /** The backend the model runs on. */
+  readonly kind: 'webgpu' | 'wasm' | 'cpu';
+  readonly reason: string;
+}
+
+/**
+ * @internal What `kind: 'auto'` gives the backend it returns and the ones it makes for models
+ * beside it: the reason for `info`, the placements list every one of them shows, and what to
+ * dispose with it (the backends made for models, when this is the one returned).
+ */
+export interface AutoRole {
+  readonly reason: string;
+  readonly placements: readonly ModelPlacement[];
+  readonly onDispose?: () => void;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { BanditError } from './errors.js';
 import type { HostArray, Tensor, TensorOptions } from './tensor.js';
+import type { AutoRole } from './backend.js';
 
 /**
  * What the backends whose tensors live in this thread's memory (cpu: float64 arrays, wasm: regions
@@ -8,6 +9,9 @@ import type { HostArray, Tensor, TensorOptions } from './tensor.js';
  */
 export abstract class HostBackend {
   private isDisposed = false;
+
+  /** `auto`: made by `kind: 'auto'`, which `dispose` tells. */
+  constructor(protected readonly auto?: AutoRole) {}
 
   get disposed(): boolean {
     return this.isDisposed;
@@ -48,6 +52,7 @@ export abstract class HostBackend {
   }
 
   dispose(): void {
+    if (!this.isDisposed) this.auto?.onDispose?.();
     this.isDisposed = true;
   }
 }

@@ -3,7 +3,7 @@ import { checkCopy, checkShape, type CopyRegion } from '../core/check.js';
 import { CpuTensor } from './tensor.js';
 import type { OpImpls } from '../core/op-args.js';
 import type { Tensor, HostArray, TensorOptions } from '../core/tensor.js';
-import type { Backend, BackendInfo } from '../core/backend.js';
+import type { AutoRole, Backend, BackendInfo } from '../core/backend.js';
 import { axpyF64, scaleF64 } from './elementwise.js';
 import { gemmF64, matVecF64 } from './gemm.js';
 import { quadFormF64 } from './quadform.js';
@@ -69,12 +69,14 @@ export class CpuBackend extends HostBackend implements Backend {
   /** Tensors are host arrays: no binding limit beyond the typed-array length. */
   readonly maxBindingBytes = Number.MAX_SAFE_INTEGER;
 
-  constructor(fallbackReason?: string) {
-    super();
-    this.info = fallbackReason
-      ? { kind: 'cpu', fallbackReason, summary: `cpu (float64): ${fallbackReason}` }
+  /** `auto`: made by `kind: 'auto'` (its reason is `info.fallbackReason`). */
+  constructor(auto?: AutoRole) {
+    super(auto);
+    this.info = auto
+      ? { kind: 'cpu', fallbackReason: auto.reason, placements: auto.placements, summary: `cpu (float64): ${auto.reason}` }
       : { kind: 'cpu', summary: 'cpu (float64)' };
   }
+
 
   owns(t: Tensor): boolean {
     return t instanceof CpuTensor && t.owner === this;

@@ -6,7 +6,7 @@ import { GpuTensor } from './tensor.js';
 import { checkCopy, checkShape, type CopyRegion } from '../core/check.js';
 import type { OpImpls } from '../core/op-args.js';
 import type { HostArray, Tensor, TensorOptions } from '../core/tensor.js';
-import type { Backend, BackendInfo } from '../core/backend.js';
+import type { AutoRole, Backend, BackendInfo } from '../core/backend.js';
 
 /** The registry's WebGPU table with the runtime bound in, as the Backend interface calls it. */
 function bindOps(rt: GpuRuntime): OpImpls {
@@ -29,10 +29,15 @@ export class WebGpuBackend implements Backend {
   private readonly ownsDevice: boolean;
   private readonly keepAlive: unknown;
   private isDisposed = false;
+  private readonly auto: AutoRole | undefined;
 
-  constructor(device: GPUDevice, adapter: AdapterDescription, ownsDevice: boolean, keepAlive: unknown = null) {
+  /** `auto`: made by `kind: 'auto'` (why, for `info`, and what to tell when disposed). */
+  constructor(device: GPUDevice, adapter: AdapterDescription, ownsDevice: boolean, keepAlive: unknown = null, auto?: AutoRole) {
     this.runtime = new GpuRuntime(device, adapter.isFallbackAdapter);
-    this.info = { kind: 'webgpu', adapter, summary: summarize(adapter) };
+    this.auto = auto;
+    this.info = auto
+      ? { kind: 'webgpu', adapter, reason: auto.reason, placements: auto.placements, summary: `${summarize(adapter)}: ${auto.reason}` }
+      : { kind: 'webgpu', adapter, summary: summarize(adapter) };
     this.ownsDevice = ownsDevice;
     this.keepAlive = keepAlive;
     this.ops = bindOps(this.runtime);
@@ -113,6 +118,7 @@ export class WebGpuBackend implements Backend {
   dispose(): void {
     if (this.isDisposed) return;
     this.isDisposed = true;
+    this.auto?.onDispose?.();
     this.runtime.destroy();
     if (this.ownsDevice) this.runtime.device.destroy();
     void this.keepAlive;

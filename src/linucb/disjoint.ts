@@ -1,3 +1,4 @@
+import type { ModelSize } from '../backend.js';
 import { ArmShards, pickRows, type Shard } from '../models/arm-shards.js';
 import { ArmModel } from '../models/arm-model.js';
 import { decisionRows } from '../models/pending.js';
@@ -102,6 +103,11 @@ export abstract class DisjointLinear<O extends ResolvedDisjointOptions> extends 
     saved.symmetric('a', arms, d);
     saved.symmetric('aLo', arms, d, saved.arrays.a);
     saved.symmetric('aInv', arms, d);
+  }
+
+  /** The cost model's size of a model (`placed`): a decision's quadratic forms, arms·dim². */
+  protected static size(o: ResolvedDisjointOptions): ModelSize {
+    return { multiplyAdds: o.arms * o.dim * o.dim };
   }
 
   /** What create says when the device cannot hold the state. */

@@ -1,6 +1,6 @@
 import { ArmShards, identities, maxArmsPerBinding } from '../models/arm-shards.js';
 import { ArmModel } from '../models/arm-model.js';
-import { built, requireBackend, restored } from '../models/base.js';
+import { built, placed, requireBackend, restored } from '../models/base.js';
 import { decisionRows } from '../models/pending.js';
 import { sqrtWeighted, updateWeights, withoutZeroWeights, type UpdateOptions } from '../models/weights.js';
 import type { ArmsInput } from '../models/catalogue.js';
@@ -120,9 +120,11 @@ export class HybridLinUCB extends ArmModel<ResolvedHybridOptions, HybridContexts
    */
   static async create(backend: Backend, options: HybridLinUCBOptions): Promise<HybridLinUCB> {
     requireBackend(MODEL, backend);
-    const { itemIds, ...o } = resolveHybridOptions(backend, options);
     const seed = resolveSeed(MODEL, options.seed);
-    return built(() => new HybridLinUCB(backend, o, itemIds, seed), `${MODEL}.create: the device could not allocate ${o.arms} arms`, (m) => m.refreshShared());
+    // A score is xᵀA⁻¹x plus the shared terms in z (sharedDim) and their cross terms: ~(dim + sharedDim)² an arm.
+    const { backend: b, options: { itemIds, ...o } } = await placed(MODEL, backend, (b) => resolveHybridOptions(b, options),
+      (o) => ({ multiplyAdds: o.arms * (o.dim + o.sharedDim) ** 2 }));
+    return built(() => new HybridLinUCB(b, o, itemIds, seed), `${MODEL}.create: the device could not allocate ${o.arms} arms`, (m) => m.refreshShared());
   }
 
   /**

@@ -1,7 +1,7 @@
 import { BanditError } from '../core/errors.js';
 import { numberOption } from '../core/check.js';
 import { pickRows } from '../models/arm-shards.js';
-import { built, requireBackend, restored } from '../models/base.js';
+import { built, placed, requireBackend, restored } from '../models/base.js';
 import { resolvePropensityDraws, resolveSeed } from '../models/exploration.js';
 import { loadOverrides, loadSaved, SavedModelReader } from '../models/saved.js';
 import { gatherRows } from '../ops/mlp-train.js';
@@ -79,9 +79,9 @@ export class LinTS extends DisjointLinear<Resolved> {
    */
   static async create(backend: Backend, options: LinTSOptions): Promise<LinTS> {
     requireBackend(MODEL, backend);
-    const { itemIds, ...o } = resolveOptions(backend, options);
     const seed = resolveSeed(MODEL, options.seed);
-    return built(() => new LinTS(backend, o, itemIds, seed), DisjointLinear.allocationMessage(MODEL, o));
+    const { backend: b, options: { itemIds, ...o } } = await placed(MODEL, backend, (b) => resolveOptions(b, options), DisjointLinear.size);
+    return built(() => new LinTS(b, o, itemIds, seed), DisjointLinear.allocationMessage(MODEL, o));
   }
 
   /** B×K xᵀA_a⁻¹x into the kept scratch, shard by shard (host slices of per-arm contexts where there are several). */

@@ -1,5 +1,5 @@
 import { maxArmsPerBinding } from '../models/arm-shards.js';
-import { built, requireBackend, restored } from '../models/base.js';
+import { built, placed, requireBackend, restored } from '../models/base.js';
 import { loadExploration, resolveExploration, resolveSeed, saveExploration, type Exploration } from '../models/exploration.js';
 import { loadOverrides, loadSaved, SavedModelReader } from '../models/saved.js';
 import { DisjointLinear, resolveDisjointOptions, type DisjointLinearOptions, type LinearDiagnostics, type LinearScores, type ResolvedDisjointOptions } from './disjoint.js';
@@ -73,9 +73,9 @@ export class LinUCB extends DisjointLinear<Resolved> {
    */
   static async create(backend: Backend, options: LinUCBOptions): Promise<LinUCB> {
     requireBackend(MODEL, backend);
-    const { itemIds, ...o } = resolveOptions(backend, options);
     const seed = resolveSeed(MODEL, options.seed);
-    return built(() => new LinUCB(backend, o, itemIds, seed), DisjointLinear.allocationMessage(MODEL, o));
+    const { backend: b, options: { itemIds, ...o } } = await placed(MODEL, backend, (b) => resolveOptions(b, options), DisjointLinear.size);
+    return built(() => new LinUCB(b, o, itemIds, seed), DisjointLinear.allocationMessage(MODEL, o));
   }
 
   /**

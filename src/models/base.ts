@@ -5,6 +5,7 @@ import { CallQueue } from './queue.js';
 import type { DecisionHost } from './decisions.js';
 import type { DType, Tensor } from '../core/tensor.js';
 import type { Backend } from '../core/backend.js';
+import { placeModel, type ModelSize } from '../backend.js';
 
 /** Anything a model frees when it is disposed: a tensor, or a part that holds tensors. */
 export interface Disposable {
@@ -24,6 +25,20 @@ export function requireBackend(model: string, backend: unknown, call = 'create')
     throw new BanditError(`${model}.${call}: a backend from createBackend() is required`);
   }
   if (b.disposed) throw new BanditError(`${model}.${call}: the backend has been disposed`);
+}
+
+/**
+ * The backend a new model runs on and its options resolved for it: `backend` itself, or where
+ * `backend` came from `kind: 'auto'`, the one its cost model gives the model's `size` (resolving
+ * against the given backend first checks the options before anything is made).
+ *
+ * @example
+ * const { backend: b, options: o } = await placed('LinUCB', backend, (b) => resolveOptions(b, options), (o) => ({ multiplyAdds: o.arms * o.dim ** 2 }));
+ */
+export async function placed<O>(model: string, backend: Backend, resolve: (b: Backend) => O, size: (o: O) => ModelSize): Promise<{ backend: Backend; options: O }> {
+  const first = resolve(backend);
+  const chosen = await placeModel(backend, model, size(first));
+  return { backend: chosen, options: chosen === backend ? first : resolve(chosen) };
 }
 
 /**

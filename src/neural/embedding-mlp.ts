@@ -1,7 +1,7 @@
 import { BanditError } from '../core/errors.js';
 import { checkModelSize } from '../core/check.js';
 import { Random } from '../core/random.js';
-import { built, requireBackend, restored } from '../models/base.js';
+import { built, placed, requireBackend, restored } from '../models/base.js';
 import { loadOverrides, loadSaved, SavedModelReader, saveModel } from '../models/saved.js';
 import { warmStartWeights, type WarmStartOptions } from '../models/weights.js';
 import { mlpLayout } from '../ops/mlp.js';
@@ -71,13 +71,16 @@ export class EmbeddingMLP extends EmbeddingCore {
     requireBackend(MODEL, backend);
     const o = resolveEmbeddingMLPOptions(options);
     const e = o.embeddingDim, { paramCount } = mlpLayout(2 * e + o.contextDim, o.hidden);
-    const limit = backend.maxBindingBytes;
-    // Each table with its two Adam moments.
-    checkModelSize(`${MODEL}.create`, `${o.users} users and ${o.items} items × embeddingDim ${e} and p = ${paramCount}`, 3 * ((o.users + o.items) * e + paramCount), backend);
-    for (const [what, floats] of [['the user embeddings', o.users * e], ['the item embeddings', o.items * e], ['θ', paramCount]] as const) {
-      if (floats * 4 > limit) throw new BanditError(`${MODEL}.create: ${what} need ${floats * 4} bytes, over the ${limit} one storage binding holds`);
-    }
-    return built(() => new EmbeddingMLP(backend, o), `${MODEL}.create: the device could not allocate the model`);
+    const fits = (b: Backend): void => {
+      // Each table with its two Adam moments.
+      checkModelSize(`${MODEL}.create`, `${o.users} users and ${o.items} items × embeddingDim ${e} and p = ${paramCount}`, 3 * ((o.users + o.items) * e + paramCount), b);
+      for (const [what, floats] of [['the user embeddings', o.users * e], ['the item embeddings', o.items * e], ['θ', paramCount]] as const) {
+        if (floats * 4 > b.maxBindingBytes) throw new BanditError(`${MODEL}.create: ${what} need ${floats * 4} bytes, over the ${b.maxBindingBytes} one storage binding holds`);
+      }
+    };
+    // A decision scores every item for one user: a forward pass of ≈ p multiply-adds an item.
+    const { backend: b } = await placed(MODEL, backend, fits, () => ({ multiplyAdds: o.items * paramCount }));
+    return built(() => new EmbeddingMLP(b, o), `${MODEL}.create: the device could not allocate the model`);
   }
 
   /**

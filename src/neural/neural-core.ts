@@ -1,3 +1,4 @@
+import type { ModelSize } from '../backend.js';
 import { BanditError } from '../core/errors.js';
 import { Random } from '../core/random.js';
 import { OnlineModel } from '../models/online.js';
@@ -97,6 +98,16 @@ export abstract class NeuralBandit<O extends ResolvedNeuralOptions> extends Onli
   }
 
   /** What create says when the device cannot hold the model. */
+  /**
+   * The cost model's size of a model (`placed`): an arm's forward pass, Jacobian row and bonus
+   * (≈ 4p, or p² + 3p with the full Z⁻¹), and the training a decision brings (trainSteps
+   * minibatches of batchSize rows, forward and backward ≈ 3p a row, every trainEvery rounds).
+   */
+  protected static size(o: ResolvedNeuralOptions, layout: MlpLayout): ModelSize {
+    const p = layout.paramCount;
+    return { perArm: o.confidence === 'full' ? p * p + 3 * p : 4 * p, multiplyAdds: o.trainEvery ? (o.trainSteps * o.batchSize * 3 * p) / o.trainEvery : 0 };
+  }
+
   protected static allocationMessage(model: string, o: ResolvedNeuralOptions, layout: MlpLayout): string {
     return `${model}.create: the device could not allocate the model (p = ${layout.paramCount}, confidence '${o.confidence}')`;
   }

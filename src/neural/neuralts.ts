@@ -1,5 +1,5 @@
 import { BanditError } from '../core/errors.js';
-import { built, requireBackend, restored } from '../models/base.js';
+import { built, placed, requireBackend, restored } from '../models/base.js';
 import { resolvePropensityDraws } from '../models/exploration.js';
 import { loadOverrides, loadSaved, SavedModelReader } from '../models/saved.js';
 import { NeuralBandit } from './neural-core.js';
@@ -51,12 +51,14 @@ export class NeuralTS extends NeuralBandit<Resolved> {
    */
   static async create(backend: Backend, options: NeuralTSOptions): Promise<NeuralTS> {
     requireBackend(MODEL, backend);
-    const { options: shared, layout } = resolveNeuralOptions(MODEL, backend, options);
-    if ((options as { exploration?: unknown }).exploration !== undefined) {
+    if ((options as { exploration?: unknown } | null)?.exploration !== undefined) {
       throw new BanditError(`${MODEL}: option exploration does not apply: NeuralTS explores by Thompson sampling (its scale is nu)`);
     }
-    const o: Resolved = { ...shared, propensityDraws: resolvePropensityDraws(MODEL, options.propensityDraws) };
-    return built(() => new NeuralTS(backend, o, layout), NeuralBandit.allocationMessage(MODEL, o, layout));
+    const { backend: b, options: { options: shared, layout } } = await placed(MODEL, backend, (b) => resolveNeuralOptions(MODEL, b, options),
+      (r) => NeuralBandit.size(r.options, r.layout));
+    const propensityDraws = resolvePropensityDraws(MODEL, options.propensityDraws);
+    const o: Resolved = { ...shared, propensityDraws };
+    return built(() => new NeuralTS(b, o, layout), NeuralBandit.allocationMessage(MODEL, o, layout));
   }
 
   /** The means f(x_a), with the squared widths gᵀZ⁻¹g and scale ν/√m they are sampled by. */

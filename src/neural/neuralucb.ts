@@ -1,4 +1,4 @@
-import { built, requireBackend, restored } from '../models/base.js';
+import { built, placed, requireBackend, restored } from '../models/base.js';
 import { loadExploration, resolveExploration, saveExploration, type Exploration } from '../models/exploration.js';
 import { loadOverrides, loadSaved, SavedModelReader } from '../models/saved.js';
 import { NeuralBandit } from './neural-core.js';
@@ -57,9 +57,11 @@ export class NeuralUCB extends NeuralBandit<Resolved> {
    */
   static async create(backend: Backend, options: NeuralUCBOptions): Promise<NeuralUCB> {
     requireBackend(MODEL, backend);
-    const { options: shared, layout } = resolveNeuralOptions(MODEL, backend, options);
-    const o: Resolved = { ...shared, exploration: resolveExploration(MODEL, options.exploration) };
-    return built(() => new NeuralUCB(backend, o, layout), NeuralBandit.allocationMessage(MODEL, o, layout));
+    const exploration = resolveExploration(MODEL, options.exploration);
+    const { backend: b, options: { options: shared, layout } } = await placed(MODEL, backend, (b) => resolveNeuralOptions(MODEL, b, options),
+      (r) => NeuralBandit.size(r.options, r.layout));
+    const o: Resolved = { ...shared, exploration };
+    return built(() => new NeuralUCB(b, o, layout), NeuralBandit.allocationMessage(MODEL, o, layout));
   }
 
   /** UCB scores f + ν·sqrt(gᵀZ⁻¹g/m), or with an exploration the mean estimates f it samples over. */

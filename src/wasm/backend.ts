@@ -2,7 +2,7 @@ import { BanditError } from '../core/errors.js';
 import { checkCopy, checkShape, type CopyRegion } from '../core/check.js';
 import type { OpArgs, OpImpls, OpName } from '../core/op-args.js';
 import type { HostArray, Tensor, TensorOptions } from '../core/tensor.js';
-import type { Backend, BackendInfo } from '../core/backend.js';
+import type { AutoRole, Backend, BackendInfo } from '../core/backend.js';
 import { HostBackend } from '../core/host-backend.js';
 import { WasmHeap, WasmScratch } from './heap.js';
 import { instantiateKernels, type WasmKernels } from './module.js';
@@ -34,8 +34,8 @@ export interface WasmBackendOptions {
    * cross-origin isolated) one thread, with the reason in `info.summary`. 1 (default): one thread.
    */
   readonly threads?: 1 | 2;
-  /** Why this backend was chosen (by `kind: 'auto'`), for `info`. */
-  readonly reason?: string;
+  /** Made by `kind: 'auto'`: why, for `info`, and what to tell when disposed. */
+  readonly auto?: AutoRole;
   /** Test hook: ops to serve through the twin adapter even though they have a kernel. */
   readonly twinOps?: readonly OpName[];
 }
@@ -68,7 +68,7 @@ export class WasmBackend extends HostBackend implements Backend {
 
   constructor(kernels: WasmKernels, options: WasmBackendOptions & { readonly oneThreadBecause?: string } = {},
     threaded?: { readonly threads: WasmThreads; readonly heap: WasmHeap }) {
-    super();
+    super(options.auto);
     this.kernels = kernels;
     this.heap = threaded?.heap ?? new WasmHeap(kernels.memory, kernels.__heap_base.value as number);
     this.threads = threaded?.threads ?? null;
@@ -79,8 +79,9 @@ export class WasmBackend extends HostBackend implements Backend {
     this.twinOps = twinOps;
     const served = twinOps.length ? `; ${twinOps.join(', ')} through the float64 twin` : '';
     const threads = this.threads ? '2 threads' : `1 thread${options.oneThreadBecause ? ` (no second: ${options.oneThreadBecause})` : ''}`;
-    const summary = `wasm (f32 SIMD, ${threads}${served})${options.reason ? `: ${options.reason}` : ''}`;
-    this.info = { kind: 'wasm', summary, twinOps, ...(options.reason ? { reason: options.reason } : {}) };
+    const auto = options.auto;
+    const summary = `wasm (f32 SIMD, ${threads}${served})${auto ? `: ${auto.reason}` : ''}`;
+    this.info = { kind: 'wasm', summary, twinOps, ...(auto ? { reason: auto.reason, placements: auto.placements } : {}) };
   }
 
   owns(t: Tensor): boolean {
