@@ -4,7 +4,7 @@ export { createBackend, type AutoWorkload, type CreateBackendOptions } from './b
 export { BanditError, BackendError } from './core/errors.js';
 export type { AdapterDescription } from './core/tensor.js';
 export { Tensor } from './core/tensor.js';
-export type { Backend, BackendInfo } from './core/backend.js';
+export type { Backend, BackendInfo, ModelPlacement } from './core/backend.js';
 export type { DType, HostArray, TensorOptions } from './core/tensor.js';
 export { LinUCB, type LinUCBOptions, type LinUCBDiagnostics } from './linucb/linucb.js';
 export { LinTS, type LinTSOptions, type LinTSDiagnostics } from './linucb/lints.js';
