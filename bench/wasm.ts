@@ -126,10 +126,15 @@ async function main(argv: readonly string[]): Promise<number> {
   const calibration = await calibrateFma(7);
   log(`calibrate_fma (wasm f32x4 mul+add, one thread): ${calibration.gflops.toFixed(2)} GFLOP/s`);
 
+  const wasm2 = (await createBackend({ kind: 'wasm', threads: 2 })) as WasmBackend;
+  /** Two threads against one, measured in the same rounds. */
+  const twoThreads = (name: string, timed: readonly Timed[]): void => {
+    const one = timed.find((r) => r.runner === 'wasm')!, two = timed.find((r) => r.runner === 'wasm 2 threads')!;
+    targets.push({ name: `${name}, 2 threads vs 1`, measured: `${ratio(one, two).toFixed(2)}×`, target: '> 1× (both cores)', met: ratio(one, two) > 1 });
+  };
   if (only.includes('select')) {
     const K = 1000, d = 32, B = 64, flops = 2 * d * d * K * B;
     const tfEnv = await loadTfjs({ wasmPath: await tfjsWasmFolder() });
-    const wasm2 = (await createBackend({ kind: 'wasm', threads: 2 })) as WasmBackend;
     const ours = await trainedLinUCB(wasm, K, d, 4096), twin = await trainedLinUCB(cpu, K, d, 4096), ours2 = await trainedLinUCB(wasm2, K, d, 4096);
     const x = unitRows(B, d, 99);
     const [a, b] = [await ours.select(x), await twin.select(x)];
@@ -149,7 +154,7 @@ async function main(argv: readonly string[]): Promise<number> {
     targets.push({ name: 'select K=1000 d=32 B=64 vs calibrate_fma', measured: `${(100 * gflops / peak).toFixed(0)} %`, target: '≥ 25 %', met: gflops >= 0.25 * peak });
     targets.push({ name: 'select K=1000 d=32 B=64 vs cpu (float64)', measured: `${ratio(c, w).toFixed(2)}×`, target: '(context)', met: true });
     targets.push({ name: 'select K=1000 d=32 B=64, 2 threads vs 1', measured: `${ratio(w, w2).toFixed(2)}×`, target: '> 1× (both cores)', met: ratio(w, w2) > 1 });
-    ours.dispose(); twin.dispose(); peer.dispose(); ours2.dispose(); wasm2.dispose();
+    ours.dispose(); twin.dispose(); peer.dispose(); ours2.dispose();
   }
 
   if (only.includes('round')) {
@@ -176,13 +181,14 @@ async function main(argv: readonly string[]): Promise<number> {
 
   if (only.includes('update')) {
     const K = 10_000, d = 64, B = 256;
-    const models = [await LinUCB.create(wasm, { arms: K, dim: d }), await LinUCB.create(cpu, { arms: K, dim: d })];
-    let call = 0;
-    const run = (m: LinUCB) => () => {
-      const at = call++;
-      return m.update(Int32Array.from({ length: B }, (_, i) => (at * 131 + i * 37) % K), unitRows(B, d, at), lcg(B, at + 1));
+    const models = [await LinUCB.create(wasm, { arms: K, dim: d }), await LinUCB.create(cpu, { arms: K, dim: d }), await LinUCB.create(wasm2, { arms: K, dim: d })];
+    const calls = [0, 0, 0];
+    const run = (i: number) => () => {
+      const at = calls[i]!++, m = models[i]!;
+      return m.update(Int32Array.from({ length: B }, (_, j) => (at * 131 + j * 37) % K), unitRows(B, d, at), lcg(B, at + 1));
     };
-    const timed = await alternate([['wasm', run(models[0]!)], ['cpu', run(models[1]!)]], 5, 300);
+    const timed = await alternate([['wasm', run(0)], ['cpu', run(1)], ['wasm 2 threads', run(2)]], 5, 300);
+    twoThreads('update K=1e4 d=64 B=256', timed);
     log(`update K=${K} d=${d} B=${B}: ${timed.map((r) => `${r.runner} ${fmtMs(r.ms.median)}`).join(', ')}`);
     cases.push({ name: 'linucb update', shape: { K, d, B }, runners: timed });
     targets.push({ name: 'update K=1e4 d=64 B=256 vs cpu', measured: `${ratio(timed[1]!, timed[0]!).toFixed(2)}×`, target: '≥ 3×', met: ratio(timed[1]!, timed[0]!) >= 3 });
@@ -191,13 +197,15 @@ async function main(argv: readonly string[]): Promise<number> {
 
   if (only.includes('neural')) {
     const K = 1000, d = 32;
-    const models = [await NeuralUCB.create(wasm, { dim: d, hidden: [100], seed: 1 }), await NeuralUCB.create(cpu, { dim: d, hidden: [100], seed: 1 })];
+    const models = [wasm, cpu, wasm2].map((b) => NeuralUCB.create(b, { dim: d, hidden: [100], seed: 1 }));
     const x = lcg(K * d, 12);
-    const timed = await alternate(models.map((m, i) => [i ? 'cpu' : 'wasm', () => m.select(x, { arms: K })] as const), 5, 300);
+    const names = ['wasm', 'cpu', 'wasm 2 threads'];
+    const timed = await alternate(await Promise.all(models.map(async (m, i) => { const model = await m; return [names[i]!, () => model.select(x, { arms: K })] as const; })), 5, 300);
+    twoThreads('Jacobian + diagonal bonus K=1000 p=3401', timed);
     log(`NeuralUCB select (Jacobian + diagonal bonus) K=${K} d=${d} width 100 (p = ${3401}): ${timed.map((r) => `${r.runner} ${fmtMs(r.ms.median)}`).join(', ')}`);
     cases.push({ name: 'neural select', shape: { K, d, p: 3401 }, runners: timed });
     targets.push({ name: 'Jacobian + diagonal bonus K=1000 p=3401 vs cpu', measured: `${ratio(timed[1]!, timed[0]!).toFixed(2)}×`, target: '≥ 3×', met: ratio(timed[1]!, timed[0]!) >= 3 });
-    for (const m of models) m.dispose();
+    for (const m of models) (await m).dispose();
   }
 
   if (argv.includes('--stream')) {
@@ -237,7 +245,7 @@ async function main(argv: readonly string[]): Promise<number> {
   }, md);
   console.log(md);
   console.log(`wrote ${files.join(', ')}`);
-  wasm.dispose(); cpu.dispose();
+  wasm.dispose(); cpu.dispose(); wasm2.dispose();
   return 0;
 }
 

@@ -13,7 +13,7 @@ const server = await serve({
   '/dist/': `${root}/${process.env.OUTDIR ?? 'dist'}`, // OUTDIR: a build of one's own (node build.mjs honours it too)
   '/node_modules/mocha/': `${root}/node_modules/mocha`,
   '/harness/': `${root}/harness`,
-});
+}, 0, { isolated: true }); // cross-origin isolated: the wasm backend's second thread runs in Chromium too
 const chromium = await launchChromium();
 let adapter = null;
 const pageErrors = [];

@@ -19,9 +19,11 @@ const TYPES = {
 
 /**
  * Serves `roots` (url prefix → directory) and resolves to { url, close }.
- * Paths that escape their root are refused.
+ * Paths that escape their root are refused. `isolated`: the COOP/COEP headers that make the pages
+ * cross-origin isolated (SharedArrayBuffer, so the wasm backend's second thread can start).
  */
-export async function serve(roots, port = 0) {
+const ISOLATION = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' };
+export async function serve(roots, port = 0, { isolated = false } = {}) {
   const mounts = Object.entries(roots).map(([prefix, dir]) => [prefix, resolve(dir)]);
   const server = createServer(async (req, res) => {
     try {
@@ -33,7 +35,7 @@ export async function serve(roots, port = 0) {
       if (path.endsWith('/')) file = join(file, 'index.html');
       if (!file.startsWith(dir)) throw Object.assign(new Error('outside root'), { code: 'EACCES' });
       const body = await readFile(file);
-      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
+      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store', ...(isolated ? ISOLATION : {}) });
       res.end(body);
     } catch (e) {
       res.writeHead(e.code === 'EACCES' ? 403 : 404, { 'content-type': 'text/plain' });

@@ -9,6 +9,7 @@ import './gpu/runtime.spec.js';
 import './gpu/device-calls.spec.js';
 import './wasm/backend.spec.js';
 import './wasm/threads.spec.js';
+import './wasm/split.spec.js';
 import './ops/elementwise.spec.js';
 import './ops/gemm.spec.js';
 import './ops/quadform.spec.js';

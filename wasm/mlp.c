@@ -13,11 +13,12 @@ static inline const f32 *input_row(const f32 *x, f32 *const *acts, const layer_t
   return l == 0 ? x + (long)n * layers[0].in : acts[l - 1] + (long)n * layers[l - 1].out;
 }
 
-static void forward_rows(const f32 *theta, const f32 *x, const layer_t *layers, int L, f32 *const *acts, int rows, f32 *out) {
+/** The forward pass of rows from … from + rows − 1 (every pointer indexed by the row itself, so a chunk of the rows is the same code on the same values). */
+static void forward_rows(const f32 *theta, const f32 *x, const layer_t *layers, int L, f32 *const *acts, int from, int rows, f32 *out) {
   for (int l = 0; l < L; l++) {
     const layer_t ly = layers[l];
     int last = l == L - 1;
-    for (int n = 0; n < rows; n++) {
+    for (int n = from; n < from + rows; n++) {
       const f32 *h = input_row(x, acts, layers, l, n);
       f32 *t = last ? out + n : acts[l] + (long)n * ly.out;
       for (int i = 0; i < ly.out; i++) {
@@ -28,8 +29,9 @@ static void forward_rows(const f32 *theta, const f32 *x, const layer_t *layers, 
   }
 }
 
-EXPORT(mlp_forward) void mlp_forward(const f32 *theta, const f32 *x, const layer_t *layers, int L, f32 *const *acts, int rows, f32 *out) {
-  forward_rows(theta, x, layers, L, acts, rows, out);
+/** The outputs (and saved activations) of rows from … from + rows − 1. */
+EXPORT(mlp_forward) void mlp_forward(const f32 *theta, const f32 *x, const layer_t *layers, int L, f32 *const *acts, int from, int rows, f32 *out) {
+  forward_rows(theta, x, layers, L, acts, from, rows, out);
 }
 
 /**
@@ -56,14 +58,16 @@ static void delta_offsets(const layer_t *layers, int L, int *at) {
   for (int l = 0; l < L; l++) { at[l] = o; o += layers[l].out; }
 }
 
-/** Jacobian rows: jac[n, W_l[i, j]] = δ_l,i·h_{l−1},j and jac[n, c_l[i]] = δ_l,i. scratch: rows + Σ units values. */
-EXPORT(mlp_jacobian) void mlp_jacobian(const f32 *theta, const f32 *x, const layer_t *layers, int L, f32 *const *acts, int rows,
-                                       f32 *jac, int p, int forward, f32 *scratch) {
+/**
+ * Jacobian rows n = from … from + rows − 1: jac[n, W_l[i, j]] = δ_l,i·h_{l−1},j and jac[n, c_l[i]] = δ_l,i.
+ * fout: the outputs of a forward pass first (indexed by row); deltas: Σ units values.
+ */
+EXPORT(mlp_jacobian) void mlp_jacobian(const f32 *theta, const f32 *x, const layer_t *layers, int L, f32 *const *acts, int from, int rows,
+                                       f32 *jac, int p, int forward, f32 *fout, f32 *deltas) {
   int at[64];
   delta_offsets(layers, L, at);
-  f32 *deltas = scratch + rows;
-  if (forward) forward_rows(theta, x, layers, L, acts, rows, scratch);
-  for (int n = 0; n < rows; n++) {
+  if (forward) forward_rows(theta, x, layers, L, acts, from, rows, fout);
+  for (int n = from; n < from + rows; n++) {
     backward_row(theta, layers, L, acts, n, deltas, at);
     f32 *row = jac + (long)n * p;
     for (int l = 0; l < L; l++) {
@@ -87,14 +91,16 @@ EXPORT(reciprocal) void reciprocal(const f32 *z, f32 *zinv, int p) {
   for (int q = 0; q < p; q++) zinv[q] = 1.0f / z[q];
 }
 
-/** out[n] = Σ_l Σ_i δ_l,i²·(1/Z_c[i] + Σ_j h_j²/Z_W[i, j]), no Jacobian held. zinv: 1/Z (reciprocal); scratch as mlp_jacobian. */
-EXPORT(mlp_diagonal_bonus) void mlp_diagonal_bonus(const f32 *theta, const f32 *x, const layer_t *layers, int L, f32 *const *acts, int rows,
-                                                   const f32 *zinv, f32 *out, int forward, f32 *scratch, f32 *hsq) {
+/**
+ * out[n] = Σ_l Σ_i δ_l,i²·(1/Z_c[i] + Σ_j h_j²/Z_W[i, j]) for n = from … from + rows − 1, no Jacobian
+ * held. zinv: 1/Z (reciprocal); fout, deltas as mlp_jacobian; hsq: the widest layer's inputs.
+ */
+EXPORT(mlp_diagonal_bonus) void mlp_diagonal_bonus(const f32 *theta, const f32 *x, const layer_t *layers, int L, f32 *const *acts, int from,
+                                                   int rows, const f32 *zinv, f32 *out, int forward, f32 *fout, f32 *deltas, f32 *hsq) {
   int at[64];
   delta_offsets(layers, L, at);
-  f32 *deltas = scratch + rows;
-  if (forward) forward_rows(theta, x, layers, L, acts, rows, scratch);
-  for (int n = 0; n < rows; n++) {
+  if (forward) forward_rows(theta, x, layers, L, acts, from, rows, fout);
+  for (int n = from; n < from + rows; n++) {
     backward_row(theta, layers, L, acts, n, deltas, at);
     f32 total = 0.0f;
     for (int l = 0; l < L; l++) {

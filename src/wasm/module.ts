@@ -39,12 +39,12 @@ export interface WasmKernels {
   hybrid_arm_update(m: number, c: number, phi: number, xz: number, arms: number, rewards: number, w: number, rho: number,
     count: number, d: number, k: number, scratch: number): void;
   scatter_outer_add(m: number, x: number, z: number, arms: number, count: number, d: number, k: number): void;
-  mlp_forward(theta: number, x: number, layers: number, L: number, acts: number, rows: number, out: number): void;
-  mlp_jacobian(theta: number, x: number, layers: number, L: number, acts: number, rows: number, jac: number, p: number,
-    forward: number, scratch: number): void;
+  mlp_forward(theta: number, x: number, layers: number, L: number, acts: number, from: number, rows: number, out: number): void;
+  mlp_jacobian(theta: number, x: number, layers: number, L: number, acts: number, from: number, rows: number, jac: number, p: number,
+    forward: number, fout: number, deltas: number): void;
   reciprocal(z: number, zinv: number, p: number): void;
-  mlp_diagonal_bonus(theta: number, x: number, layers: number, L: number, acts: number, rows: number, zinv: number, out: number,
-    forward: number, scratch: number, hsq: number): void;
+  mlp_diagonal_bonus(theta: number, x: number, layers: number, L: number, acts: number, from: number, rows: number, zinv: number,
+    out: number, forward: number, fout: number, deltas: number, hsq: number): void;
   mlp_loss_gradient(theta: number, x: number, layers: number, L: number, rows: number, p: number, targets: number, logistic: number,
     scale: number, grad: number, lossOut: number, inputGrad: number, weights: number, scratch: number): void;
   optimizer_step(theta: number, g: number, m: number, v: number, anchor: number, adam: number, n: number, lr: number,

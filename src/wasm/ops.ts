@@ -2,9 +2,12 @@ import { decayFactors } from '../core/discount.js';
 import type { MlpArgs, OpArgs, OpName, SamplingPolicy } from '../core/op-args.js';
 import type { Tensor } from '../core/tensor.js';
 import type { WasmHeap, WasmScratch } from './heap.js';
-import type { WasmKernels } from './module.js';
-import type { WasmThreads } from './threads.js';
+import type { WasmKernelName, WasmKernels } from './module.js';
+import { armRuns, reorder, runSplit, SPLIT_MIN_WORK } from './split.js';
+import type { SplitPlan, WasmThreads } from './threads.js';
 import { ptrOf } from './tensor.js';
+
+export { SPLIT_MIN_WORK };
 
 /** What the native ops run on: the instance's kernels, its heap and the per-call scratch. */
 export interface WasmContext {
@@ -14,13 +17,6 @@ export interface WasmContext {
   /** The second thread, or null. */
   readonly threads: WasmThreads | null;
 }
-
-/**
- * A call splits across the two threads from this many multiply-adds (rows·arms·d² for the UCB
- * scores): waking the worker and waiting for it costs some microseconds (tens on a loaded
- * machine), about what one thread does in 2¹⁹ multiply-adds at ~15 GFLOP/s.
- */
-export const SPLIT_MIN_WORK = 2 ** 19;
 
 /** Ops with a kernel in wasm/*.c; anything else in the registry is served by the twin adapter (twin.ts). */
 export type NativeOps = { readonly [K in OpName]?: (args: OpArgs[K]) => void };
@@ -62,6 +58,55 @@ function stageNet(c: WasmContext, a: MlpArgs, extra: readonly number[]): { layer
 }
 
 const unitsOf = (a: MlpArgs): number => a.layers.reduce((s, l) => s + l.out, 0);
+/** Multiply-adds of one row's forward pass. */
+const weightsOf = (a: MlpArgs): number => a.layers.reduce((s, l) => s + l.in * l.out, 0);
+
+/** A batch of `batch` entries of `bytes` each (one per shifted argument) split by entries: `count` is the batch argument. */
+function byBatch(batch: number, count: number, shifts: readonly (readonly [index: number, bytes: number])[], perThread?: SplitPlan['perThread']): SplitPlan {
+  return { total: batch, multiple: 1, count, shifts, ...(perThread ? { perThread } : {}) };
+}
+
+/** Where an arm update's staged pointers sit among its kernel's arguments. */
+interface ArmSlots {
+  readonly arms: number;
+  readonly count: number;
+  /** The row tensors' arguments (as `rows` lists them). */
+  readonly rows: readonly number[];
+  /** The per-row host arrays' arguments (as `values` lists them). */
+  readonly values: readonly number[];
+  /** A temporary of each thread's own. */
+  readonly temp?: number;
+}
+
+/**
+ * An update kernel over a list of rows (row u: matrix arms[u], row u of each of `rows` — a tensor of
+ * `width` values a row, or null — and value u of each of `values`), updates of one arm in their order.
+ * Stages the arms and values and runs the kernel on one thread, or over both cut at arm boundaries
+ * (armRuns): the rows regrouped so each arm's rows are one run (the row tensors copied in that order
+ * where they must move), so every matrix sees the same updates in the same order as on one thread.
+ * `temp`: bytes of a temporary each thread needs.
+ */
+function armUpdate<N extends WasmKernelName>(c: WasmContext, name: N, arms: Int32Array, rows: readonly (readonly [Tensor | null, number])[],
+  values: readonly Float32Array[], temp: number, work: number, slots: ArmSlots, args: (p: number[]) => Parameters<WasmKernels[N]>): void {
+  const count = arms.length;
+  const runs = c.threads && work >= SPLIT_MIN_WORK ? armRuns(arms) : null, order = runs?.order ?? null;
+  const parts = c.scratch.take([count * F, ...values.map(() => count * F), ...rows.map(([t, w]) => (order && t ? count * w * F : 0)), 2 * temp]);
+  put(c.heap, parts[0]!, reorder(arms, order));
+  values.forEach((v, i) => put(c.heap, parts[1 + i]!, reorder(v, order)));
+  const rowPtrs = rows.map(([t, w], i) => {
+    if (!t) return 0;
+    if (!order) return ptrOf(t);
+    const f = c.heap.f32, src = ptrOf(t) >> 2, dst = parts[1 + values.length + i]!;
+    order.forEach((u, r) => f.copyWithin((dst >> 2) + r * w, src + u * w, src + (u + 1) * w));
+    return dst;
+  });
+  const staged = [parts[0]!, ...values.map((_, i) => parts[1 + i]!), ...rowPtrs, parts[parts.length - 1]!];
+  runSplit(c.k, c.threads, name, args(staged), work, () => runs && {
+    total: count, multiple: 1, count: slots.count, starts: runs.starts,
+    shifts: [[slots.arms, F], ...slots.values.map((i) => [i, F] as const), ...slots.rows.map((i, r) => [i, rows[r]![0] ? rows[r]![1] * F : 0] as const)],
+    ...(slots.temp !== undefined ? { perThread: [[slots.temp, temp]] as const } : {}),
+  });
+}
 
 const POLICY_CODES: Record<SamplingPolicy['kind'], number> = { greedy: 0, 'epsilon-greedy': 1, softmax: 2, squarecb: 3 };
 function policyParameter(p: SamplingPolicy): number {
@@ -73,59 +118,63 @@ function policyParameter(p: SamplingPolicy): number {
   }
 }
 
+/** The MLP kernels' rows (from, count: arguments 5 and 6) cut into chunks. */
+const byRows = (rows: number): SplitPlan => ({ total: rows, multiple: 1, count: 6, shifts: [[5, 1]] });
+
 /** The op table of the kernels in wasm/*.c over one instance. */
 export function nativeOps(c: WasmContext): NativeOps {
   const { k, heap, scratch } = c;
+  const jacobian = (a: OpArgs['mlpJacobian']): void => {
+    const deltas = unitsOf(a) * F;
+    const net = stageNet(c, a, [a.rows * F, 2 * deltas]);
+    const [fout, d] = net.parts;
+    runSplit(k, c.threads, 'mlp_jacobian', [ptrOf(a.params), ptrOf(a.x), net.layers, a.layers.length, net.acts, 0, a.rows, ptrOf(a.out),
+      a.paramCount, flag(a.forward), fout!, d!], a.rows * (a.paramCount + 2 * weightsOf(a)), () => ({ ...byRows(a.rows), perThread: [[11, deltas]] }));
+  };
   return {
-    gemm: (g) => k.gemm(ptrOf(g.a), ptrOf(g.b), ptrOf(g.c), g.batch, g.m, g.n, g.k, flag(g.transA), flag(g.transB), g.alpha, g.beta,
-      g.strideA, g.strideB, g.strideC),
+    // By batch entries, or (one entry, A not transposed: op(A)'s row i is A's) by rows of C.
+    gemm: (g) => runSplit(k, c.threads, 'gemm', [ptrOf(g.a), ptrOf(g.b), ptrOf(g.c), g.batch, g.m, g.n, g.k, flag(g.transA), flag(g.transB),
+      g.alpha, g.beta, g.strideA, g.strideB, g.strideC], g.batch * g.m * g.n * g.k, () => (g.batch > 1
+      ? byBatch(g.batch, 3, [[0, g.strideA * F], [1, g.strideB * F], [2, g.strideC * F]])
+      : g.transA ? null : { total: g.m, multiple: 1, count: 4, shifts: [[0, g.k * F], [2, g.n * F]] })),
     matVec: (g) => {
-      const [s] = scratch.take([(g.trans ? g.cols : g.rows) * F]);
-      k.mat_vec(ptrOf(g.a), ptrOf(g.x), ptrOf(g.y), g.batch, g.rows, g.cols, flag(g.trans), g.alpha, g.beta, g.strideA, g.strideX, g.strideY, s!);
+      const out = (g.trans ? g.cols : g.rows) * F;
+      const [s] = scratch.take([2 * out]);
+      runSplit(k, c.threads, 'mat_vec', [ptrOf(g.a), ptrOf(g.x), ptrOf(g.y), g.batch, g.rows, g.cols, flag(g.trans), g.alpha, g.beta, g.strideA,
+        g.strideX, g.strideY, s!], g.batch * g.rows * g.cols, () => (g.batch > 1
+        ? byBatch(g.batch, 3, [[0, g.strideA * F], [1, g.strideX * F], [2, g.strideY * F]], [[12, out]])
+        : g.trans ? null : { total: g.rows, multiple: 1, count: 4, shifts: [[0, g.cols * F], [2, F]], perThread: [[12, out]] }));
     },
     quadForm: (a) => k.quad_form(ptrOf(a.x), ptrOf(a.m), ptrOf(a.out), a.rows, a.arms, a.d, flag(a.perArm)),
-    ucbScores: (a) => {
-      const args = [ptrOf(a.x), ptrOf(a.aInv), ptrOf(a.theta), ptrOf(a.out), a.rows, a.arms, a.d, flag(a.perArm), a.xArms, a.outCols, a.armOffset, a.alpha];
-      if (!c.threads || a.rows * a.arms * a.d * a.d < SPLIT_MIN_WORK) {
-        k.ucb_scores(...(args as Parameters<WasmKernels['ucb_scores']>));
-        return;
-      }
-      // Chunks of the rows (a multiple of 4: the kernel takes rows four at a time) where there are
-      // more rows than arms, else of the arms; every score is the same code on the same values.
-      const d = a.d;
-      c.threads.split('ucb_scores', args, a.rows >= a.arms
-        ? { total: a.rows, multiple: 4, count: 4, shifts: [[0, (a.perArm ? a.xArms : 1) * d * F], [3, a.outCols * F]] }
-        : { total: a.arms, multiple: 1, count: 5, shifts: [[1, d * d * F], [2, d * F], [10, 1]] });
-    },
-    shermanMorrison: (a) => {
-      const [arms, v] = scratch.take([a.count * F, a.d * F]);
-      put(heap, arms!, a.arms);
-      k.sherman_morrison(ptrOf(a.mats), ptrOf(a.x), arms!, a.count, a.d, v!);
-    },
-    symRank1: (a) => {
-      const [arms] = scratch.take([a.count * F]);
-      put(heap, arms!, a.arms);
-      k.sym_rank1(ptrOf(a.mats), ptrOf(a.x), arms!, a.count, a.d, a.alpha);
-    },
+    // Chunks of the rows (a multiple of 4: the kernel takes rows four at a time) where there are
+    // more rows than arms, else of the arms; every score is the same code on the same values.
+    ucbScores: (a) => runSplit(k, c.threads, 'ucb_scores', [ptrOf(a.x), ptrOf(a.aInv), ptrOf(a.theta), ptrOf(a.out), a.rows, a.arms, a.d,
+      flag(a.perArm), a.xArms, a.outCols, a.armOffset, a.alpha], a.rows * a.arms * a.d * a.d, () => (a.rows >= a.arms
+      ? { total: a.rows, multiple: 4, count: 4, shifts: [[0, (a.perArm ? a.xArms : 1) * a.d * F], [3, a.outCols * F]] }
+      : { total: a.arms, multiple: 1, count: 5, shifts: [[1, a.d * a.d * F], [2, a.d * F], [10, 1]] })),
+    shermanMorrison: (a) => armUpdate(c, 'sherman_morrison', a.arms, [[a.x, a.d]], [], a.d * F, 2 * a.count * a.d * a.d,
+      { arms: 2, count: 3, rows: [1], values: [], temp: 5 }, ([arms, x, v]) => [ptrOf(a.mats), x!, arms!, a.count, a.d, v!]),
+    symRank1: (a) => armUpdate(c, 'sym_rank1', a.arms, [[a.x, a.d]], [], 0, a.count * a.d * a.d,
+      { arms: 2, count: 3, rows: [1], values: [] }, ([arms, x]) => [ptrOf(a.mats), x!, arms!, a.count, a.d, a.alpha]),
     rowArgmax: (a) => k.row_argmax(ptrOf(a.s), ptrOf(a.out), a.rows, a.cols),
-    cholesky: (a) => k.cholesky(ptrOf(a.a), ptrOf(a.out), ptrOf(a.status), a.batch, a.d),
+    cholesky: (a) => runSplit(k, c.threads, 'cholesky', [ptrOf(a.a), ptrOf(a.out), ptrOf(a.status), a.batch, a.d], (a.batch * a.d ** 3) / 3,
+      () => byBatch(a.batch, 3, [[0, a.d * a.d * F], [1, a.d * a.d * F], [2, F]])),
     spdInverse: (a) => {
-      const [s] = scratch.take([2 * a.d * a.d * F]);
-      k.spd_inverse(ptrOf(a.a), ptrOf(a.out), ptrOf(a.status), a.batch, a.d, s!);
+      const temp = 2 * a.d * a.d * F;
+      const [s] = scratch.take([2 * temp]);
+      runSplit(k, c.threads, 'spd_inverse', [ptrOf(a.a), ptrOf(a.out), ptrOf(a.status), a.batch, a.d, s!], a.batch * a.d ** 3,
+        () => byBatch(a.batch, 3, [[0, a.d * a.d * F], [1, a.d * a.d * F], [2, F]], [[5, temp]]));
     },
     axpy: (a) => k.axpy(a.alpha, ptrOf(a.x), ptrOf(a.y), a.n),
     scale: (a) => k.scale(a.alpha, ptrOf(a.x), a.n),
-    scatterAddScaled: (a) => {
-      const [arms, w] = scratch.take([a.count * F, a.count * F]);
-      put(heap, arms!, a.arms);
-      put(heap, w!, a.weights);
-      k.scatter_add_scaled(ptrOf(a.b), ptrOf(a.x), arms!, w!, a.count, a.d);
-    },
+    scatterAddScaled: (a) => armUpdate(c, 'scatter_add_scaled', a.arms, [[a.x, a.d]], [a.weights], 0, a.count * a.d,
+      { arms: 2, count: 4, rows: [1], values: [3] }, ([arms, w, x]) => [ptrOf(a.b), x!, arms!, w!, a.count, a.d]),
     gatherMatVec: (a) => {
       const distinct = distinctArms(a.arms);
       const [arms] = scratch.take([distinct.length * F]);
       put(heap, arms!, distinct);
-      k.gather_mat_vec(ptrOf(a.m), ptrOf(a.v), ptrOf(a.out), arms!, distinct.length, a.d);
+      runSplit(k, c.threads, 'gather_mat_vec', [ptrOf(a.m), ptrOf(a.v), ptrOf(a.out), arms!, distinct.length, a.d], distinct.length * a.d * a.d,
+        () => byBatch(distinct.length, 4, [[3, F]]));
     },
     discountedUpdate: (a) => {
       // The factors in float64 as the twin forms them, rounded once (as the WebGPU uniforms are).
@@ -146,24 +195,27 @@ export function nativeOps(c: WasmContext): NativeOps {
       k.discounted_update(ptrOf(a.a), ptrOf(a.b), ptrOf(a.x), arms!, rewards!, preAt!, postAt!, a.count, a.d, a.matrices);
     },
     inverseDrift: (a) => {
-      const [p] = scratch.take([a.d * F]);
-      k.inverse_drift(ptrOf(a.a), ptrOf(a.aInv), ptrOf(a.out), a.matrices, a.d, p!);
+      const [p] = scratch.take([2 * a.d * F]);
+      runSplit(k, c.threads, 'inverse_drift', [ptrOf(a.a), ptrOf(a.aInv), ptrOf(a.out), a.matrices, a.d, p!], a.matrices * a.d ** 3,
+        () => byBatch(a.matrices, 3, [[0, a.d * a.d * F], [1, a.d * a.d * F], [2, F]], [[5, a.d * F]]));
     },
-    accumulateOuter: (a) => {
-      const [arms, w] = scratch.take([a.count * F, a.count * F]);
-      put(heap, arms!, a.arms);
-      put(heap, w!, a.weights);
-      k.accumulate_outer(ptrOf(a.hi), ptrOf(a.lo), ptrOf(a.x), ptrOrNull(a.z), arms!, w!, a.count, a.d, a.width, flag(a.outer));
-    },
+    accumulateOuter: (a) => armUpdate(c, 'accumulate_outer', a.arms, [[a.x, a.d], [a.z, a.width]], [a.weights], 0,
+      4 * a.count * a.d * (a.outer ? a.width : 1), { arms: 4, count: 6, rows: [2, 3], values: [5] },
+      ([arms, w, x, z]) => [ptrOf(a.hi), ptrOf(a.lo), x!, z!, arms!, w!, a.count, a.d, a.width, flag(a.outer)]),
     addAccurate: (a) => k.add_accurate(ptrOf(a.hi), ptrOf(a.lo), ptrOf(a.c), a.n),
-    accurateResidual: (a) =>
-      k.accurate_residual(ptrOf(a.aHi), ptrOf(a.aLo), ptrOf(a.aInv), ptrOrNull(a.aInvLo), ptrOrNull(a.r), ptrOf(a.norms), a.matrices, a.d),
+    accurateResidual: (a) => {
+      const m = a.d * a.d * F;
+      runSplit(k, c.threads, 'accurate_residual', [ptrOf(a.aHi), ptrOf(a.aLo), ptrOf(a.aInv), ptrOrNull(a.aInvLo), ptrOrNull(a.r), ptrOf(a.norms),
+        a.matrices, a.d], 2 * a.matrices * a.d ** 3,
+      () => byBatch(a.matrices, 6, [[0, m], [1, m], [2, m], [3, a.aInvLo ? m : 0], [4, a.r ? m : 0], [5, 2 * F]]));
+    },
     refineSolve: (a) => {
-      const distinct = distinctArms(a.arms);
-      const [arms, s] = scratch.take([distinct.length * F, 2 * a.d * 8]);
+      const distinct = distinctArms(a.arms), temp = 2 * a.d * 8;
+      const [arms, s] = scratch.take([distinct.length * F, 2 * temp]);
       put(heap, arms!, distinct);
-      k.refine_solve(ptrOf(a.aHi), ptrOf(a.aLo), ptrOf(a.bHi), ptrOf(a.bLo), ptrOf(a.aInv), ptrOf(a.theta), arms!, distinct.length, a.d,
-        a.cols, a.iterations, flag(a.restart), s!);
+      runSplit(k, c.threads, 'refine_solve', [ptrOf(a.aHi), ptrOf(a.aLo), ptrOf(a.bHi), ptrOf(a.bLo), ptrOf(a.aInv), ptrOf(a.theta), arms!,
+        distinct.length, a.d, a.cols, a.iterations, flag(a.restart), s!], 4 * distinct.length * a.cols * a.iterations * a.d * a.d,
+      () => byBatch(distinct.length, 7, [[6, F]], [[12, temp]]));
     },
     hybridScores: (a) => {
       const [v] = scratch.take([a.k * F]);
@@ -181,26 +233,24 @@ export function nativeOps(c: WasmContext): NativeOps {
       put(heap, arms!, a.arms);
       k.scatter_outer_add(ptrOf(a.m), ptrOf(a.x), ptrOf(a.z), arms!, a.count, a.d, a.k);
     },
+    // The MLP kernels take the first row (argument 5) and the rows (6): split by rows, each row the
+    // same code on the same values (its forward pass, then its backward pass); deltas and h² are each thread's own.
     mlpForward: (a) => {
       const net = stageNet(c, a, []);
-      k.mlp_forward(ptrOf(a.params), ptrOf(a.x), net.layers, a.layers.length, net.acts, a.rows, ptrOf(a.out));
+      runSplit(k, c.threads, 'mlp_forward', [ptrOf(a.params), ptrOf(a.x), net.layers, a.layers.length, net.acts, 0, a.rows, ptrOf(a.out)],
+        a.rows * weightsOf(a), () => byRows(a.rows));
     },
-    mlpJacobian: (a) => {
-      const net = stageNet(c, a, [(a.rows + unitsOf(a)) * F]);
-      k.mlp_jacobian(ptrOf(a.params), ptrOf(a.x), net.layers, a.layers.length, net.acts, a.rows, ptrOf(a.out), a.paramCount, flag(a.forward), net.parts[0]!);
-    },
+    mlpJacobian: (a) => jacobian(a),
     // The same kernel: each row's forward pass before its backward pass gives the same values
     // (what the K-pass variant is on WebGPU, a cost comparison, does not exist here).
-    mlpKPassJacobian: (a) => {
-      const net = stageNet(c, a, [(a.rows + unitsOf(a)) * F]);
-      k.mlp_jacobian(ptrOf(a.params), ptrOf(a.x), net.layers, a.layers.length, net.acts, a.rows, ptrOf(a.out), a.paramCount, flag(a.forward), net.parts[0]!);
-    },
+    mlpKPassJacobian: (a) => jacobian(a),
     mlpDiagonalBonus: (a) => {
-      const widest = Math.max(...a.layers.map((l) => l.in));
-      const net = stageNet(c, a, [a.paramCount * F, (a.rows + unitsOf(a)) * F, widest * F]);
-      const [zinv, s, hsq] = net.parts;
+      const widest = Math.max(...a.layers.map((l) => l.in)), deltas = unitsOf(a) * F;
+      const net = stageNet(c, a, [a.paramCount * F, a.rows * F, 2 * deltas, 2 * widest * F]);
+      const [zinv, fout, d, hsq] = net.parts;
       k.reciprocal(ptrOf(a.z), zinv!, a.paramCount);
-      k.mlp_diagonal_bonus(ptrOf(a.params), ptrOf(a.x), net.layers, a.layers.length, net.acts, a.rows, zinv!, ptrOf(a.out), flag(a.forward), s!, hsq!);
+      runSplit(k, c.threads, 'mlp_diagonal_bonus', [ptrOf(a.params), ptrOf(a.x), net.layers, a.layers.length, net.acts, 0, a.rows, zinv!,
+        ptrOf(a.out), flag(a.forward), fout!, d!, hsq!], 2 * a.rows * weightsOf(a), () => ({ ...byRows(a.rows), perThread: [[11, deltas], [12, widest * F]] }));
     },
     mlpLossGradient: (a) => {
       const inputs = a.layers.reduce((s, l) => s + l.in, 0);
