@@ -54,9 +54,10 @@ export class NeuralTS extends NeuralBandit<Resolved> {
     if ((options as { exploration?: unknown } | null)?.exploration !== undefined) {
       throw new BanditError(`${MODEL}: option exploration does not apply: NeuralTS explores by Thompson sampling (its scale is nu)`);
     }
+    // Every option is checked before `placed` may make a backend for the model.
+    const propensityDraws = resolvePropensityDraws(MODEL, (options as NeuralTSOptions | null)?.propensityDraws);
     const { backend: b, options: { options: shared, layout } } = await placed(MODEL, backend, (b) => resolveNeuralOptions(MODEL, b, options),
       (r) => NeuralBandit.size(r.options, r.layout));
-    const propensityDraws = resolvePropensityDraws(MODEL, options.propensityDraws);
     const o: Resolved = { ...shared, propensityDraws };
     return built(() => new NeuralTS(b, o, layout), NeuralBandit.allocationMessage(MODEL, o, layout));
   }
