@@ -77,7 +77,6 @@ export class CpuBackend extends HostBackend implements Backend {
       : { kind: 'cpu', summary: 'cpu (float64)' };
   }
 
-
   owns(t: Tensor): boolean {
     return t instanceof CpuTensor && t.owner === this;
   }

@@ -30,7 +30,7 @@ function layerGuard(native: NativeOps): NativeOps {
 export interface WasmBackendOptions {
   /**
    * 2: a second thread (a worker over a shared memory) takes half of each large enough call
-   * (see SPLIT_MIN_WORK in ops.ts); where none can start (no SharedArrayBuffer: a page that is not
+   * (see SPLIT_MIN_WORK in split.ts); where none can start (no SharedArrayBuffer: a page that is not
    * cross-origin isolated) one thread, with the reason in `info.summary`. 1 (default): one thread.
    */
   readonly threads?: 1 | 2;

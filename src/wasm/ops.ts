@@ -3,11 +3,9 @@ import type { MlpArgs, OpArgs, OpName, SamplingPolicy } from '../core/op-args.js
 import type { Tensor } from '../core/tensor.js';
 import type { WasmHeap, WasmScratch } from './heap.js';
 import type { WasmKernelName, WasmKernels } from './module.js';
-import { armRuns, reorder, runSplit, SPLIT_MIN_WORK } from './split.js';
+import { armRuns, reorder, runSplit, splits } from './split.js';
 import type { SplitPlan, WasmThreads } from './threads.js';
 import { ptrOf } from './tensor.js';
-
-export { SPLIT_MIN_WORK };
 
 /** What the native ops run on: the instance's kernels, its heap and the per-call scratch. */
 export interface WasmContext {
@@ -89,7 +87,7 @@ interface ArmSlots {
 function armUpdate<N extends WasmKernelName>(c: WasmContext, name: N, arms: Int32Array, rows: readonly (readonly [Tensor | null, number])[],
   values: readonly Float32Array[], temp: number, work: number, slots: ArmSlots, args: (p: number[]) => Parameters<WasmKernels[N]>): void {
   const count = arms.length;
-  const runs = c.threads && work >= SPLIT_MIN_WORK ? armRuns(arms) : null, order = runs?.order ?? null;
+  const runs = splits(c.threads, work) ? armRuns(arms) : null, order = runs?.order ?? null;
   const parts = c.scratch.take([count * F, ...values.map(() => count * F), ...rows.map(([t, w]) => (order && t ? count * w * F : 0)), 2 * temp]);
   put(c.heap, parts[0]!, reorder(arms, order));
   values.forEach((v, i) => put(c.heap, parts[1 + i]!, reorder(v, order)));

@@ -12,13 +12,18 @@ export const SPLIT_MIN_WORK = 2 ** 19;
 /** Chunks an update list is cut into at arm boundaries (whichever thread is free takes the next). */
 const ARM_CHUNKS = 8;
 
+/** Whether a call of `work` multiply-adds is cut over both threads (there is a worker, and the work reaches SPLIT_MIN_WORK). */
+export function splits(threads: WasmThreads | null, work: number): threads is WasmThreads {
+  return threads !== null && work >= SPLIT_MIN_WORK;
+}
+
 /**
  * Runs kernel `name` on one thread, or cut along `plan()` over both where there is a worker and
  * `work` (multiply-adds) reaches SPLIT_MIN_WORK. A plan of fewer than two chunks runs on one thread.
  */
 export function runSplit<N extends WasmKernelName>(k: WasmKernels, threads: WasmThreads | null, name: N, args: Parameters<WasmKernels[N]>,
   work: number, plan: () => SplitPlan | null): void {
-  const p = threads && work >= SPLIT_MIN_WORK ? plan() : null;
+  const p = splits(threads, work) ? plan() : null;
   if (p && p.total > 1 && (!p.starts || p.starts.length > 1)) threads!.split(name, args as number[], p);
   else (k[name] as (...a: number[]) => void)(...(args as number[]));
 }

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { createBackend, LinUCB, type Backend } from '../../src/index.js';
 import { ucbScores } from '../../src/ops/index.js';
 import type { WasmBackend } from '../../src/wasm/backend.js';
-import { SPLIT_MIN_WORK } from '../../src/wasm/ops.js';
+import { SPLIT_MIN_WORK } from '../../src/wasm/split.js';
 import { threadsUnavailable } from '../../src/wasm/threads.js';
 import { wasmBackend } from '../support/fixture.js';
 import { spd, uniform } from '../support/random.js';
